@@ -1,0 +1,1 @@
+console.log("native tests: not yet");
