@@ -1,1 +1,46 @@
-console.log("native tests: not yet");
+#!/usr/bin/env node
+// Builds and runs the native C++ tests (ctest): natively on this machine, and for aarch64 with the
+// cross compiler under qemu-aarch64 when those are installed (.ci/run installs them; locally:
+// `apt-get install g++-aarch64-linux-gnu qemu-user`). Under CI=true a missing cross toolchain fails.
+import { spawnSync } from "node:child_process";
+import { cpus } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const jobs = String(Math.max(1, Math.min(cpus().length, 4)));
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...opts });
+  if (r.error) throw r.error;
+  if (r.status !== 0) {
+    console.error(`native tests: '${cmd} ${args.join(" ")}' exited with ${r.status}`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+function has(cmd) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+function buildAndTest(label, buildDir, extraConfigure) {
+  console.log(`\n== native tests (${label}) ==`);
+  run("cmake", ["-S", ".", "-B", buildDir, "-DCMAKE_BUILD_TYPE=Release", ...extraConfigure], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  run("cmake", ["--build", buildDir, "-j", jobs], { stdio: ["ignore", "ignore", "inherit"] });
+  run("ctest", ["--test-dir", buildDir, "--output-on-failure"]);
+}
+
+buildAndTest("x86-64, native", "build/native-x64", []);
+
+if (has("aarch64-linux-gnu-g++") && has("qemu-aarch64")) {
+  buildAndTest("aarch64 NEON, under qemu-aarch64 -cpu max", "build/native-arm64", [
+    `-DCMAKE_TOOLCHAIN_FILE=${join(root, "native/cmake/aarch64-linux-gnu.cmake")}`,
+  ]);
+} else if (process.env.CI) {
+  console.error("native tests: CI=true but g++-aarch64-linux-gnu / qemu-user are missing (see .ci/run)");
+  process.exit(1);
+} else {
+  console.warn("native tests: aarch64 skipped (install g++-aarch64-linux-gnu and qemu-user to run NEON tests)");
+}

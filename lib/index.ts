@@ -1,0 +1,6 @@
+/**
+ * capibara: an embedded five-expert LLM system for Node.js.
+ * @packageDocumentation
+ */
+export * from "./errors.js";
+export * as kernels from "./kernels.js";

@@ -1,0 +1,66 @@
+/**
+ * The only module that loads the compiled addon. `node-gyp-build` looks in `build/Release` (a source
+ * build) and then `prebuilds/<platform>-<arch>/`; on failure a {@link NativeLoadError} lists each
+ * attempt and the fix.
+ * @module
+ * @internal
+ */
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { NativeLoadError, errorFromCode } from "./errors.js";
+
+/** Kernel backends the addon can be asked for. */
+export type KernelBackend = "scalar" | "avx2" | "avx512" | "neon";
+
+/** What the CPU offers and which kernel backend the dispatcher picked. */
+export interface CpuInfo {
+  active: KernelBackend;
+  available: KernelBackend[];
+  features: Record<"avx2" | "fma" | "f16c" | "avx512f" | "avx512vnni" | "neon" | "dotprod" | "i8mm", boolean>;
+}
+
+/** Kernel entry points exported by `native/addon/kernels_wrap.cpp`. */
+export interface NativeKernels {
+  cpuInfo(): CpuInfo;
+  setIsa(backend: KernelBackend): void;
+  rmsnorm(backend: KernelBackend, x: Float32Array, w: Float32Array | null, eps: number): Float32Array;
+}
+
+/** The addon's exports. */
+export interface NativeBinding {
+  initialize(options: { makeError: (code: string, message: string) => Error }): void;
+  kernels: NativeKernels;
+}
+
+/** Package root: `lib/` (sources under vitest) and `dist/` (compiled) both sit one level below it. */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+let cached: NativeBinding | undefined;
+
+/** Loads (once) and returns the native binding. */
+export function native(): NativeBinding {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  try {
+    const load = require("node-gyp-build") as (dir: string) => unknown;
+    const binding = load(packageRoot) as NativeBinding;
+    binding.initialize({ makeError: errorFromCode });
+    cached = binding;
+    return binding;
+  } catch (err) {
+    tried.push(`${join(packageRoot, "build/Release/capibara.node")}${existsSync(join(packageRoot, "build/Release")) ? "" : " (missing)"}`);
+    tried.push(`${join(packageRoot, "prebuilds", `${process.platform}-${process.arch}`)}${existsSync(join(packageRoot, "prebuilds", `${process.platform}-${process.arch}`)) ? "" : " (missing)"}`);
+    throw new NativeLoadError(
+      "NATIVE_LOAD_FAILED",
+      `capibara: could not load the native addon for ${process.platform}-${process.arch} (Node ${process.version}).\n` +
+        `Tried:\n  ${tried.join("\n  ")}\n` +
+        `Cause: ${(err as Error).message}\n` +
+        `Fix: run \`npm rebuild capibara\` (needs python3, make and a C++17 compiler), ` +
+        `or install a version with a prebuild for this platform.`,
+      { cause: err },
+    );
+  }
+}

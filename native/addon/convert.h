@@ -1,0 +1,48 @@
+// Argument checking for the glue: each helper throws a typed INVALID_ARGUMENT naming the argument.
+#pragma once
+#include <napi.h>
+
+#include <string>
+
+#include "addon/errors.h"
+
+namespace capibara::addon {
+
+inline Napi::Float32Array arg_f32(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw_invalid(info.Env(), std::string(name) + " must be a Float32Array");
+  return info[i].As<Napi::Float32Array>();
+}
+
+// Optional Float32Array: null/undefined -> empty handle.
+inline Napi::Float32Array arg_f32_opt(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return Napi::Float32Array();
+  return arg_f32(info, i, name);
+}
+
+inline Napi::Uint8Array arg_u8(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw_invalid(info.Env(), std::string(name) + " must be a Uint8Array");
+  return info[i].As<Napi::Uint8Array>();
+}
+
+inline double arg_number(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsNumber()) throw_invalid(info.Env(), std::string(name) + " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+inline int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const double v = arg_number(info, i, name);
+  if (v != static_cast<double>(static_cast<int64_t>(v)))
+    throw_invalid(info.Env(), std::string(name) + " must be an integer");
+  return static_cast<int64_t>(v);
+}
+
+inline std::string arg_string(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsString()) throw_invalid(info.Env(), std::string(name) + " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+}  // namespace capibara::addon

@@ -1,0 +1,9 @@
+// Each *_wrap.cpp adds its functions/classes to the exports; addon.cpp calls every one.
+#pragma once
+#include <napi.h>
+
+namespace capibara::addon {
+
+void init_kernels(Napi::Env env, Napi::Object exports);
+
+}  // namespace capibara::addon

@@ -1,0 +1,123 @@
+// Fills one Kernels table per ISA at start-up and picks the active one. The only file that names
+// every ISA. Each fill function starts from the scalar table, so an op without a SIMD version
+// falls back to the reference and the table is always complete.
+#include <cstdlib>
+#include <cstring>
+
+#include "common/cpu_features.h"
+#include "kernels/kernels.h"
+#include "kernels/scalar/scalar.h"
+#if defined(__x86_64__)
+#include "kernels/avx2/avx2.h"
+#include "kernels/avx512/avx512.h"
+#endif
+#if defined(__aarch64__)
+#include "kernels/neon/neon.h"
+#endif
+
+namespace capibara {
+
+namespace {
+
+void fill_scalar(Kernels& k) {
+  k.isa = Isa::Scalar;
+  k.rmsnorm = scalar::rmsnorm;
+  k.layernorm = scalar::layernorm;
+}
+
+#if defined(__x86_64__)
+void fill_avx2(Kernels& k) {
+  k.isa = Isa::Avx2;
+  k.rmsnorm = avx2::rmsnorm;
+}
+
+// AVX-512 builds on the AVX2 table: only ops with a 512-bit version are replaced.
+void fill_avx512(Kernels& k) {
+  fill_avx2(k);
+  k.isa = Isa::Avx512;
+  k.rmsnorm = avx512::rmsnorm;
+}
+#endif
+
+#if defined(__aarch64__)
+void fill_neon(Kernels& k) {
+  k.isa = Isa::Neon;
+  k.rmsnorm = neon::rmsnorm;
+}
+#endif
+
+struct Tables {
+  Kernels table[kIsaCount];
+  bool available[kIsaCount] = {};
+  Isa active = Isa::Scalar;
+
+  Tables() {
+    const CpuFeatures& f = cpu_features();
+    auto make = [this](Isa isa, void (*fill)(Kernels&)) {
+      Kernels& k = table[static_cast<int>(isa)];
+      fill_scalar(k);
+      fill(k);
+      available[static_cast<int>(isa)] = true;
+      active = isa;  // called in increasing order of preference
+    };
+    make(Isa::Scalar, fill_scalar);
+#if defined(__x86_64__)
+    if (f.avx2 && f.fma && f.f16c) make(Isa::Avx2, fill_avx2);
+    if (f.avx2 && f.fma && f.f16c && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni)
+      make(Isa::Avx512, fill_avx512);
+#endif
+#if defined(__aarch64__)
+    if (f.neon) make(Isa::Neon, fill_neon);
+#endif
+    (void)f;
+    Isa forced;
+    const char* env = std::getenv("CAPIBARA_KERNELS");
+    if (env && *env && parse_isa(env, &forced) && available[static_cast<int>(forced)]) active = forced;
+  }
+};
+
+Tables& tables() {
+  static Tables t;
+  return t;
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+    case Isa::Neon: return "neon";
+  }
+  return "scalar";
+}
+
+bool parse_isa(const char* name, Isa* out) {
+  for (int i = 0; i < kIsaCount; ++i) {
+    if (std::strcmp(name, isa_name(static_cast<Isa>(i))) == 0) {
+      *out = static_cast<Isa>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+const Kernels& kernels() {
+  Tables& t = tables();
+  return t.table[static_cast<int>(t.active)];
+}
+
+const Kernels* kernels_for(Isa isa) {
+  Tables& t = tables();
+  const int i = static_cast<int>(isa);
+  return (i >= 0 && i < kIsaCount && t.available[i]) ? &t.table[i] : nullptr;
+}
+
+bool set_kernel_isa(Isa isa) {
+  if (!kernels_for(isa)) return false;
+  tables().active = isa;
+  return true;
+}
+
+}  // namespace capibara
