@@ -44,6 +44,16 @@ void fill_scalar(Kernels& k) {
 void fill_avx2(Kernels& k) {
   k.isa = Isa::Avx2;
   k.rmsnorm = avx2::rmsnorm;
+  using G = GgmlType;
+  type_of(k, G::F32) = {G::F32, avx2::vec_dot_f32, gemm_by_vec_dot<avx2::vec_dot_f32>, scalar::quantize_row_f32, scalar::dequantize_row_f32};
+  type_of(k, G::F16) = {G::F16, avx2::vec_dot_f16, gemm_by_vec_dot<avx2::vec_dot_f16>, avx2::quantize_row_f16, avx2::dequantize_row_f16};
+  type_of(k, G::BF16) = {G::BF16, avx2::vec_dot_bf16, gemm_by_vec_dot<avx2::vec_dot_bf16>, scalar::quantize_row_bf16, avx2::dequantize_row_bf16};
+  type_of(k, G::Q8_0) = {G::Q8_0, avx2::vec_dot_q8_0_q8_0, avx2::gemm_q8_0_q8_0, avx2::quantize_row_q8_0, scalar::dequantize_row_q8_0};
+  type_of(k, G::Q4_0) = {G::Q8_0, avx2::vec_dot_q4_0_q8_0, avx2::gemm_q4_0_q8_0, scalar::quantize_row_q4_0, scalar::dequantize_row_q4_0};
+  type_of(k, G::Q4_K) = {G::Q8_K, avx2::vec_dot_q4_K_q8_K, gemm_by_vec_dot<avx2::vec_dot_q4_K_q8_K>, scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
+  type_of(k, G::Q5_K) = {G::Q8_K, avx2::vec_dot_q5_K_q8_K, gemm_by_vec_dot<avx2::vec_dot_q5_K_q8_K>, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
+  type_of(k, G::Q6_K) = {G::Q8_K, avx2::vec_dot_q6_K_q8_K, gemm_by_vec_dot<avx2::vec_dot_q6_K_q8_K>, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
+  type_of(k, G::Q8_K).from_float = avx2::quantize_row_q8_K;
 }
 
 // AVX-512 builds on the AVX2 table: only ops with a 512-bit version are replaced.
@@ -51,6 +61,11 @@ void fill_avx512(Kernels& k) {
   fill_avx2(k);
   k.isa = Isa::Avx512;
   k.rmsnorm = avx512::rmsnorm;
+  using G = GgmlType;
+  type_of(k, G::Q8_0).vec_dot = avx512::vec_dot_q8_0_q8_0;
+  type_of(k, G::Q8_0).gemm = avx512::gemm_q8_0_q8_0;
+  type_of(k, G::Q4_0).vec_dot = avx512::vec_dot_q4_0_q8_0;
+  type_of(k, G::Q4_0).gemm = avx512::gemm_q4_0_q8_0;
 }
 #endif
 
