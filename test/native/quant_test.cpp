@@ -11,6 +11,7 @@
 #include "kernels/fp16.h"
 #include "kernels/kernels.h"
 #include "kernels/quant_blocks.h"
+#include "quant_util.h"
 #include "test_util.h"
 
 using namespace capibara;
@@ -200,7 +201,7 @@ CAPI_TEST(round_trip_error_bounds) {
     auto ys = dequantize(scalar_k(), c.type, quantize(scalar_k(), c.type, spiky).data(), n);
     CHECK_LE(nmse(spiky.data(), ys.data(), n), std::max(4 * c.round_trip_nmse, 5e-4), ctx + " outliers");
     auto yz = dequantize(scalar_k(), c.type, quantize(scalar_k(), c.type, zeros).data(), n);
-    CHECK_LE(capitest::max_abs_diff(zeros.data(), yz.data(), n), 0.0, ctx + " zeros");
+    CHECK_LE(capitest::max_err(zeros.data(), yz.data(), n), 0.0, ctx + " zeros");
   }
   // Activation types (8-bit): Q8_K must be at least as good as Q8_0.
   auto y8k = dequantize(scalar_k(), GgmlType::Q8_K, quantize(scalar_k(), GgmlType::Q8_K, x).data(), n);
@@ -319,3 +320,35 @@ CAPI_TEST(gemm_matches_vec_dot) {
     }
   });
 }
+
+#if defined(__aarch64__)
+#include "common/cpu_features.h"
+#include "kernels/neon/neon.h"
+
+// The table holds the SDOT variants when the CPU has them (qemu -cpu max does); the base ARMv8
+// variants must agree with the scalar reference too (and run alone on cores without SDOT:
+// `qemu-aarch64 -cpu cortex-a53` passes the whole suite).
+CAPI_TEST(neon_base_and_dotprod_variants_match_scalar) {
+  const int64_t n = 1024;
+  auto w = capitest::random_floats(n, 71);
+  auto x = capitest::random_floats(n, 72);
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0}) {
+    auto wq = quantize(scalar_k(), t, w);
+    auto xq = quantize(scalar_k(), GgmlType::Q8_0, x);
+    float ref = 0;
+    scalar_k().type(t).vec_dot(n, &ref, wq.data(), xq.data());
+    const bool q4 = t == GgmlType::Q4_0;
+    for (VecDotFn f : {q4 ? neon::vec_dot_q4_0_q8_0 : neon::vec_dot_q8_0_q8_0,
+                       q4 ? neon::vec_dot_q4_0_q8_0_dotprod : neon::vec_dot_q8_0_q8_0_dotprod}) {
+      if (f == neon::vec_dot_q4_0_q8_0_dotprod || f == neon::vec_dot_q8_0_q8_0_dotprod)
+        if (!cpu_features().dotprod) continue;
+      float got = 0;
+      f(n, &got, wq.data(), xq.data());
+      CHECK_LE(std::fabs(got - ref), 1e-6 * abs_dot(w, x) + 1e-6, tname(t));
+    }
+    float g = 0;
+    (q4 ? neon::gemm_q4_0_q8_0 : neon::gemm_q8_0_q8_0)(n, wq.data(), wq.size(), 1, xq.data(), xq.size(), 1, &g, 1);
+    CHECK_LE(std::fabs(g - ref), 1e-6 * abs_dot(w, x) + 1e-6, tname(t) + " gemm");
+  }
+}
+#endif
