@@ -28,10 +28,30 @@ export interface NativeKernels {
   rmsnorm(backend: KernelBackend, x: Float32Array, w: Float32Array | null, eps: number): Float32Array;
 }
 
+/** A metadata value as the addon returns it (arrays longer than 64 may come back summarised). */
+export type NativeGgufValue = number | bigint | boolean | string | NativeGgufValue[] | { elementType: string; length: number };
+
+/** GGUF header as `native/addon/gguf_wrap.cpp` returns it. */
+export interface NativeGgufInspection {
+  version: number;
+  alignment: number;
+  dataOffset: number;
+  fileSize: number;
+  metadata: Record<string, NativeGgufValue>;
+  metadataTypes: Record<string, string>;
+  tensors: { name: string; type: string; typeId: number; shape: number[]; offset: number; bytes: number; elements: number }[];
+}
+
+/** GGUF entry points exported by `native/addon/gguf_wrap.cpp`. */
+export interface NativeGguf {
+  inspect(path: string, includeArrays: boolean): Promise<NativeGgufInspection>;
+}
+
 /** The addon's exports. */
 export interface NativeBinding {
   initialize(options: { makeError: (code: string, message: string) => Error }): void;
   kernels: NativeKernels;
+  gguf: NativeGguf;
 }
 
 /** Package root: `lib/` (sources under vitest) and `dist/` (compiled) both sit one level below it. */
