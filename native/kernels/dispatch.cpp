@@ -23,12 +23,23 @@ void fill_scalar(Kernels& k) {
   k.isa = Isa::Scalar;
   k.rmsnorm = scalar::rmsnorm;
   k.layernorm = scalar::layernorm;
+  k.swiglu = scalar::swiglu;
+  k.geglu = scalar::geglu;
+  k.softmax = scalar::softmax;
+  k.rope = scalar::rope;
+  k.flash_attn = scalar::flash_attn;
 }
 
 #if defined(__x86_64__)
 void fill_avx2(Kernels& k) {
   k.isa = Isa::Avx2;
   k.rmsnorm = avx2::rmsnorm;
+  k.layernorm = avx2::layernorm;
+  k.swiglu = avx2::swiglu;
+  k.geglu = avx2::geglu;
+  k.softmax = avx2::softmax;
+  k.rope = avx2::rope;
+  k.flash_attn = avx2::flash_attn;
 }
 
 // AVX-512 builds on the AVX2 table: only ops with a 512-bit version are replaced.
