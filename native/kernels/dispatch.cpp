@@ -47,6 +47,10 @@ void fill_avx512(Kernels& k) {
   fill_avx2(k);
   k.isa = Isa::Avx512;
   k.rmsnorm = avx512::rmsnorm;
+  k.layernorm = avx512::layernorm;
+  k.swiglu = avx512::swiglu;
+  k.geglu = avx512::geglu;
+  k.softmax = avx512::softmax;
 }
 #endif
 
@@ -54,6 +58,12 @@ void fill_avx512(Kernels& k) {
 void fill_neon(Kernels& k) {
   k.isa = Isa::Neon;
   k.rmsnorm = neon::rmsnorm;
+  k.layernorm = neon::layernorm;
+  k.swiglu = neon::swiglu;
+  k.geglu = neon::geglu;
+  k.softmax = neon::softmax;
+  k.rope = neon::rope;
+  k.flash_attn = neon::flash_attn;
 }
 #endif
 

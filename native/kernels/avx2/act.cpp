@@ -3,6 +3,7 @@
 // 0.5 v (1 + tanh z) = v / (1 + e^(-2z)), which does not cancel for negative v.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/avx2/avx2.h"
@@ -11,6 +12,8 @@
 namespace capibara::avx2 {
 
 namespace {
+
+constexpr int64_t kSumBlock = 256;
 
 inline __m256 silu_mul(__m256 g, __m256 u) {
   const __m256 one = _mm256_set1_ps(1.0f);
@@ -49,16 +52,22 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < body; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
   vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + body, m), _mm256_castsi256_ps(m)));
   const __m256 max = _mm256_set1_ps(hmax(vmax));
-  __m256 vsum = _mm256_setzero_ps();
-  for (int64_t i = 0; i < body; i += 8) {
-    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), max));
-    vsum = _mm256_add_ps(vsum, e);
-    _mm256_storeu_ps(x + i, e);
+  // Float lane sums are flushed into a double every kSumBlock elements, so long rows (a vocabulary)
+  // keep the normalisation accurate.
+  double sum = 0.0;
+  for (int64_t b0 = 0; b0 < body; b0 += kSumBlock) {
+    __m256 vsum = _mm256_setzero_ps();
+    for (int64_t i = b0; i < std::min(body, b0 + kSumBlock); i += 8) {
+      const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), max));
+      vsum = _mm256_add_ps(vsum, e);
+      _mm256_storeu_ps(x + i, e);
+    }
+    sum += hsum(vsum);
   }
   const __m256 et = _mm256_and_ps(exp_ps(_mm256_sub_ps(_mm256_maskload_ps(x + body, m), max)), _mm256_castsi256_ps(m));
-  vsum = _mm256_add_ps(vsum, et);
+  sum += hsum(et);
   _mm256_maskstore_ps(x + body, m, et);
-  const __m256 inv = _mm256_set1_ps(1.0f / hsum(vsum));
+  const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / sum));
   for (int64_t i = 0; i < body; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
   _mm256_maskstore_ps(x + body, m, _mm256_mul_ps(_mm256_maskload_ps(x + body, m), inv));
 }
