@@ -51,6 +51,7 @@ void fill_avx512(Kernels& k) {
   k.swiglu = avx512::swiglu;
   k.geglu = avx512::geglu;
   k.softmax = avx512::softmax;
+  k.rope = avx512::rope;
 }
 #endif
 
