@@ -70,6 +70,7 @@ export interface NativeTokenizerInfo {
 /** Tokenizer entry points exported by `native/addon/tokenizer_wrap.cpp`. */
 export interface NativeTokenizer {
   create(data: NativeTokenizerData): NativeTokenizerHandle;
+  fromGguf(path: string): Promise<NativeTokenizerHandle>;
   info(h: NativeTokenizerHandle): NativeTokenizerInfo;
   tokenize(h: NativeTokenizerHandle, text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
   detokenize(h: NativeTokenizerHandle, ids: Int32Array, removeSpecial: boolean, unparseSpecial: boolean): string;

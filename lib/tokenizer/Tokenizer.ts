@@ -63,7 +63,7 @@ export class StreamDecoder {
   }
 }
 
-/** A tokenizer; construct with {@link Tokenizer.fromData}. */
+/** A tokenizer; construct with {@link Tokenizer.fromGguf} or {@link Tokenizer.fromData}. */
 export class Tokenizer {
   readonly #handle: NativeTokenizerHandle;
   readonly #info: NativeTokenizerInfo;
@@ -79,6 +79,15 @@ export class Tokenizer {
    */
   static fromData(data: TokenizerData): Tokenizer {
     return new Tokenizer(native().tokenizer.create(data));
+  }
+
+  /**
+   * Reads the tokenizer of a GGUF file (its `tokenizer.ggml.*` keys) off the main thread. Rejects
+   * with {@link GgufFormatError} for a bad file and {@link TokenizerError} for unsupported data.
+   */
+  static async fromGguf(path: string): Promise<Tokenizer> {
+    if (typeof path !== "string") throw new InvalidArgumentError("INVALID_ARGUMENT", "fromGguf: path must be a string");
+    return new Tokenizer(await native().tokenizer.fromGguf(path));
   }
 
   /** Number of tokens in the vocabulary. */

@@ -16,6 +16,10 @@
 #include "common/status.h"
 #include "tokenizer/pretokenize.h"
 
+namespace capibara::gguf {
+class GgufFile;
+}
+
 namespace capibara::tokenizer {
 
 // Token attributes (llama.cpp's llama_token_attr bits), derived from GGUF token types.
@@ -47,10 +51,15 @@ struct TokenizerData {
   std::string model_name;            // general.name (llama.cpp keys a phi-3 rule on it)
 };
 
+// The GGUF keys of a file as TokenizerData (bad or missing keys: GGUF_* errors).
+Result<TokenizerData> tokenizer_data_from_gguf(const gguf::GgufFile& file);
+
 class Tokenizer {
  public:
   // Validates the data and builds lookup tables (hash maps for text -> id and merge ranks).
   static Result<std::unique_ptr<Tokenizer>> create(TokenizerData data);
+  // Reads the `tokenizer.ggml.*` keys of a GGUF file (GGUF_* errors for missing/mistyped keys).
+  static Result<std::unique_ptr<Tokenizer>> from_gguf(const gguf::GgufFile& file);
 
   // Text -> ids. add_special adds BOS/EOS as the vocabulary asks; parse_special turns the text of
   // control tokens into those tokens (user-defined tokens are always matched, as in llama.cpp).
