@@ -45,6 +45,22 @@ export interface SparseFeatures {
 const TOKEN = /[a-z0-9_]+|[{}()[\];=<>#$|&*\\/@%^~!?+-]/g;
 const CODE_MARKS = ["fence", "inline", "codeline", "snippet"] as const;
 
+/**
+ * Word shapes that generalise to words never seen in training: acronyms (TCP, GPU), alphanumerics
+ * (IPv6, 5G), camelCase and snake_case identifiers, dotted names (os.path), calls (foo()), file
+ * names (.yml) and CLI flags (--force).
+ */
+const SHAPES: ReadonlyArray<[string, RegExp]> = [
+  ["acronym", /\b[A-Z]{2,}[0-9]*s?\b/g],
+  ["alnum", /\b(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{2,}\b/g],
+  ["camel", /\b[a-z]+[A-Z][A-Za-z]*\b/g],
+  ["snake", /\b[a-z]+_[a-z_]+\b/g],
+  ["dotted", /\b[A-Za-z_]\w*\.[A-Za-z_]\w*\b/g],
+  ["call", /\b\w+\(\)/g],
+  ["file", /\.(?:py|js|ts|tsx|jsx|json|ya?ml|toml|sh|rs|go|java|cpp|c|h|rb|php|sql|md|csv|txt|html|css)\b/g],
+  ["flag", /(?:^|\s)--?[a-z][\w-]*/g],
+];
+
 /** Extracts the features of one message text. */
 export function featurize(text: string): SparseFeatures {
   const raw = text.length > MAX_TOPIC_CHARS ? text.slice(0, MAX_TOPIC_CHARS) : text;
@@ -56,6 +72,11 @@ export function featurize(text: string): SparseFeatures {
   const code = codeSignals(raw);
   const marks = [code.fences > 0, code.inline > 0, code.codeLines > 0, code.hasSnippet];
   marks.forEach((on, i) => on && add(hashRange(CODE_MARKS[i] as string, 0, (CODE_MARKS[i] as string).length, SEED_MARK)));
+
+  for (const [name, re] of SHAPES) {
+    const n = Math.min(3, raw.match(re)?.length ?? 0);
+    for (let i = 0; i < n; i++) add(hashRange(name, 0, name.length, SEED_MARK));
+  }
 
   const t = fold(raw);
   let prevWord = 0;

@@ -53,6 +53,13 @@ escribe explica explicame dame dime cuentame necesito quiero quieres puedes podr
 adios hasta luego manana hoy ayer si bien tal cual cuales cuanto cuanta cuantos donde quien quienes
 cuando sobre desde entre hay hace hacer tengo tiene tienes algo alguien nada todo todos todas cosa cosas
 genial vale oye mucho mucha muchos muchas poco ese esa eso este estos esas esos aqui alli ahi
+fix check review create generate build show convert optimize refactor implement add remove find calculate
+summarize compare recommend suggest plan prepare describe translate tell why which should
+hablame pasalo dimelo hazlo ponlo mandame escribeme explicamelo
+arregla corrige revisa haz hazme crea genera construye muestra muestrame convierte pasa optimiza refactoriza
+implementa anade quita elimina busca encuentra calcula resume compara recomienda recomiendame sugiere
+sugiereme pon ponme organiza planifica prepara describe traduce ensename cual porque cuando debo deberia
+codigo funcion consulta archivo fichero pregunta respuesta ejemplo diferencia
 `;
 const OTHER_WORDS = `
 bonjour salut merci je vous est c'est les des et pour avec ca oui tres suis bonsoir bonne nuit comment
@@ -61,7 +68,7 @@ j'ai je suis qu'est-ce ou au aux du ne moi toi leur cette ces sont avez avoir et
 hallo guten morgen tag abend danke bitte ich du sie wie geht dir mir ist und nicht das der die ein eine
 kannst konnen was wer warum gute nacht schon tschuss mit fur auf ja nein ihr wir sind haben habe wo
 ola oi obrigado obrigada tudo bem voce nao sim bom boa noite estou tchau muito meu minha com em voces
-ajudar preciso pode fazer isso esta? ate logo fala ne
+ajudar preciso pode fazer isso ate logo fala obrigadao voces nos gostaria queria
 ciao buongiorno buonasera buonanotte grazie prego stai sto sono io che cosa perche questo questa della
 puoi aiutarmi ho bisogno tutto molto anche sei siamo ti gli della delle il
 hoi goedemorgen goedemiddag goedenavond dank je jij ik het een niet wat hoe gaat kun kunt helpen met van
@@ -84,6 +91,8 @@ for (const w of [...primarySet]) {
 const PRIMARY_LANGS = new Set(["en", "es"]);
 /** Letters that English and Spanish never use, typical of French, German, Portuguese, Turkish, Nordic... */
 const FOREIGN_LETTERS = /[àâæçèêëîïôœùûÿäößãõåøłśźżčřšžğışđ]/u;
+/** Spanish imperatives with enclitic pronouns carry a written accent: háblame, pásalo, explícamelo. */
+const SPANISH_ENCLITIC = /^[a-zñ]*[áéíóú][a-zñ]*(?:me|lo|la|le|los|las|nos|melo|mela|selo|sela)$/;
 const LATIN = /\p{Script=Latin}/u;
 const LETTER = /\p{L}/u;
 
@@ -119,6 +128,7 @@ export function identifyLanguage(prose: string, foreignScriptShare: number): Lan
     if (primarySet.has(w)) lexPrimary++;
     else if (otherSet.has(w)) lexOther++;
   }
+  for (const w of sample.toLowerCase().match(/[\p{L}]+/gu) ?? []) if (SPANISH_ENCLITIC.test(w)) lexPrimary++;
   const foreignLetters = FOREIGN_LETTERS.test(sample.toLowerCase()) ? 1 : 0;
 
   const detected = eld.detect(sample);

@@ -50,6 +50,11 @@ export interface DevRow {
   expected: Domain;
 }
 
+/** Hand-written requests in the style of real traffic, all five domains, never used for training. */
+export function loadValidationSet(): DevRow[] {
+  return readJsonl<DevRow>(`${REPO_ROOT}data/router/validation.jsonl`);
+}
+
 /**
  * Where the shared dev set may be: next to this checkout, or (in a git worktree) next to the main
  * checkout that owns the repository.

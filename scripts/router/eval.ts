@@ -7,7 +7,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { DOMAINS, route, type ChatMessage, type Domain } from "../../lib/router/index.js";
-import { loadDevSet, loadTopicData } from "./dataset.js";
+import { loadDevSet, loadTopicData, loadValidationSet } from "./dataset.js";
 
 interface Case {
   messages: ChatMessage[];
@@ -35,7 +35,7 @@ function report(title: string, cases: Case[]): void {
     const row = DOMAINS.map((g) => String(matrix.get(`${e}>${g}`) ?? 0).padStart(12)).join("");
     console.log(`${short(e).padEnd(16)}${row}`);
   }
-  if (misses.length > 0) console.log(`misses (${misses.length}):\n${misses.slice(0, 40).join("\n")}`);
+  if (misses.length > 0) console.log(`misses (${misses.length}):\n${misses.slice(0, Number(process.env.ROUTER_EVAL_MISSES ?? 40)).join("\n")}`);
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -47,10 +47,13 @@ const heldOut: Case[] = loadTopicData()
   .filter((e) => e.split === "test")
   .map((e) => ({ messages: [{ role: "user", content: e.text }], expected: e.label }));
 
+const validation: Case[] = loadValidationSet();
+
 report("dev.jsonl (../shared/router)", dev);
+report("validation.jsonl (hand-written, all domains, never trained on)", validation);
 report("held-out split of data/router (topic classes, routed end to end)", heldOut);
 
-const pool = [...dev, ...heldOut].map((c) => c.messages);
+const pool = [...dev, ...validation, ...heldOut].map((c) => c.messages);
 const N = Math.max(10_000, pool.length * 5);
 for (let i = 0; i < 2000; i++) route(pool[i % pool.length] as ChatMessage[]); // warm-up (JIT)
 const times = new Float64Array(N);

@@ -10,6 +10,7 @@ import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as C from "./lexicon-coding.js";
 import * as G from "./lexicon-general.js";
+import * as S from "./lexicon-slots.js";
 import * as T from "./lexicon-technical.js";
 import { holdOut, type Example, type Lang } from "./dataset.js";
 
@@ -80,6 +81,7 @@ for (const i of [0, 1] as const) {
   const pairFrames = i === 0 ? T.TECH_PAIR_FRAMES_EN : T.TECH_PAIR_FRAMES_ES;
   for (const c of concepts) repeat(4, () => emit("technical", L(i), col(c, 0), fill(pick(frames), { c: col(c, i) })));
   for (const p of pairs) repeat(4, () => emit("technical", L(i), col(p, 0), fill(pick(pairFrames), { a: col(p, 2 * i), b: col(p, 2 * i + 1) })));
+  for (const c of rows(S.TECH_TERMS)) repeat(3, () => emit("technical", L(i), col(c, 0), fill(pick(frames), { c: col(c, i) })));
   for (const w of whys) repeat(3, () => emit("technical", L(i), col(w, 0), col(w, i)));
 }
 
@@ -109,6 +111,10 @@ for (const i of [0, 1] as const) {
   for (const [rowsOf, frames] of [[sql, SQL_FRAMES], [regex, REGEX_FRAMES], [shell, SHELL_FRAMES]] as const) {
     for (const r of rowsOf) repeat(4, () => emit("coding", L(i), col(r, 0), fill(pick(frames)[i] as string, { x: col(r, i) })));
   }
+  for (const r of rows(C.LIBRARY_TASKS)) {
+    repeat(4, () => emit("coding", L(i), col(r, 0) + col(r, 1), fill(pick(i === 0 ? C.LIBRARY_FRAMES_EN : C.LIBRARY_FRAMES_ES), { l: col(r, 0), t: col(r, i + 1) })));
+  }
+  for (const e of C.ERRORS) repeat(3, () => emit("coding", L(i), e, fill(pick(i === 0 ? C.ERROR_FRAMES_EN : C.ERROR_FRAMES_ES), { e, lang: pick(C.LANGS) })));
   for (const [lang, code, bug] of C.SNIPPETS) {
     repeat(8, () => {
       const style = rand();
@@ -131,6 +137,30 @@ for (const i of [0, 1] as const) {
   for (const c of culture) repeat(4, () => emit("general", L(i), col(c, 0), fill(pick(i === 0 ? G.GENERAL_FRAMES_EN : G.GENERAL_FRAMES_ES), { t: col(c, i) })));
   for (const q of questions) repeat(3, () => emit("general", L(i), col(q, 0), col(q, i)));
   for (const t of talk) repeat(3, () => emit("general", L(i), col(t, 0), col(t, i)));
+  for (const p of rows(G.GENERAL_PAIRS)) repeat(4, () => emit("general", L(i), col(p, 0), fill(pick(i === 0 ? T.TECH_PAIR_FRAMES_EN : T.TECH_PAIR_FRAMES_ES), { a: col(p, 2 * i), b: col(p, 2 * i + 1) })));
+  for (const m of rows(G.GENERAL_MECHANISMS)) repeat(5, () => emit("general", L(i), col(m, 0), fill(pick(i === 0 ? G.MECHANISM_FRAMES_EN : G.MECHANISM_FRAMES_ES), { t: col(m, i) })));
+  for (const t of rows(G.IDEA_TOPICS)) repeat(5, () => emit("general", L(i), col(t, 0), fill(pick(i === 0 ? G.IDEA_FRAMES_EN : G.IDEA_FRAMES_ES), { t: col(t, i) })));
+  for (const o of rows(G.OCCASIONS)) repeat(5, () => emit("general", L(i), col(o, 0), fill(pick(i === 0 ? G.OCCASION_FRAMES_EN : G.OCCASION_FRAMES_ES), { t: col(o, i) })));
+  const animals = rows(S.ANIMALS);
+  for (const a of animals) {
+    repeat(4, () => {
+      const b = pick(animals);
+      emit("general", L(i), col(a, 0), fill(pick(i === 0 ? S.ANIMAL_FRAMES_EN : S.ANIMAL_FRAMES_ES), { a: col(a, 2 * i), b: col(b, 2 * i), ap: col(a, 2 * i + 1) }));
+    });
+  }
+  const slotSets: ReadonlyArray<[string[][], readonly string[], readonly string[], string]> = [
+    [rows(S.FOODS), S.FOOD_FRAMES_EN, S.FOOD_FRAMES_ES, "f"],
+    [rows(S.PLACES), S.PLACE_FRAMES_EN, S.PLACE_FRAMES_ES, "p"],
+    [rows(S.PEOPLE), S.PEOPLE_FRAMES_EN, S.PEOPLE_FRAMES_ES, "n"],
+    [rows(S.HOBBIES), S.HOBBY_FRAMES_EN, S.HOBBY_FRAMES_ES, "h"],
+  ];
+  for (const [items, en, es, slot] of slotSets) {
+    for (const it of items) repeat(4, () => emit("general", L(i), col(it, 0), fill(pick(i === 0 ? en : es), { [slot]: col(it, i) })));
+  }
+  // Everyday subjects in the technical frames, so the frame alone never decides.
+  const everyday = [...rows(G.GENERAL_MECHANISMS), ...culture, ...rows(S.FOODS), ...rows(S.HOBBIES), ...rows(G.IDEA_TOPICS)];
+  for (const e of everyday) repeat(2, () => emit("general", L(i), col(e, 0), fill(pick(i === 0 ? T.TECH_FRAMES_EN : T.TECH_FRAMES_ES), { c: col(e, i) })));
+  for (const p of rows(G.GENERAL_PAIRS)) repeat(3, () => emit("general", L(i), col(p, 0), fill(pick(i === 0 ? T.TECH_PAIR_FRAMES_EN : T.TECH_PAIR_FRAMES_ES), { a: col(p, 2 * i), b: col(p, 2 * i + 1) })));
   for (const s of subjects) {
     repeat(6, () => emit("general", L(i), col(s, 0), fill(pick(i === 0 ? G.CREATIVE_FRAMES_EN : G.CREATIVE_FRAMES_ES), { f: col(pick(forms), i), s: col(s, i) })));
   }

@@ -267,3 +267,56 @@ export const SNIPPET_FRAMES_ES = [
   "Escribe tests para esto:\n{code}", "Haz esto más eficiente:\n{code}", "{code}\n¿Cómo lo dejo más limpio?", "Encuentra el error:\n{code}",
   "Añade tipos y comentarios:\n{code}", "{code}\n¿por qué?", "¡Ayuda! {code}",
 ];
+
+/** Libraries and tools with something to do with them: "library|English task|Spanish task". */
+export const LIBRARY_TASKS = `
+pandas|merge two dataframes on a column|unir dos dataframes por una columna
+numpy|compute the dot product of two arrays|calcular el producto escalar de dos arrays
+React|fetch data when a component mounts|cargar datos al montar un componente
+Redux|store the logged-in user|guardar el usuario que ha iniciado sesión
+Django|add a custom admin action|añadir una acción personalizada al admin
+Express|add CORS middleware|añadir un middleware de CORS
+Spring Boot|read a property from application.yml|leer una propiedad de application.yml
+Laravel|validate a form request|validar un formulario
+Rails|add a has_many association|añadir una asociación has_many
+tokio|spawn concurrent tasks|lanzar tareas concurrentes
+axios|set a default header|poner una cabecera por defecto
+lodash|deep merge two objects|fusionar dos objetos en profundidad
+pytest|parametrize a test|parametrizar un test
+Jest|mock a module|mockear un módulo
+Playwright|take a screenshot of a page|hacer una captura de una página
+Selenium|click a button by its text|hacer clic en un botón por su texto
+scikit-learn|train a random forest classifier|entrenar un random forest
+PyTorch|save and load a model checkpoint|guardar y cargar un checkpoint del modelo
+TensorFlow|build a simple Keras model|crear un modelo sencillo de Keras
+OpenCV|detect edges in an image|detectar bordes en una imagen
+Tailwind|make a responsive navbar|hacer una barra de navegación responsive
+webpack|split the bundle into chunks|dividir el bundle en trozos
+Vite|configure a proxy to my API|configurar un proxy hacia mi API
+git|squash the last three commits|juntar los tres últimos commits
+Docker|pass environment variables to a container|pasar variables de entorno a un contenedor
+kubectl|restart a deployment|reiniciar un deployment
+Terraform|use a variable in a module|usar una variable en un módulo
+SQLAlchemy|define a one-to-many relationship|definir una relación uno a muchos
+Prisma|add a unique constraint|añadir una restricción unique
+NumPy|reshape an array|cambiar la forma de un array
+matplotlib|plot two lines with a legend|dibujar dos líneas con leyenda
+regex|capture groups in JavaScript|usar grupos de captura en JavaScript
+Node.js|read a file with streams|leer un fichero con streams
+asyncio|run coroutines concurrently|ejecutar corrutinas en paralelo
+`;
+export const LIBRARY_FRAMES_EN = ["How do I {t} with {l}?", "Using {l}, how can I {t}?", "Show me {l} code to {t}.", "What's the {l} way to {t}?", "Write a {l} example that shows how to {t}.", "When should I use {l} to {t}?"];
+export const LIBRARY_FRAMES_ES = ["¿Cómo puedo {t} con {l}?", "Usando {l}, ¿cómo puedo {t}?", "Enséñame código de {l} para {t}.", "¿Cuál es la forma de {t} en {l}?", "Escribe un ejemplo de {l} que muestre cómo {t}.", "¿Cuándo uso {l} para {t}?"];
+
+/** Error messages users paste. */
+export const ERRORS = [
+  "TypeError: Cannot read properties of undefined (reading 'map')", "Segmentation fault (core dumped)", "java.lang.NullPointerException",
+  "ModuleNotFoundError: No module named 'requests'", "CORS policy: No 'Access-Control-Allow-Origin' header", "npm ERR! code ERESOLVE",
+  "error[E0502]: cannot borrow `v` as mutable because it is also borrowed as immutable", "undefined reference to `main'",
+  "IndentationError: unexpected indent", "SyntaxError: Unexpected token '<'", "fatal: refusing to merge unrelated histories",
+  "ERROR 1064 (42000): You have an error in your SQL syntax", "panic: runtime error: index out of range", "KeyError: 'id'",
+  "Uncaught ReferenceError: $ is not defined", "error TS2322: Type 'string' is not assignable to type 'number'",
+  "OSError: [Errno 98] Address already in use", "Exception in thread main java.lang.OutOfMemoryError", "UnboundLocalError: local variable referenced before assignment",
+];
+export const ERROR_FRAMES_EN = ["How do I fix this error: {e}", "I get {e} in my {lang} code. Why?", "{e}\nWhat does this mean and how do I fix it?", "Getting '{e}' when I run my script, help"];
+export const ERROR_FRAMES_ES = ["¿Cómo arreglo este error: {e}", "Me sale {e} en mi código {lang}. ¿Por qué?", "{e}\n¿Qué significa y cómo lo soluciono?", "Me da '{e}' al ejecutar mi script, ayuda"];

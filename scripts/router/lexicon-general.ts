@@ -250,3 +250,107 @@ export const HOWTO_FRAMES_EN = ["How do I {h}?", "How can I {h}?", "What's the b
 export const HOWTO_FRAMES_ES = ["¿Cómo puedo {h}?", "¿Cuál es la mejor forma de {h}?", "¿Algún consejo para {h}?", "Quiero {h}. ¿Por dónde empiezo?", "Ayúdame a {h}.", "¿Hay una forma fácil de {h}?", "¿Qué hago para {h}?"];
 export const CREATIVE_FRAMES_EN = ["Write {f} about {s}.", "Compose {f} about {s}.", "Can you write {f} about {s}?", "I need {f} about {s} for a party."];
 export const CREATIVE_FRAMES_ES = ["Escribe {f} sobre {s}.", "Compón {f} sobre {s}.", "¿Puedes escribir {f} sobre {s}?", "Necesito {f} sobre {s} para una fiesta."];
+
+/** Everyday comparisons, asked with the same frames as technical comparisons: "A|B|A_es|B_es". */
+export const GENERAL_PAIRS = `
+a crocodile|an alligator|un cocodrilo|un caimán
+baking soda|baking powder|el bicarbonato|la levadura química
+a hare|a rabbit|una liebre|un conejo
+champagne|cava|el champán|el cava
+a latte|a cappuccino|un café con leche|un capuchino
+weather|climate|el tiempo|el clima
+a novel|a short story|una novela|un cuento
+the Renaissance|the Baroque|el Renacimiento|el Barroco
+rugby|American football|el rugby|el fútbol americano
+a violin|a viola|un violín|una viola
+yoga|pilates|el yoga|el pilates
+a cold|the flu|un resfriado|la gripe
+butter|margarine|la mantequilla|la margarina
+a lake|a lagoon|un lago|una laguna
+a frog|a toad|una rana|un sapo
+renting|buying a house|alquilar|comprar una casa
+England|Great Britain|Inglaterra|Gran Bretaña
+a museum|a gallery|un museo|una galería
+a poem|a song|un poema|una canción
+tapas|pintxos|las tapas|los pintxos
+a dolphin|a porpoise|un delfín|una marsopa
+jam|jelly|la mermelada|la jalea
+`;
+
+/** Everyday things whose workings people ask about ("how does X work?"): "English|Spanish". */
+export const GENERAL_MECHANISMS = `
+a mortgage|una hipoteca
+the stock market|la bolsa
+a credit score|el historial de crédito
+the electoral college|el colegio electoral
+the Champions League draw|el sorteo de la Champions
+a tax return|la declaración de la renta
+inflation|la inflación
+a pension plan|un plan de pensiones
+jury duty|ser jurado popular
+the lottery|la lotería
+composting|el compostaje
+Eurovision voting|las votaciones de Eurovisión
+daylight saving time|el cambio de hora
+a French press|una cafetera de émbolo
+frequent flyer miles|las millas de viajero frecuente
+a tie-break in tennis|el tie-break en el tenis
+scoring in bowling|la puntuación en los bolos
+an auction|una subasta
+adoption of a pet from a shelter|la adopción de una mascota en una protectora
+a wedding registry|una lista de bodas
+the Michelin guide|la guía Michelin
+a book club|un club de lectura
+the Spanish siesta|la siesta española
+fantasy football|las ligas fantasy de fútbol
+a gym membership|una cuota de gimnasio
+`;
+
+/** Things people want ideas, plans or suggestions for: "English|Spanish". */
+export const IDEA_TOPICS = `
+a rainy afternoon with kids|una tarde de lluvia con niños
+a team-building activity|una actividad de team building
+a birthday party theme|una temática para una fiesta de cumpleaños
+a cheap date night|una cita barata
+a gift for a coworker who is leaving|un regalo para un compañero que se va
+a healthy lunchbox|una fiambrera sana
+a weekend getaway near Madrid|una escapada de fin de semana cerca de Madrid
+decorating a small balcony|decorar un balcón pequeño
+a baby shower|un baby shower
+a Halloween costume|un disfraz de Halloween
+an anniversary surprise|una sorpresa de aniversario
+a family reunion|una reunión familiar
+Sunday brunch|un brunch de domingo
+a first date conversation|temas de conversación para una primera cita
+a bachelor party|una despedida de soltero
+a picnic menu|un menú de picnic
+New Year's resolutions|propósitos de año nuevo
+a children's party game|un juego para una fiesta infantil
+a quiet evening at home|una noche tranquila en casa
+a podcast name|un nombre para un pódcast
+`;
+
+/** Occasions for short messages and cards: "English|Spanish". */
+export const OCCASIONS = `
+Christmas|Navidad
+a birthday|un cumpleaños
+a wedding|una boda
+a retirement|una jubilación
+a graduation|una graduación
+Mother's Day|el Día de la Madre
+Father's Day|el Día del Padre
+a condolence card|un pésame
+New Year|Año Nuevo
+Valentine's Day|San Valentín
+a new baby|un nacimiento
+a farewell|una despedida
+a promotion|un ascenso
+Easter|Semana Santa
+`;
+
+export const IDEA_FRAMES_EN = ["Give me ideas for {t}.", "Any ideas for {t}?", "I need suggestions for {t}.", "Help me plan {t}.", "Brainstorm some ideas for {t}.", "What could I do for {t}?"];
+export const IDEA_FRAMES_ES = ["Dame ideas para {t}.", "¿Alguna idea para {t}?", "Necesito sugerencias para {t}.", "Ayúdame a planear {t}.", "Haz una lluvia de ideas para {t}.", "¿Qué puedo hacer para {t}?"];
+export const OCCASION_FRAMES_EN = ["Write a short message for {t}.", "Write a card for {t}.", "I need a warm greeting for {t}.", "Write a funny message for {t}.", "Compose a short note for {t}."];
+export const OCCASION_FRAMES_ES = ["Escribe un mensaje corto para {t}.", "Escribe una tarjeta para {t}.", "Necesito una felicitación cariñosa para {t}.", "Escribe un mensaje gracioso para {t}.", "Redacta una nota breve para {t}."];
+export const MECHANISM_FRAMES_EN = ["How does {t} work?", "What is {t}?", "Explain {t}.", "Can you explain how {t} works?", "What should I know about {t}?", "Describe {t}."];
+export const MECHANISM_FRAMES_ES = ["¿Cómo funciona {t}?", "¿Qué es {t}?", "Explica {t}.", "¿Me explicas cómo funciona {t}?", "¿Qué debo saber sobre {t}?", "Describe {t}."];

@@ -310,7 +310,7 @@ export const TECH_FRAMES_EN = [
   "What problem does {c} solve?", "Help me understand {c}.", "Explain {c} like I'm five.",
   "What is the purpose of {c}?", "Could you walk me through {c}?", "Tell me how {c} works under the hood.",
   "In a nutshell, what is {c}?", "What are the main ideas behind {c}?", "Why is {c} important?",
-  "What's the theory behind {c}?", "Summarize the key concepts of {c}.", "How would you explain {c} to an engineer?",
+  "What's the theory behind {c}?", "Summarize the key concepts of {c}.", "What does {c} do?", "What is {c} used for?", "How would you explain {c} to an engineer?",
   "Describe the internals of {c}.", "What are common misconceptions about {c}?", "When is {c} used in practice?",
 ];
 
@@ -322,7 +322,7 @@ export const TECH_FRAMES_ES = [
   "¿Qué problema resuelve {c}?", "Ayúdame a entender {c}.", "Explícame {c} como si tuviera cinco años.",
   "¿Para qué sirve {c}?", "¿Podrías explicarme {c} paso a paso?", "Cuéntame cómo funciona {c} por dentro.",
   "En pocas palabras, ¿qué es {c}?", "¿Cuáles son las ideas principales de {c}?", "¿Por qué es importante {c}?",
-  "¿Cuál es la teoría detrás de {c}?", "Resume los conceptos clave de {c}.", "¿En qué consiste {c}?",
+  "¿Cuál es la teoría detrás de {c}?", "Resume los conceptos clave de {c}.", "¿Qué hace {c}?", "¿Para qué se usa {c}?", "¿En qué consiste {c}?",
   "Describe el funcionamiento interno de {c}.", "¿Qué errores comunes hay al entender {c}?", "¿Cuándo se usa {c} en la práctica?",
 ];
 
