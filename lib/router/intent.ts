@@ -31,6 +31,8 @@ const TARGET = new RegExp(
   `\\b(?:in|into|to|from|en|al|a|del|de)\\s+(?:the\\s+|el\\s+|la\\s+|lengua\\s+|idioma\\s+)?(${PRIMARY}|${OTHER})\\b|\\b(${PRIMARY}|${OTHER})\\s+(?:word|words|translation|version|equivalent|for)\\b`,
   "g",
 );
+/** A letter outside the Latin script: a foreign word the user asks about ("what does 你好 mean?"). */
+const NON_LATIN_LETTER = /[^\P{L}\p{Script=Latin}]/u;
 const PRIMARY_NAME = new RegExp(`^(?:${PRIMARY})$`);
 const ENGLISH_NAME = /^(?:english|ingles)$/;
 /** Programming languages and formats: "translate this Java to Kotlin" is code conversion, not translation. */
@@ -57,6 +59,7 @@ export function translationIntent(text: string, userLanguage: string, hasCode: b
   const say = SAY.test(t);
   const produce = PRODUCE.test(t);
   if (!translate && !say && !produce) return NONE;
+  if (say && NON_LATIN_LETTER.test(text.slice(0, 2000))) return found("asks about a word in another script");
   let named = false;
   for (const m of t.matchAll(TARGET)) {
     const name = (m[1] ?? m[2]) as string;
