@@ -3,6 +3,7 @@
 #include <string>
 
 #include "harness.h"
+#include "kernels/fp16.h"
 #include "kernels/kernels.h"
 #include "test_util.h"
 
@@ -46,4 +47,24 @@ CAPI_TEST(norms_match_scalar) {
       }
     }
   });
+}
+
+// fp16/bf16 conversions: every half value round-trips exactly; float->half rounds to nearest even.
+CAPI_TEST(fp16_bf16_conversions) {
+  for (uint32_t h = 0; h < 0x10000u; ++h) {
+    const float f = fp16_to_fp32(static_cast<uint16_t>(h));
+    if (f != f) continue;  // nan payloads are not preserved bit-exactly
+    if (fp32_to_fp16(f) != h) {
+      CHECK_LE(1, 0, "fp16 round trip of " + std::to_string(h));
+      break;
+    }
+  }
+  CHECK(fp32_to_fp16(1.0f) == 0x3C00u);
+  CHECK(fp32_to_fp16(65504.0f) == 0x7BFFu);
+  CHECK(fp32_to_fp16(1e6f) == 0x7C00u);
+  CHECK(fp32_to_fp16(1.0f + 1.0f / 2048.0f) == 0x3C00u);  // tie -> even
+  CHECK(fp32_to_fp16(5.9604645e-08f) == 0x0001u);         // smallest subnormal
+  CHECK(fp32_to_bf16(1.0f) == 0x3F80u);
+  CHECK(bf16_to_fp32(0x4049u) == 3.140625f);
+  CHECK(fp32_to_bf16(1.00390625f) == 0x3F80u);  // tie -> even
 }

@@ -1,0 +1,117 @@
+/**
+ * The engine's public contract: what a loaded model offers. The native-backed implementation lives
+ * in `lib/engine/` (loadModel); the system layer (registry, loader, server) depends only on these
+ * types, so it can be tested with a fake engine.
+ * @module
+ */
+
+/** One part of a chat message's content (OpenAI style). */
+export type ContentPart =
+  | { type: "text"; text: string }
+  | { type: "image_url"; image_url: { url: string; detail?: string } };
+
+/** An OpenAI-style chat message. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant" | "tool" | "developer";
+  content: string | ContentPart[] | null;
+  name?: string;
+}
+
+/** Options for {@link Model.generate}, in the style of node-llama-cpp. */
+export interface GenerateOptions {
+  /** Maximum number of tokens to generate (default 256). */
+  maxTokens?: number;
+  /** 0 = greedy (default 0.8). */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  /** Penalty on repeated tokens (1 = off). */
+  repeatPenalty?: number;
+  /** Tokens looked back for penalties (default 64). */
+  repeatLastN?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** Seed for reproducible sampling. */
+  seed?: number;
+  /** Stop strings: generation ends before the first occurrence (not emitted). */
+  stop?: string[];
+  /** Keep generating past end-of-generation tokens. */
+  ignoreEos?: boolean;
+  /** Cancels generation; the iterator then throws AbortError. */
+  signal?: AbortSignal;
+}
+
+/** A piece of generated output. */
+export interface TokenChunk {
+  /** Text of these tokens (UTF-8 safe: never half a character). */
+  text: string;
+  /** Token ids generated in this chunk. */
+  tokens: number[];
+}
+
+/** Why generation ended. */
+export type StopReason = "eos" | "stop" | "maxTokens" | "contextFull" | "aborted";
+
+/** Final statistics of a generation. */
+export interface GenerationStats {
+  promptTokens: number;
+  generatedTokens: number;
+  /** Prompt tokens per second during prefill. */
+  prefillTokensPerSecond: number;
+  /** Generated tokens per second during decode. */
+  decodeTokensPerSecond: number;
+  stopReason: StopReason;
+}
+
+/**
+ * An async iterable of chunks; `stats` resolves when generation has ended (after the last chunk).
+ */
+export interface Generation extends AsyncIterable<TokenChunk> {
+  readonly stats: Promise<GenerationStats>;
+}
+
+/** Facts about a loaded model. */
+export interface ModelInfo {
+  /** GGUF `general.architecture`, e.g. `llama`. */
+  architecture: string;
+  name: string;
+  /** Parameter count from the tensor shapes. */
+  parameters: number;
+  /** File size in bytes (weights are memory-mapped). */
+  fileSize: number;
+  /** Context size in use (file's, capped by the load option). */
+  contextSize: number;
+  /** Context size the file was trained for. */
+  trainContextSize: number;
+  vocabSize: number;
+  embeddingSize: number;
+  layers: number;
+  /** Chat template in use, if any. */
+  chatTemplate: string | null;
+}
+
+/** Options for loading a model. */
+export interface LoadOptions {
+  /** Threads for inference (default: physical cores). */
+  threads?: number;
+  /** Cap on the context size (default: the file's, at most 4096). */
+  contextSize?: number;
+  /** Chat template overriding the file's. */
+  chatTemplate?: string;
+  signal?: AbortSignal;
+}
+
+/** A loaded model. */
+export interface Model {
+  readonly info: ModelInfo;
+  tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): number[];
+  detokenize(tokens: number[]): string;
+  /** A string prompt is raw text; messages go through the chat template. */
+  generate(prompt: string | ChatMessage[], options?: GenerateOptions): Generation;
+  /** Logits after the last of `tokens` (vocabulary-sized). */
+  logits(tokens: number[]): Promise<Float32Array>;
+  /** Frees weights and caches; waits for work in flight. Later use throws ModelClosedError. */
+  close(): Promise<void>;
+  readonly closed: boolean;
+}
