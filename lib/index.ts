@@ -4,3 +4,4 @@
  */
 export * from "./errors.js";
 export * as kernels from "./kernels.js";
+export * as router from "./router/index.js";
