@@ -12,6 +12,7 @@ import * as C from "./lexicon-coding.js";
 import * as G from "./lexicon-general.js";
 import * as S from "./lexicon-slots.js";
 import * as T from "./lexicon-technical.js";
+import * as W from "./lexicon-terms.js";
 import { holdOut, type Example, type Lang } from "./dataset.js";
 
 /** mulberry32: small seeded PRNG so the data set is reproducible. */
@@ -83,6 +84,13 @@ for (const i of [0, 1] as const) {
   for (const p of pairs) repeat(4, () => emit("technical", L(i), col(p, 0), fill(pick(pairFrames), { a: col(p, 2 * i), b: col(p, 2 * i + 1) })));
   for (const c of rows(S.TECH_TERMS)) repeat(3, () => emit("technical", L(i), col(c, 0), fill(pick(frames), { c: col(c, i) })));
   for (const w of whys) repeat(3, () => emit("technical", L(i), col(w, 0), col(w, i)));
+}
+
+// ---- single terms in the shared frames, both classes ----
+const terms = (block: string): string[] => block.split(/,\s*/).map((t) => t.trim()).filter(Boolean);
+for (const [label, en, es] of [["technical", W.TECH_TERMS_EN, W.TECH_TERMS_ES], ["general", W.GENERAL_TERMS_EN, W.GENERAL_TERMS_ES]] as const) {
+  for (const t of terms(en)) repeat(2, () => emit(label, "en", t, fill(pick(T.TECH_FRAMES_EN), { c: t })));
+  for (const t of terms(es)) repeat(2, () => emit(label, "es", t, fill(pick(T.TECH_FRAMES_ES), { c: t })));
 }
 
 // ---- coding ----
