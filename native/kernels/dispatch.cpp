@@ -38,12 +38,23 @@ void fill_scalar(Kernels& k) {
   type_of(k, G::Q6_K) = {G::Q8_K, scalar::vec_dot_q6_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q6_K_q8_K>, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
   // Activation-only type: conversions, no dot product of its own.
   type_of(k, G::Q8_K) = {G::Q8_K, nullptr, nullptr, scalar::quantize_row_q8_K, scalar::dequantize_row_q8_K};
+  k.swiglu = scalar::swiglu;
+  k.geglu = scalar::geglu;
+  k.softmax = scalar::softmax;
+  k.rope = scalar::rope;
+  k.flash_attn = scalar::flash_attn;
 }
 
 #if defined(__x86_64__)
 void fill_avx2(Kernels& k) {
   k.isa = Isa::Avx2;
   k.rmsnorm = avx2::rmsnorm;
+  k.layernorm = avx2::layernorm;
+  k.swiglu = avx2::swiglu;
+  k.geglu = avx2::geglu;
+  k.softmax = avx2::softmax;
+  k.rope = avx2::rope;
+  k.flash_attn = avx2::flash_attn;
   using G = GgmlType;
   type_of(k, G::F32) = {G::F32, avx2::vec_dot_f32, gemm_by_vec_dot<avx2::vec_dot_f32>, scalar::quantize_row_f32, scalar::dequantize_row_f32};
   type_of(k, G::F16) = {G::F16, avx2::vec_dot_f16, gemm_by_vec_dot<avx2::vec_dot_f16>, avx2::quantize_row_f16, avx2::dequantize_row_f16};
@@ -61,6 +72,11 @@ void fill_avx512(Kernels& k) {
   fill_avx2(k);
   k.isa = Isa::Avx512;
   k.rmsnorm = avx512::rmsnorm;
+  k.layernorm = avx512::layernorm;
+  k.swiglu = avx512::swiglu;
+  k.geglu = avx512::geglu;
+  k.softmax = avx512::softmax;
+  k.rope = avx512::rope;
   using G = GgmlType;
   type_of(k, G::Q8_0).vec_dot = avx512::vec_dot_q8_0_q8_0;
   type_of(k, G::Q8_0).gemm = avx512::gemm_q8_0_q8_0;
@@ -73,6 +89,12 @@ void fill_avx512(Kernels& k) {
 void fill_neon(Kernels& k) {
   k.isa = Isa::Neon;
   k.rmsnorm = neon::rmsnorm;
+  k.layernorm = neon::layernorm;
+  k.swiglu = neon::swiglu;
+  k.geglu = neon::geglu;
+  k.softmax = neon::softmax;
+  k.rope = neon::rope;
+  k.flash_attn = neon::flash_attn;
   using G = GgmlType;
   const bool dot = cpu_features().dotprod;
   type_of(k, G::F32) = {G::F32, neon::vec_dot_f32, gemm_by_vec_dot<neon::vec_dot_f32>, scalar::quantize_row_f32, scalar::dequantize_row_f32};
