@@ -329,26 +329,39 @@ CAPI_TEST(gemm_matches_vec_dot) {
 // variants must agree with the scalar reference too (and run alone on cores without SDOT:
 // `qemu-aarch64 -cpu cortex-a53` passes the whole suite).
 CAPI_TEST(neon_base_and_dotprod_variants_match_scalar) {
+  struct Variant {
+    GgmlType type;
+    VecDotFn base, dotprod;
+  };
+  const Variant variants[] = {
+      {GgmlType::Q8_0, neon::vec_dot_q8_0_q8_0, neon::vec_dot_q8_0_q8_0_dotprod},
+      {GgmlType::Q4_0, neon::vec_dot_q4_0_q8_0, neon::vec_dot_q4_0_q8_0_dotprod},
+      {GgmlType::Q4_K, neon::vec_dot_q4_K_q8_K, neon::vec_dot_q4_K_q8_K_dotprod},
+      {GgmlType::Q5_K, neon::vec_dot_q5_K_q8_K, neon::vec_dot_q5_K_q8_K_dotprod},
+      {GgmlType::Q6_K, neon::vec_dot_q6_K_q8_K, neon::vec_dot_q6_K_q8_K_dotprod},
+  };
   const int64_t n = 1024;
   auto w = capitest::random_floats(n, 71);
   auto x = capitest::random_floats(n, 72);
-  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0}) {
-    auto wq = quantize(scalar_k(), t, w);
-    auto xq = quantize(scalar_k(), GgmlType::Q8_0, x);
+  for (const Variant& v : variants) {
+    auto wq = quantize(scalar_k(), v.type, w);
+    auto xq = quantize(scalar_k(), scalar_k().type(v.type).vec_dot_type, x);
     float ref = 0;
-    scalar_k().type(t).vec_dot(n, &ref, wq.data(), xq.data());
-    const bool q4 = t == GgmlType::Q4_0;
-    for (VecDotFn f : {q4 ? neon::vec_dot_q4_0_q8_0 : neon::vec_dot_q8_0_q8_0,
-                       q4 ? neon::vec_dot_q4_0_q8_0_dotprod : neon::vec_dot_q8_0_q8_0_dotprod}) {
-      if (f == neon::vec_dot_q4_0_q8_0_dotprod || f == neon::vec_dot_q8_0_q8_0_dotprod)
-        if (!cpu_features().dotprod) continue;
+    scalar_k().type(v.type).vec_dot(n, &ref, wq.data(), xq.data());
+    for (VecDotFn f : {v.base, v.dotprod}) {
+      if (f == v.dotprod && !cpu_features().dotprod) continue;
       float got = 0;
       f(n, &got, wq.data(), xq.data());
-      CHECK_LE(std::fabs(got - ref), 1e-6 * abs_dot(w, x) + 1e-6, tname(t));
+      CHECK_LE(std::fabs(got - ref), 1e-6 * abs_dot(w, x) + 1e-6, tname(v.type));
     }
-    float g = 0;
+  }
+  for (bool q4 : {false, true}) {
+    auto wq = quantize(scalar_k(), q4 ? GgmlType::Q4_0 : GgmlType::Q8_0, w);
+    auto xq = quantize(scalar_k(), GgmlType::Q8_0, x);
+    float ref = 0, g = 0;
+    (q4 ? neon::vec_dot_q4_0_q8_0 : neon::vec_dot_q8_0_q8_0)(n, &ref, wq.data(), xq.data());
     (q4 ? neon::gemm_q4_0_q8_0 : neon::gemm_q8_0_q8_0)(n, wq.data(), wq.size(), 1, xq.data(), xq.size(), 1, &g, 1);
-    CHECK_LE(std::fabs(g - ref), 1e-6 * abs_dot(w, x) + 1e-6, tname(t) + " gemm");
+    CHECK_LE(std::fabs(g - ref), 1e-6 * abs_dot(w, x) + 1e-6, q4 ? "q4_0 gemm" : "q8_0 gemm");
   }
 }
 #endif

@@ -16,22 +16,21 @@ namespace capibara::neon {
 
 namespace {
 
-// sum of a[i] * b[i] over 32 int8 pairs, as 4 s32 partial sums.
+// acc + sum of a[i] * b[i] over 16 int8 pairs (|a[i] * b[i]| * 2 < 2^15 for the base path), in 4 s32 lanes.
 template <bool kDot>
-inline int32x4_t dot32(int8x16_t a0, int8x16_t a1, int8x16_t b0, int8x16_t b1) {
+inline int32x4_t dot16_acc(int32x4_t acc, int8x16_t a, int8x16_t b) {
   if constexpr (kDot) {
-    int32x4_t acc = vdupq_n_s32(0);
-    asm(".arch armv8.2-a+dotprod\n\tsdot %0.4s, %1.16b, %2.16b\n\tsdot %0.4s, %3.16b, %4.16b"
-        : "+w"(acc)
-        : "w"(a0), "w"(b0), "w"(a1), "w"(b1));
+    asm(".arch armv8.2-a+dotprod\n\tsdot %0.4s, %1.16b, %2.16b" : "+w"(acc) : "w"(a), "w"(b));
     return acc;
   } else {
-    int16x8_t p0 = vmull_s8(vget_low_s8(a0), vget_low_s8(b0));
-    p0 = vmlal_s8(p0, vget_high_s8(a0), vget_high_s8(b0));
-    int16x8_t p1 = vmull_s8(vget_low_s8(a1), vget_low_s8(b1));
-    p1 = vmlal_s8(p1, vget_high_s8(a1), vget_high_s8(b1));
-    return vaddq_s32(vpaddlq_s16(p0), vpaddlq_s16(p1));
+    const int16x8_t p = vmlal_s8(vmull_s8(vget_low_s8(a), vget_low_s8(b)), vget_high_s8(a), vget_high_s8(b));
+    return vpadalq_s16(acc, p);
   }
+}
+
+template <bool kDot>
+inline int32x4_t dot32(int8x16_t a0, int8x16_t a1, int8x16_t b0, int8x16_t b1) {
+  return dot16_acc<kDot>(dot16_acc<kDot>(vdupq_n_s32(0), a0, b0), a1, b1);
 }
 
 // The 32 weights of block b of a row as two int8x16 in element order, and its fp16 scale.
@@ -88,6 +87,78 @@ void gemm_32(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void*
   }
 }
 
+// Q4_K/Q5_K: levels 0..31 are used as signed bytes against Q8_K; mins come from the bsums.
+template <bool kQ5, bool kDot, typename Block>
+float dot_k_scale_min(int64_t n, const Block* x, const BlockQ8_K* y) {
+  float sum = 0;
+  const uint8x16_t m4 = vdupq_n_u8(0x0F), sixteen = vdupq_n_u8(16);
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    uint8_t sc[8], m[8];
+    for (int j = 0; j < 8; ++j) k_scale_min(j, x[b].scales, &sc[j], &m[j]);
+    int summ = 0;
+    for (int j = 0; j < 8; ++j) summ += m[j] * (y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);
+    uint8x16_t qh0 = vdupq_n_u8(0), qh1 = qh0;
+    if constexpr (kQ5) {
+      qh0 = vld1q_u8(x[b].qh);
+      qh1 = vld1q_u8(x[b].qh + 16);
+    }
+    int32x4_t acc = vdupq_n_s32(0);
+    const int8_t* q8 = y[b].qs;
+    for (int c = 0; c < 4; ++c, q8 += 64) {
+      const uint8x16_t q0 = vld1q_u8(x[b].qs + 32 * c), q1 = vld1q_u8(x[b].qs + 32 * c + 16);
+      uint8x16_t lo0 = vandq_u8(q0, m4), lo1 = vandq_u8(q1, m4), hi0 = vshrq_n_u8(q0, 4), hi1 = vshrq_n_u8(q1, 4);
+      if constexpr (kQ5) {
+        const uint8x16_t bl = vdupq_n_u8(static_cast<uint8_t>(1u << (2 * c))), bh = vdupq_n_u8(static_cast<uint8_t>(2u << (2 * c)));
+        lo0 = vorrq_u8(lo0, vandq_u8(vtstq_u8(qh0, bl), sixteen));
+        lo1 = vorrq_u8(lo1, vandq_u8(vtstq_u8(qh1, bl), sixteen));
+        hi0 = vorrq_u8(hi0, vandq_u8(vtstq_u8(qh0, bh), sixteen));
+        hi1 = vorrq_u8(hi1, vandq_u8(vtstq_u8(qh1, bh), sixteen));
+      }
+      const int32x4_t dlo = dot32<kDot>(vreinterpretq_s8_u8(lo0), vreinterpretq_s8_u8(lo1), vld1q_s8(q8), vld1q_s8(q8 + 16));
+      const int32x4_t dhi = dot32<kDot>(vreinterpretq_s8_u8(hi0), vreinterpretq_s8_u8(hi1), vld1q_s8(q8 + 32), vld1q_s8(q8 + 48));
+      acc = vmlaq_n_s32(acc, dlo, sc[2 * c]);
+      acc = vmlaq_n_s32(acc, dhi, sc[2 * c + 1]);
+    }
+    sum += y[b].d * fp16_to_fp32(x[b].d) * vaddvq_s32(acc) - y[b].d * fp16_to_fp32(x[b].dmin) * summ;
+  }
+  return sum;
+}
+
+// Q6_K: levels 0..63 as signed bytes; the -32 offset becomes -32 * sum_s sc[s] * bsums[s].
+template <bool kDot>
+float dot_q6_K(int64_t n, const BlockQ6_K* x, const BlockQ8_K* y) {
+  const uint8x16_t m4 = vdupq_n_u8(0x0F), m3 = vdupq_n_u8(0x03);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const int8_t* sc = x[b].scales;
+    int offset = 0;
+    for (int k = 0; k < 16; ++k) offset += sc[k] * y[b].bsums[k];
+    int32x4_t acc = vdupq_n_s32(0);
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = x[b].ql + 64 * h;
+      const uint8_t* qhp = x[b].qh + 32 * h;
+      const int8_t* q8 = y[b].qs + 128 * h;
+      for (int half = 0; half < 2; ++half) {  // bytes l in [16 half, 16 half + 16) of each group
+        const uint8x16_t a = vld1q_u8(ql + 16 * half), c = vld1q_u8(ql + 32 + 16 * half);
+        const uint8x16_t qh = vld1q_u8(qhp + 16 * half);
+        const uint8x16_t g[4] = {
+            vorrq_u8(vandq_u8(a, m4), vshlq_n_u8(vandq_u8(qh, m3), 4)),
+            vorrq_u8(vandq_u8(c, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(qh, 2), m3), 4)),
+            vorrq_u8(vshrq_n_u8(a, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(qh, 4), m3), 4)),
+            vorrq_u8(vshrq_n_u8(c, 4), vshlq_n_u8(vshrq_n_u8(qh, 6), 4)),
+        };
+        // Group k, bytes 16 half.. is sub-block 2k + half of this 128-element half.
+        for (int k = 0; k < 4; ++k) {
+          const int32x4_t d = dot16_acc<kDot>(vdupq_n_s32(0), vreinterpretq_s8_u8(g[k]), vld1q_s8(q8 + 32 * k + 16 * half));
+          acc = vmlaq_n_s32(acc, d, sc[8 * h + 2 * k + half]);
+        }
+      }
+    }
+    sum += y[b].d * fp16_to_fp32(x[b].d) * (vaddvq_s32(acc) - 32 * offset);
+  }
+  return sum;
+}
+
 inline float32x4_t load_f16(const uint16_t* p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
 inline float32x4_t load_bf16(const uint16_t* p) { return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16)); }
 
@@ -141,6 +212,25 @@ void vec_dot_q8_0_q8_0_dotprod(int64_t n, float* s, const void* x, const void* y
 }
 void vec_dot_q4_0_q8_0_dotprod(int64_t n, float* s, const void* x, const void* y) {
   dot_rows<1, true, true>(n, static_cast<const uint8_t*>(x), 0, y, s);
+}
+
+void vec_dot_q4_K_q8_K(int64_t n, float* s, const void* x, const void* y) {
+  *s = dot_k_scale_min<false, false>(n, static_cast<const BlockQ4_K*>(x), static_cast<const BlockQ8_K*>(y));
+}
+void vec_dot_q5_K_q8_K(int64_t n, float* s, const void* x, const void* y) {
+  *s = dot_k_scale_min<true, false>(n, static_cast<const BlockQ5_K*>(x), static_cast<const BlockQ8_K*>(y));
+}
+void vec_dot_q6_K_q8_K(int64_t n, float* s, const void* x, const void* y) {
+  *s = dot_q6_K<false>(n, static_cast<const BlockQ6_K*>(x), static_cast<const BlockQ8_K*>(y));
+}
+void vec_dot_q4_K_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y) {
+  *s = dot_k_scale_min<false, true>(n, static_cast<const BlockQ4_K*>(x), static_cast<const BlockQ8_K*>(y));
+}
+void vec_dot_q5_K_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y) {
+  *s = dot_k_scale_min<true, true>(n, static_cast<const BlockQ5_K*>(x), static_cast<const BlockQ8_K*>(y));
+}
+void vec_dot_q6_K_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y) {
+  *s = dot_q6_K<true>(n, static_cast<const BlockQ6_K*>(x), static_cast<const BlockQ8_K*>(y));
 }
 
 void gemm_q8_0_q8_0(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,

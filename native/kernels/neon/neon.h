@@ -28,6 +28,12 @@ void vec_dot_q8_0_q8_0(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_q4_0_q8_0(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_q8_0_q8_0_dotprod(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_q4_0_q8_0_dotprod(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q4_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q5_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q6_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q4_K_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q5_K_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q6_K_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y);
 void gemm_q8_0_q8_0(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
                     float* y, int64_t y_stride);
 void gemm_q4_0_q8_0(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
