@@ -64,7 +64,7 @@ export function machineInfo(): { cpu: string; cores: number; memGiB: number; com
  * Seconds per call: grows the iteration count until one batch lasts >= `minSeconds`, then keeps the
  * best of `repeats` batches (the least disturbed by other processes on a shared machine).
  */
-export function measure(time: (iterations: number) => number, minSeconds = 0.25, repeats = 3): number {
+export function measure(time: (iterations: number) => number, minSeconds = 0.25, repeats = 5): number {
   let iterations = 1;
   let perCall = time(iterations);
   while (perCall * iterations < minSeconds && iterations < 1 << 24) {

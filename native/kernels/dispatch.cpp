@@ -61,9 +61,9 @@ void fill_avx2(Kernels& k) {
   type_of(k, G::BF16) = {G::BF16, avx2::vec_dot_bf16, gemm_by_vec_dot<avx2::vec_dot_bf16>, scalar::quantize_row_bf16, avx2::dequantize_row_bf16};
   type_of(k, G::Q8_0) = {G::Q8_0, avx2::vec_dot_q8_0_q8_0, avx2::gemm_q8_0_q8_0, avx2::quantize_row_q8_0, scalar::dequantize_row_q8_0};
   type_of(k, G::Q4_0) = {G::Q8_0, avx2::vec_dot_q4_0_q8_0, avx2::gemm_q4_0_q8_0, scalar::quantize_row_q4_0, scalar::dequantize_row_q4_0};
-  type_of(k, G::Q4_K) = {G::Q8_K, avx2::vec_dot_q4_K_q8_K, gemm_by_vec_dot<avx2::vec_dot_q4_K_q8_K>, scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
-  type_of(k, G::Q5_K) = {G::Q8_K, avx2::vec_dot_q5_K_q8_K, gemm_by_vec_dot<avx2::vec_dot_q5_K_q8_K>, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
-  type_of(k, G::Q6_K) = {G::Q8_K, avx2::vec_dot_q6_K_q8_K, gemm_by_vec_dot<avx2::vec_dot_q6_K_q8_K>, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
+  type_of(k, G::Q4_K) = {G::Q8_K, avx2::vec_dot_q4_K_q8_K, avx2::gemm_q4_K_q8_K, scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
+  type_of(k, G::Q5_K) = {G::Q8_K, avx2::vec_dot_q5_K_q8_K, avx2::gemm_q5_K_q8_K, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
+  type_of(k, G::Q6_K) = {G::Q8_K, avx2::vec_dot_q6_K_q8_K, avx2::gemm_q6_K_q8_K, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
   type_of(k, G::Q8_K).from_float = avx2::quantize_row_q8_K;
 }
 
