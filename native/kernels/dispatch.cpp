@@ -105,13 +105,13 @@ void fill_neon(Kernels& k) {
   type_of(k, G::Q4_0) = {G::Q8_0, dot ? neon::vec_dot_q4_0_q8_0_dotprod : neon::vec_dot_q4_0_q8_0,
                          dot ? neon::gemm_q4_0_q8_0_dotprod : neon::gemm_q4_0_q8_0, scalar::quantize_row_q4_0, scalar::dequantize_row_q4_0};
   type_of(k, G::Q4_K) = {G::Q8_K, dot ? neon::vec_dot_q4_K_q8_K_dotprod : neon::vec_dot_q4_K_q8_K,
-                         dot ? gemm_by_vec_dot<neon::vec_dot_q4_K_q8_K_dotprod> : gemm_by_vec_dot<neon::vec_dot_q4_K_q8_K>,
+                         dot ? neon::gemm_q4_K_q8_K_dotprod : neon::gemm_q4_K_q8_K,
                          scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
   type_of(k, G::Q5_K) = {G::Q8_K, dot ? neon::vec_dot_q5_K_q8_K_dotprod : neon::vec_dot_q5_K_q8_K,
-                         dot ? gemm_by_vec_dot<neon::vec_dot_q5_K_q8_K_dotprod> : gemm_by_vec_dot<neon::vec_dot_q5_K_q8_K>,
+                         dot ? neon::gemm_q5_K_q8_K_dotprod : neon::gemm_q5_K_q8_K,
                          scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
   type_of(k, G::Q6_K) = {G::Q8_K, dot ? neon::vec_dot_q6_K_q8_K_dotprod : neon::vec_dot_q6_K_q8_K,
-                         dot ? gemm_by_vec_dot<neon::vec_dot_q6_K_q8_K_dotprod> : gemm_by_vec_dot<neon::vec_dot_q6_K_q8_K>,
+                         dot ? neon::gemm_q6_K_q8_K_dotprod : neon::gemm_q6_K_q8_K,
                          scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
   type_of(k, G::Q8_K).from_float = neon::quantize_row_q8_K;
 }

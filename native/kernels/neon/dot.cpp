@@ -9,24 +9,13 @@
 #include <arm_neon.h>
 
 #include "kernels/fp16.h"
+#include "kernels/neon/int8_dot.h"
 #include "kernels/neon/neon.h"
 #include "kernels/quant_blocks.h"
 
 namespace capibara::neon {
 
 namespace {
-
-// acc + sum of a[i] * b[i] over 16 int8 pairs (|a[i] * b[i]| * 2 < 2^15 for the base path), in 4 s32 lanes.
-template <bool kDot>
-inline int32x4_t dot16_acc(int32x4_t acc, int8x16_t a, int8x16_t b) {
-  if constexpr (kDot) {
-    asm(".arch armv8.2-a+dotprod\n\tsdot %0.4s, %1.16b, %2.16b" : "+w"(acc) : "w"(a), "w"(b));
-    return acc;
-  } else {
-    const int16x8_t p = vmlal_s8(vmull_s8(vget_low_s8(a), vget_low_s8(b)), vget_high_s8(a), vget_high_s8(b));
-    return vpadalq_s16(acc, p);
-  }
-}
 
 template <bool kDot>
 inline int32x4_t dot32(int8x16_t a0, int8x16_t a1, int8x16_t b0, int8x16_t b1) {

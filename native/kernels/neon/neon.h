@@ -43,6 +43,20 @@ void gemm_q8_0_q8_0_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_ro
 void gemm_q4_0_q8_0_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                             int64_t n_tok, float* y, int64_t y_stride);
 
+// gemm_k.cpp: K-quant GEMM that unpacks each weight row once for all tokens (n_tok == 1: vec_dot)
+void gemm_q4_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                    float* y, int64_t y_stride);
+void gemm_q5_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                    float* y, int64_t y_stride);
+void gemm_q6_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                    float* y, int64_t y_stride);
+void gemm_q4_K_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                            int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q5_K_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                            int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q6_K_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                            int64_t n_tok, float* y, int64_t y_stride);
+
 // quantize.cpp (bit-identical to the scalar reference)
 void quantize_row_q8_0(const float* x, void* y, int64_t n);
 void quantize_row_q8_K(const float* x, void* y, int64_t n);
