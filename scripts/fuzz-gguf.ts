@@ -1,14 +1,14 @@
-#!/usr/bin/env node
-// `npm run fuzz:gguf [-- --iterations N --seed S]`: fuzzes the native GGUF reader.
-//  1. compiles the TS GgufWriter (only it and its imports) and writes seed files with it;
+// `npm run fuzz:gguf [-- --iterations N --seed S]` (run with tsx): fuzzes the native GGUF reader.
+//  1. writes seed files with the TS GgufWriter (tensors quantised by the addon, so build it first);
 //  2. builds test/fuzz/gguf_fuzz.cpp with the reader under -fsanitize=address,undefined;
 //  3. runs the mutation loop in-process over the seeds (default 100,000 iterations).
 // A sanitizer report or broken invariant exits non-zero and saves the input under build/fuzz/.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join, dirname } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { GgufWriter } from "../lib/gguf/writer.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "build", "fuzz");
@@ -16,7 +16,7 @@ const { values: args } = parseArgs({
   options: { iterations: { type: "string", default: "100000" }, seed: { type: "string", default: "1" } },
 });
 
-function run(cmd, argv, label) {
+function run(cmd: string, argv: string[], label: string): void {
   const r = spawnSync(cmd, argv, { cwd: root, stdio: "inherit" });
   if (r.error) throw r.error;
   if (r.status !== 0) {
@@ -29,17 +29,18 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, "seeds"), { recursive: true });
 
 // 1. Seeds from our writer.
-const tsc = join(root, "node_modules", ".bin", "tsc");
-run(tsc, ["lib/gguf/writer.ts", "--outDir", join(out, "js"), "--rootDir", "lib", "--module", "NodeNext",
-  "--moduleResolution", "NodeNext", "--target", "ES2022", "--skipLibCheck", "--types", "node"], "compiling the GGUF writer");
-const { GgufWriter } = await import(pathToFileURL(join(out, "js", "gguf", "writer.js")).href);
-
-function rand(seed) {
+function rand(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
 }
 
-function seedFile(name, { alignment, vocab = 8, withTensors = true } = {}) {
+interface SeedOptions {
+  alignment?: number;
+  vocab?: number;
+  withTensors?: boolean;
+}
+
+function seedFile(name: string, { alignment, vocab = 8, withTensors = true }: SeedOptions = {}): GgufWriter {
   const r = rand(name.length);
   const w = new GgufWriter(alignment ? { alignment } : {});
   w.setString("general.architecture", "llama").setString("general.name", name);
@@ -53,27 +54,28 @@ function seedFile(name, { alignment, vocab = 8, withTensors = true } = {}) {
   w.setArray("tokenizer.ggml.merges", "string", ["t 1", "t 2"]);
   w.setArray("x.nested", "array", [{ type: "u16", values: [1, 2] }, { type: "array", values: [{ type: "bool", values: [true] }] }]);
   if (withTensors) {
-    const floats = (n) => Float32Array.from({ length: n }, () => r() * 2 - 1);
-    const bytes = (n) => Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
+    const floats = (n: number) => Float32Array.from({ length: n }, () => r() * 2 - 1);
+    const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
     w.addTensor("token_embd.weight", { type: "f16", shape: [32, vocab], data: floats(32 * vocab) });
     w.addTensor("blk.0.attn_norm.weight", { type: "f32", shape: [32], data: floats(32) });
     w.addTensor("blk.0.attn_q.weight", { type: "bf16", shape: [32, 4], data: floats(128) });
-    w.addTensor("blk.0.ffn_up.weight", { type: "q8_0", shape: [64, 2], data: bytes(136) });
-    w.addTensor("blk.0.ffn_down.weight", { type: "q4_0", shape: [32, 2], data: bytes(36) });
-    w.addTensor("blk.0.ffn_gate.weight", { type: "q4_K", shape: [256], data: bytes(144) });
-    w.addTensor("blk.0.attn_v.weight", { type: "q5_K", shape: [256], data: bytes(176) });
-    w.addTensor("output.weight", { type: "q6_K", shape: [256, 1, 1], data: bytes(210) });
+    w.addTensor("blk.0.ffn_up.weight", { type: "q8_0", shape: [64, 2], data: floats(128) });
+    w.addTensor("blk.0.ffn_down.weight", { type: "q4_0", shape: [32, 2], data: floats(64) });
+    w.addTensor("blk.0.ffn_gate.weight", { type: "q4_K", shape: [256], data: floats(256) });
+    w.addTensor("blk.0.attn_v.weight", { type: "q5_K", shape: [256], data: floats(256) });
+    w.addTensor("output.weight", { type: "q6_K", shape: [256, 1, 1], data: floats(256) });
+    w.addTensor("blk.0.attn_k.weight", { type: "q2_K", shape: [256], data: bytes(84) }); // pre-encoded bytes
   }
   return w;
 }
 
-const seeds = [
+const seeds: [string, SeedOptions][] = [
   ["all-types", {}],
   ["aligned-64", { alignment: 64 }],
   ["aligned-8", { alignment: 8 }],
   ["vocab-only", { withTensors: false, vocab: 40 }],
 ];
-const seedPaths = [];
+const seedPaths: string[] = [];
 for (const [name, opts] of seeds) {
   const p = join(out, "seeds", `${name}.gguf`);
   await seedFile(name, opts).write(p);
@@ -89,4 +91,4 @@ run(cxx, ["-std=c++17", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanit
   "native/common/status.cpp", "native/common/ggml_type.cpp", "-o", bin], "building the fuzz driver");
 
 // 3. Run.
-run(bin, ["--iterations", args.iterations, "--seed", args.seed, "--crash-dir", out, ...seedPaths], "fuzzing");
+run(bin, ["--iterations", args.iterations!, "--seed", args.seed!, "--crash-dir", out, ...seedPaths], "fuzzing");
