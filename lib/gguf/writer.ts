@@ -215,7 +215,7 @@ export class GgufWriter {
     if (a !== GGUF_DEFAULT_ALIGNMENT) this.entries.set("general.alignment", { type: "u32", value: a });
   }
 
-  /** Sets a scalar of any type (checked: integer ranges, number/boolean/string kinds). */
+  /** Sets (or replaces) a scalar of any type, checked: integer ranges, number/boolean/string kinds. */
   set(key: string, type: GgufScalarType, value: GgufScalar): this {
     this.checkKey(key);
     checkScalar(type, value, `metadata '${key}'`);
@@ -280,7 +280,7 @@ export class GgufWriter {
         this.checkData(name, t, data, t.bytes);
         if (data instanceof Uint8Array) await writeAll(data);
         else for (const slice of encodeSlices(t.type, t.shape[0]!, data)) await writeAll(slice);
-        const pad = (this.alignment - (t.bytes % this.alignment)) % this.alignment;
+        const pad = this.padding(t.bytes);
         if (pad) await writeAll(new Uint8Array(pad));
       }
       await fh.close();
@@ -290,6 +290,11 @@ export class GgufWriter {
       await rm(tmp, { force: true });
       throw err;
     }
+  }
+
+  /** Zero bytes that follow `n` bytes of tensor data so the next tensor starts aligned. */
+  private padding(n: number): number {
+    return (this.alignment - (n % this.alignment)) % this.alignment;
   }
 
   private checkKey(key: string): void {
@@ -330,7 +335,7 @@ export class GgufWriter {
       for (const d of t.shape) sink.u64(d);
       sink.u32(GGML_TYPES[t.type].id);
       sink.u64(offset);
-      offset += t.bytes + ((this.alignment - (t.bytes % this.alignment)) % this.alignment);
+      offset += t.bytes + this.padding(t.bytes);
     }
     sink.pad(this.alignment);
     return sink.contents();
