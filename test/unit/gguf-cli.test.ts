@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { beforeAll, expect, test } from "vitest";
 import { registerInspectCommand, formatBytes, formatCount } from "../../lib/cli/inspect.js";
-import { GgufFormatError } from "../../lib/index.js";
+import { GgufFormatError, GgufWriter } from "../../lib/index.js";
 import { ggmlTensorBytes } from "../../lib/gguf/index.js";
 import { SAMPLE_TENSORS, VOCAB, elements, sampleWriter, tempDir } from "./gguf-fixture.js";
 
@@ -36,6 +36,16 @@ test("prints architecture, parameters, context, tokenizer, chat template and qua
     const bytes = of.reduce((n, t) => n + ggmlTensorBytes(t.type, t.shape), 0);
     expect(out).toMatch(new RegExp(`^\\s+${type}\\s+${of.length}\\s+${formatBytes(bytes)}\\s+[\\d.]+%$`, "m"));
   }
+});
+
+test("a vocabulary-only file has no quant mix", async () => {
+  const p = join(dir, "vocab.gguf");
+  await new GgufWriter().setString("general.architecture", "gemma3").setArray("tokenizer.ggml.tokens", "string", VOCAB).write(p);
+  const out = await run(p);
+  expect(out).toMatch(/^tensors\s+0 \(0 B of data\)$/m);
+  expect(out).toMatch(/^quant mix\s+\(no tensors\)$/m);
+  expect(out).toMatch(/^context length\s+\(unknown\)$/m);
+  expect(out).toMatch(new RegExp(`^tokenizer\\s+\\(no model\\), ${VOCAB.length} tokens$`, "m"));
 });
 
 test("--json prints the inspection, 64-bit values as numbers or strings", async () => {
