@@ -13,7 +13,7 @@ inline __mmask16 lanes(int64_t rem) {
   return rem >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << rem) - 1u);
 }
 
-// Cephes-style expf: x = n ln2 + r, e^r by a degree-6 polynomial, 2^n by scalef. Relative 2e-7 on
+// Cephes-style expf: x = n ln2 + r, e^r by a degree-6 polynomial, 2^n by scalef. Relative 1.2e-7 on
 // [-87.3, 88.7]; inf above (like expf), 2^-126 below -87.3 instead of a denormal or 0.
 inline __m512 exp_ps(__m512 in) {
   const __m512 x = _mm512_min_ps(_mm512_max_ps(in, _mm512_set1_ps(-87.33654f)), _mm512_set1_ps(88.72283935546875f));
