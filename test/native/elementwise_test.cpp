@@ -145,6 +145,15 @@ CAPI_TEST(softmax_matches_scalar) {
     }
     run(edge_values(), "edge values");
     run(random_floats(262147, 9, -30.0f, 30.0f), "vocabulary-sized n=262147");
+    // Masked logits (-inf) get probability exactly 0.
+    for (int64_t n : odd_sizes()) {
+      auto x = random_floats(n, 12 + static_cast<uint32_t>(n), -5.0f, 5.0f);
+      for (int64_t i = 0; i < n; i += 3) x[i] = -INFINITY;
+      if (n % 3 == 1) x[n - 1] = -INFINITY;  // the tail too
+      x[1 % n] = 1.0f;
+      k.softmax(x.data(), n);
+      for (int64_t i = 0; i < n; i += 3) CHECK(x[i] == 0.0f || i == 1 % n);
+    }
     worst.check(k);
   });
 }

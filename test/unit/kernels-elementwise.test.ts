@@ -176,6 +176,13 @@ describe.each(backends)("elementwise kernels [%s]", (backend) => {
     expect(maxAbsDiff(kernels.softmax(x, { backend: "scalar" }), kernels.softmax(x, { backend }))).toBeLessThanOrEqual(1e-6);
   });
 
+  it("softmax gives masked (-Infinity) logits probability exactly 0", () => {
+    const x = randomFloats(37, 5, -4, 4).map((v, i) => (i % 3 === 0 ? -Infinity : v));
+    const p = kernels.softmax(x, { backend });
+    expect(Array.from(p).filter((_, i) => i % 3 === 0)).toEqual(new Array(13).fill(0));
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+
   it("swiglu and geglu on overflow-range inputs match scalar", () => {
     const g = new Float32Array([0, -0, 88.5, -88.5, 89, -89, 100, -100, 1e4, -1e4, 1e30, -1e30]);
     const u = new Float32Array(g.length).fill(1);
