@@ -27,11 +27,7 @@ inline double nmse(const float* ref, const float* got, int64_t n) {
 
 inline double max_abs_diff(const float* a, const float* b, int64_t n) {
   double m = 0.0;
-  // A plain compare, not std::fmax: aarch64 gcc 12's vectoriser crashes (ICE) on an fmax reduction.
-  for (int64_t i = 0; i < n; ++i) {
-    const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
-    if (d > m) m = d;
-  }
+  for (int64_t i = 0; i < n; ++i) m = std::fmax(m, std::fabs(static_cast<double>(a[i]) - b[i]));
   return m;
 }
 
