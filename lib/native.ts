@@ -33,6 +33,19 @@ export interface NativeKernels {
   softmax(backend: KernelBackend, x: Float32Array): Float32Array;
   rope(backend: KernelBackend, x: Float32Array, nHeads: number, headDim: number, pos: number, params: NativeRopeParams): Float32Array;
   flashAttention(backend: KernelBackend, q: Float32Array, k: Uint16Array, v: Uint16Array, params: NativeFlashAttentionParams): Float32Array;
+  /** Seconds per call of `op` with these arguments, timed natively over `iterations` calls (benchmarks). */
+  benchKernel<K extends keyof KernelOpArgs>(op: K, iterations: number, backend: KernelBackend, ...args: KernelOpArgs[K]): number;
+}
+
+/** Arguments of each elementwise op after the backend, as its entry point above takes them. */
+export interface KernelOpArgs {
+  rmsnorm: [x: Float32Array, w: Float32Array | null, eps: number];
+  layernorm: [x: Float32Array, w: Float32Array | null, eps: number];
+  swiglu: [g: Float32Array, u: Float32Array];
+  geglu: [g: Float32Array, u: Float32Array];
+  softmax: [x: Float32Array];
+  rope: [x: Float32Array, nHeads: number, headDim: number, pos: number, params: NativeRopeParams];
+  flashAttention: [q: Float32Array, k: Uint16Array, v: Uint16Array, params: NativeFlashAttentionParams];
 }
 
 /** RoPE parameters as `kernels_wrap.cpp` reads them (defaults applied natively). */
