@@ -32,10 +32,10 @@ function buildAndTest(label, buildDir, extraConfigure) {
   run("ctest", ["--test-dir", buildDir, "--output-on-failure"]);
 }
 
-buildAndTest("x86-64, native", "build/native-x64", []);
+buildAndTest("x86-64, native", "build-native/x64", []);
 
 if (has("aarch64-linux-gnu-g++") && has("qemu-aarch64")) {
-  buildAndTest("aarch64 NEON, under qemu-aarch64 -cpu max", "build/native-arm64", [
+  buildAndTest("aarch64 NEON, under qemu-aarch64 -cpu max", "build-native/arm64", [
     `-DCMAKE_TOOLCHAIN_FILE=${join(root, "native/cmake/aarch64-linux-gnu.cmake")}`,
   ]);
 } else if (process.env.CI) {

@@ -5,3 +5,5 @@
 export * from "./types.js";
 export { GgufWriter } from "./writer.js";
 export type { GgufArrayValue, GgufScalar, GgufTensorData, GgufTensorSpec, GgufWriterOptions } from "./writer.js";
+export { inspectGguf, isGgufArraySummary } from "./inspect.js";
+export type { GgufArraySummary, GgufInspection, GgufQuantMixEntry, GgufTensorInfo, GgufValue, InspectGgufOptions } from "./inspect.js";
