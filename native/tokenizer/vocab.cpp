@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode.h"
 
 namespace capibara::tokenizer {
 
@@ -160,6 +161,7 @@ void Tokenizer::init_specials(const TokenizerData& data) {
   // Same comparator and input order as llama.cpp (std::sort, not stable) so ties resolve alike.
   std::sort(specials_.begin(), specials_.end(),
             [&](int32_t a, int32_t b) { return tokens_[a].text.size() > tokens_[b].text.size(); });
+  init_special_trie();
 
   // phi-3 GGUFs: special tokens swallow the whitespace that follows them.
   std::string name = data.model_name;
@@ -172,6 +174,30 @@ void Tokenizer::init_specials(const TokenizerData& data) {
     };
     set("</s>", true);
     for (const char* t : {"<unk>", "<s>", "<|endoftext|>"}) set(t, false);
+  }
+}
+
+void Tokenizer::init_special_trie() {
+  trie_root_.fill(-1);
+  trie_ends_.assign(1, {});  // node 0: the root (never an end: texts are not empty)
+  for (uint32_t rank = 0; rank < specials_.size(); ++rank) {
+    const std::string& t = tokens_[specials_[rank]].text;
+    int32_t node = 0;
+    for (size_t i = 0; i < t.size(); ++i) {
+      const uint8_t c = static_cast<uint8_t>(t[i]);
+      int32_t* slot = nullptr;
+      if (i == 0) {
+        slot = &trie_root_[c];
+      } else {
+        slot = &trie_edges_.try_emplace((static_cast<uint64_t>(node) << 8) | c, -1).first->second;
+      }
+      if (*slot < 0) {
+        *slot = static_cast<int32_t>(trie_ends_.size());
+        trie_ends_.emplace_back();
+      }
+      node = *slot;
+    }
+    trie_ends_[node].push_back(rank);
   }
 }
 
@@ -198,6 +224,7 @@ void Tokenizer::init_merges(const std::vector<std::string>& merges) {
     symbol_ids_.emplace(text, static_cast<int32_t>(symbol_token_.size()));
     symbol_token_.push_back(id);
   }
+  for (int b = 0; b < 256; ++b) byte_symbol_[b] = intern(byte_to_bpe_char(static_cast<uint8_t>(b)));
   merges_.reserve(merges.size() * 2);
   std::string joined;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
