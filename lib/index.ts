@@ -7,3 +7,4 @@ export * as kernels from "./kernels.js";
 export * from "./gguf/index.js";
 export * from "./tokenizer/index.js";
 export * as router from "./router/index.js";
+export * from "./chat/index.js";
