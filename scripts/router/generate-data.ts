@@ -123,6 +123,15 @@ for (const i of [0, 1] as const) {
     repeat(4, () => emit("coding", L(i), col(r, 0) + col(r, 1), fill(pick(i === 0 ? C.LIBRARY_FRAMES_EN : C.LIBRARY_FRAMES_ES), { l: col(r, 0), t: col(r, i + 1) })));
   }
   for (const e of C.ERRORS) repeat(3, () => emit("coding", L(i), e, fill(pick(i === 0 ? C.ERROR_FRAMES_EN : C.ERROR_FRAMES_ES), { e, lang: pick(C.LANGS) })));
+  const artifacts = terms(i === 0 ? C.ARTIFACTS_EN : C.ARTIFACTS_ES);
+  const problems = rows(C.PROBLEMS);
+  for (const a of artifacts) {
+    repeat(3, () => {
+      // "My {x}": the artifact without its article.
+      const x = a.replace(/^(?:an?|una?|el|la)\s+/i, "");
+      emit("coding", L(i), a, fill(pick(i === 0 ? C.ARTIFACT_FRAMES_EN : C.ARTIFACT_FRAMES_ES), { a, x, task: col(pick(tasks), i), problem: col(pick(problems), i) }));
+    });
+  }
   for (const [lang, code, bug] of C.SNIPPETS) {
     repeat(8, () => {
       const style = rand();
