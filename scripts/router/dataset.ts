@@ -21,11 +21,11 @@ export interface Example {
 /** Repository root (this file is scripts/router/dataset.ts). */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** FNV-1a of a key; one item in five is held out. */
+/** FNV-1a of a key; one item in ten is held out. */
 export function holdOut(key: string): boolean {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % 5 === 0;
+  return (h >>> 0) % 10 === 0;
 }
 
 function readJsonl<T>(path: string): T[] {

@@ -5,6 +5,7 @@
  *
  * Usage: npm run eval:router
  */
+import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { DOMAINS, route, type ChatMessage, type Domain } from "../../lib/router/index.js";
 import { loadDevSet, loadTopicData, loadValidationSet } from "./dataset.js";
@@ -54,13 +55,25 @@ report("validation.jsonl (hand-written, all domains, never trained on)", validat
 report("held-out split of data/router (topic classes, routed end to end)", heldOut);
 
 const pool = [...dev, ...validation, ...heldOut].map((c) => c.messages);
-const N = Math.max(10_000, pool.length * 5);
+// Every request is routed PASSES times (>= 10,000 calls in all). On a shared machine other
+// processes preempt some calls; the per-request minimum over the passes removes that noise, so both
+// the raw figures and the contention-free ones are reported.
+const PASSES = Math.max(7, Math.ceil(10_000 / pool.length));
 for (let i = 0; i < 2000; i++) route(pool[i % pool.length] as ChatMessage[]); // warm-up (JIT)
-const times = new Float64Array(N);
-for (let i = 0; i < N; i++) {
-  const t0 = performance.now();
-  route(pool[i % pool.length] as ChatMessage[]);
-  times[i] = performance.now() - t0;
+const all = new Float64Array(PASSES * pool.length);
+const best = new Float64Array(pool.length).fill(Number.POSITIVE_INFINITY);
+for (let pass = 0; pass < PASSES; pass++) {
+  for (let i = 0; i < pool.length; i++) {
+    const t0 = performance.now();
+    route(pool[i] as ChatMessage[]);
+    const ms = performance.now() - t0;
+    all[pass * pool.length + i] = ms;
+    if (ms < (best[i] as number)) best[i] = ms;
+  }
 }
-times.sort();
-console.log(`\nlatency over ${N} calls (${pool.length} distinct requests): p50 ${percentile(times, 0.5).toFixed(4)} ms, p99 ${percentile(times, 0.99).toFixed(4)} ms, max ${(times[N - 1] as number).toFixed(3)} ms`);
+all.sort();
+best.sort();
+const fmt = (x: number): string => `${x.toFixed(4)} ms`;
+console.log(`\nlatency over ${all.length} calls (${pool.length} distinct requests x ${PASSES}), load average ${loadavg()[0]?.toFixed(2)} on ${cpus().length} CPUs:`);
+console.log(`  raw:                   p50 ${fmt(percentile(all, 0.5))}, p99 ${fmt(percentile(all, 0.99))}, max ${fmt(all[all.length - 1] as number)}`);
+console.log(`  best of ${PASSES} per request:  p50 ${fmt(percentile(best, 0.5))}, p99 ${fmt(percentile(best, 0.99))}, max ${fmt(best[best.length - 1] as number)}`);

@@ -1,7 +1,7 @@
 /**
  * Generates the topic training set (general / technical / coding, English and Spanish) from the
  * lexicons in this folder: frames x topics x phrasings, with light noise (greetings, missing
- * accents, lower case). Deterministic. Lexicon items are split 80/20 by hash, so the held-out
+ * accents, lower case). Deterministic. Lexicon items are split 90/10 by hash, so the held-out
  * rows ask about concepts, tasks and topics never seen in training.
  *
  * Usage: tsx scripts/router/generate-data.ts  (writes data/router/generated.jsonl)
