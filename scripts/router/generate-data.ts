@@ -86,6 +86,11 @@ for (const i of [0, 1] as const) {
   for (const w of whys) repeat(3, () => emit("technical", L(i), col(w, 0), col(w, i)));
 }
 
+// ---- language-usage questions in the user's own language: general, not translation ----
+for (const [lang, block] of [["en", G.USAGE_EN], ["es", G.USAGE_ES]] as const) {
+  for (const q of block.trim().split("\n")) repeat(3, () => emit("general", lang, q, q));
+}
+
 // ---- single terms in the shared frames, both classes ----
 const terms = (block: string): string[] => block.split(/,\s*/).map((t) => t.trim()).filter(Boolean);
 for (const [label, en, es] of [["technical", W.TECH_TERMS_EN, W.TECH_TERMS_ES], ["general", W.GENERAL_TERMS_EN, W.GENERAL_TERMS_ES]] as const) {
