@@ -15,7 +15,7 @@ import { loadTopicData, REPO_ROOT, type Example } from "./dataset.js";
 // Defaults chosen on the held-out split; the environment overrides them for experiments.
 const EPOCHS = Number(process.env.ROUTER_EPOCHS ?? 12);
 const LEARNING_RATE = Number(process.env.ROUTER_LR ?? 0.5);
-const L2 = Number(process.env.ROUTER_L2 ?? 1e-6);
+const L2 = Number(process.env.ROUTER_L2 ?? 1e-5);
 const K = TOPIC_DOMAINS.length;
 
 execFileSync(process.execPath, ["--import", "tsx", `${REPO_ROOT}scripts/router/generate-data.ts`], { stdio: "inherit" });
