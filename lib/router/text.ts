@@ -57,6 +57,16 @@ export function proseOf(text: string): string {
   return text.replace(FENCE, " ").replace(INLINE_CODE, " ").replace(URL, " ").replace(QUOTED, " ");
 }
 
+/** The quoted phrases of a message, without their quote marks (at most `max`). */
+export function quotedPhrases(text: string, max = 5): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(QUOTED)) {
+    out.push(m[0].slice(1, -1));
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
 /** Lower-cases and strips diacritics (users often omit Spanish accents). */
 export function fold(text: string): string {
   return text.toLowerCase().normalize("NFD").replace(/\p{M}+/gu, "");

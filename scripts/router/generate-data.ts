@@ -91,6 +91,8 @@ for (const [lang, block] of [["en", G.USAGE_EN], ["es", G.USAGE_ES]] as const) {
   for (const q of block.trim().split("\n")) repeat(3, () => emit("general", lang, q, q));
 }
 
+for (const f of G.FILLERS) repeat(3, () => emit("general", /[¿ñ]|^(?:vale|sí|ya|perfecto|jaja)$/.test(f) ? "es" : "en", f, f));
+
 // ---- single terms in the shared frames, both classes ----
 const terms = (block: string): string[] => block.split(/,\s*/).map((t) => t.trim()).filter(Boolean);
 for (const [label, en, es] of [["technical", W.TECH_TERMS_EN, W.TECH_TERMS_ES], ["general", W.GENERAL_TERMS_EN, W.GENERAL_TERMS_ES]] as const) {

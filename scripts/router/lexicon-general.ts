@@ -209,6 +209,9 @@ Good job|Buen trabajo
 Tell me something interesting|Cuéntame algo interesante
 `;
 
+/** Fillers people send a chatbot: tests, laughter, acknowledgements, emoji (both languages). */
+export const FILLERS = ["test", "testing", "123", "k", "np", "thx", "ty", "xD", ":)", "👍", "?", "???", "hmm", "lol", "jaja", "ok!", "vale", "sí", "no", "ya", "perfecto", "great", "nice", "cool", "asdf", "hello?", "¿hola?", "are you there?", "¿estás ahí?"];
+
 /** Creative forms and subjects: "English|Spanish". */
 export const CREATIVE_FORMS = `
 a poem|un poema

@@ -78,6 +78,12 @@ describe("policy rule 2: multilingual", () => {
     "Can you translate this for me: 'je ne sais pas'",
   ])("routes the translation request %s to the multilingual expert", (text) => expectDomain(text, "multilingual_expert"));
 
+  it("treats a question about a quoted phrase in another language as translation", () => {
+    expectDomain("What does 'je ne sais quoi' mean?", "multilingual_expert");
+    expectDomain("¿Qué quiere decir 'ich liebe dich'?", "multilingual_expert");
+    expect(route(user("What does 'idempotent' mean?")).domain).not.toBe("multilingual_expert");
+  });
+
   it("does not treat usage questions about the user's own language as translation", () => {
     expectDomain("¿Cómo se dice 'lo siento' de forma más formal en una carta?", "general");
     expectDomain("¿Cómo se dice correctamente en español, 'haya' o 'halla'?", "general");
