@@ -142,7 +142,9 @@ for (const i of [0, 1] as const) {
   for (const [lang, code, bug] of C.SNIPPETS) {
     repeat(8, () => {
       const style = rand();
-      const rendered = style < 0.5 ? `\`\`\`${lang}\n${code}\n\`\`\`` : style < 0.65 ? `\`\`\`\n${code}\n\`\`\`` : code;
+      // Fenced with a language, fenced bare, pasted as lines, or pasted on one line.
+      const rendered =
+        style < 0.4 ? `\`\`\`${lang}\n${code}\n\`\`\`` : style < 0.55 ? `\`\`\`\n${code}\n\`\`\`` : style < 0.8 ? code : code.replace(/\n\s*/g, " ");
       const text = fill(pick(snippetFrames), { code: rendered, lang, bug: bug.split("|")[i] as string, lang2: pick(C.LANGS) });
       emit("coding", L(i), code, text);
     });

@@ -229,6 +229,13 @@ export const SNIPPETS: ReadonlyArray<[string, string, string]> = [
   ["javascript", "async function load() {\n  const data = fetch('/api');\n  return data.items;\n}", "returns undefined|devuelve undefined"],
   ["python", "x = input('n: ')\nprint(x + 1)", "raises a TypeError|lanza un TypeError"],
   ["makefile", "build:\n    gcc -o app main.c", "says missing separator|dice missing separator"],
+  ["bash", "find . -name '*.tmp' | xargs rm -rf", "deletes too much|borra demasiado"],
+  ["bash", "cat access.log | awk '{print $1}' | sort | uniq -c | sort -rn | head", "is slow on big logs|va lento con logs grandes"],
+  ["bash", "git reset --hard HEAD~1", "lost my work|me ha borrado el trabajo"],
+  ["bash", "docker run -it --rm -v $(pwd):/app node:20 npm test", "cannot find package.json|no encuentra package.json"],
+  ["bash", "chmod -R 777 /var/www", "is flagged as insecure|se marca como inseguro"],
+  ["javascript", "if (user.age = 18) { console.log('adult') }", "always prints adult|siempre imprime adult"],
+  ["python", "print([x for x in range(10) if x % 2 == 0])", "prints the wrong numbers|imprime números incorrectos"],
 ];
 
 /** Frames asking to write code, English. Slots: {lang}, {task}, {algo}, {howto}, {fw}. */

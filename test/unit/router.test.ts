@@ -112,6 +112,8 @@ describe("policy rules 3-5: coding, technical, general", () => {
   it("treats code blocks with a question as coding, fenced or not", () => {
     expectDomain("```rust\nlet v = vec![1, 2];\nlet x = v[5];\n```\nWhy does this panic?", "coding");
     expectDomain("Why is this slow?\nfor (let i = 0; i < n; i++) {\n  arr = arr.concat([i]);\n}", "coding");
+    expectDomain("Is there a bug here? while (n = 0) { n++ }", "coding");
+    expectDomain("du -sh * | sort -h — why is the order wrong?", "coding");
     const d = route(user("```\nSELECT * FROM t\n```\n¿Está bien?"));
     expect(d.domain).toBe("coding");
     expect(d.reasons).toContain("contains a code block");
