@@ -40,6 +40,7 @@ export type LibErrorCode =
   | "MODEL_NOT_FOUND"
   | "EXPERT_LOAD_FAILED"
   | "QUEUE_FULL"
+  | "EXPERT_BUSY"
   | "BAD_REQUEST";
 
 /** Every error code capibara uses. */
