@@ -187,6 +187,10 @@ for (const i of [0, 1] as const) {
   const everyday = [...rows(G.GENERAL_MECHANISMS), ...culture, ...rows(S.FOODS), ...rows(S.HOBBIES), ...rows(G.IDEA_TOPICS)];
   for (const e of everyday) repeat(2, () => emit("general", L(i), col(e, 0), fill(pick(i === 0 ? T.TECH_FRAMES_EN : T.TECH_FRAMES_ES), { c: col(e, i) })));
   for (const p of rows(G.GENERAL_PAIRS)) repeat(3, () => emit("general", L(i), col(p, 0), fill(pick(i === 0 ? T.TECH_PAIR_FRAMES_EN : T.TECH_PAIR_FRAMES_ES), { a: col(p, 2 * i), b: col(p, 2 * i + 1) })));
+  const media = rows(S.MEDIA);
+  for (const q of rows(S.MEDIA_QUALIFIERS)) {
+    repeat(5, () => emit("general", L(i), col(q, 0), fill(pick(i === 0 ? S.MEDIA_FRAMES_EN : S.MEDIA_FRAMES_ES), { m: col(pick(media), i), q: col(q, i) })));
+  }
   for (const s of subjects) {
     repeat(6, () => emit("general", L(i), col(s, 0), fill(pick(i === 0 ? G.CREATIVE_FRAMES_EN : G.CREATIVE_FRAMES_ES), { f: col(pick(forms), i), s: col(s, i) })));
   }
