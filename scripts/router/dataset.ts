@@ -62,7 +62,7 @@ export function loadValidationSet(): DevRow[] {
 function devSetCandidates(): string[] {
   const paths = [resolve(REPO_ROOT, "../shared/router/dev.jsonl")];
   try {
-    const common = execFileSync("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+    const common = execFileSync("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     paths.push(resolve(dirname(common), "../shared/router/dev.jsonl"));
   } catch {
     // Not a git checkout (e.g. an unpacked tarball): only the sibling folder applies.
