@@ -80,7 +80,10 @@ const whys = rows(T.TECH_WHY);
 for (const i of [0, 1] as const) {
   const frames = i === 0 ? T.TECH_FRAMES_EN : T.TECH_FRAMES_ES;
   const pairFrames = i === 0 ? T.TECH_PAIR_FRAMES_EN : T.TECH_PAIR_FRAMES_ES;
-  for (const c of concepts) repeat(4, () => emit("technical", L(i), col(c, 0), fill(pick(frames), { c: col(c, i) })));
+  // Spanish speakers often keep the English term ("¿qué es un load balancer?"): a quarter of the
+  // Spanish rows code-switch.
+  const term = (c: string[]): string => (i === 1 && rand() < 0.25 ? `el ${col(c, 0).replace(/^(?:an?|the)\s+/i, "")}` : col(c, i));
+  for (const c of concepts) repeat(4, () => emit("technical", L(i), col(c, 0), fill(pick(frames), { c: term(c) })));
   for (const p of pairs) repeat(4, () => emit("technical", L(i), col(p, 0), fill(pick(pairFrames), { a: col(p, 2 * i), b: col(p, 2 * i + 1) })));
   for (const c of rows(S.TECH_TERMS)) repeat(3, () => emit("technical", L(i), col(c, 0), fill(pick(frames), { c: col(c, i) })));
   for (const w of whys) repeat(3, () => emit("technical", L(i), col(w, 0), col(w, i)));
