@@ -178,6 +178,22 @@ How do I use Promise.all?|¿Cómo uso Promise.all?
 What does \`docker run -p 8080:80\` mean?|¿Qué significa \`docker run -p 8080:80\`?
 What does \`SELECT DISTINCT\` do in SQL?|¿Qué hace \`SELECT DISTINCT\` en SQL?
 How do I use pandas groupby?|¿Cómo uso groupby de pandas?
+What is a pointer in C?|¿Qué es un puntero en C?
+How do references differ from pointers in C++?|¿En qué se diferencian las referencias de los punteros en C++?
+What is a closure in JavaScript?|¿Qué es un closure en JavaScript?
+What is the difference between an interface and an abstract class in Java?|¿Qué diferencia hay entre una interfaz y una clase abstracta en Java?
+What are Python's *args and **kwargs?|¿Qué son *args y **kwargs en Python?
+How does the borrow checker work in Rust code?|¿Cómo funciona el borrow checker al escribir Rust?
+What does async/await do in C#?|¿Qué hace async/await en C#?
+What are slices in Go?|¿Qué son los slices en Go?
+What is a lambda function in Python?|¿Qué es una función lambda en Python?
+What does the this keyword refer to in JavaScript?|¿A qué se refiere this en JavaScript?
+What is a struct in C?|¿Qué es un struct en C?
+How do I use optional chaining in TypeScript?|¿Cómo uso el encadenamiento opcional en TypeScript?
+What is a virtual function in C++?|¿Qué es una función virtual en C++?
+How do Python dictionaries keep insertion order?|¿Cómo mantienen el orden los diccionarios de Python?
+What are React props?|¿Qué son las props en React?
+What does \`git cherry-pick\` do?|¿Qué hace \`git cherry-pick\`?
 `;
 
 export const FRAMEWORK_TASKS = `
