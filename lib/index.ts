@@ -4,3 +4,6 @@
  */
 export * from "./errors.js";
 export * as kernels from "./kernels.js";
+export * from "./gguf/index.js";
+export * from "./tokenizer/index.js";
+export * as router from "./router/index.js";

@@ -26,12 +26,156 @@ export interface NativeKernels {
   cpuInfo(): CpuInfo;
   setIsa(backend: KernelBackend): void;
   rmsnorm(backend: KernelBackend, x: Float32Array, w: Float32Array | null, eps: number): Float32Array;
+  layernorm(backend: KernelBackend, x: Float32Array, w: Float32Array | null, eps: number): Float32Array;
+  swiglu(backend: KernelBackend, g: Float32Array, u: Float32Array): Float32Array;
+  geglu(backend: KernelBackend, g: Float32Array, u: Float32Array): Float32Array;
+  softmax(backend: KernelBackend, x: Float32Array): Float32Array;
+  rope(backend: KernelBackend, x: Float32Array, nHeads: number, headDim: number, pos: number, params: NativeRopeParams): Float32Array;
+  flashAttention(backend: KernelBackend, q: Float32Array, k: Uint16Array, v: Uint16Array, params: NativeFlashAttentionParams): Float32Array;
+}
+
+/** RoPE parameters as `kernels_wrap.cpp` reads them (defaults applied natively). */
+export interface NativeRopeParams {
+  nDims?: number;
+  neox?: boolean;
+  freqBase?: number;
+  freqScale?: number;
+  freqFactors?: Float32Array | null;
+  attnFactor?: number;
+}
+
+/** Flash-attention shape and options as `kernels_wrap.cpp` reads them. */
+export interface NativeFlashAttentionParams {
+  nHead: number;
+  nKvHead?: number;
+  headDim: number;
+  qPos0?: number;
+  window?: number;
+  scale?: number;
+  softcap?: number;
+  headBegin?: number;
+  headEnd?: number;
+}
+
+/** A metadata value as the addon returns it (arrays longer than 64 may come back summarised). */
+export type NativeGgufValue = number | bigint | boolean | string | NativeGgufValue[] | { elementType: string; length: number };
+
+/** GGUF header as `native/addon/gguf_wrap.cpp` returns it. */
+export interface NativeGgufInspection {
+  version: number;
+  alignment: number;
+  dataOffset: number;
+  fileSize: number;
+  metadata: Record<string, NativeGgufValue>;
+  metadataTypes: Record<string, string>;
+  tensors: { name: string; type: string; typeId: number; shape: number[]; offset: number; bytes: number; elements: number }[];
+}
+
+/** GGUF entry points exported by `native/addon/gguf_wrap.cpp`. */
+export interface NativeGguf {
+  inspect(path: string, includeArrays: boolean): Promise<NativeGgufInspection>;
+}
+
+/** Block geometry of a tensor type, as reported by `native/addon/quant_wrap.cpp`. */
+export interface NativeTypeInfo {
+  name: string;
+  blockSize: number;
+  typeSize: number;
+  vecDotType: string;
+}
+
+/** Quantised formats and matrix products exported by `native/addon/quant_wrap.cpp`. */
+export interface NativeQuant {
+  typeInfo(type: string): NativeTypeInfo;
+  quantize(backend: KernelBackend, type: string, x: Float32Array): Uint8Array;
+  dequantize(backend: KernelBackend, type: string, bytes: Uint8Array, n: number): Float32Array;
+  vecDot(backend: KernelBackend, type: string, w: Uint8Array, x: Float32Array): number;
+  matmul(
+    backend: KernelBackend,
+    type: string,
+    w: Uint8Array,
+    nRows: number,
+    nCols: number,
+    x: Float32Array,
+    nTok: number,
+    threads: number,
+  ): Float32Array;
+  benchMatmul(
+    backend: KernelBackend,
+    type: string,
+    w: Uint8Array,
+    nRows: number,
+    nCols: number,
+    x: Float32Array,
+    nTok: number,
+    threads: number,
+    iterations: number,
+  ): number;
+  readBandwidth(bytes: number, threads: number, iterations: number): number;
+}
+
+/** Opaque handle of a native tokenizer (a type-tagged external). */
+export type NativeTokenizerHandle = { readonly __brand: "NativeTokenizer" };
+/** Opaque handle of a native streaming decoder. */
+export type NativeDecoderHandle = { readonly __brand: "NativeDecoder" };
+
+/** Tokenizer data as the GGUF `tokenizer.ggml.*` keys hold it (see `native/tokenizer/tokenizer.h`). */
+export interface NativeTokenizerData {
+  model: string;
+  pre?: string;
+  tokens: readonly string[];
+  scores?: Float32Array;
+  tokenTypes?: Int32Array;
+  merges?: readonly string[];
+  bosId?: number;
+  eosId?: number;
+  eotId?: number;
+  eomId?: number;
+  unkId?: number;
+  sepId?: number;
+  padId?: number;
+  addBos?: boolean;
+  addEos?: boolean;
+  addSpacePrefix?: boolean;
+  name?: string;
+}
+
+/** Facts about a native tokenizer. */
+export interface NativeTokenizerInfo {
+  size: number;
+  kind: "spm" | "bpe";
+  bos: number | null;
+  eos: number | null;
+  eot: number | null;
+  pad: number | null;
+  addBos: boolean;
+  addEos: boolean;
+  addSpacePrefix: boolean;
+}
+
+/** Tokenizer entry points exported by `native/addon/tokenizer_wrap.cpp`. */
+export interface NativeTokenizer {
+  create(data: NativeTokenizerData): NativeTokenizerHandle;
+  fromGguf(path: string): Promise<NativeTokenizerHandle>;
+  info(h: NativeTokenizerHandle): NativeTokenizerInfo;
+  tokenize(h: NativeTokenizerHandle, text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+  detokenize(h: NativeTokenizerHandle, ids: Int32Array, removeSpecial: boolean, unparseSpecial: boolean): string;
+  piece(h: NativeTokenizerHandle, id: number, special: boolean): Uint8Array;
+  tokenText(h: NativeTokenizerHandle, id: number): string;
+  tokenAttr(h: NativeTokenizerHandle, id: number): number;
+  isEog(h: NativeTokenizerHandle, id: number): boolean;
+  decoderCreate(h: NativeTokenizerHandle, special: boolean): NativeDecoderHandle;
+  decoderPush(d: NativeDecoderHandle, id: number): string;
+  decoderFlush(d: NativeDecoderHandle): string;
 }
 
 /** The addon's exports. */
 export interface NativeBinding {
   initialize(options: { makeError: (code: string, message: string) => Error }): void;
   kernels: NativeKernels;
+  gguf: NativeGguf;
+  quant: NativeQuant;
+  tokenizer: NativeTokenizer;
 }
 
 /** Package root: `lib/` (sources under vitest) and `dist/` (compiled) both sit one level below it. */

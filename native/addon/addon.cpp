@@ -25,6 +25,9 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());  // deleted by node-addon-api's env cleanup hook
   exports.Set("initialize", Napi::Function::New(env, initialize, "initialize"));
   init_kernels(env, exports);
+  init_gguf(env, exports);
+  init_quant(env, exports);
+  init_tokenizer(env, exports);
   return exports;
 }
 

@@ -6,5 +6,14 @@ namespace capibara::avx512 {
 
 // norm.cpp
 void rmsnorm(float* y, const float* x, const float* w, int64_t n, float eps);
+void layernorm(float* y, const float* x, const float* w, int64_t n, float eps);
+
+// act.cpp
+void swiglu(float* y, const float* g, const float* u, int64_t n);
+void geglu(float* y, const float* g, const float* u, int64_t n);
+void softmax(float* x, int64_t n);
+
+// rope.cpp (flash attention uses the AVX2 version)
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, const RopeParams& p);
 
 }  // namespace capibara::avx512
