@@ -219,8 +219,10 @@ export class CapibaraSystem {
     this.loader = new LazyLoader({ experts: config.experts, lazy: config.lazy_loading, loadModel: options.loadModel ?? defaultLoadModel });
     for (const e of config.experts) this.counters.set(e.name, { requests: 0, failed: 0, promptTokens: 0, completionTokens: 0, decodeSeconds: 0 });
     this.loader.on("event", (ev: LoaderEvent) => {
-      if (ev.type === "load_failed") this.logger.error(ev, `expert ${ev.expert} failed to load`);
-      else this.logger.info(ev, `expert ${ev.expert}: ${ev.type}`);
+      // The logger stamps its own time; the event's would be a second `time` key.
+      const { time: _time, ...fields } = ev;
+      if (ev.type === "load_failed") this.logger.error(fields, `expert ${ev.expert} failed to load`);
+      else this.logger.info(fields, `expert ${ev.expert}: ${ev.type}`);
     });
     const startup = options.preload === false ? [] : this.loader.startupExperts(config.lazy_loading.preload);
     this.ready = Promise.all(startup.map((name) => this.loader.load(name, "preload").catch(() => undefined))).then(() => undefined);

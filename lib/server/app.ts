@@ -128,7 +128,6 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: options.bodyLimit ?? cfg.body_limit_bytes,
-    disableRequestLogging: false,
   });
   const metrics = createMetrics(system);
 
