@@ -5,6 +5,7 @@
  * @module
  */
 import { timingSafeEqual } from "node:crypto";
+import type { ServerResponse } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import type { TokenChunk } from "../engine/types.js";
 import type { CapibaraSystem, ChatResponse, ChatStats, RouteInfo } from "../system.js";
@@ -56,6 +57,19 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Resolves when a response can take more data, or is gone. */
+function drained(raw: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      raw.off("drain", done);
+      raw.off("close", done);
+      resolve();
+    };
+    raw.on("drain", done);
+    raw.on("close", done);
+  });
+}
+
 interface GenerationCall {
   endpoint: string;
   kind: "chat" | "text";
@@ -96,15 +110,18 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, call
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", ...headers });
-    const send = (data: unknown): boolean => raw.write(`data: ${JSON.stringify(data)}\n\n`);
+    // A slow reader pauses the generation (through the engine's bounded queue) instead of piling chunks up in memory.
+    const send = async (data: unknown): Promise<void> => {
+      if (!raw.write(`data: ${JSON.stringify(data)}\n\n`) && !raw.destroyed) await drained(raw);
+    };
     const object = call.kind === "chat" ? "chat.completion.chunk" : "text_completion";
     try {
-      if (call.kind === "chat") send(chatChunk(meta, { role: "assistant", content: "" }, null));
-      for (; !next.done; next = await it.next()) send(call.kind === "chat" ? chatChunk(meta, { content: next.value.text }, null) : textChunk(meta, next.value.text, null));
+      if (call.kind === "chat") await send(chatChunk(meta, { role: "assistant", content: "" }, null));
+      for (; !next.done; next = await it.next()) await send(call.kind === "chat" ? chatChunk(meta, { content: next.value.text }, null) : textChunk(meta, next.value.text, null));
       stats = await res.stats;
       const finish = finishReason(stats.stopReason);
-      send(call.kind === "chat" ? chatChunk(meta, {}, finish) : textChunk(meta, "", finish));
-      if (call.includeUsage) send(usageChunk(meta, object, stats));
+      await send(call.kind === "chat" ? chatChunk(meta, {}, finish) : textChunk(meta, "", finish));
+      if (call.includeUsage) await send(usageChunk(meta, object, stats));
       raw.end("data: [DONE]\n\n");
     } catch (err) {
       const mapped = toHttpError(err);
