@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NativeLoadError, errorFromCode } from "./errors.js";
+import type { TokenizerData } from "./tokenizer/Tokenizer.js";
 
 /** Kernel backends the addon can be asked for. */
 export type KernelBackend = "scalar" | "avx2" | "avx512" | "neon";
@@ -119,26 +120,8 @@ export type NativeTokenizerHandle = { readonly __brand: "NativeTokenizer" };
 /** Opaque handle of a native streaming decoder. */
 export type NativeDecoderHandle = { readonly __brand: "NativeDecoder" };
 
-/** Tokenizer data as the GGUF `tokenizer.ggml.*` keys hold it (see `native/tokenizer/tokenizer.h`). */
-export interface NativeTokenizerData {
-  model: string;
-  pre?: string;
-  tokens: readonly string[];
-  scores?: Float32Array;
-  tokenTypes?: Int32Array;
-  merges?: readonly string[];
-  bosId?: number;
-  eosId?: number;
-  eotId?: number;
-  eomId?: number;
-  unkId?: number;
-  sepId?: number;
-  padId?: number;
-  addBos?: boolean;
-  addEos?: boolean;
-  addSpacePrefix?: boolean;
-  name?: string;
-}
+/** Tokenizer data as the GGUF `tokenizer.ggml.*` keys hold it (the public {@link TokenizerData}). */
+export type NativeTokenizerData = TokenizerData;
 
 /** Facts about a native tokenizer. */
 export interface NativeTokenizerInfo {
