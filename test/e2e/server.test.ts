@@ -217,6 +217,28 @@ describe("server under pressure", () => {
     }
   });
 
+  it("a client that disconnects from a non-streaming request aborts its generation too", async () => {
+    const h = await harness(new FakeEngine({ replyTokens: 500, tokenDelayMs: 5 }));
+    try {
+      const ac = new AbortController();
+      const req = fetch(`${h.server.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "phi4_fast", messages: user("go") }),
+        signal: ac.signal,
+      });
+      await until(() => h.engine.activeGenerations === 1);
+      ac.abort();
+      await expect(req).rejects.toThrow();
+      await until(() => h.engine.abortedGenerations === 1);
+      await until(() => h.system.stats().experts.phi4_fast!.active === 0);
+      const metrics = await (await fetch(`${h.server.url}/metrics`)).text();
+      expect(metrics).toMatch(/capibara_requests_total\{endpoint="chat",expert="phi4_fast",status="499"\} 1/);
+    } finally {
+      await h.server.close();
+    }
+  });
+
   it("a full queue answers 429; an expert that cannot load falls back by priority with a header", async () => {
     const engine = new FakeEngine({ replyTokens: 20, tokenDelayMs: 10 });
     engine.failing.add("mistral_balanced");
