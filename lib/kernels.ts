@@ -39,3 +39,81 @@ function backendOf(options?: KernelOptions): KernelBackend {
 export function rmsnorm(x: Float32Array, w: Float32Array | null, eps: number, options?: KernelOptions): Float32Array {
   return native().kernels.rmsnorm(backendOf(options), x, w, eps);
 }
+
+/** Weight tensor types with quantise, dequantise and dot-product kernels (ggml names). */
+export type WeightType = "f32" | "f16" | "bf16" | "q8_0" | "q4_0" | "q4_K" | "q5_K" | "q6_K";
+/** Every type {@link quantize} and {@link dequantize} accept: the weight types and the `q8_K` activation type. */
+export type TensorType = WeightType | "q8_K";
+
+/** Block geometry of a tensor type. */
+export interface TypeInfo {
+  /** ggml name, e.g. `q4_K`. */
+  name: TensorType;
+  /** Elements per block (1 for f32/f16/bf16, 32 for q8_0/q4_0, 256 for K-quants). */
+  blockSize: number;
+  /** Bytes per block. */
+  typeSize: number;
+  /** Type the activations are converted to for this type's dot products. */
+  vecDotType: TensorType;
+}
+
+/** Options of {@link matmul}. */
+export interface MatmulOptions extends KernelOptions {
+  /** Threads, counting the calling one (default 1). */
+  threads?: number;
+}
+
+/**
+ * Block size, block bytes and activation type of a tensor type.
+ * @throws UnsupportedQuantError for an unknown or unsupported type.
+ */
+export function typeInfo(type: TensorType): TypeInfo {
+  return native().quant.typeInfo(type) as TypeInfo;
+}
+
+/** Bytes of `n` elements of `type` (n a multiple of the block size). */
+export function rowSize(type: TensorType, n: number): number {
+  const info = typeInfo(type);
+  return (n / info.blockSize) * info.typeSize;
+}
+
+/**
+ * Quantises a row (or a whole tensor, rows back to back) to `type`, byte-compatible with GGUF.
+ * @param x - length a multiple of the type's block size.
+ * @throws InvalidArgumentError for a bad length; UnsupportedQuantError for an unknown type.
+ */
+export function quantize(type: TensorType, x: Float32Array, options?: KernelOptions): Uint8Array {
+  return native().quant.quantize(backendOf(options), type, x);
+}
+
+/**
+ * Dequantises `n` elements of `type` (exactly as ggml's dequantize_row_*).
+ * @throws InvalidArgumentError when `bytes` does not hold exactly `n` elements.
+ */
+export function dequantize(type: TensorType, bytes: Uint8Array, n: number, options?: KernelOptions): Float32Array {
+  return native().quant.dequantize(backendOf(options), type, bytes, n);
+}
+
+/**
+ * Dot product of one quantised weight row with f32 activations, through the type's integer kernel
+ * (x is first quantised to the type's `vecDotType`, as in inference).
+ */
+export function vecDot(type: WeightType, w: Uint8Array, x: Float32Array, options?: KernelOptions): number {
+  return native().quant.vecDot(backendOf(options), type, w, x);
+}
+
+/**
+ * Matrix product `y[t * nRows + r] = W[r] · x[t]` with `W` of `nRows` rows of `nCols` elements of `type`
+ * and `x` of `nTok` rows of `nCols` floats; rows are split over `threads` threads.
+ */
+export function matmul(
+  type: WeightType,
+  w: Uint8Array,
+  nRows: number,
+  nCols: number,
+  x: Float32Array,
+  nTok: number,
+  options?: MatmulOptions,
+): Float32Array {
+  return native().quant.matmul(backendOf(options), type, w, nRows, nCols, x, nTok, options?.threads ?? 1);
+}

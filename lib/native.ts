@@ -47,11 +47,50 @@ export interface NativeGguf {
   inspect(path: string, includeArrays: boolean): Promise<NativeGgufInspection>;
 }
 
+/** Block geometry of a tensor type, as reported by `native/addon/quant_wrap.cpp`. */
+export interface NativeTypeInfo {
+  name: string;
+  blockSize: number;
+  typeSize: number;
+  vecDotType: string;
+}
+
+/** Quantised formats and matrix products exported by `native/addon/quant_wrap.cpp`. */
+export interface NativeQuant {
+  typeInfo(type: string): NativeTypeInfo;
+  quantize(backend: KernelBackend, type: string, x: Float32Array): Uint8Array;
+  dequantize(backend: KernelBackend, type: string, bytes: Uint8Array, n: number): Float32Array;
+  vecDot(backend: KernelBackend, type: string, w: Uint8Array, x: Float32Array): number;
+  matmul(
+    backend: KernelBackend,
+    type: string,
+    w: Uint8Array,
+    nRows: number,
+    nCols: number,
+    x: Float32Array,
+    nTok: number,
+    threads: number,
+  ): Float32Array;
+  benchMatmul(
+    backend: KernelBackend,
+    type: string,
+    w: Uint8Array,
+    nRows: number,
+    nCols: number,
+    x: Float32Array,
+    nTok: number,
+    threads: number,
+    iterations: number,
+  ): number;
+  readBandwidth(bytes: number, threads: number, iterations: number): number;
+}
+
 /** The addon's exports. */
 export interface NativeBinding {
   initialize(options: { makeError: (code: string, message: string) => Error }): void;
   kernels: NativeKernels;
   gguf: NativeGguf;
+  quant: NativeQuant;
 }
 
 /** Package root: `lib/` (sources under vitest) and `dist/` (compiled) both sit one level below it. */

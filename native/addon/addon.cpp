@@ -26,6 +26,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("initialize", Napi::Function::New(env, initialize, "initialize"));
   init_kernels(env, exports);
   init_gguf(env, exports);
+  init_quant(env, exports);
   return exports;
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/cpu_features.h"
+#include "kernels/gemm_loop.h"
 #include "kernels/kernels.h"
 #include "kernels/scalar/scalar.h"
 #if defined(__x86_64__)
@@ -19,10 +20,24 @@ namespace capibara {
 
 namespace {
 
+TypeKernels& type_of(Kernels& k, GgmlType t) { return k.types[static_cast<uint32_t>(t)]; }
+
 void fill_scalar(Kernels& k) {
   k.isa = Isa::Scalar;
   k.rmsnorm = scalar::rmsnorm;
   k.layernorm = scalar::layernorm;
+  using G = GgmlType;
+  // {vec_dot_type, vec_dot, gemm, from_float, to_float}
+  type_of(k, G::F32) = {G::F32, scalar::vec_dot_f32, gemm_by_vec_dot<scalar::vec_dot_f32>, scalar::quantize_row_f32, scalar::dequantize_row_f32};
+  type_of(k, G::F16) = {G::F16, scalar::vec_dot_f16, gemm_by_vec_dot<scalar::vec_dot_f16>, scalar::quantize_row_f16, scalar::dequantize_row_f16};
+  type_of(k, G::BF16) = {G::BF16, scalar::vec_dot_bf16, gemm_by_vec_dot<scalar::vec_dot_bf16>, scalar::quantize_row_bf16, scalar::dequantize_row_bf16};
+  type_of(k, G::Q8_0) = {G::Q8_0, scalar::vec_dot_q8_0_q8_0, gemm_by_vec_dot<scalar::vec_dot_q8_0_q8_0>, scalar::quantize_row_q8_0, scalar::dequantize_row_q8_0};
+  type_of(k, G::Q4_0) = {G::Q8_0, scalar::vec_dot_q4_0_q8_0, gemm_by_vec_dot<scalar::vec_dot_q4_0_q8_0>, scalar::quantize_row_q4_0, scalar::dequantize_row_q4_0};
+  type_of(k, G::Q4_K) = {G::Q8_K, scalar::vec_dot_q4_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q4_K_q8_K>, scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
+  type_of(k, G::Q5_K) = {G::Q8_K, scalar::vec_dot_q5_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q5_K_q8_K>, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
+  type_of(k, G::Q6_K) = {G::Q8_K, scalar::vec_dot_q6_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q6_K_q8_K>, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
+  // Activation-only type: conversions, no dot product of its own.
+  type_of(k, G::Q8_K) = {G::Q8_K, nullptr, nullptr, scalar::quantize_row_q8_K, scalar::dequantize_row_q8_K};
 }
 
 #if defined(__x86_64__)

@@ -9,4 +9,34 @@ namespace capibara::scalar {
 void rmsnorm(float* y, const float* x, const float* w, int64_t n, float eps);
 void layernorm(float* y, const float* x, const float* w, int64_t n, float eps);
 
+// quantize.cpp: quantize_row_<t> = from_float, dequantize_row_<t> = to_float (exact, ggml order)
+void quantize_row_f32(const float* x, void* y, int64_t n);
+void dequantize_row_f32(const void* x, float* y, int64_t n);
+void quantize_row_f16(const float* x, void* y, int64_t n);
+void dequantize_row_f16(const void* x, float* y, int64_t n);
+void quantize_row_bf16(const float* x, void* y, int64_t n);
+void dequantize_row_bf16(const void* x, float* y, int64_t n);
+void quantize_row_q8_0(const float* x, void* y, int64_t n);
+void dequantize_row_q8_0(const void* x, float* y, int64_t n);
+void quantize_row_q4_0(const float* x, void* y, int64_t n);
+void dequantize_row_q4_0(const void* x, float* y, int64_t n);
+void quantize_row_q4_K(const float* x, void* y, int64_t n);
+void dequantize_row_q4_K(const void* x, float* y, int64_t n);
+void quantize_row_q5_K(const float* x, void* y, int64_t n);
+void dequantize_row_q5_K(const void* x, float* y, int64_t n);
+void quantize_row_q6_K(const float* x, void* y, int64_t n);
+void dequantize_row_q6_K(const void* x, float* y, int64_t n);
+void quantize_row_q8_K(const float* x, void* y, int64_t n);
+void dequantize_row_q8_K(const void* x, float* y, int64_t n);
+
+// dot.cpp: weight row . activation row (the type's vec_dot_type)
+void vec_dot_f32(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_f16(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_bf16(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q8_0_q8_0(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q4_0_q8_0(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q4_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q5_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q6_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+
 }  // namespace capibara::scalar

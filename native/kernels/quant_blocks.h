@@ -1,0 +1,104 @@
+// GGUF/ggml block layouts, byte for byte as they sit in GGUF files (ggml-common.h), so tensors are used
+// in place from the mapped file. Every struct is a POD whose size is checked against the type table.
+//
+// Element order inside a block is part of the format and easy to get wrong; each struct says it.
+// "fp16" fields are IEEE binary16 bit patterns (fp16.h converts them).
+#pragma once
+#include <cstdint>
+
+#include "common/ggml_type.h"
+
+namespace capibara {
+
+constexpr int kQK0 = 32;   // elements per Q4_0 / Q8_0 block
+constexpr int kQKK = 256;  // elements per K-quant super-block
+
+// Q8_0: value[i] = qs[i] * d.
+struct BlockQ8_0 {
+  uint16_t d;          // fp16 scale
+  int8_t qs[kQK0];
+};
+
+// Q4_0: value[i] = (nibble[i] - 8) * d, where element i < 16 is the LOW nibble of qs[i] and
+// element i >= 16 is the HIGH nibble of qs[i - 16].
+struct BlockQ4_0 {
+  uint16_t d;              // fp16 scale
+  uint8_t qs[kQK0 / 2];
+};
+
+// Q4_K: 8 sub-blocks of 32 with a 6-bit scale and a 6-bit min each (packed in `scales`, read with
+// k_scale_min). value = d * sc[j] * q - dmin * m[j]. Elements are stored in 4 chunks of 64: chunk c
+// holds sub-block 2c in the LOW nibbles of qs[32c .. 32c+31] and sub-block 2c+1 in the HIGH nibbles.
+struct BlockQ4_K {
+  uint16_t d;                 // fp16 super-block scale of the sub-block scales
+  uint16_t dmin;              // fp16 super-block scale of the sub-block mins
+  uint8_t scales[12];         // 8 scales + 8 mins, 6 bits each (see k_scale_min)
+  uint8_t qs[kQKK / 2];
+};
+
+// Q5_K: Q4_K plus a fifth bit per element: the high bit of element l of sub-block j is bit j of qh[l]
+// (l in 0..31), i.e. q = nibble + 16 * ((qh[l] >> j) & 1).
+struct BlockQ5_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];
+  uint8_t qh[kQKK / 8];
+  uint8_t qs[kQKK / 2];
+};
+
+// Q6_K: 16 sub-blocks of 16 with an int8 scale each; value = d * scales[s] * (q - 32), q in 0..63.
+// Per 128-element half h (ql += 64h, qh += 32h, scales += 8h), for l in 0..31:
+//   element l      : low  nibble of ql[l]      | bits 0-1 of qh[l] << 4, scale index l/16
+//   element l + 32 : low  nibble of ql[l + 32] | bits 2-3 of qh[l] << 4, scale index l/16 + 2
+//   element l + 64 : high nibble of ql[l]      | bits 4-5 of qh[l] << 4, scale index l/16 + 4
+//   element l + 96 : high nibble of ql[l + 32] | bits 6-7 of qh[l] << 4, scale index l/16 + 6
+struct BlockQ6_K {
+  uint8_t ql[kQKK / 2];
+  uint8_t qh[kQKK / 4];
+  int8_t scales[kQKK / 16];
+  uint16_t d;                 // fp16
+};
+
+// Q8_K: activation type for K-quant dot products. value = qs[i] * d; bsums[g] = sum of qs[16g..16g+15]
+// (lets the dot products apply the K-quant mins without touching the quants).
+struct BlockQ8_K {
+  float d;
+  int8_t qs[kQKK];
+  int16_t bsums[kQKK / 16];
+};
+
+static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block is 34 bytes");
+static_assert(sizeof(BlockQ4_0) == 18, "Q4_0 block is 18 bytes");
+static_assert(sizeof(BlockQ4_K) == 144, "Q4_K block is 144 bytes");
+static_assert(sizeof(BlockQ5_K) == 176, "Q5_K block is 176 bytes");
+static_assert(sizeof(BlockQ6_K) == 210, "Q6_K block is 210 bytes");
+static_assert(sizeof(BlockQ8_K) == 292, "Q8_K block is 292 bytes");
+
+// Scale and min of sub-block j (0..7) of a Q4_K/Q5_K super-block: j < 4 keeps them in the low 6 bits
+// of bytes j and j + 4; j >= 4 splits them into a nibble of byte j + 4 and the top 2 bits of bytes
+// j - 4 (scale) and j (min).
+inline void k_scale_min(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
+  if (j < 4) {
+    *sc = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+// Inverse of k_scale_min for a whole super-block: packs 8 scales and 8 mins (each < 64).
+inline void k_pack_scale_min(const uint8_t* ls, const uint8_t* lm, uint8_t* q) {
+  for (int j = 0; j < 8; ++j) {
+    if (j < 4) {
+      q[j] = ls[j];
+      q[j + 4] = lm[j];
+    } else {
+      q[j + 4] = static_cast<uint8_t>((ls[j] & 0xF) | ((lm[j] & 0xF) << 4));
+      q[j - 4] |= static_cast<uint8_t>((ls[j] >> 4) << 6);
+      q[j] |= static_cast<uint8_t>((lm[j] >> 4) << 6);
+    }
+  }
+}
+
+}  // namespace capibara

@@ -1,0 +1,116 @@
+#include "runtime/thread_pool.h"
+
+#include <chrono>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#else
+#include <condition_variable>
+#include <mutex>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace capibara {
+
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+#if defined(__linux__)
+// Sleeps while *word == expected (returns at once if it already differs, or spuriously).
+void park(std::atomic<uint32_t>* word, uint32_t expected) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+}
+void unpark_all(std::atomic<uint32_t>* word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
+}
+#else
+std::mutex park_mutex;
+std::condition_variable park_cv;
+void park(std::atomic<uint32_t>* word, uint32_t expected) {
+  std::unique_lock<std::mutex> lock(park_mutex);
+  park_cv.wait(lock, [&] { return word->load() != expected; });
+}
+void unpark_all(std::atomic<uint32_t>*) {
+  std::lock_guard<std::mutex> lock(park_mutex);
+  park_cv.notify_all();
+}
+#endif
+
+}  // namespace
+
+ThreadPool::ThreadPool(int n_threads, int spin_us) : n_threads_(n_threads < 1 ? 1 : n_threads), spin_us_(spin_us) {
+  threads_.reserve(static_cast<size_t>(n_threads_ - 1));
+  for (int i = 1; i < n_threads_; ++i) threads_.emplace_back([this, i] { worker(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  unpark_all(&generation_);
+  for (auto& t : threads_) t.join();
+}
+
+uint32_t ThreadPool::wait_generation(uint32_t seen) {
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + std::chrono::microseconds(spin_us_);
+  for (int i = 1;; ++i) {
+    const uint32_t g = generation_.load(std::memory_order_acquire);
+    if (g != seen) return g;
+    cpu_relax();
+    if ((i & 255) == 0 && clock::now() > deadline) break;  // read the clock rarely: it costs ~20 ns
+  }
+  // Announce the sleep before re-checking: the caller bumps the generation, then reads sleepers_
+  // (both seq_cst), so either it sees us and wakes us, or we see its new generation.
+  sleepers_.fetch_add(1, std::memory_order_seq_cst);
+  uint32_t g;
+  while ((g = generation_.load(std::memory_order_seq_cst)) == seen) park(&generation_, seen);
+  sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  return g;
+}
+
+void ThreadPool::worker(int idx) {
+  uint32_t seen = 0;
+  for (;;) {
+    seen = wait_generation(seen);
+    if (stop_.load(std::memory_order_relaxed)) return;
+    if (idx < n_active_) {
+      const Range r = split_range(n_items_, n_active_, idx);
+      fn_(ctx_, r.begin, r.end, idx);
+    }
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::run(int64_t n_items, Trampoline fn, void* ctx) {
+  if (n_items <= 0) return;
+  if (n_threads_ == 1 || n_items == 1) {  // nothing to share: no hand-off at all
+    fn(ctx, 0, n_items, 0);
+    return;
+  }
+  fn_ = fn;
+  ctx_ = ctx;
+  n_items_ = n_items;
+  n_active_ = n_items < n_threads_ ? static_cast<int>(n_items) : n_threads_;
+  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) unpark_all(&generation_);
+  const Range mine = split_range(n_items, n_active_, 0);
+  fn(ctx, mine.begin, mine.end, 0);
+  for (int i = 1; pending_.load(std::memory_order_acquire) != 0; ++i) {
+    cpu_relax();
+    if ((i & 1023) == 0) std::this_thread::yield();  // a worker was descheduled: let it run
+  }
+}
+
+}  // namespace capibara

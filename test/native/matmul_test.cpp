@@ -1,0 +1,137 @@
+// Thread pool hand-off and the matmul driver: every item once, results independent of the thread count,
+// matmul equal to the dequantised reference, and typed errors for bad input.
+#include <atomic>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "kernels/kernels.h"
+#include "kernels/matmul.h"
+#include "runtime/thread_pool.h"
+#include "test_util.h"
+
+using namespace capibara;
+
+CAPI_TEST(split_range_is_balanced_and_covering) {
+  for (int64_t n : {0, 1, 5, 16, 17, 1000})
+    for (int parts : {1, 2, 3, 7}) {
+      int64_t next = 0;
+      for (int i = 0; i < parts; ++i) {
+        const Range r = split_range(n, parts, i);
+        CHECK(r.begin == next);
+        CHECK(r.end - r.begin == n / parts || r.end - r.begin == n / parts + 1);
+        next = r.end;
+      }
+      CHECK(next == n);
+    }
+}
+
+// Both hand-off paths: spinning workers (default) and parked workers (spin_us = 0 forces the futex).
+CAPI_TEST(parallel_for_visits_every_item_once) {
+  for (int spin_us : {200, 0})
+    for (int threads : {1, 2, 3, 4}) {
+      ThreadPool pool(threads, spin_us);
+      CHECK(pool.size() == threads);
+      for (int64_t n : {1, 2, 3, 10, 1000}) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        std::atomic<int> bad_idx{0};
+        for (int rep = 0; rep < 200; ++rep)
+          pool.parallel_for(n, [&](int64_t b, int64_t e, int t) {
+            if (t < 0 || t >= threads) bad_idx.fetch_add(1);
+            for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)].fetch_add(1);
+          });
+        bool all = true;
+        for (auto& h : hits) all = all && h.load() == 200;
+        CHECK(all);
+        CHECK(bad_idx.load() == 0);
+      }
+    }
+}
+
+namespace {
+
+struct Problem {
+  std::vector<uint8_t> w;
+  std::vector<float> x;
+};
+
+Problem make_problem(GgmlType type, int64_t rows, int64_t cols, int64_t toks) {
+  Problem p;
+  const size_t wrb = ggml_row_size(type, cols);
+  p.w.resize(rows * wrb);
+  for (int64_t r = 0; r < rows; ++r) {
+    auto v = capitest::random_floats(cols, 100 + static_cast<uint32_t>(r));
+    kernels_for(Isa::Scalar)->type(type).from_float(v.data(), p.w.data() + r * wrb, cols);
+  }
+  p.x = capitest::random_floats(toks * cols, 7);
+  return p;
+}
+
+}  // namespace
+
+CAPI_TEST(matmul_matches_reference_and_thread_counts) {
+  const int64_t rows = 37, cols = 512;
+  const Kernels& ref = *kernels_for(Isa::Scalar);
+  for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K,
+                        GgmlType::Q5_K, GgmlType::Q6_K}) {
+    for (int64_t toks : {1, 3, 70}) {
+      Problem p = make_problem(type, rows, cols, toks);
+      const TypeKernels& tk = ref.type(type);
+      const size_t wrb = ggml_row_size(type, cols), xrb = ggml_row_size(tk.vec_dot_type, cols);
+      // Reference: scalar vec_dot on scalar-quantised activations.
+      std::vector<uint8_t> xq(toks * xrb);
+      for (int64_t t = 0; t < toks; ++t) ref.type(tk.vec_dot_type).from_float(&p.x[t * cols], &xq[t * xrb], cols);
+      std::vector<float> want(toks * rows);
+      for (int64_t t = 0; t < toks; ++t)
+        for (int64_t r = 0; r < rows; ++r) tk.vec_dot(cols, &want[t * rows + r], &p.w[r * wrb], &xq[t * xrb]);
+
+      for (int i = 0; i < kIsaCount; ++i) {
+        const Kernels* k = kernels_for(static_cast<Isa>(i));
+        if (!k) continue;
+        const std::string ctx = std::string(isa_name(k->isa)) + " " + ggml_type_traits(type).name + " toks=" + std::to_string(toks);
+        std::vector<float> y1;
+        for (int threads : {1, 2, 3, 4}) {
+          ThreadPool pool(threads);
+          QuantScratch scratch;
+          std::vector<float> y(toks * rows, NAN);
+          const Status st = matmul(pool, type, p.w.data(), rows, cols, p.x.data(), toks, y.data(), scratch, *k);
+          CHECK(st.is_ok());
+          if (threads == 1) {
+            y1 = y;
+            // SIMD activation quantisers may round a tie differently: one step of 8-bit error at most.
+            CHECK_LE(capitest::max_abs_diff(want.data(), y.data(), toks * rows), 0.05, ctx);
+          } else {
+            CHECK_LE(capitest::max_abs_diff(y1.data(), y.data(), toks * rows), 0.0, ctx + " threads=" + std::to_string(threads));
+          }
+        }
+      }
+    }
+  }
+}
+
+CAPI_TEST(matmul_rejects_bad_input) {
+  ThreadPool pool(2);
+  QuantScratch scratch;
+  std::vector<uint8_t> w(4096);
+  std::vector<float> x(256), y(4);
+  CHECK(matmul(pool, GgmlType::Q8_K, w.data(), 1, 256, x.data(), 1, y.data(), scratch).code() == ErrorCode::UNSUPPORTED_QUANT);
+  CHECK(matmul(pool, GgmlType::Q4_1, w.data(), 1, 256, x.data(), 1, y.data(), scratch).code() == ErrorCode::UNSUPPORTED_QUANT);
+  CHECK(matmul(pool, static_cast<GgmlType>(999), w.data(), 1, 256, x.data(), 1, y.data(), scratch).code() ==
+        ErrorCode::UNSUPPORTED_QUANT);
+  CHECK(matmul(pool, GgmlType::Q4_K, w.data(), 1, 100, x.data(), 1, y.data(), scratch).code() == ErrorCode::INVALID_ARGUMENT);
+  CHECK(matmul(pool, GgmlType::Q4_0, w.data(), 0, 256, x.data(), 1, y.data(), scratch).code() == ErrorCode::INVALID_ARGUMENT);
+}
+
+// Steady state: the scratch buffer is reused, not regrown.
+CAPI_TEST(matmul_scratch_is_reused) {
+  ThreadPool pool(2);
+  QuantScratch scratch;
+  Problem p = make_problem(GgmlType::Q4_0, 8, 256, 2);
+  std::vector<float> y(16);
+  CHECK(matmul(pool, GgmlType::Q4_0, p.w.data(), 8, 256, p.x.data(), 2, y.data(), scratch).is_ok());
+  const size_t cap = scratch.capacity();
+  const uint8_t* ptr = scratch.reserve(1);
+  CHECK(matmul(pool, GgmlType::Q4_0, p.w.data(), 8, 256, p.x.data(), 1, y.data(), scratch).is_ok());
+  CHECK(scratch.capacity() == cap && scratch.reserve(1) == ptr);
+}

@@ -1,0 +1,318 @@
+// Quantised formats and dot products: block layouts against hand-built blocks, round-trip error
+// bounds per type, every ISA's vec_dot/gemm/from_float against the scalar reference, and the scalar
+// vec_dot against the f32 dot of the dequantised rows.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "kernels/fp16.h"
+#include "kernels/kernels.h"
+#include "kernels/quant_blocks.h"
+#include "test_util.h"
+
+using namespace capibara;
+using capitest::nmse;
+
+namespace {
+
+struct TypeCase {
+  GgmlType type;
+  double round_trip_nmse;  // bound for uniform [-1, 1) data (stated in scalar/quantize.cpp)
+  double simd_dot_rel;     // |simd - scalar| <= this * sum |w_i x_i| (same quantised inputs)
+  double f32_dot_rel;      // |quantised pipeline - f32 dot| <= this * |w| |x| (ggml's MAX_DOT_PRODUCT_ERROR idea)
+};
+
+const std::vector<TypeCase>& weight_types() {
+  static const std::vector<TypeCase> t = {
+      {GgmlType::F32, 0.0, 1e-6, 1e-6},      {GgmlType::F16, 1e-7, 1e-6, 2e-3},
+      {GgmlType::BF16, 5e-6, 1e-6, 1e-2},    {GgmlType::Q8_0, 3e-5, 1e-6, 1e-2},
+      {GgmlType::Q4_0, 8e-3, 1e-6, 4e-2},    {GgmlType::Q4_K, 6e-3, 1e-6, 4e-2},
+      {GgmlType::Q5_K, 1.5e-3, 1e-6, 3e-2},  {GgmlType::Q6_K, 3e-4, 1e-6, 2e-2},
+  };
+  return t;
+}
+
+const Kernels& scalar_k() { return *kernels_for(Isa::Scalar); }
+
+std::string tname(GgmlType t) { return ggml_type_traits(t).name; }
+
+template <typename Fn>
+void for_each_isa(Fn&& fn) {
+  for (int i = 0; i < kIsaCount; ++i)
+    if (const Kernels* k = kernels_for(static_cast<Isa>(i))) fn(*k);
+}
+
+std::vector<uint8_t> quantize(const Kernels& k, GgmlType t, const std::vector<float>& x) {
+  std::vector<uint8_t> q(ggml_row_size(t, static_cast<int64_t>(x.size())));
+  k.type(t).from_float(x.data(), q.data(), static_cast<int64_t>(x.size()));
+  return q;
+}
+
+std::vector<float> dequantize(const Kernels& k, GgmlType t, const void* q, int64_t n) {
+  std::vector<float> y(static_cast<size_t>(n));
+  k.type(t).to_float(q, y.data(), n);
+  return y;
+}
+
+double abs_dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += std::fabs(static_cast<double>(a[i]) * b[i]);
+  return s;
+}
+
+double norm2(const std::vector<float>& a) {
+  double s = 0;
+  for (float v : a) s += static_cast<double>(v) * v;
+  return std::sqrt(s);
+}
+
+}  // namespace
+
+CAPI_TEST(block_sizes_match_type_table) {
+  CHECK(ggml_type_traits(GgmlType::Q8_0).type_size == sizeof(BlockQ8_0));
+  CHECK(ggml_type_traits(GgmlType::Q4_0).type_size == sizeof(BlockQ4_0));
+  CHECK(ggml_type_traits(GgmlType::Q4_K).type_size == sizeof(BlockQ4_K));
+  CHECK(ggml_type_traits(GgmlType::Q5_K).type_size == sizeof(BlockQ5_K));
+  CHECK(ggml_type_traits(GgmlType::Q6_K).type_size == sizeof(BlockQ6_K));
+  CHECK(ggml_type_traits(GgmlType::Q8_K).type_size == sizeof(BlockQ8_K));
+  CHECK(ggml_type_traits(GgmlType::Q4_K).block_size == kQKK && ggml_type_traits(GgmlType::Q4_0).block_size == kQK0);
+  for (const TypeCase& c : weight_types()) {
+    const TypeKernels& tk = scalar_k().type(c.type);
+    CHECK(tk.vec_dot && tk.gemm && tk.from_float && tk.to_float);
+    CHECK(scalar_k().type(tk.vec_dot_type).from_float != nullptr);
+  }
+}
+
+// Q8_0: d = 2, q = j - 16.
+CAPI_TEST(layout_q8_0) {
+  BlockQ8_0 b{};
+  b.d = 0x4000;  // 2.0
+  for (int j = 0; j < 32; ++j) b.qs[j] = static_cast<int8_t>(j - 16);
+  for_each_isa([&](const Kernels& k) {
+    auto y = dequantize(k, GgmlType::Q8_0, &b, 32);
+    for (int j = 0; j < 32; ++j) CHECK(y[j] == 2.0f * (j - 16));
+  });
+}
+
+// Q4_0: element j < 16 is the low nibble of qs[j], element 16 + j the high nibble; value (q - 8) * d.
+CAPI_TEST(layout_q4_0) {
+  BlockQ4_0 b{};
+  b.d = 0x3800;  // 0.5
+  for (int j = 0; j < 16; ++j) b.qs[j] = static_cast<uint8_t>(j | ((15 - j) << 4));
+  for_each_isa([&](const Kernels& k) {
+    auto y = dequantize(k, GgmlType::Q4_0, &b, 32);
+    for (int j = 0; j < 16; ++j) {
+      CHECK(y[j] == 0.5f * (j - 8));
+      CHECK(y[16 + j] == 0.5f * (15 - j - 8));
+    }
+  });
+}
+
+// Q4_K/Q5_K 6-bit scales/mins packed by hand (see k_scale_min): sc = {1,2,3,4,21,38,55,63},
+// m = {5,6,7,8,25,42,59,48}.
+static const uint8_t kScaleBytes[12] = {0x41, 0x82, 0xC3, 0xC4, 0x45, 0x86, 0xC7, 0xC8, 0x95, 0xA6, 0xB7, 0x0F};
+static const uint8_t kSc[8] = {1, 2, 3, 4, 21, 38, 55, 63};
+static const uint8_t kMin[8] = {5, 6, 7, 8, 25, 42, 59, 48};
+
+CAPI_TEST(k_scale_min_packing) {
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    k_scale_min(j, kScaleBytes, &sc, &m);
+    CHECK(sc == kSc[j]);
+    CHECK(m == kMin[j]);
+  }
+  uint8_t packed[12] = {};
+  k_pack_scale_min(kSc, kMin, packed);
+  CHECK(std::memcmp(packed, kScaleBytes, 12) == 0);
+}
+
+// Q4_K: chunk c holds sub-block 2c in the low nibbles of qs[32c..], 2c+1 in the high nibbles.
+CAPI_TEST(layout_q4_K) {
+  BlockQ4_K b{};
+  b.d = 0x3C00;     // 1.0
+  b.dmin = 0x3800;  // 0.5
+  std::memcpy(b.scales, kScaleBytes, 12);
+  for (int i = 0; i < 128; ++i) b.qs[i] = static_cast<uint8_t>((i & 0xF) | ((15 - (i & 0xF)) << 4));
+  for_each_isa([&](const Kernels& k) {
+    auto y = dequantize(k, GgmlType::Q4_K, &b, 256);
+    for (int c = 0; c < 4; ++c)
+      for (int l = 0; l < 32; ++l) {
+        CHECK(y[64 * c + l] == 1.0f * kSc[2 * c] * (l & 0xF) - 0.5f * kMin[2 * c]);
+        CHECK(y[64 * c + 32 + l] == 1.0f * kSc[2 * c + 1] * (15 - (l & 0xF)) - 0.5f * kMin[2 * c + 1]);
+      }
+  });
+}
+
+// Q5_K: the fifth bit of element l of sub-block j is bit j of qh[l].
+CAPI_TEST(layout_q5_K) {
+  BlockQ5_K b{};
+  b.d = 0x3C00;
+  b.dmin = 0x3800;
+  std::memcpy(b.scales, kScaleBytes, 12);
+  for (int i = 0; i < 128; ++i) b.qs[i] = static_cast<uint8_t>((i & 0xF) | ((15 - (i & 0xF)) << 4));
+  for (int l = 0; l < 32; ++l) b.qh[l] = static_cast<uint8_t>(l * 37 + 11);  // arbitrary bit patterns
+  for_each_isa([&](const Kernels& k) {
+    auto y = dequantize(k, GgmlType::Q5_K, &b, 256);
+    for (int j = 0; j < 8; ++j)
+      for (int l = 0; l < 32; ++l) {
+        const int nib = (j % 2 == 0) ? (l & 0xF) : 15 - (l & 0xF);
+        const int q = nib + 16 * ((b.qh[l] >> j) & 1);
+        CHECK(y[32 * j + l] == 1.0f * kSc[j] * q - 0.5f * kMin[j]);
+      }
+  });
+}
+
+// Q6_K: ql/qh order of the header comment; 16 int8 scales, one per 16 consecutive elements.
+CAPI_TEST(layout_q6_K) {
+  int q[256];
+  for (int e = 0; e < 256; ++e) q[e] = (e * 7 + 3) % 64;
+  BlockQ6_K b{};
+  b.d = 0x3400;  // 0.25
+  for (int s = 0; s < 16; ++s) b.scales[s] = static_cast<int8_t>(s - 8);
+  for (int h = 0; h < 2; ++h)
+    for (int l = 0; l < 32; ++l) {
+      const int* qq = q + 128 * h;
+      b.ql[64 * h + l] = static_cast<uint8_t>((qq[l] & 0xF) | ((qq[l + 64] & 0xF) << 4));
+      b.ql[64 * h + l + 32] = static_cast<uint8_t>((qq[l + 32] & 0xF) | ((qq[l + 96] & 0xF) << 4));
+      b.qh[32 * h + l] = static_cast<uint8_t>((qq[l] >> 4) | ((qq[l + 32] >> 4) << 2) | ((qq[l + 64] >> 4) << 4) |
+                                              ((qq[l + 96] >> 4) << 6));
+    }
+  for_each_isa([&](const Kernels& k) {
+    auto y = dequantize(k, GgmlType::Q6_K, &b, 256);
+    for (int e = 0; e < 256; ++e) CHECK(y[e] == 0.25f * b.scales[e / 16] * (q[e] - 32));
+  });
+}
+
+// Quantise -> dequantise NMSE on uniform data, on rows with outliers, and exact zeros for zero rows.
+CAPI_TEST(round_trip_error_bounds) {
+  const int64_t n = 4096;
+  auto x = capitest::random_floats(n, 7);
+  auto spiky = capitest::random_floats(n, 8, -0.1f, 0.1f);
+  for (int64_t i = 0; i < n; i += 97) spiky[i] = (i % 2 ? 3.0f : -3.0f);
+  const std::vector<float> zeros(n, 0.0f);
+  for (const TypeCase& c : weight_types()) {
+    const std::string ctx = tname(c.type);
+    auto y = dequantize(scalar_k(), c.type, quantize(scalar_k(), c.type, x).data(), n);
+    CHECK_LE(nmse(x.data(), y.data(), n), c.round_trip_nmse, ctx + " uniform");
+    auto ys = dequantize(scalar_k(), c.type, quantize(scalar_k(), c.type, spiky).data(), n);
+    CHECK_LE(nmse(spiky.data(), ys.data(), n), std::max(4 * c.round_trip_nmse, 5e-4), ctx + " outliers");
+    auto yz = dequantize(scalar_k(), c.type, quantize(scalar_k(), c.type, zeros).data(), n);
+    CHECK_LE(capitest::max_abs_diff(zeros.data(), yz.data(), n), 0.0, ctx + " zeros");
+  }
+  // Activation types (8-bit): Q8_K must be at least as good as Q8_0.
+  auto y8k = dequantize(scalar_k(), GgmlType::Q8_K, quantize(scalar_k(), GgmlType::Q8_K, x).data(), n);
+  CHECK_LE(nmse(x.data(), y8k.data(), n), 3e-5, "q8_K uniform");
+}
+
+// Large and small magnitudes stay finite and relative error stays bounded. Block scales are fp16, so
+// (as in ggml) blocks whose absmax is below ~1e-3 lose precision and below ~1e-6 decode to zero.
+CAPI_TEST(round_trip_edge_values) {
+  const int64_t n = 512;
+  for (float scale : {1e-2f, 1e4f}) {
+    auto x = capitest::random_floats(n, 11);
+    for (auto& v : x) v *= scale;
+    for (const TypeCase& c : weight_types()) {
+      if (c.type == GgmlType::F16 && scale > 1e3f) continue;  // beyond f16 precision/range by design
+      auto y = dequantize(scalar_k(), c.type, quantize(scalar_k(), c.type, x).data(), n);
+      bool finite = true;
+      for (float v : y) finite = finite && std::isfinite(v);
+      CHECK(finite);
+      CHECK_LE(nmse(x.data(), y.data(), n), c.round_trip_nmse * 2 + 1e-6, tname(c.type) + " scale " + std::to_string(scale));
+    }
+  }
+}
+
+// Scalar vec_dot equals the f32 dot of the dequantised operands (exact integer maths, float rounding only),
+// and the whole quantised pipeline stays within the per-type bound of the f32 dot of the originals.
+CAPI_TEST(scalar_vec_dot_matches_dequantised) {
+  for (int64_t n : {256, 1024, 4096}) {
+    auto w = capitest::random_floats(n, 21 + static_cast<uint32_t>(n));
+    auto x = capitest::random_floats(n, 22 + static_cast<uint32_t>(n));
+    for (const TypeCase& c : weight_types()) {
+      const TypeKernels& tk = scalar_k().type(c.type);
+      auto wq = quantize(scalar_k(), c.type, w);
+      auto xq = quantize(scalar_k(), tk.vec_dot_type, x);
+      auto wd = dequantize(scalar_k(), c.type, wq.data(), n);
+      auto xd = dequantize(scalar_k(), tk.vec_dot_type, xq.data(), n);
+      float got = 0;
+      tk.vec_dot(n, &got, wq.data(), xq.data());
+      double ref = 0, exact = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        ref += static_cast<double>(wd[i]) * xd[i];
+        exact += static_cast<double>(w[i]) * x[i];
+      }
+      const std::string ctx = tname(c.type) + " n=" + std::to_string(n);
+      CHECK_LE(std::fabs(got - ref), 2e-6 * abs_dot(wd, xd) + 1e-7, ctx + " vs dequantised");
+      CHECK_LE(std::fabs(got - exact), c.f32_dot_rel * norm2(w) * norm2(x), ctx + " vs f32");
+    }
+  }
+}
+
+// Every ISA's vec_dot against the scalar one on identical quantised inputs.
+CAPI_TEST(simd_vec_dot_matches_scalar) {
+  for_each_isa([&](const Kernels& k) {
+    for (int64_t n : {256, 512, 2816, 4096}) {
+      auto w = capitest::random_floats(n, 31 + static_cast<uint32_t>(n), -2.0f, 2.0f);
+      auto x = capitest::random_floats(n, 32 + static_cast<uint32_t>(n), -3.0f, 3.0f);
+      for (const TypeCase& c : weight_types()) {
+        const TypeKernels& ts = scalar_k().type(c.type);
+        auto wq = quantize(scalar_k(), c.type, w);
+        auto xq = quantize(scalar_k(), ts.vec_dot_type, x);
+        float a = 0, b = 0;
+        ts.vec_dot(n, &a, wq.data(), xq.data());
+        k.type(c.type).vec_dot(n, &b, wq.data(), xq.data());
+        CHECK_LE(std::fabs(a - b), c.simd_dot_rel * abs_dot(w, x) + 1e-6,
+                 std::string(isa_name(k.isa)) + " " + tname(c.type) + " n=" + std::to_string(n));
+      }
+    }
+  });
+}
+
+// Every ISA's activation quantiser decodes to within one quantisation step of the scalar one.
+CAPI_TEST(simd_from_float_matches_scalar) {
+  const int64_t n = 1024;
+  auto x = capitest::random_floats(n, 41, -5.0f, 5.0f);
+  for_each_isa([&](const Kernels& k) {
+    for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q8_K, GgmlType::F16, GgmlType::BF16}) {
+      auto ref = dequantize(scalar_k(), t, quantize(scalar_k(), t, x).data(), n);
+      auto got = dequantize(scalar_k(), t, quantize(k, t, x).data(), n);
+      const double step = (t == GgmlType::Q8_0 || t == GgmlType::Q8_K) ? 5.0 / 127 * 1.01 : 0.0;
+      CHECK_LE(capitest::max_abs_diff(ref.data(), got.data(), n), step, std::string(isa_name(k.isa)) + " " + tname(t));
+    }
+  });
+}
+
+// gemm over an odd block of rows x tokens equals vec_dot per element, for every ISA.
+CAPI_TEST(gemm_matches_vec_dot) {
+  const int64_t n = 512, rows = 7, toks = 5;
+  for_each_isa([&](const Kernels& k) {
+    for (const TypeCase& c : weight_types()) {
+      const TypeKernels& tk = k.type(c.type);
+      const size_t wrb = ggml_row_size(c.type, n), xrb = ggml_row_size(tk.vec_dot_type, n);
+      std::vector<uint8_t> w(rows * wrb), x(toks * xrb);
+      double mag = 0;
+      for (int64_t r = 0; r < rows; ++r) {
+        auto v = capitest::random_floats(n, 50 + static_cast<uint32_t>(r));
+        tk.from_float(v.data(), w.data() + r * wrb, n);
+      }
+      for (int64_t t = 0; t < toks; ++t) {
+        auto v = capitest::random_floats(n, 60 + static_cast<uint32_t>(t));
+        k.type(tk.vec_dot_type).from_float(v.data(), x.data() + t * xrb, n);
+        mag = std::max(mag, norm2(v));
+      }
+      std::vector<float> y(toks * (rows + 2), -1.0f);
+      tk.gemm(n, w.data(), wrb, rows, x.data(), xrb, toks, y.data(), rows + 2);
+      for (int64_t t = 0; t < toks; ++t)
+        for (int64_t r = 0; r < rows; ++r) {
+          float d = 0;
+          tk.vec_dot(n, &d, w.data() + r * wrb, x.data() + t * xrb);
+          CHECK_LE(std::fabs(d - y[t * (rows + 2) + r]), 1e-5 * mag * mag + 1e-6,
+                   std::string(isa_name(k.isa)) + " " + tname(c.type));
+        }
+      CHECK(y[rows] == -1.0f && y[rows + 1] == -1.0f);  // stride gap untouched
+    }
+  });
+}
