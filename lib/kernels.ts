@@ -116,4 +116,99 @@ export function matmul(
   options?: MatmulOptions,
 ): Float32Array {
   return native().quant.matmul(backendOf(options), type, w, nRows, nCols, x, nTok, options?.threads ?? 1);
+/** LayerNorm without bias (command-r): `(x - mean(x)) / sqrt(var(x) + eps) * w` (w optional). */
+export function layernorm(x: Float32Array, w: Float32Array | null, eps: number, options?: KernelOptions): Float32Array {
+  return native().kernels.layernorm(backendOf(options), x, w, eps);
+}
+
+/**
+ * Fused SwiGLU: `silu(g) * u` elementwise.
+ * @throws InvalidArgumentError when `g` and `u` differ in length.
+ */
+export function swiglu(g: Float32Array, u: Float32Array, options?: KernelOptions): Float32Array {
+  return native().kernels.swiglu(backendOf(options), g, u);
+}
+
+/**
+ * Fused GeGLU with tanh-approximated GELU (gemma): `0.5 g (1 + tanh(√(2/π) (g + 0.044715 g³))) * u`.
+ * @throws InvalidArgumentError when `g` and `u` differ in length.
+ */
+export function geglu(g: Float32Array, u: Float32Array, options?: KernelOptions): Float32Array {
+  return native().kernels.geglu(backendOf(options), g, u);
+}
+
+/**
+ * Numerically stable softmax; returns a new array (the input is not modified).
+ * @throws InvalidArgumentError when `x` is empty.
+ */
+export function softmax(x: Float32Array, options?: KernelOptions): Float32Array {
+  return native().kernels.softmax(backendOf(options), x);
+}
+
+/** Rotary embedding parameters, with llama.cpp's `ggml_rope_ext` meaning (no YaRN ramp). */
+export interface RopeParams {
+  /** Rotated dims per head (even, ≤ headDim; fewer = partial rotary). Default: headDim. */
+  nDims?: number;
+  /** NeoX layout: pairs `(i, i + nDims/2)`; otherwise adjacent pairs `(2i, 2i+1)` (llama). Default false. */
+  neox?: boolean;
+  /** Default 10000. */
+  freqBase?: number;
+  /** Default 1. */
+  freqScale?: number;
+  /** `nDims/2` divisors of each pair's angle (phi-3 LongRoPE), or null. */
+  freqFactors?: Float32Array | null;
+  /** Multiplies cos and sin (LongRoPE/YaRN mscale). Default 1. */
+  attnFactor?: number;
+}
+
+/**
+ * RoPE of one token: `x` is `[nHeads][headDim]` at absolute position `pos`; pair `i` turns by
+ * `freqScale * pos * freqBase^(-2i/nDims) / freqFactors[i]`. Returns a new array.
+ * @throws InvalidArgumentError on inconsistent shapes or parameters.
+ */
+export function rope(
+  x: Float32Array,
+  nHeads: number,
+  headDim: number,
+  pos: number,
+  params: RopeParams = {},
+  options?: KernelOptions,
+): Float32Array {
+  return native().kernels.rope(backendOf(options), x, nHeads, headDim, pos, params);
+}
+
+/** Shape and options of {@link flashAttention}. */
+export interface FlashAttentionParams {
+  /** Query heads. */
+  nHead: number;
+  /** KV heads (GQA: head h reads kv head `h / (nHead / nKvHead)`). Default: nHead. */
+  nKvHead?: number;
+  headDim: number;
+  /** Absolute position of the first query; query i sits at `qPos0 + i`. Default 0. */
+  qPos0?: number;
+  /** Sliding window: query at pos sees keys `(pos - window, pos]`. 0 (default): no window. */
+  window?: number;
+  /** Logit scale. Default `1/sqrt(headDim)`. */
+  scale?: number;
+  /** > 0: logits become `softcap * tanh(logits / softcap)`. Default 0. */
+  softcap?: number;
+  /** Heads `[headBegin, headEnd)` are computed; others stay 0. Default: all. */
+  headBegin?: number;
+  headEnd?: number;
+}
+
+/**
+ * Causal attention over an F16 KV cache (row j holds position j).
+ * `q` is `[nQ][nHead][headDim]` f32; `k`, `v` are `[nKv][nKvHead][headDim]` F16 bit patterns with
+ * `nKv >= qPos0 + nQ`. Returns `[nQ][nHead][headDim]`.
+ * @throws InvalidArgumentError on inconsistent shapes or parameters.
+ */
+export function flashAttention(
+  q: Float32Array,
+  k: Uint16Array,
+  v: Uint16Array,
+  params: FlashAttentionParams,
+  options?: KernelOptions,
+): Float32Array {
+  return native().kernels.flashAttention(backendOf(options), q, k, v, params);
 }

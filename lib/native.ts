@@ -26,6 +26,35 @@ export interface NativeKernels {
   cpuInfo(): CpuInfo;
   setIsa(backend: KernelBackend): void;
   rmsnorm(backend: KernelBackend, x: Float32Array, w: Float32Array | null, eps: number): Float32Array;
+  layernorm(backend: KernelBackend, x: Float32Array, w: Float32Array | null, eps: number): Float32Array;
+  swiglu(backend: KernelBackend, g: Float32Array, u: Float32Array): Float32Array;
+  geglu(backend: KernelBackend, g: Float32Array, u: Float32Array): Float32Array;
+  softmax(backend: KernelBackend, x: Float32Array): Float32Array;
+  rope(backend: KernelBackend, x: Float32Array, nHeads: number, headDim: number, pos: number, params: NativeRopeParams): Float32Array;
+  flashAttention(backend: KernelBackend, q: Float32Array, k: Uint16Array, v: Uint16Array, params: NativeFlashAttentionParams): Float32Array;
+}
+
+/** RoPE parameters as `kernels_wrap.cpp` reads them (defaults applied natively). */
+export interface NativeRopeParams {
+  nDims?: number;
+  neox?: boolean;
+  freqBase?: number;
+  freqScale?: number;
+  freqFactors?: Float32Array | null;
+  attnFactor?: number;
+}
+
+/** Flash-attention shape and options as `kernels_wrap.cpp` reads them. */
+export interface NativeFlashAttentionParams {
+  nHead: number;
+  nKvHead?: number;
+  headDim: number;
+  qPos0?: number;
+  window?: number;
+  scale?: number;
+  softcap?: number;
+  headBegin?: number;
+  headEnd?: number;
 }
 
 /** A metadata value as the addon returns it (arrays longer than 64 may come back summarised). */

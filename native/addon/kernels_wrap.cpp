@@ -1,4 +1,9 @@
 // Kernels callable from JS on typed arrays, with an ISA argument, for tests and benchmarks.
+// Every shape is checked here, so no JS input can make a kernel read or write out of bounds.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
 #include "addon/convert.h"
 #include "addon/modules.h"
 #include "common/cpu_features.h"
@@ -57,6 +62,160 @@ Napi::Value rmsnorm(const Napi::CallbackInfo& info) {
   return y;
 }
 
+// Copy of a Float32Array (for ops that work in place).
+Napi::Float32Array copy_f32(Napi::Env env, const Napi::Float32Array& x) {
+  Napi::Float32Array y = Napi::Float32Array::New(env, x.ElementLength());
+  std::copy(x.Data(), x.Data() + x.ElementLength(), y.Data());
+  return y;
+}
+
+Napi::Uint16Array arg_u16(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array)
+    throw_invalid(info.Env(), std::string(name) + " must be a Uint16Array (F16 bit patterns)");
+  return info[i].As<Napi::Uint16Array>();
+}
+
+Napi::Object arg_object(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsObject()) throw_invalid(info.Env(), std::string(name) + " must be an object");
+  return info[i].As<Napi::Object>();
+}
+
+// Property readers: fallback when the property is undefined; a wrong type or range is an error.
+double prop_number(Napi::Env env, const Napi::Object& o, const char* key, double fallback) {
+  const Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue()))
+    throw_invalid(env, std::string(key) + " must be a finite number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int64_t prop_int(Napi::Env env, const Napi::Object& o, const char* key, int64_t fallback, int64_t min) {
+  const double v = prop_number(env, o, key, static_cast<double>(fallback));
+  if (v != std::floor(v) || v < static_cast<double>(min) || v > 9007199254740991.0)
+    throw_invalid(env, std::string(key) + " must be an integer >= " + std::to_string(min));
+  return static_cast<int64_t>(v);
+}
+
+// layernorm(backend, x, w|null, eps) -> Float32Array
+Napi::Value layernorm(const Napi::CallbackInfo& info) {
+  const Kernels& k = arg_isa(info, 0);
+  Napi::Float32Array x = arg_f32(info, 1, "x");
+  Napi::Float32Array w = arg_f32_opt(info, 2, "w");
+  const float eps = static_cast<float>(arg_number(info, 3, "eps"));
+  if (!w.IsEmpty() && w.ElementLength() != x.ElementLength()) throw_invalid(info.Env(), "w must have x's length");
+  Napi::Float32Array y = Napi::Float32Array::New(info.Env(), x.ElementLength());
+  k.layernorm(y.Data(), x.Data(), w.IsEmpty() ? nullptr : w.Data(), static_cast<int64_t>(x.ElementLength()), eps);
+  return y;
+}
+
+// swiglu/geglu(backend, g, u) -> Float32Array
+template <GatedActFn Kernels::*Op>
+Napi::Value gated(const Napi::CallbackInfo& info) {
+  const Kernels& k = arg_isa(info, 0);
+  Napi::Float32Array g = arg_f32(info, 1, "g");
+  Napi::Float32Array u = arg_f32(info, 2, "u");
+  if (g.ElementLength() != u.ElementLength()) throw_invalid(info.Env(), "g and u must have the same length");
+  Napi::Float32Array y = Napi::Float32Array::New(info.Env(), g.ElementLength());
+  (k.*Op)(y.Data(), g.Data(), u.Data(), static_cast<int64_t>(g.ElementLength()));
+  return y;
+}
+
+// softmax(backend, x) -> new Float32Array
+Napi::Value softmax(const Napi::CallbackInfo& info) {
+  const Kernels& k = arg_isa(info, 0);
+  Napi::Float32Array x = arg_f32(info, 1, "x");
+  if (x.ElementLength() == 0) throw_invalid(info.Env(), "softmax needs at least one value");
+  Napi::Float32Array y = copy_f32(info.Env(), x);
+  k.softmax(y.Data(), static_cast<int64_t>(y.ElementLength()));
+  return y;
+}
+
+// rope(backend, x, nHeads, headDim, pos, {nDims, neox, freqBase, freqScale, freqFactors, attnFactor})
+//   -> new Float32Array
+Napi::Value rope(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Kernels& k = arg_isa(info, 0);
+  Napi::Float32Array x = arg_f32(info, 1, "x");
+  const int64_t n_heads = arg_int(info, 2, "nHeads");
+  const int64_t head_dim = arg_int(info, 3, "headDim");
+  const int64_t pos = arg_int(info, 4, "pos");
+  Napi::Object o = arg_object(info, 5, "params");
+  if (n_heads < 1 || head_dim < 2) throw_invalid(env, "nHeads must be >= 1 and headDim >= 2");
+  if (pos < 0) throw_invalid(env, "pos must be >= 0");
+  const int64_t len = static_cast<int64_t>(x.ElementLength());
+  if (head_dim > len || n_heads != len / head_dim || len % head_dim != 0)
+    throw_invalid(env, "x must hold nHeads * headDim values");
+  RopeParams p;
+  const int64_t n_dims = prop_int(env, o, "nDims", head_dim, 2);
+  if (n_dims % 2 != 0 || n_dims > head_dim) throw_invalid(env, "nDims must be even and <= headDim");
+  p.n_dims = static_cast<int>(n_dims);
+  const Napi::Value neox = o.Get("neox");
+  if (!neox.IsUndefined() && !neox.IsBoolean()) throw_invalid(env, "neox must be a boolean");
+  p.neox = neox.IsBoolean() && neox.As<Napi::Boolean>().Value();
+  p.freq_base = static_cast<float>(prop_number(env, o, "freqBase", 10000.0));
+  p.freq_scale = static_cast<float>(prop_number(env, o, "freqScale", 1.0));
+  p.attn_factor = static_cast<float>(prop_number(env, o, "attnFactor", 1.0));
+  if (!(p.freq_base > 0.0f) || !(p.freq_scale > 0.0f)) throw_invalid(env, "freqBase and freqScale must be > 0");
+  Napi::Value ff = o.Get("freqFactors");
+  Napi::Float32Array factors;
+  if (!ff.IsUndefined() && !ff.IsNull()) {
+    if (!ff.IsTypedArray() || ff.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw_invalid(env, "freqFactors must be a Float32Array");
+    factors = ff.As<Napi::Float32Array>();
+    if (factors.ElementLength() != static_cast<size_t>(n_dims / 2)) throw_invalid(env, "freqFactors must hold nDims / 2 values");
+    p.freq_factors = factors.Data();
+  }
+  Napi::Float32Array y = copy_f32(env, x);
+  k.rope(y.Data(), n_heads, head_dim, pos, p);
+  return y;
+}
+
+// flashAttention(backend, q, k, v, {nHead, nKvHead, headDim, qPos0, window, scale, softcap,
+//   headBegin, headEnd}) -> Float32Array [nQ][nHead][headDim]. Dense layouts: q is
+// [nQ][nHead][headDim] f32, k/v are [nKv][nKvHead][headDim] F16 bits with nKv >= qPos0 + nQ.
+Napi::Value flash_attention(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Kernels& k = arg_isa(info, 0);
+  Napi::Float32Array q = arg_f32(info, 1, "q");
+  Napi::Uint16Array kc = arg_u16(info, 2, "k");
+  Napi::Uint16Array vc = arg_u16(info, 3, "v");
+  Napi::Object o = arg_object(info, 4, "params");
+  FlashAttnArgs a;
+  a.n_head = prop_int(env, o, "nHead", 0, 1);
+  a.n_kv_head = prop_int(env, o, "nKvHead", a.n_head, 1);
+  a.head_dim = prop_int(env, o, "headDim", 0, 1);
+  if (a.n_head % a.n_kv_head != 0) throw_invalid(env, "nHead must be a multiple of nKvHead");
+  if (a.head_dim > static_cast<int64_t>(q.ElementLength()) / a.n_head)
+    throw_invalid(env, "q must hold nQ * nHead * headDim values (nQ >= 1)");
+  const int64_t q_row = a.n_head * a.head_dim, kv_row = a.n_kv_head * a.head_dim;
+  if (q.ElementLength() == 0 || q.ElementLength() % static_cast<size_t>(q_row) != 0)
+    throw_invalid(env, "q must hold nQ * nHead * headDim values (nQ >= 1)");
+  if (kc.ElementLength() != vc.ElementLength() || kc.ElementLength() % static_cast<size_t>(kv_row) != 0)
+    throw_invalid(env, "k and v must have the same length, a multiple of nKvHead * headDim");
+  a.n_q = static_cast<int64_t>(q.ElementLength()) / q_row;
+  a.q_pos0 = prop_int(env, o, "qPos0", 0, 0);
+  if (static_cast<int64_t>(kc.ElementLength()) / kv_row < a.q_pos0 + a.n_q)
+    throw_invalid(env, "k and v must hold at least qPos0 + nQ positions");
+  a.window = prop_int(env, o, "window", 0, 0);
+  a.scale = static_cast<float>(prop_number(env, o, "scale", 1.0 / std::sqrt(static_cast<double>(a.head_dim))));
+  a.softcap = static_cast<float>(prop_number(env, o, "softcap", 0.0));
+  if (a.softcap < 0.0f) throw_invalid(env, "softcap must be >= 0");
+  a.head_begin = prop_int(env, o, "headBegin", 0, 0);
+  a.head_end = prop_int(env, o, "headEnd", a.n_head, 0);
+  if (a.head_begin > a.head_end || a.head_end > a.n_head) throw_invalid(env, "need 0 <= headBegin <= headEnd <= nHead");
+  Napi::Float32Array out = Napi::Float32Array::New(env, q.ElementLength());  // zero: heads not computed stay 0
+  a.q = q.Data();
+  a.q_stride = q_row;
+  a.k = kc.Data();
+  a.v = vc.Data();
+  a.kv_stride = kv_row;
+  a.out = out.Data();
+  a.out_stride = q_row;
+  k.flash_attn(a);
+  return out;
+}
+
 }  // namespace
 
 void init_kernels(Napi::Env env, Napi::Object exports) {
@@ -64,6 +223,12 @@ void init_kernels(Napi::Env env, Napi::Object exports) {
   k.Set("cpuInfo", Napi::Function::New(env, cpu_info, "cpuInfo"));
   k.Set("setIsa", Napi::Function::New(env, set_isa, "setIsa"));
   k.Set("rmsnorm", Napi::Function::New(env, rmsnorm, "rmsnorm"));
+  k.Set("layernorm", Napi::Function::New(env, layernorm, "layernorm"));
+  k.Set("swiglu", Napi::Function::New(env, gated<&Kernels::swiglu>, "swiglu"));
+  k.Set("geglu", Napi::Function::New(env, gated<&Kernels::geglu>, "geglu"));
+  k.Set("softmax", Napi::Function::New(env, softmax, "softmax"));
+  k.Set("rope", Napi::Function::New(env, rope, "rope"));
+  k.Set("flashAttention", Napi::Function::New(env, flash_attention, "flashAttention"));
   exports.Set("kernels", k);
 }
 

@@ -38,12 +38,23 @@ void fill_scalar(Kernels& k) {
   type_of(k, G::Q6_K) = {G::Q8_K, scalar::vec_dot_q6_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q6_K_q8_K>, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
   // Activation-only type: conversions, no dot product of its own.
   type_of(k, G::Q8_K) = {G::Q8_K, nullptr, nullptr, scalar::quantize_row_q8_K, scalar::dequantize_row_q8_K};
+  k.swiglu = scalar::swiglu;
+  k.geglu = scalar::geglu;
+  k.softmax = scalar::softmax;
+  k.rope = scalar::rope;
+  k.flash_attn = scalar::flash_attn;
 }
 
 #if defined(__x86_64__)
 void fill_avx2(Kernels& k) {
   k.isa = Isa::Avx2;
   k.rmsnorm = avx2::rmsnorm;
+  k.layernorm = avx2::layernorm;
+  k.swiglu = avx2::swiglu;
+  k.geglu = avx2::geglu;
+  k.softmax = avx2::softmax;
+  k.rope = avx2::rope;
+  k.flash_attn = avx2::flash_attn;
 }
 
 // AVX-512 builds on the AVX2 table: only ops with a 512-bit version are replaced.
@@ -51,6 +62,10 @@ void fill_avx512(Kernels& k) {
   fill_avx2(k);
   k.isa = Isa::Avx512;
   k.rmsnorm = avx512::rmsnorm;
+  k.layernorm = avx512::layernorm;
+  k.swiglu = avx512::swiglu;
+  k.geglu = avx512::geglu;
+  k.softmax = avx512::softmax;
 }
 #endif
 
@@ -58,6 +73,12 @@ void fill_avx512(Kernels& k) {
 void fill_neon(Kernels& k) {
   k.isa = Isa::Neon;
   k.rmsnorm = neon::rmsnorm;
+  k.layernorm = neon::layernorm;
+  k.swiglu = neon::swiglu;
+  k.geglu = neon::geglu;
+  k.softmax = neon::softmax;
+  k.rope = neon::rope;
+  k.flash_attn = neon::flash_attn;
 }
 #endif
 

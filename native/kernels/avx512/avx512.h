@@ -6,5 +6,11 @@ namespace capibara::avx512 {
 
 // norm.cpp
 void rmsnorm(float* y, const float* x, const float* w, int64_t n, float eps);
+void layernorm(float* y, const float* x, const float* w, int64_t n, float eps);
+
+// act.cpp (rope and flash attention use the AVX2 versions)
+void swiglu(float* y, const float* g, const float* u, int64_t n);
+void geglu(float* y, const float* g, const float* u, int64_t n);
+void softmax(float* x, int64_t n);
 
 }  // namespace capibara::avx512

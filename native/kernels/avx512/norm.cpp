@@ -1,32 +1,57 @@
-// AVX-512 RMSNorm: 16-wide sum of squares, masked tail loads instead of a scalar tail.
+// AVX-512 norms: 16-wide float sums with masked tail loads instead of a scalar tail.
 #include <immintrin.h>
 
 #include <cmath>
 
 #include "kernels/avx512/avx512.h"
+#include "kernels/avx512/vmath.h"
 
 namespace capibara::avx512 {
 
-void rmsnorm(float* y, const float* x, const float* w, int64_t n, float eps) {
-  __m512 acc = _mm512_setzero_ps();
+namespace {
+
+// sum((x - c)^2), two accumulators to hide the FMA latency.
+float sum_sq(const float* x, int64_t n, float c) {
+  const __m512 vc = _mm512_set1_ps(c);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512 a = _mm512_loadu_ps(x + i);
-    acc = _mm512_fmadd_ps(a, a, acc);
+  for (; i + 32 <= n; i += 32) {
+    const __m512 a = _mm512_sub_ps(_mm512_loadu_ps(x + i), vc), b = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), vc);
+    acc0 = _mm512_fmadd_ps(a, a, acc0);
+    acc1 = _mm512_fmadd_ps(b, b, acc1);
   }
-  const __mmask16 tail = static_cast<__mmask16>((1u << (n - i)) - 1u);
-  if (tail) {
-    const __m512 a = _mm512_maskz_loadu_ps(tail, x + i);
-    acc = _mm512_fmadd_ps(a, a, acc);
+  for (; i < n; i += 16) {
+    const __mmask16 m = lanes(n - i);
+    const __m512 a = _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, x + i), vc);
+    acc0 = _mm512_fmadd_ps(a, a, acc0);
   }
-  const float inv = 1.0f / std::sqrt(_mm512_reduce_add_ps(acc) / static_cast<float>(n) + eps);
-  const __m512 vinv = _mm512_set1_ps(inv);
-  for (i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n - i)) - 1u);
-    __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vinv);
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+// y = (x - mean) * inv * w, w optional.
+void scale_row(float* y, const float* x, const float* w, int64_t n, float mean, float inv) {
+  const __m512 vmean = _mm512_set1_ps(mean), vinv = _mm512_set1_ps(inv);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = lanes(n - i);
+    __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vmean), vinv);
     if (w) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, w + i));
     _mm512_mask_storeu_ps(y + i, m, v);
   }
+}
+
+}  // namespace
+
+void rmsnorm(float* y, const float* x, const float* w, int64_t n, float eps) {
+  const float inv = 1.0f / std::sqrt(sum_sq(x, n, 0.0f) / static_cast<float>(n) + eps);
+  scale_row(y, x, w, n, 0.0f, inv);
+}
+
+void layernorm(float* y, const float* x, const float* w, int64_t n, float eps) {
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(lanes(n - i), x + i));
+  const float mean = _mm512_reduce_add_ps(acc) / static_cast<float>(n);
+  const float inv = 1.0f / std::sqrt(sum_sq(x, n, mean) / static_cast<float>(n) + eps);
+  scale_row(y, x, w, n, mean, inv);
 }
 
 }  // namespace capibara::avx512

@@ -38,5 +38,15 @@ void vec_dot_q4_0_q8_0(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_q4_K_q8_K(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_q5_K_q8_K(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_q6_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+// act.cpp
+void swiglu(float* y, const float* g, const float* u, int64_t n);
+void geglu(float* y, const float* g, const float* u, int64_t n);
+void softmax(float* x, int64_t n);
+
+// rope.cpp
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, const RopeParams& p);
+
+// attention.cpp
+void flash_attn(const FlashAttnArgs& a);
 
 }  // namespace capibara::scalar

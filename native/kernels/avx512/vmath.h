@@ -1,0 +1,36 @@
+// AVX-512 vector maths for this folder's kernels: the 16-lane exp of avx2/vmath.h (same algorithm
+// and error bounds) and a tail mask.
+#pragma once
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstdint>
+
+namespace capibara::avx512 {
+
+// First min(rem, 16) lanes.
+inline __mmask16 lanes(int64_t rem) {
+  return rem >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << rem) - 1u);
+}
+
+// Cephes-style expf: x = n ln2 + r, e^r by a degree-6 polynomial, 2^n by scalef. Relative 2e-7 on
+// [-87.3, 88.7]; inf above (like expf), 2^-126 below -87.3 instead of a denormal or 0.
+inline __m512 exp_ps(__m512 in) {
+  const __m512 x = _mm512_min_ps(_mm512_max_ps(in, _mm512_set1_ps(-87.33654f)), _mm512_set1_ps(88.72283935546875f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  const __m512 y = _mm512_scalef_ps(p, n);  // p * 2^n without building exponent bits (n may be 128)
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(in, _mm512_set1_ps(88.72283935546875f), _CMP_GT_OQ), y,
+                              _mm512_set1_ps(INFINITY));
+}
+
+}  // namespace capibara::avx512
