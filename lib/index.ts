@@ -5,3 +5,4 @@
 export * from "./errors.js";
 export * as kernels from "./kernels.js";
 export * from "./gguf/index.js";
+export * from "./tokenizer/index.js";

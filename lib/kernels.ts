@@ -116,6 +116,8 @@ export function matmul(
   options?: MatmulOptions,
 ): Float32Array {
   return native().quant.matmul(backendOf(options), type, w, nRows, nCols, x, nTok, options?.threads ?? 1);
+}
+
 /** LayerNorm without bias (command-r): `(x - mean(x)) / sqrt(var(x) + eps) * w` (w optional). */
 export function layernorm(x: Float32Array, w: Float32Array | null, eps: number, options?: KernelOptions): Float32Array {
   return native().kernels.layernorm(backendOf(options), x, w, eps);

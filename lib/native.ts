@@ -114,12 +114,67 @@ export interface NativeQuant {
   readBandwidth(bytes: number, threads: number, iterations: number): number;
 }
 
+/** Opaque handle of a native tokenizer (a type-tagged external). */
+export type NativeTokenizerHandle = { readonly __brand: "NativeTokenizer" };
+/** Opaque handle of a native streaming decoder. */
+export type NativeDecoderHandle = { readonly __brand: "NativeDecoder" };
+
+/** Tokenizer data as the GGUF `tokenizer.ggml.*` keys hold it (see `native/tokenizer/tokenizer.h`). */
+export interface NativeTokenizerData {
+  model: string;
+  pre?: string;
+  tokens: readonly string[];
+  scores?: Float32Array;
+  tokenTypes?: Int32Array;
+  merges?: readonly string[];
+  bosId?: number;
+  eosId?: number;
+  eotId?: number;
+  eomId?: number;
+  unkId?: number;
+  sepId?: number;
+  padId?: number;
+  addBos?: boolean;
+  addEos?: boolean;
+  addSpacePrefix?: boolean;
+  name?: string;
+}
+
+/** Facts about a native tokenizer. */
+export interface NativeTokenizerInfo {
+  size: number;
+  kind: "spm" | "bpe";
+  bos: number | null;
+  eos: number | null;
+  eot: number | null;
+  pad: number | null;
+  addBos: boolean;
+  addEos: boolean;
+  addSpacePrefix: boolean;
+}
+
+/** Tokenizer entry points exported by `native/addon/tokenizer_wrap.cpp`. */
+export interface NativeTokenizer {
+  create(data: NativeTokenizerData): NativeTokenizerHandle;
+  info(h: NativeTokenizerHandle): NativeTokenizerInfo;
+  tokenize(h: NativeTokenizerHandle, text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+  detokenize(h: NativeTokenizerHandle, ids: Int32Array, removeSpecial: boolean, unparseSpecial: boolean): string;
+  piece(h: NativeTokenizerHandle, id: number, special: boolean): Uint8Array;
+  tokenText(h: NativeTokenizerHandle, id: number): string;
+  tokenAttr(h: NativeTokenizerHandle, id: number): number;
+  isEog(h: NativeTokenizerHandle, id: number): boolean;
+  decoderCreate(h: NativeTokenizerHandle, special: boolean): NativeDecoderHandle;
+  decoderPush(d: NativeDecoderHandle, id: number): string;
+  decoderFlush(d: NativeDecoderHandle): string;
+}
+
 /** The addon's exports. */
 export interface NativeBinding {
   initialize(options: { makeError: (code: string, message: string) => Error }): void;
   kernels: NativeKernels;
   gguf: NativeGguf;
   quant: NativeQuant;
+  tokenizer: NativeTokenizer;
 }
 
 /** Package root: `lib/` (sources under vitest) and `dist/` (compiled) both sit one level below it. */

@@ -67,6 +67,8 @@ class ByteSink {
   private view = new DataView(this.buf.buffer);
   length = 0;
 
+  // Callers take the offset before reading `this.view`/`this.buf`: growing replaces both, and
+  // `this.view.setX(this.reserve(n), ...)` would evaluate the old view first.
   private reserve(n: number): number {
     if (this.length + n > this.buf.length) {
       const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
@@ -80,16 +82,20 @@ class ByteSink {
   }
 
   u8(v: number): void {
-    this.view.setUint8(this.reserve(1), v);
+    const at = this.reserve(1);
+    this.view.setUint8(at, v);
   }
   u32(v: number): void {
-    this.view.setUint32(this.reserve(4), v, true);
+    const at = this.reserve(4);
+    this.view.setUint32(at, v, true);
   }
   u64(v: bigint | number): void {
-    this.view.setBigUint64(this.reserve(8), BigInt(v), true);
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, BigInt(v), true);
   }
   bytes(b: Uint8Array): void {
-    this.buf.set(b, this.reserve(b.length));
+    const at = this.reserve(b.length);
+    this.buf.set(b, at);
   }
   string(s: string): void {
     const b = Buffer.from(s, "utf8");
@@ -101,6 +107,11 @@ class ByteSink {
     this.reserve(n); // new bytes are zero: the buffer is zero-filled and only grows
   }
   scalar(type: GgufScalarType, v: GgufScalar): void {
+    if (type !== "string") {
+      // Grow first (8 bytes covers every fixed-size type) so `at()` below never replaces the view.
+      this.reserve(8);
+      this.length -= 8;
+    }
     const at = (n: number) => this.reserve(n);
     switch (type) {
       case "u8": return this.view.setUint8(at(1), Number(v));

@@ -27,6 +27,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_kernels(env, exports);
   init_gguf(env, exports);
   init_quant(env, exports);
+  init_tokenizer(env, exports);
   return exports;
 }
 

@@ -7,5 +7,6 @@ namespace capibara::addon {
 void init_kernels(Napi::Env env, Napi::Object exports);
 void init_gguf(Napi::Env env, Napi::Object exports);
 void init_quant(Napi::Env env, Napi::Object exports);
+void init_tokenizer(Napi::Env env, Napi::Object exports);
 
 }  // namespace capibara::addon

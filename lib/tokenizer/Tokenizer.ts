@@ -1,0 +1,149 @@
+/**
+ * Native tokenizers built from GGUF tokenizer metadata: SentencePiece-style (`llama`) and byte-level
+ * BPE (`gpt2` with the pre-tokenizer named by `tokenizer.ggml.pre`). Token ids match llama.cpp's.
+ * @module
+ */
+import { InvalidArgumentError } from "../errors.js";
+import { native, type NativeDecoderHandle, type NativeTokenizerData, type NativeTokenizerHandle, type NativeTokenizerInfo } from "../native.js";
+
+/** Tokenizer data mirroring the GGUF `tokenizer.ggml.*` keys; unset fields take llama.cpp's defaults. */
+export type TokenizerData = NativeTokenizerData;
+
+/** Options of {@link Tokenizer.tokenize}. */
+export interface TokenizeOptions {
+  /** Add BOS/EOS as the vocabulary asks (`add_bos_token` / `add_eos_token`). Default `false`. */
+  addSpecial?: boolean;
+  /**
+   * Turn the text of control tokens (e.g. `<|im_start|>`) into those tokens. Default `false`: such
+   * text is tokenised as plain text. User-defined tokens are always matched, as in llama.cpp.
+   */
+  parseSpecial?: boolean;
+}
+
+/** Options of {@link Tokenizer.detokenize}. */
+export interface DetokenizeOptions {
+  /** Render control tokens as their text. Default `false` (they render as nothing). */
+  special?: boolean;
+  /** Drop a leading BOS and trailing EOS the vocabulary would add. Default `false`. */
+  removeSpecial?: boolean;
+}
+
+/** Token attribute bits (llama.cpp's `llama_token_attr`). */
+export const TokenAttr = {
+  unknown: 1 << 0,
+  unused: 1 << 1,
+  normal: 1 << 2,
+  control: 1 << 3,
+  userDefined: 1 << 4,
+  byte: 1 << 5,
+  lstrip: 1 << 7,
+  rstrip: 1 << 8,
+} as const;
+
+/**
+ * Incremental detokenizer for generated tokens: each {@link StreamDecoder.push} returns only whole
+ * characters, holding back the bytes of a character split across tokens.
+ */
+export class StreamDecoder {
+  readonly #handle: NativeDecoderHandle;
+
+  /** @internal */
+  constructor(handle: NativeDecoderHandle) {
+    this.#handle = handle;
+  }
+
+  /** Adds one token; returns the text completed by it (possibly `""`). */
+  push(token: number): string {
+    return native().tokenizer.decoderPush(this.#handle, token);
+  }
+
+  /** Returns what is left (an unfinished character becomes U+FFFD) and resets the decoder. */
+  flush(): string {
+    return native().tokenizer.decoderFlush(this.#handle);
+  }
+}
+
+/** A tokenizer; construct with {@link Tokenizer.fromData}. */
+export class Tokenizer {
+  readonly #handle: NativeTokenizerHandle;
+  readonly #info: NativeTokenizerInfo;
+
+  private constructor(handle: NativeTokenizerHandle) {
+    this.#handle = handle;
+    this.#info = native().tokenizer.info(handle);
+  }
+
+  /**
+   * Builds a tokenizer from GGUF-style data (synchronous: a 250k-token vocabulary takes a few
+   * hundred milliseconds). Throws {@link TokenizerError} for unsupported or inconsistent data.
+   */
+  static fromData(data: TokenizerData): Tokenizer {
+    return new Tokenizer(native().tokenizer.create(data));
+  }
+
+  /** Number of tokens in the vocabulary. */
+  get size(): number {
+    return this.#info.size;
+  }
+  /** `"spm"` (SentencePiece-style, GGUF model `llama`) or `"bpe"` (byte-level, model `gpt2`). */
+  get kind(): "spm" | "bpe" {
+    return this.#info.kind;
+  }
+  /** BOS token id, or `null`. */
+  get bos(): number | null {
+    return this.#info.bos;
+  }
+  /** EOS token id, or `null`. */
+  get eos(): number | null {
+    return this.#info.eos;
+  }
+  /** End-of-turn token id (from the file or recognised by its text), or `null`. */
+  get eot(): number | null {
+    return this.#info.eot;
+  }
+  /** Whether `tokenize(..., { addSpecial: true })` prepends BOS. */
+  get addBos(): boolean {
+    return this.#info.addBos;
+  }
+  /** Whether `tokenize(..., { addSpecial: true })` appends EOS. */
+  get addEos(): boolean {
+    return this.#info.addEos;
+  }
+
+  /** Text to token ids. */
+  tokenize(text: string, options: TokenizeOptions = {}): Int32Array {
+    if (typeof text !== "string") throw new InvalidArgumentError("INVALID_ARGUMENT", "tokenize: text must be a string");
+    return native().tokenizer.tokenize(this.#handle, text, options.addSpecial ?? false, options.parseSpecial ?? false);
+  }
+
+  /** Token ids to text, exactly as llama.cpp's `llama_detokenize` renders them. */
+  detokenize(ids: ArrayLike<number>, options: DetokenizeOptions = {}): string {
+    const arr = ids instanceof Int32Array ? ids : Int32Array.from(ids);
+    return native().tokenizer.detokenize(this.#handle, arr, options.removeSpecial ?? false, options.special ?? false);
+  }
+
+  /** Raw bytes of one token (may be part of a UTF-8 character). */
+  piece(token: number, special = false): Uint8Array {
+    return native().tokenizer.piece(this.#handle, token, special);
+  }
+
+  /** The vocabulary text of a token (e.g. `"▁the"`, `"Ġthe"`, `"<|im_end|>"`). */
+  tokenText(token: number): string {
+    return native().tokenizer.tokenText(this.#handle, token);
+  }
+
+  /** Attribute bits of a token (see {@link TokenAttr}). */
+  tokenAttributes(token: number): number {
+    return native().tokenizer.tokenAttr(this.#handle, token);
+  }
+
+  /** Whether a token ends generation (EOS, EOT and the end tokens llama.cpp recognises). */
+  isEndOfGeneration(token: number): boolean {
+    return native().tokenizer.isEog(this.#handle, token);
+  }
+
+  /** A new streaming decoder; `special` renders control tokens as their text. */
+  createDecoder(options: { special?: boolean } = {}): StreamDecoder {
+    return new StreamDecoder(native().tokenizer.decoderCreate(this.#handle, options.special ?? false));
+  }
+}

@@ -1,0 +1,234 @@
+// Text -> ids: special-token partitioning, then SentencePiece (merge by score) or byte-level BPE
+// (pre-tokenizer, then merge by rank) on each raw fragment.
+#include <cstdio>
+#include <queue>
+
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode.h"
+
+namespace capibara::tokenizer {
+
+namespace {
+
+bool c_isspace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+// A doubly linked run of symbols over one word; merged-away symbols keep n = 0.
+struct Sym {
+  int32_t prev, next;
+  uint32_t off, n;
+  int32_t id;  // BPE: interned symbol id (-1: cannot merge); SPM: unused
+};
+
+}  // namespace
+
+// llama.cpp's tokenizer_st_partition: for each special token, longest first, split every raw
+// fragment at each of its occurrences (left to right). Control/unknown tokens only when asked.
+std::vector<Tokenizer::Fragment> Tokenizer::partition(std::string_view text, bool parse_special) const {
+  std::vector<Fragment> frags{{-1, 0, text.size()}}, next;
+  for (const int32_t id : specials_) {
+    const Token& tok = tokens_[id];
+    if (!parse_special && (tok.attr & (kAttrControl | kAttrUnknown))) continue;
+    const std::string_view needle = tok.text;
+    bool hit = false;
+    next.clear();
+    for (const Fragment& f : frags) {
+      if (f.token >= 0 || f.len < needle.size()) {
+        next.push_back(f);
+        continue;
+      }
+      size_t off = f.off, len = f.len;
+      while (len > 0) {
+        const size_t m = text.substr(0, off + len).find(needle, off);
+        if (m == std::string_view::npos) break;
+        hit = true;
+        size_t left_len = m - off;
+        if (tok.attr & kAttrLstrip)
+          while (left_len > 0 && c_isspace(text[off + left_len - 1])) --left_len;
+        if (left_len > 0) next.push_back({-1, off, left_len});
+        next.push_back({id, 0, 0});
+        size_t r_off = m + needle.size(), r_len = off + len - r_off;
+        if (tok.attr & kAttrRstrip)
+          while (r_len > 0 && c_isspace(text[r_off])) ++r_off, --r_len;
+        off = r_off;
+        len = r_len;
+      }
+      if (len > 0) next.push_back({-1, off, len});
+    }
+    if (hit) frags.swap(next);
+  }
+  return frags;
+}
+
+Result<int32_t> Tokenizer::byte_token(uint8_t byte) const {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "<0x%02X>", byte);
+  int32_t id = find(hex);
+  if (id < 0) id = find(std::string_view(reinterpret_cast<const char*>(&byte), 1));
+  if (id < 0) return Status(ErrorCode::TOKENIZER_ERROR, std::string("no token for byte ") + hex + " (vocabulary lacks byte fallback)");
+  return id;
+}
+
+// SentencePiece as llama.cpp runs it: start from UTF-8 characters, repeatedly merge the adjacent
+// pair whose concatenation is the highest-scoring token (ties: leftmost); pieces left that are not
+// tokens fall back to byte tokens.
+Status Tokenizer::tokenize_spm(std::string_view text, std::vector<int32_t>& out) const {
+  struct Bigram {
+    int32_t left, right;
+    float score;
+    uint32_t size;
+  };
+  const auto worse = [](const Bigram& a, const Bigram& b) {
+    return a.score < b.score || (a.score == b.score && a.left > b.left);
+  };
+  std::priority_queue<Bigram, std::vector<Bigram>, decltype(worse)> queue(worse);
+  std::vector<Sym> syms;
+  for (size_t off = 0; off < text.size();) {
+    const uint32_t n = static_cast<uint32_t>(std::min(utf8_len(static_cast<uint8_t>(text[off])), text.size() - off));
+    const int32_t idx = static_cast<int32_t>(syms.size());
+    off += n;
+    syms.push_back({idx - 1, off == text.size() ? -1 : idx + 1, static_cast<uint32_t>(off - n), n, -1});
+  }
+  const auto try_add = [&](int32_t l, int32_t r) {
+    if (l < 0 || r < 0) return;
+    const int32_t id = find(text.substr(syms[l].off, syms[l].n + syms[r].n));
+    if (id >= 0) queue.push({l, r, tokens_[id].score, syms[l].n + syms[r].n});
+  };
+  for (int32_t i = 1; i < static_cast<int32_t>(syms.size()); ++i) try_add(i - 1, i);
+  while (!queue.empty()) {
+    const Bigram b = queue.top();
+    queue.pop();
+    Sym& l = syms[b.left];
+    Sym& r = syms[b.right];
+    if (l.n == 0 || r.n == 0 || l.n + r.n != b.size) continue;  // stale
+    l.n += r.n;
+    r.n = 0;
+    l.next = r.next;
+    if (r.next >= 0) syms[r.next].prev = b.left;
+    try_add(l.prev, b.left);
+    try_add(b.left, l.next);
+  }
+  // Every merged symbol is a token; only single characters can miss the vocabulary.
+  for (int32_t i = syms.empty() ? -1 : 0; i != -1; i = syms[i].next) {
+    const std::string_view piece = text.substr(syms[i].off, syms[i].n);
+    const int32_t id = find(piece);
+    if (id >= 0) {
+      out.push_back(id);
+      continue;
+    }
+    for (const char c : piece) {
+      Result<int32_t> b = byte_token(static_cast<uint8_t>(c));
+      if (!b) return b.status();
+      out.push_back(b.value());
+    }
+  }
+  return Status::ok();
+}
+
+// Byte-level BPE of one pre-tokenized word (already in the GPT-2 byte alphabet): priority queue of
+// adjacent pairs by merge rank (ties: leftmost), as llama.cpp's llm_tokenizer_bpe_session.
+void Tokenizer::bpe_word(const std::string& word, std::vector<int32_t>& out) const {
+  struct Bigram {
+    int32_t left, right, rank, lid, rid, result;
+  };
+  const auto worse = [](const Bigram& a, const Bigram& b) { return a.rank > b.rank || (a.rank == b.rank && a.left > b.left); };
+  std::vector<Sym> syms;
+  if (pre_.ignore_merges && find(word) >= 0) {
+    syms.push_back({-1, -1, 0, static_cast<uint32_t>(word.size()), -1});
+  } else {
+    for (size_t off = 0; off < word.size();) {
+      const size_t n = std::min(utf8_len(static_cast<uint8_t>(word[off])), word.size() - off);
+      const int32_t idx = static_cast<int32_t>(syms.size());
+      syms.push_back({idx - 1, off + n == word.size() ? -1 : idx + 1, static_cast<uint32_t>(off), static_cast<uint32_t>(n),
+                      symbol(std::string_view(word).substr(off, n))});
+      off += n;
+    }
+  }
+  std::priority_queue<Bigram, std::vector<Bigram>, decltype(worse)> queue(worse);
+  const auto try_add = [&](int32_t l, int32_t r) {
+    if (l < 0 || r < 0 || syms[l].id < 0 || syms[r].id < 0) return;
+    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(syms[l].id)) << 32) | static_cast<uint32_t>(syms[r].id);
+    const auto it = merges_.find(key);
+    if (it != merges_.end()) queue.push({l, r, it->second.rank, syms[l].id, syms[r].id, it->second.result});
+  };
+  for (int32_t i = 1; i < static_cast<int32_t>(syms.size()); ++i) try_add(i - 1, i);
+  while (!queue.empty()) {
+    const Bigram b = queue.top();
+    queue.pop();
+    Sym& l = syms[b.left];
+    Sym& r = syms[b.right];
+    // A pair is stale once either side changed; ids identify the texts llama.cpp compares.
+    if (l.n == 0 || r.n == 0 || l.id != b.lid || r.id != b.rid) continue;
+    l.n += r.n;
+    l.id = b.result;
+    r.n = 0;
+    l.next = r.next;
+    if (r.next >= 0) syms[r.next].prev = b.left;
+    try_add(l.prev, b.left);
+    try_add(b.left, l.next);
+  }
+  for (const Sym& s : syms) {
+    if (s.n == 0) continue;
+    const int32_t id = s.id >= 0 ? symbol_token_[s.id] : find(std::string_view(word).substr(s.off, s.n));
+    if (id >= 0) {
+      out.push_back(id);
+      continue;
+    }
+    // Not a token: llama.cpp looks each byte of the text up as a one-byte token and drops misses.
+    for (uint32_t k = 0; k < s.n; ++k) {
+      const int32_t b = find(std::string_view(word).substr(s.off + k, 1));
+      if (b >= 0) out.push_back(b);
+    }
+  }
+}
+
+void Tokenizer::tokenize_bpe(std::string_view text, std::vector<int32_t>& out) const {
+  const std::vector<uint32_t> cps = utf8_to_cps(std::string(text));
+  const std::vector<size_t> lens = pretokenize(pre_.kind, cps);
+  std::string word, utf8;
+  size_t start = 0;
+  for (const size_t len : lens) {
+    word.clear();
+    for (size_t i = start; i < start + len; ++i) {
+      utf8.clear();
+      append_utf8(utf8, cps[i]);
+      for (const char c : utf8) word += byte_to_bpe_char(static_cast<uint8_t>(c));
+    }
+    start += len;
+    bpe_word(word, out);
+  }
+}
+
+Result<std::vector<int32_t>> Tokenizer::tokenize(std::string_view text, bool add_special, bool parse_special) const {
+  std::vector<int32_t> out;
+  out.reserve(text.size() / 3 + 2);
+  const std::vector<Fragment> frags = text.empty() ? std::vector<Fragment>{} : partition(text, parse_special);
+  if (add_special && add_bos_) out.push_back(bos_);
+  bool prev_special = true;  // SPM: the first raw fragment gets the space prefix
+  std::string buf;
+  for (const Fragment& f : frags) {
+    if (f.token >= 0) {
+      out.push_back(f.token);
+      prev_special = true;
+      continue;
+    }
+    const std::string_view raw = text.substr(f.off, f.len);
+    if (spm_) {
+      // Spaces become U+2581 "▁"; a space is prefixed after BOS/special tokens when asked.
+      buf.clear();
+      if (add_space_prefix_ && prev_special) buf += "\xE2\x96\x81";
+      for (const char c : raw) {
+        if (c == ' ') buf += "\xE2\x96\x81";
+        else buf += c;
+      }
+      Status st = tokenize_spm(buf, out);
+      if (!st) return st;
+    } else {
+      tokenize_bpe(raw, out);
+    }
+    prev_special = false;
+  }
+  if (add_special && add_eos_) out.push_back(eos_);
+  return out;
+}
+
+}  // namespace capibara::tokenizer

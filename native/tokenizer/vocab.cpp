@@ -1,0 +1,202 @@
+// Tokenizer construction: token table, attributes, special ids and defaults, merge ranks.
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "tokenizer/tokenizer.h"
+
+namespace capibara::tokenizer {
+
+namespace {
+
+uint32_t attr_of_type(int32_t type) {
+  switch (type) {
+    case kTypeNormal: return kAttrNormal;
+    case kTypeUnknown: return kAttrUnknown;
+    case kTypeControl: return kAttrControl;
+    case kTypeUserDefined: return kAttrUserDefined;
+    case kTypeUnused: return kAttrUnused;
+    case kTypeByte: return kAttrByte;
+    default: return kAttrUndefined;
+  }
+}
+
+// Token texts llama.cpp treats as end-of-turn / end-of-generation when the file does not say.
+constexpr const char* kEotTexts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+                                     "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>",
+                                     "<end_of_utterance>"};
+constexpr const char* kEogTexts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>",
+                                     "<|calls|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>",
+                                     "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>",
+                                     "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~["};
+
+}  // namespace
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::create(TokenizerData data) {
+  std::unique_ptr<Tokenizer> t(new Tokenizer());
+  Status st = t->init(data);
+  if (!st) return st;
+  return t;
+}
+
+int32_t Tokenizer::find(std::string_view text) const {
+  const auto it = token_ids_.find(text);
+  return it == token_ids_.end() ? -1 : it->second;
+}
+
+Status Tokenizer::init(TokenizerData& data) {
+  const auto fail = [](const std::string& m) { return Status(ErrorCode::TOKENIZER_ERROR, m); };
+  if (data.model == "llama") {
+    spm_ = true;
+  } else if (data.model == "gpt2") {
+    spm_ = false;
+    if (data.pre.empty() || !pre_info(data.pre, &pre_))
+      return fail("unsupported tokenizer.ggml.pre '" + data.pre + "' (supported: gpt2, llama-bpe/llama3, qwen2, command-r, gpt-4o and aliases)");
+  } else {
+    return fail("unsupported tokenizer.ggml.model '" + data.model + "' (supported: llama, gpt2)");
+  }
+  const size_t n = data.tokens.size();
+  if (n == 0) return fail("tokenizer.ggml.tokens is empty");
+  if (n > static_cast<size_t>(INT32_MAX)) return fail("too many tokens");
+  if (!data.scores.empty() && data.scores.size() < n)
+    return fail("tokenizer.ggml.scores has " + std::to_string(data.scores.size()) + " entries for " + std::to_string(n) + " tokens");
+  if (!data.token_types.empty() && data.token_types.size() < n)
+    return fail("tokenizer.ggml.token_type has " + std::to_string(data.token_types.size()) + " entries for " + std::to_string(n) + " tokens");
+  if (!spm_ && data.merges.empty()) return fail("tokenizer.ggml.merges is missing for a gpt2 tokenizer");
+
+  tokens_.resize(n);
+  token_ids_.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    Token& t = tokens_[i];
+    t.text = std::move(data.tokens[i]);
+    if (t.text.empty()) t.text = "[EMPTY_" + std::to_string(i) + "]";  // llama.cpp's placeholder
+    if (!data.scores.empty()) t.score = data.scores[i];
+    if (!data.token_types.empty()) t.attr = attr_of_type(data.token_types[i]);
+  }
+  // Built after the loop so views stay valid; a duplicated text maps to its last id, as in llama.cpp.
+  for (size_t i = 0; i < n; ++i) token_ids_[tokens_[i].text] = static_cast<int32_t>(i);
+
+  if (spm_) {
+    bos_ = 1, eos_ = 2, unk_ = 0;
+    add_bos_ = true, add_space_prefix_ = true;
+  } else {
+    bos_ = 11, eos_ = 11;
+    add_bos_ = pre_.add_bos;
+    clean_spaces_ = pre_.clean_spaces;
+    init_merges(data.merges);
+  }
+  if (data.add_space_prefix) add_space_prefix_ = *data.add_space_prefix;
+  init_specials(data);
+  if (data.add_bos) add_bos_ = *data.add_bos;
+  if (data.add_eos) add_eos_ = *data.add_eos;
+  if (add_bos_ && bos_ < 0) return fail("the vocabulary asks for a BOS token but has no valid bos id");
+  if (add_eos_ && eos_ < 0) return fail("the vocabulary asks for an EOS token but has no valid eos id");
+
+  pieces_.resize(n);
+  for (size_t i = 0; i < n; ++i) pieces_[i] = make_piece(static_cast<int32_t>(i));
+  return Status::ok();
+}
+
+void Tokenizer::init_specials(const TokenizerData& data) {
+  const int32_t n = static_cast<int32_t>(tokens_.size());
+  const auto set_id = [&](int32_t& id, const std::optional<int32_t>& v) {
+    if (id >= n) id = -1;  // default out of range: disabled
+    if (v && *v >= 0 && *v < n) id = *v;
+  };
+  set_id(bos_, data.bos_id);
+  set_id(eos_, data.eos_id);
+  set_id(eot_, data.eot_id);
+  set_id(eom_, data.eom_id);
+  set_id(unk_, data.unk_id);
+  set_id(sep_, data.sep_id);
+  set_id(pad_, data.pad_id);
+
+  const auto mark_control = [&](int32_t id) { tokens_[id].attr |= kAttrControl; };
+  if (eot_ < 0) {
+    for (const char* t : kEotTexts) {
+      const int32_t id = find(t);
+      if (id >= 0) {
+        eot_ = id;
+        mark_control(id);
+        break;
+      }
+    }
+  }
+  for (Token& t : tokens_)
+    if ((t.attr & kAttrControl) && t.text.find("unused") != std::string::npos) t.attr |= kAttrUnused;
+  for (const char* t : kEogTexts) {
+    const int32_t id = find(t);
+    if (id >= 0) {
+      eog_.insert(id);
+      mark_control(id);
+    }
+  }
+  for (int32_t id : {eos_, eot_, eom_})
+    if (id >= 0) eog_.insert(id);
+  // gpt-oss channel markers are always rendered (llama.cpp's workaround).
+  for (const char* t : {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"}) {
+    const int32_t id = find(t);
+    if (id >= 0) tokens_[id].attr = kAttrUserDefined;
+  }
+
+  for (int32_t id = 0; id < n; ++id)
+    if (tokens_[id].attr & (kAttrControl | kAttrUserDefined | kAttrUnknown)) specials_.push_back(id);
+  // Same comparator and input order as llama.cpp (std::sort, not stable) so ties resolve alike.
+  std::sort(specials_.begin(), specials_.end(),
+            [&](int32_t a, int32_t b) { return tokens_[a].text.size() > tokens_[b].text.size(); });
+
+  // phi-3 GGUFs: special tokens swallow the whitespace that follows them.
+  std::string name = data.model_name;
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (name.find("phi-3") != std::string::npos || name.find("phi3") != std::string::npos) {
+    for (int32_t id : specials_) tokens_[id].attr |= kAttrRstrip;
+    const auto set = [&](const char* t, bool on) {
+      const int32_t id = find(t);
+      if (id >= 0) tokens_[id].attr = on ? (tokens_[id].attr | kAttrRstrip) : (tokens_[id].attr & ~kAttrRstrip);
+    };
+    set("</s>", true);
+    for (const char* t : {"<unk>", "<s>", "<|endoftext|>"}) set(t, false);
+  }
+}
+
+int32_t Tokenizer::intern(std::string_view s) {
+  const auto it = symbol_ids_.find(s);
+  if (it != symbol_ids_.end()) return it->second;
+  extra_symbols_.push_back(std::make_unique<std::string>(s));
+  const int32_t id = static_cast<int32_t>(symbol_token_.size());
+  symbol_ids_.emplace(*extra_symbols_.back(), id);
+  symbol_token_.push_back(-1);
+  return id;
+}
+
+int32_t Tokenizer::symbol(std::string_view s) const {
+  const auto it = symbol_ids_.find(s);
+  return it == symbol_ids_.end() ? -1 : it->second;
+}
+
+void Tokenizer::init_merges(const std::vector<std::string>& merges) {
+  // Vocabulary texts are symbols first, so a symbol id below size() whose token maps back is a token.
+  symbol_ids_.reserve(tokens_.size() + merges.size());
+  symbol_token_.reserve(tokens_.size() + merges.size());
+  for (const auto& [text, id] : token_ids_) {
+    symbol_ids_.emplace(text, static_cast<int32_t>(symbol_token_.size()));
+    symbol_token_.push_back(id);
+  }
+  merges_.reserve(merges.size() * 2);
+  std::string joined;
+  for (size_t rank = 0; rank < merges.size(); ++rank) {
+    const std::string& m = merges[rank];
+    // llama.cpp splits at the first space after the first byte; a line without one never matches.
+    const size_t sp = m.find(' ', 1);
+    if (sp == std::string::npos) continue;
+    const std::string_view left(m.data(), sp), right(m.data() + sp + 1, m.size() - sp - 1);
+    const int32_t l = intern(left), r = intern(right);
+    joined.assign(left);
+    joined.append(right);
+    const int32_t res = intern(joined);
+    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(l)) << 32) | static_cast<uint32_t>(r);
+    merges_.emplace(key, Merge{static_cast<int32_t>(rank), res});  // first rank wins, as emplace in llama.cpp
+  }
+}
+
+}  // namespace capibara::tokenizer
