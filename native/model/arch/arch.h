@@ -31,5 +31,6 @@ Status read_config(const ArchKeys& keys, const ArchSpec& spec, ModelConfig& cfg)
 
 // The specs (one per arch/*.cpp).
 extern const ArchSpec kLlamaSpec;
+extern const ArchSpec kQwen2Spec;
 
 }  // namespace capibara::model

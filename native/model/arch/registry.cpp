@@ -9,6 +9,7 @@ namespace {
 // One line per architecture.
 const ArchSpec* const kSpecs[] = {
     &kLlamaSpec,
+    &kQwen2Spec,
 };
 }  // namespace
 
