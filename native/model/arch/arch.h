@@ -32,5 +32,6 @@ Status read_config(const ArchKeys& keys, const ArchSpec& spec, ModelConfig& cfg)
 // The specs (one per arch/*.cpp).
 extern const ArchSpec kLlamaSpec;
 extern const ArchSpec kQwen2Spec;
+extern const ArchSpec kPhi3Spec;
 
 }  // namespace capibara::model

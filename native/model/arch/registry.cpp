@@ -10,6 +10,7 @@ namespace {
 const ArchSpec* const kSpecs[] = {
     &kLlamaSpec,
     &kQwen2Spec,
+    &kPhi3Spec,
 };
 }  // namespace
 
