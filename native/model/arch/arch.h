@@ -33,5 +33,6 @@ Status read_config(const ArchKeys& keys, const ArchSpec& spec, ModelConfig& cfg)
 extern const ArchSpec kLlamaSpec;
 extern const ArchSpec kQwen2Spec;
 extern const ArchSpec kPhi3Spec;
+extern const ArchSpec kGemma3Spec;
 
 }  // namespace capibara::model

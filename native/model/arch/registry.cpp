@@ -11,6 +11,7 @@ const ArchSpec* const kSpecs[] = {
     &kLlamaSpec,
     &kQwen2Spec,
     &kPhi3Spec,
+    &kGemma3Spec,
 };
 }  // namespace
 
