@@ -4,10 +4,29 @@
  * @module
  */
 import { InvalidArgumentError } from "../errors.js";
-import { native, type NativeDecoderHandle, type NativeTokenizerData, type NativeTokenizerHandle, type NativeTokenizerInfo } from "../native.js";
+import { native, type NativeDecoderHandle, type NativeTokenizerHandle, type NativeTokenizerInfo } from "../native.js";
 
 /** Tokenizer data mirroring the GGUF `tokenizer.ggml.*` keys; unset fields take llama.cpp's defaults. */
-export type TokenizerData = NativeTokenizerData;
+/** Tokenizer data as the GGUF `tokenizer.ggml.*` keys hold it (see `native/tokenizer/tokenizer.h`). */
+export interface TokenizerData {
+  model: string;
+  pre?: string;
+  tokens: readonly string[];
+  scores?: Float32Array;
+  tokenTypes?: Int32Array;
+  merges?: readonly string[];
+  bosId?: number;
+  eosId?: number;
+  eotId?: number;
+  eomId?: number;
+  unkId?: number;
+  sepId?: number;
+  padId?: number;
+  addBos?: boolean;
+  addEos?: boolean;
+  addSpacePrefix?: boolean;
+  name?: string;
+}
 
 /** Options of {@link Tokenizer.tokenize}. */
 export interface TokenizeOptions {

@@ -26,6 +26,11 @@ void fill_scalar(Kernels& k) {
   k.isa = Isa::Scalar;
   k.rmsnorm = scalar::rmsnorm;
   k.layernorm = scalar::layernorm;
+  k.swiglu = scalar::swiglu;
+  k.geglu = scalar::geglu;
+  k.softmax = scalar::softmax;
+  k.rope = scalar::rope;
+  k.flash_attn = scalar::flash_attn;
   using G = GgmlType;
   // {vec_dot_type, vec_dot, gemm, from_float, to_float}
   type_of(k, G::F32) = {G::F32, scalar::vec_dot_f32, gemm_by_vec_dot<scalar::vec_dot_f32>, scalar::quantize_row_f32, scalar::dequantize_row_f32};
@@ -38,11 +43,6 @@ void fill_scalar(Kernels& k) {
   type_of(k, G::Q6_K) = {G::Q8_K, scalar::vec_dot_q6_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q6_K_q8_K>, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
   // Activation-only type: conversions, no dot product of its own.
   type_of(k, G::Q8_K) = {G::Q8_K, nullptr, nullptr, scalar::quantize_row_q8_K, scalar::dequantize_row_q8_K};
-  k.swiglu = scalar::swiglu;
-  k.geglu = scalar::geglu;
-  k.softmax = scalar::softmax;
-  k.rope = scalar::rope;
-  k.flash_attn = scalar::flash_attn;
 }
 
 #if defined(__x86_64__)
