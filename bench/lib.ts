@@ -42,6 +42,8 @@ export interface BenchResult {
   pct_of_mem_bw: number | null;
   /** CPU time the process got during the best batch / (wall time x threads): < 1 when other processes compete. */
   cpu_share: number;
+  /** Bytes per CPU-second actually received (GB): the kernel's throughput per busy core, robust to contention. */
+  gbps_per_core: number;
 }
 
 /** CPU model, core count, memory and the git commit the numbers belong to. */
@@ -112,6 +114,7 @@ export function runCases(cases: BenchCase[], backends: KernelBackend[], memBandw
         speedup_vs_scalar: base === undefined ? null : base / seconds,
         pct_of_mem_bw: memBandwidth && c.bytes > 0 ? (100 * c.bytes) / seconds / memBandwidth : null,
         cpu_share: cpuSeconds / (seconds * v.threads),
+        gbps_per_core: cpuSeconds > 0 ? c.bytes / cpuSeconds / 1e9 : 0,
       });
     }
   }
@@ -126,7 +129,7 @@ function fmtTime(s: number): string {
 
 /** Renders results as an aligned text table. */
 export function formatTable(results: BenchResult[]): string {
-  const header = ["kernel", "shape", "backend", "thr", "time", "GB/s", "GFLOP/s", "vs scalar", "% mem BW", "cpu share"];
+  const header = ["kernel", "shape", "backend", "thr", "time", "GB/s", "GFLOP/s", "vs scalar", "% mem BW", "cpu share", "GB/s/core"];
   const rows = results.map((r) => [
     r.kernel,
     r.shape,
@@ -138,6 +141,7 @@ export function formatTable(results: BenchResult[]): string {
     r.speedup_vs_scalar === null ? "-" : `${r.speedup_vs_scalar.toFixed(1)}x`,
     r.pct_of_mem_bw === null ? "-" : `${r.pct_of_mem_bw.toFixed(0)}%`,
     `${Math.round(100 * r.cpu_share)}%`,
+    r.gbps_per_core > 0 ? r.gbps_per_core.toFixed(2) : "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
