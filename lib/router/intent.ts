@@ -33,6 +33,8 @@ const TARGET = new RegExp(
 );
 /** A letter outside the Latin script: a foreign word the user asks about ("what does 你好 mean?"). */
 const NON_LATIN_LETTER = /[^\P{L}\p{Script=Latin}]/u;
+/** "in five languages", "en varios idiomas": several languages at once. */
+const MANY_LANGUAGES = /\b(?:in|into|en|a)\s+(?:\d+|two|three|four|five|several|many|different|other|multiple|dos|tres|cuatro|cinco|varios|varias|muchos|distintos|diferentes|otros)\s+(?:languages|idiomas|lenguas)\b/;
 const PRIMARY_NAME = new RegExp(`^(?:${PRIMARY})$`);
 const ENGLISH_NAME = /^(?:english|ingles)$/;
 /** Programming languages and formats: "translate this Java to Kotlin" is code conversion, not translation. */
@@ -63,6 +65,7 @@ export function translationIntent(text: string, userLanguage: string, hasCode: b
   if (!translate && !say && !produce) return NONE;
   if (say && NON_LATIN_LETTER.test(text.slice(0, 2000))) return found("asks about a word in another script");
   if (say && quotedLanguage) return found(`asks about a phrase in ${quotedLanguage}`);
+  if (MANY_LANGUAGES.test(t)) return found("asks for several languages");
   let named = false;
   for (const m of t.matchAll(TARGET)) {
     const name = (m[1] ?? m[2]) as string;

@@ -37,6 +37,8 @@ describe("translation intent", () => {
     ["¿Qué significa 'cheers' en inglés?", "es"],
     ["Write this email in French, please", "en"],
     ["Traduce este párrafo", "es"],
+    ["Say 'good luck' in five languages", "en"],
+    ["¿Cómo se dice 'salud' en varios idiomas?", "es"],
   ])("finds it in %s", (t, lang) => expect(translationIntent(t, lang, false).found).toBe(true));
 
   it.each([
