@@ -22,6 +22,11 @@ const OTHER = [
 
 /** Asking for a translation: any named language counts, even the one the user writes in. */
 const TRANSLATE = /\b(?:translat\w*|traduc\w*|traduz\w*)\b/;
+/** A bare translation request ("translate this", "traduce esto"): verbs only, no named language. */
+const TRANSLATE_VERB =
+  /\b(?:translate|translating|traduce|traducir|traduceme|traducelo|traducela|traduzca\w*|traduz\w*)\b|\btranslation\s+(?:please|of\s+(?:this|that|the\s+following)|for\s+(?:this|me))\b|\btraduccion\s+(?:por\s+favor|de\s+(?:esto|este|esta|lo\s+siguiente))\b/;
+/** Technical terms that contain the word: network address translation, translation lookaside buffer... */
+const TECHNICAL_TRANSLATION = /\b(?:(?:network\s+)?address|binary|machine|neural\s+machine)\s+translations?\b|\btranslation\s+(?:lookaside|layer|table)s?\b|\btraduccion\s+(?:de\s+direcciones|automatica|binaria)\b/g;
 /** Asking how something is said or what it means: counts when the language differs from the user's. */
 const SAY = /\b(?:say|said|saying|dice|decir|digo|mean|means|meaning|significa\w*|word|words|palabras?|called|llama|llaman|spell\w*|deletrea|pronounc\w*|pronunci\w*|equivalent|equivalente|expression|expresion|idiom|modismo|phrase|frase)\b/;
 /** Asking for output written in a language: counts for non-primary languages only. */
@@ -58,7 +63,7 @@ export interface TranslationIntent {
  */
 export function translationIntent(text: string, userLanguage: string, hasCode: boolean, quotedLanguage = ""): TranslationIntent {
   // Only the head of a long message carries the request; the rest is material.
-  const t = fold(text.length > 2000 ? text.slice(0, 2000) : text);
+  const t = fold(text.length > 2000 ? text.slice(0, 2000) : text).replace(TECHNICAL_TRANSLATION, " ");
   const translate = TRANSLATE.test(t);
   const say = SAY.test(t);
   const produce = PRODUCE.test(t);
@@ -75,7 +80,7 @@ export function translationIntent(text: string, userLanguage: string, hasCode: b
     if (translate || (say && (!primary || lang !== userLanguage))) return found(`asks how something is said in ${name}`);
     if (produce && !primary) return found(`asks for an answer in ${name}`);
   }
-  if (translate && !named && !hasCode && !PROGRAMMING.test(t)) return found("asks for a translation");
+  if (!named && TRANSLATE_VERB.test(t) && !hasCode && !PROGRAMMING.test(t)) return found("asks for a translation");
   return NONE;
 }
 
