@@ -33,7 +33,7 @@ const SAY = /\b(?:say|said|saying|dice|decir|digo|mean|means|meaning|significa\w
 const PRODUCE = /\b(?:write|written|escrib\w*|reply|respond\w*|answer|contesta\w*|redacta\w*|compose|speak|talk|habla\w*)\b/;
 /** A named language with the preposition or noun that makes it a target ("in French", "palabra en ruso", "German word for"). */
 const TARGET = new RegExp(
-  `\\b(?:in|into|to|from|en|al|a|del|de)\\s+(?:the\\s+|el\\s+|la\\s+|lengua\\s+|idioma\\s+)?(${PRIMARY}|${OTHER})\\b|\\b(${PRIMARY}|${OTHER})\\s+(?:word|words|translation|version|equivalent|for)\\b`,
+  `\\b(?:in|into|to|from|en|al|a|del|de)\\s+(?:the\\s+|el\\s+|la\\s+|lengua\\s+|idioma\\s+)?(${PRIMARY}|${OTHER})\\b(?![-\\d])|\\b(${PRIMARY}|${OTHER})\\s+(?:word|words|translation|version|equivalent|for)\\b`,
   "g",
 );
 /** A letter outside the Latin script: a foreign word the user asks about ("what does 你好 mean?"). */
