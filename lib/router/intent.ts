@@ -43,7 +43,7 @@ const MANY_LANGUAGES = /\b(?:in|into|en|a)\s+(?:\d+|two|three|four|five|several|
 const PRIMARY_NAME = new RegExp(`^(?:${PRIMARY})$`);
 const ENGLISH_NAME = /^(?:english|ingles)$/;
 /** Programming languages and formats: "translate this Java to Kotlin" is code conversion, not translation. */
-const PROGRAMMING = /\b(?:python|java|javascript|typescript|kotlin|swift|rust|golang|go|c\+\+|c#|ruby|php|perl|scala|haskell|elixir|sql|bash|shell|powershell|lua|dart|json|yaml|xml|html|css|regex|code|codigo|function|funcion|script|query|consulta|pseudocode|pseudocodigo|assembly|ensamblador)\b/;
+const PROGRAMMING = /\b(?:python|java|javascript|typescript|kotlin|swift|rust|golang|go|c\+\+|c#|ruby|php|perl|scala|haskell|elixir|sql|bash|shell|powershell|lua|dart|json|yaml|xml|html|css|regex|code|codigo|function|funcion|program|programa|script|query|consulta|pseudocode|pseudocodigo|assembly|ensamblador)\b/;
 
 /** Translation intent found in a message. */
 export interface TranslationIntent {
@@ -78,7 +78,8 @@ export function translationIntent(text: string, userLanguage: string, hasCode: b
     const primary = PRIMARY_NAME.test(name);
     const lang = ENGLISH_NAME.test(name) ? "en" : "es";
     if (translate || (say && (!primary || lang !== userLanguage))) return found(`asks how something is said in ${name}`);
-    if (produce && !primary) return found(`asks for an answer in ${name}`);
+    // "Write a program that prints 'hello' in Japanese" asks for code, not for Japanese.
+    if (produce && !primary && !PROGRAMMING.test(t)) return found(`asks for an answer in ${name}`);
   }
   if (!named && TRANSLATE_VERB.test(t) && !hasCode && !PROGRAMMING.test(t)) return found("asks for a translation");
   return NONE;

@@ -46,6 +46,7 @@ describe("translation intent", () => {
     ["How do you say no politely to a coworker?", "en"],
     ["Write a poem in Spanish about the sea", "en"],
     ["Translate this Python script to Go", "en"],
+    ["Write a program that prints 'hello' in Japanese", "en"],
     ["What's the history of the French language?", "en"],
   ])("does not find it in %s", (t, lang) => expect(translationIntent(t, lang, false).found).toBe(false));
 
