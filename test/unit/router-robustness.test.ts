@@ -112,6 +112,12 @@ describe("router robustness", () => {
     expect((err as RouterInputError).code).toBe("ROUTER_BAD_INPUT");
   });
 
+  it("rejects a bad per-call threshold with ROUTER_BAD_INPUT", () => {
+    for (const longPromptTokens of [0, -5, Number.NaN]) {
+      expect(() => route(user("hi"), { longPromptTokens })).toThrow(RouterInputError);
+    }
+  });
+
   it("stays fast on ordinary requests", () => {
     const router = createRouter();
     const samples = [user("Hola"), user("Write a regex for hex colors"), user("How do heat pumps work?"), user("Merci beaucoup !")];
