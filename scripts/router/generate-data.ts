@@ -133,6 +133,9 @@ for (const i of [0, 1] as const) {
     repeat(4, () => emit("coding", L(i), col(r, 0) + col(r, 1), fill(pick(i === 0 ? C.LIBRARY_FRAMES_EN : C.LIBRARY_FRAMES_ES), { l: col(r, 0), t: col(r, i + 1) })));
   }
   for (const e of C.ERRORS) repeat(3, () => emit("coding", L(i), e, fill(pick(i === 0 ? C.ERROR_FRAMES_EN : C.ERROR_FRAMES_ES), { e, lang: pick(C.LANGS) })));
+  for (const k of rows(C.CONSTRUCTS)) {
+    repeat(4, () => emit("coding", L(i), col(k, 0), fill(pick(i === 0 ? C.CONSTRUCT_FRAMES_EN : C.CONSTRUCT_FRAMES_ES), { k: col(k, i), lang: pick(C.LANGS) })));
+  }
   const artifacts = terms(i === 0 ? C.ARTIFACTS_EN : C.ARTIFACTS_ES);
   const problems = rows(C.PROBLEMS);
   for (const a of artifacts) {
