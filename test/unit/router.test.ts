@@ -156,6 +156,11 @@ describe("decision shape", () => {
     expect(d.reasons.length).toBeGreaterThan(0);
   });
 
+  it("is not misled by a message typed in capitals", () => {
+    expect(route(user("WHAT IS THE CAPITAL OF ITALY?")).domain).toBe("general");
+    expect(route(user("HOLA, ¿QUÉ TAL?")).domain).toBe("general");
+  });
+
   it("is deterministic", () => {
     const m = user("¿Cómo funciona la memoria caché?");
     expect(route(m)).toEqual(route(m));
