@@ -98,7 +98,11 @@ for (const f of G.FILLERS) repeat(3, () => emit("general", /[¿ñ]|^(?:vale|sí|
 
 // ---- single terms in the shared frames, both classes ----
 const terms = (block: string): string[] => block.split(/,\s*/).map((t) => t.trim()).filter(Boolean);
-for (const [label, en, es] of [["technical", W.TECH_TERMS_EN, W.TECH_TERMS_ES], ["general", W.GENERAL_TERMS_EN, W.GENERAL_TERMS_ES]] as const) {
+for (const [label, en, es] of [
+  ["technical", W.TECH_TERMS_EN, W.TECH_TERMS_ES],
+  ["technical", W.EVERYDAY_TECH_EN, W.EVERYDAY_TECH_ES],
+  ["general", W.GENERAL_TERMS_EN, W.GENERAL_TERMS_ES],
+] as const) {
   for (const t of terms(en)) repeat(2, () => emit(label, "en", t, fill(pick(T.TECH_FRAMES_EN), { c: t })));
   for (const t of terms(es)) repeat(2, () => emit(label, "es", t, fill(pick(T.TECH_FRAMES_ES), { c: t })));
 }

@@ -155,3 +155,38 @@ la erupción de un volcán, un arcoíris, una tormenta, las estaciones del año,
 las cartas del tarot, una superstición, una adivinanza, un chiste, un trabalenguas, un apodo, un nombre de bebé,
 un nombre para una mascota, un nombre para un equipo, un eslogan para una panadería
 `;
+
+/** Everyday technology people ask about (explanations are technical). */
+export const EVERYDAY_TECH_EN = `
+a Wi-Fi router, a mesh Wi-Fi system, Bluetooth headphones, noise-cancelling headphones, a smartwatch, a fitness tracker,
+a USB-C cable, HDMI, a 4K TV, an OLED screen, an e-ink display, a touchscreen, an induction cooktop, a microwave oven,
+a fridge compressor, an air conditioner, a dehumidifier, an LED bulb, a smoke detector, a motion sensor, a smart thermostat,
+a smart speaker, a voice assistant, face recognition on a phone, a fingerprint sensor, a QR code, contactless payment,
+a chip-and-PIN card, a barcode scanner, a GPS navigator, a dashcam, a parking sensor, adaptive cruise control, lane assist,
+an electric scooter battery, a hybrid car engine, a hydrogen car, an electric car charger, fast charging, wireless charging,
+a power bank, a solar inverter, a home battery, a wind farm, a nuclear power plant, a hydroelectric dam, a desalination plant,
+a water treatment plant, an elevator safety brake, traffic light sensors, a speed camera, a 3D printer, a laser cutter, a drone,
+a robot vacuum, a dishwasher, a washing machine sensor, a quartz watch, an atomic clock, a hearing aid, a pacemaker,
+an MRI scanner, an X-ray machine, a CT scan, an ultrasound scanner, a pulse oximeter, satellite internet, fiber-to-the-home,
+a 5G antenna, a cell tower, mobile roaming, a SIM card, an eSIM, airplane mode, cloud storage, streaming video, video compression,
+a webcam, a VPN app, an antivirus, a spam filter, browser cookies, incognito mode, the browser cache, a CAPTCHA,
+a password manager, two-step verification, a hardware security key, an NFC tag, a RFID tag, a smart card
+`;
+export const EVERYDAY_TECH_ES = `
+un router wifi, una red wifi mallada, unos auriculares bluetooth, unos auriculares con cancelación de ruido, un reloj inteligente,
+una pulsera de actividad, un cable USB-C, el HDMI, una tele 4K, una pantalla OLED, una pantalla de tinta electrónica,
+una pantalla táctil, una placa de inducción, un horno microondas, el compresor de una nevera, un aire acondicionado,
+un deshumidificador, una bombilla LED, un detector de humo, un sensor de movimiento, un termostato inteligente,
+un altavoz inteligente, un asistente de voz, el reconocimiento facial del móvil, el lector de huellas, un código QR,
+el pago sin contacto, una tarjeta con chip, un lector de códigos de barras, un navegador GPS, una cámara de salpicadero,
+un sensor de aparcamiento, el control de crucero adaptativo, el asistente de carril, la batería de un patinete eléctrico,
+el motor de un coche híbrido, un coche de hidrógeno, un cargador de coche eléctrico, la carga rápida, la carga inalámbrica,
+una batería externa, un inversor solar, una batería doméstica, un parque eólico, una central nuclear, una presa hidroeléctrica,
+una desaladora, una depuradora de agua, el freno de seguridad de un ascensor, los sensores de un semáforo, un radar de velocidad,
+una impresora 3D, una cortadora láser, un dron, un robot aspirador, un lavavajillas, un reloj de cuarzo, un reloj atómico,
+un audífono, un marcapasos, una resonancia magnética, una máquina de rayos X, un TAC, un ecógrafo, un pulsioxímetro,
+internet por satélite, la fibra hasta el hogar, una antena 5G, una torre de telefonía, el roaming, una tarjeta SIM, una eSIM,
+el modo avión, el almacenamiento en la nube, el streaming de vídeo, la compresión de vídeo, una webcam, una VPN, un antivirus,
+un filtro de spam, las cookies del navegador, el modo incógnito, la caché del navegador, un CAPTCHA, un gestor de contraseñas,
+la verificación en dos pasos, una llave de seguridad física, una etiqueta NFC, una etiqueta RFID, una tarjeta inteligente
+`;
