@@ -102,6 +102,7 @@ for (const [label, en, es] of [
   ["technical", W.TECH_TERMS_EN, W.TECH_TERMS_ES],
   ["technical", W.EVERYDAY_TECH_EN, W.EVERYDAY_TECH_ES],
   ["general", W.GENERAL_TERMS_EN, W.GENERAL_TERMS_ES],
+  ["general", W.EVERYDAY_LIFE_EN, W.EVERYDAY_LIFE_ES],
 ] as const) {
   for (const t of terms(en)) repeat(2, () => emit(label, "en", t, fill(pick(T.TECH_FRAMES_EN), { c: t })));
   for (const t of terms(es)) repeat(2, () => emit(label, "es", t, fill(pick(T.TECH_FRAMES_ES), { c: t })));

@@ -190,3 +190,39 @@ el modo avión, el almacenamiento en la nube, el streaming de vídeo, la compres
 un filtro de spam, las cookies del navegador, el modo incógnito, la caché del navegador, un CAPTCHA, un gestor de contraseñas,
 la verificación en dos pasos, una llave de seguridad física, una etiqueta NFC, una etiqueta RFID, una tarjeta inteligente
 `;
+
+/** More everyday subjects (general), to balance the everyday technology list. */
+export const EVERYDAY_LIFE_EN = `
+a gluten-free diet, a vegan breakfast, intermittent fasting, a hangover, a sore throat, a sunburn, seasonal allergies,
+a good night's sleep, a power nap, a daily walk, a gym routine, a yoga retreat, a spa day, a manicure, a beard trim,
+a wedding dress, a tuxedo, a capsule wardrobe, a second-hand shop, a flea market, a garage sale, a tip jar, a piggy bank,
+a credit card debt, a student loan, a pension, a will, an inheritance, a prenup, a divorce, a custody agreement,
+a teenage rebellion, a toddler tantrum, potty training, a school play, a science fair, homework help, a report card,
+a graduation speech, a gap year, studying abroad, a language exchange, a pen pal, a book fair, a library card,
+a cooking class, a wine region, a vineyard tour, a brewery, a coffee plantation, a tea ceremony, a street food market,
+a Michelin-star restaurant, a food truck, a potluck, a family recipe, a sourdough loaf, a birthday party for a dog,
+a cat that scratches furniture, a barking dog, a goldfish, a parrot that talks, a pet hamster, a horse stable,
+a zoo, an aquarium, a safari, a national park, a mountain hut, a lighthouse, a castle, a cathedral, a mosque, a temple,
+an old town, a village festival, a parade, fireworks, a concert ticket, a stand-up comedy show, a magic trick, a circus,
+a soap opera, a reality show, a quiz show, a talent show, a beauty pageant, a royal wedding, a celebrity scandal,
+a world record, a trivia night, a pub quiz, a bet with a friend, a lottery ticket, a scratch card, a poker night
+`;
+export const EVERYDAY_LIFE_ES = `
+una dieta sin gluten, un desayuno vegano, el ayuno intermitente, una resaca, un dolor de garganta, una quemadura solar,
+la alergia primaveral, dormir bien, una siesta corta, un paseo diario, una rutina de gimnasio, un retiro de yoga,
+un día de spa, una manicura, arreglarse la barba, un vestido de novia, un esmoquin, un armario cápsula, una tienda de segunda mano,
+un rastro, un mercadillo, un bote de propinas, una hucha, una deuda de tarjeta, un préstamo de estudios, una pensión,
+un testamento, una herencia, la separación de bienes, un divorcio, la custodia compartida, la rebeldía adolescente,
+una rabieta de un niño, quitar el pañal, una obra de teatro del colegio, una feria de ciencias, ayuda con los deberes,
+las notas del colegio, un discurso de graduación, un año sabático, estudiar en el extranjero, un intercambio de idiomas,
+un amigo por correspondencia, una feria del libro, el carné de la biblioteca, una clase de cocina, una región vinícola,
+una visita a una bodega, una cervecería, una plantación de café, una ceremonia del té, un mercado de comida callejera,
+un restaurante con estrella Michelin, una food truck, una comida a la que cada uno lleva algo, una receta familiar,
+una hogaza de masa madre, una fiesta de cumpleaños para un perro, un gato que araña los muebles, un perro que ladra,
+un pez de colores, un loro que habla, un hámster, una cuadra de caballos, un zoo, un acuario, un safari, un parque nacional,
+un refugio de montaña, un faro, un castillo, una catedral, una mezquita, un templo, un casco antiguo, las fiestas del pueblo,
+un desfile, los fuegos artificiales, una entrada de concierto, un monólogo de humor, un truco de magia, un circo,
+una telenovela, un reality, un concurso de preguntas, un concurso de talentos, un certamen de belleza, una boda real,
+un escándalo de famosos, un récord mundial, una noche de trivial, una apuesta con un amigo, un décimo de lotería,
+un rasca y gana, una noche de póker
+`;
