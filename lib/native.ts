@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NativeLoadError, errorFromCode } from "./errors.js";
+import type { TokenizerData } from "./tokenizer/Tokenizer.js";
 
 /** Kernel backends the addon can be asked for. */
 export type KernelBackend = "scalar" | "avx2" | "avx512" | "neon";
@@ -32,6 +33,19 @@ export interface NativeKernels {
   softmax(backend: KernelBackend, x: Float32Array): Float32Array;
   rope(backend: KernelBackend, x: Float32Array, nHeads: number, headDim: number, pos: number, params: NativeRopeParams): Float32Array;
   flashAttention(backend: KernelBackend, q: Float32Array, k: Uint16Array, v: Uint16Array, params: NativeFlashAttentionParams): Float32Array;
+  /** Seconds per call of `op` with these arguments, timed natively over `iterations` calls (benchmarks). */
+  benchKernel<K extends keyof KernelOpArgs>(op: K, iterations: number, backend: KernelBackend, ...args: KernelOpArgs[K]): number;
+}
+
+/** Arguments of each elementwise op after the backend, as its entry point above takes them. */
+export interface KernelOpArgs {
+  rmsnorm: [x: Float32Array, w: Float32Array | null, eps: number];
+  layernorm: [x: Float32Array, w: Float32Array | null, eps: number];
+  swiglu: [g: Float32Array, u: Float32Array];
+  geglu: [g: Float32Array, u: Float32Array];
+  softmax: [x: Float32Array];
+  rope: [x: Float32Array, nHeads: number, headDim: number, pos: number, params: NativeRopeParams];
+  flashAttention: [q: Float32Array, k: Uint16Array, v: Uint16Array, params: NativeFlashAttentionParams];
 }
 
 /** RoPE parameters as `kernels_wrap.cpp` reads them (defaults applied natively). */
@@ -119,26 +133,8 @@ export type NativeTokenizerHandle = { readonly __brand: "NativeTokenizer" };
 /** Opaque handle of a native streaming decoder. */
 export type NativeDecoderHandle = { readonly __brand: "NativeDecoder" };
 
-/** Tokenizer data as the GGUF `tokenizer.ggml.*` keys hold it (see `native/tokenizer/tokenizer.h`). */
-export interface NativeTokenizerData {
-  model: string;
-  pre?: string;
-  tokens: readonly string[];
-  scores?: Float32Array;
-  tokenTypes?: Int32Array;
-  merges?: readonly string[];
-  bosId?: number;
-  eosId?: number;
-  eotId?: number;
-  eomId?: number;
-  unkId?: number;
-  sepId?: number;
-  padId?: number;
-  addBos?: boolean;
-  addEos?: boolean;
-  addSpacePrefix?: boolean;
-  name?: string;
-}
+/** Tokenizer data as the GGUF `tokenizer.ggml.*` keys hold it (the public {@link TokenizerData}). */
+export type NativeTokenizerData = TokenizerData;
 
 /** Facts about a native tokenizer. */
 export interface NativeTokenizerInfo {
@@ -156,6 +152,7 @@ export interface NativeTokenizerInfo {
 /** Tokenizer entry points exported by `native/addon/tokenizer_wrap.cpp`. */
 export interface NativeTokenizer {
   create(data: NativeTokenizerData): NativeTokenizerHandle;
+  fromGguf(path: string): Promise<NativeTokenizerHandle>;
   info(h: NativeTokenizerHandle): NativeTokenizerInfo;
   tokenize(h: NativeTokenizerHandle, text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
   detokenize(h: NativeTokenizerHandle, ids: Int32Array, removeSpecial: boolean, unparseSpecial: boolean): string;

@@ -4,10 +4,29 @@
  * @module
  */
 import { InvalidArgumentError } from "../errors.js";
-import { native, type NativeDecoderHandle, type NativeTokenizerData, type NativeTokenizerHandle, type NativeTokenizerInfo } from "../native.js";
+import { native, type NativeDecoderHandle, type NativeTokenizerHandle, type NativeTokenizerInfo } from "../native.js";
 
 /** Tokenizer data mirroring the GGUF `tokenizer.ggml.*` keys; unset fields take llama.cpp's defaults. */
-export type TokenizerData = NativeTokenizerData;
+/** Tokenizer data as the GGUF `tokenizer.ggml.*` keys hold it (see `native/tokenizer/tokenizer.h`). */
+export interface TokenizerData {
+  model: string;
+  pre?: string;
+  tokens: readonly string[];
+  scores?: Float32Array;
+  tokenTypes?: Int32Array;
+  merges?: readonly string[];
+  bosId?: number;
+  eosId?: number;
+  eotId?: number;
+  eomId?: number;
+  unkId?: number;
+  sepId?: number;
+  padId?: number;
+  addBos?: boolean;
+  addEos?: boolean;
+  addSpacePrefix?: boolean;
+  name?: string;
+}
 
 /** Options of {@link Tokenizer.tokenize}. */
 export interface TokenizeOptions {
@@ -63,7 +82,7 @@ export class StreamDecoder {
   }
 }
 
-/** A tokenizer; construct with {@link Tokenizer.fromData}. */
+/** A tokenizer; construct with {@link Tokenizer.fromGguf} or {@link Tokenizer.fromData}. */
 export class Tokenizer {
   readonly #handle: NativeTokenizerHandle;
   readonly #info: NativeTokenizerInfo;
@@ -79,6 +98,15 @@ export class Tokenizer {
    */
   static fromData(data: TokenizerData): Tokenizer {
     return new Tokenizer(native().tokenizer.create(data));
+  }
+
+  /**
+   * Reads the tokenizer of a GGUF file (its `tokenizer.ggml.*` keys) off the main thread. Rejects
+   * with {@link GgufFormatError} for a bad file and {@link TokenizerError} for unsupported data.
+   */
+  static async fromGguf(path: string): Promise<Tokenizer> {
+    if (typeof path !== "string") throw new InvalidArgumentError("INVALID_ARGUMENT", "fromGguf: path must be a string");
+    return new Tokenizer(await native().tokenizer.fromGguf(path));
   }
 
   /** Number of tokens in the vocabulary. */

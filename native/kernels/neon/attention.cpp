@@ -1,6 +1,8 @@
-// NEON flash attention: per query and head, keys in tiles of kTile with an online softmax in
-// float (running max m and sum l; the output row is the accumulator, rescaled by
-// e^(m_old - m_new) when the max grows). K and V rows are F16, widened with vcvt_f32_f16.
+// NEON flash attention, structured as avx2/attention.cpp: rows (query i, head h) reading the same
+// kv head are processed together, up to kRows at a time, so each F16 K/V element is widened
+// (vcvt_f32_f16) once per block; keys in tiles of kTile on a fixed grid with an online softmax per
+// row in float; a row's keys outside [first, last] (causal limit, sliding window) are masked to
+// -inf. A row's result is bit-identical whatever the block it is computed in.
 #include <arm_neon.h>
 
 #include <algorithm>
@@ -15,79 +17,145 @@ namespace capibara::neon {
 namespace {
 
 constexpr int64_t kTile = 32;
+constexpr int kRows = 8;
 
-float dot_f16(const float* q, const uint16_t* k, int64_t n) {
-  float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
-  int64_t d = 0;
-  for (; d + 8 <= n; d += 8) {
-    acc0 = vfmaq_f32(acc0, vld1q_f32(q + d), load_f16(k + d));
-    acc1 = vfmaq_f32(acc1, vld1q_f32(q + d + 4), load_f16(k + d + 4));
+struct Row {
+  const float* q;
+  float* out;
+  int64_t first, last;  // visible keys
+  float m, l;           // running max and sum
+};
+
+// s[r * kTile + t] = q_r . k_{j0 + t} for t < nt
+template <int NR>
+void tile_dots(const Row* rows, const uint16_t* k, int64_t kv_stride, int64_t hd, int64_t nt, float* s) {
+  for (int64_t t = 0; t < nt; ++t) {
+    const uint16_t* kr = k + t * kv_stride;
+    float32x4_t acc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = vdupq_n_f32(0.0f);
+    int64_t d = 0;
+    for (; d + 4 <= hd; d += 4) {
+      const float32x4_t kf = load_f16(kr + d);
+      for (int r = 0; r < NR; ++r) acc[r] = vfmaq_f32(acc[r], vld1q_f32(rows[r].q + d), kf);
+    }
+    for (int r = 0; r < NR; ++r) {
+      float dot = vaddvq_f32(acc[r]);
+      for (int64_t e = d; e < hd; ++e) dot += rows[r].q[e] * fp16_to_fp32(kr[e]);
+      s[r * kTile + t] = dot;
+    }
   }
-  if (d + 4 <= n) {
-    acc0 = vfmaq_f32(acc0, vld1q_f32(q + d), load_f16(k + d));
-    d += 4;
-  }
-  float s = vaddvq_f32(vaddq_f32(acc0, acc1));
-  for (; d < n; ++d) s += q[d] * fp16_to_fp32(k[d]);
-  return s;
 }
 
-// out = out * corr + p * v
-void scale_add_f16(float* out, float corr, float p, const uint16_t* v, int64_t n) {
+// out_r = out_r * corr_r + sum_t p[r * kTile + t] v_{j0 + t}
+template <int NR>
+void tile_accumulate(Row* rows, const float* corr, const float* p, const uint16_t* v, int64_t kv_stride, int64_t hd,
+                     int64_t nt) {
   int64_t d = 0;
-  for (; d + 4 <= n; d += 4) vst1q_f32(out + d, vfmaq_n_f32(vmulq_n_f32(vld1q_f32(out + d), corr), load_f16(v + d), p));
-  for (; d < n; ++d) out[d] = out[d] * corr + p * fp16_to_fp32(v[d]);
-}
-
-void attend(const FlashAttnArgs& a, const float* q, int64_t kv_off, int64_t first, int64_t last, float* out) {
-  const int64_t hd = a.head_dim;
-  alignas(16) float s[kTile];
-  float m = -INFINITY, l = 0.0f;
-  std::fill(out, out + hd, 0.0f);
-  for (int64_t j0 = first; j0 <= last; j0 += kTile) {
-    const int64_t nt = std::min(kTile, last + 1 - j0);
-    for (int64_t t = 0; t < nt; ++t) s[t] = a.scale * dot_f16(q, a.k + (j0 + t) * a.kv_stride + kv_off, hd);
-    if (a.softcap > 0.0f) {
-      const float inv = 1.0f / a.softcap;
-      for (int64_t t = 0; t < nt; t += 4) vst1q_f32(s + t, vmulq_n_f32(tanh_ps(vmulq_n_f32(vld1q_f32(s + t), inv)), a.softcap));
-    }
-    std::fill(s + nt, s + kTile, -INFINITY);
-    float32x4_t vmax = vld1q_f32(s);
-    for (int64_t t = 4; t < kTile; t += 4) vmax = vmaxq_f32(vmax, vld1q_f32(s + t));
-    const float m_new = std::max(m, vmaxvq_f32(vmax));
-    float corr = std::exp(m - m_new);
-    const float32x4_t vm = vdupq_n_f32(m_new);
-    float32x4_t vsum = vdupq_n_f32(0.0f);
-    for (int64_t t = 0; t < kTile; t += 4) {
-      // Padding lanes (-inf) are clamped by exp_ps to a tiny positive value: mask them to zero.
-      const float32x4_t p = vreinterpretq_f32_u32(
-          vandq_u32(vreinterpretq_u32_f32(exp_ps(vsubq_f32(vld1q_f32(s + t), vm))), lane_mask(nt - t)));
-      vsum = vaddq_f32(vsum, p);
-      vst1q_f32(s + t, p);
-    }
-    l = l * corr + vaddvq_f32(vsum);
+  for (; d + 4 <= hd; d += 4) {
+    float32x4_t acc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = vmulq_n_f32(vld1q_f32(rows[r].out + d), corr[r]);
     for (int64_t t = 0; t < nt; ++t) {
-      scale_add_f16(out, corr, s[t], a.v + (j0 + t) * a.kv_stride + kv_off, hd);
-      corr = 1.0f;
+      const float32x4_t vf = load_f16(v + t * kv_stride + d);
+      for (int r = 0; r < NR; ++r) acc[r] = vfmaq_n_f32(acc[r], vf, p[r * kTile + t]);
     }
-    m = m_new;
+    for (int r = 0; r < NR; ++r) vst1q_f32(rows[r].out + d, acc[r]);
   }
-  const float inv = 1.0f / l;
-  int64_t d = 0;
-  for (; d + 4 <= hd; d += 4) vst1q_f32(out + d, vmulq_n_f32(vld1q_f32(out + d), inv));
-  for (; d < hd; ++d) out[d] *= inv;
+  for (; d < hd; ++d) {
+    for (int r = 0; r < NR; ++r) {
+      float acc = rows[r].out[d] * corr[r];
+      for (int64_t t = 0; t < nt; ++t) acc += p[r * kTile + t] * fp16_to_fp32(v[t * kv_stride + d]);
+      rows[r].out[d] = acc;
+    }
+  }
 }
+
+// Scale, softcap, mask, online-softmax update of one row's dots s[0, kTile) for keys j0 + t;
+// leaves the probabilities in s and returns the factor that rescales the row's previous output.
+float row_softmax(const FlashAttnArgs& a, Row& row, float* s, int64_t j0, int64_t nt) {
+  const int64_t lo = std::max<int64_t>(0, row.first - j0), hi = std::min(nt, row.last + 1 - j0);  // visible t
+  if (lo >= hi) {
+    std::fill(s, s + kTile, 0.0f);
+    return 1.0f;
+  }
+  const float32x4_t ninf = vdupq_n_f32(-INFINITY);
+  const int32_t idx0[4] = {0, 1, 2, 3};
+  const int32x4_t idx = vld1q_s32(idx0);
+  float32x4_t vmax = ninf;
+  for (int64_t t = 0; t < kTile; t += 4) {
+    float32x4_t x = vmulq_n_f32(vld1q_f32(s + t), a.scale);
+    if (a.softcap > 0.0f) x = vmulq_n_f32(tanh_ps(vmulq_n_f32(x, 1.0f / a.softcap)), a.softcap);
+    const int32x4_t j = vaddq_s32(idx, vdupq_n_s32(static_cast<int32_t>(t)));
+    const uint32x4_t keep = vandq_u32(vcgeq_s32(j, vdupq_n_s32(static_cast<int32_t>(lo))),
+                                      vcltq_s32(j, vdupq_n_s32(static_cast<int32_t>(hi))));
+    x = vbslq_f32(keep, x, ninf);
+    vmax = vmaxq_f32(vmax, x);
+    vst1q_f32(s + t, x);
+  }
+  const float m_new = std::max(row.m, vmaxvq_f32(vmax));
+  const float corr = std::exp(row.m - m_new);
+  const float32x4_t vm = vdupq_n_f32(m_new);
+  float32x4_t vsum = vdupq_n_f32(0.0f);
+  for (int64_t t = 0; t < kTile; t += 4) {
+    const float32x4_t e = exp_ps(vsubq_f32(vld1q_f32(s + t), vm));  // masked lanes: exp(-inf) = 0
+    vsum = vaddq_f32(vsum, e);
+    vst1q_f32(s + t, e);
+  }
+  row.l = row.l * corr + vaddvq_f32(vsum);
+  row.m = m_new;
+  return corr;
+}
+
+template <int NR>
+void attend_block(const FlashAttnArgs& a, Row* rows, int64_t kv_off) {
+  const int64_t hd = a.head_dim;
+  alignas(16) float s[kRows * kTile];
+  float corr[kRows];
+  int64_t lo = rows[0].first, hi = rows[0].last;
+  for (int r = 0; r < NR; ++r) {
+    lo = std::min(lo, rows[r].first);
+    hi = std::max(hi, rows[r].last);
+    std::fill(rows[r].out, rows[r].out + hd, 0.0f);
+  }
+  for (int64_t j0 = lo / kTile * kTile; j0 <= hi; j0 += kTile) {
+    const int64_t nt = std::min(kTile, hi + 1 - j0);
+    tile_dots<NR>(rows, a.k + j0 * a.kv_stride + kv_off, a.kv_stride, hd, nt, s);
+    for (int r = 0; r < NR; ++r) corr[r] = row_softmax(a, rows[r], s + r * kTile, j0, nt);
+    tile_accumulate<NR>(rows, corr, s, a.v + j0 * a.kv_stride + kv_off, a.kv_stride, hd, nt);
+  }
+  for (int r = 0; r < NR; ++r) {
+    const float inv = 1.0f / rows[r].l;
+    int64_t d = 0;
+    for (; d + 4 <= hd; d += 4) vst1q_f32(rows[r].out + d, vmulq_n_f32(vld1q_f32(rows[r].out + d), inv));
+    for (; d < hd; ++d) rows[r].out[d] /= rows[r].l;
+  }
+}
+
+using BlockFn = void (*)(const FlashAttnArgs&, Row*, int64_t);
+constexpr BlockFn kBlock[kRows + 1] = {nullptr,          attend_block<1>, attend_block<2>, attend_block<3>, attend_block<4>,
+                                       attend_block<5>, attend_block<6>, attend_block<7>, attend_block<8>};
 
 }  // namespace
 
 void flash_attn(const FlashAttnArgs& a) {
   const int64_t group = a.n_head / a.n_kv_head;
-  for (int64_t i = 0; i < a.n_q; ++i) {
-    const int64_t pos = a.q_pos0 + i;
-    const int64_t first = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
-    for (int64_t h = a.head_begin; h < a.head_end; ++h)
-      attend(a, a.q + i * a.q_stride + h * a.head_dim, (h / group) * a.head_dim, first, pos,
-             a.out + i * a.out_stride + h * a.head_dim);
+  // Heads [h0, h1) of one kv head within [head_begin, head_end), at most kRows of them.
+  for (int64_t h0 = a.head_begin; h0 < a.head_end;) {
+    const int64_t hk = h0 / group;
+    const int64_t h1 = std::min({a.head_end, (hk + 1) * group, h0 + kRows});
+    const int64_t nh = h1 - h0, queries = kRows / nh;
+    for (int64_t i0 = 0; i0 < a.n_q; i0 += queries) {
+      Row rows[kRows];
+      int nr = 0;
+      for (int64_t i = i0; i < std::min(a.n_q, i0 + queries); ++i) {
+        const int64_t pos = a.q_pos0 + i;
+        const int64_t first = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
+        for (int64_t h = h0; h < h1; ++h)
+          rows[nr++] = {a.q + i * a.q_stride + h * a.head_dim, a.out + i * a.out_stride + h * a.head_dim, first, pos,
+                        -INFINITY, 0.0f};
+      }
+      kBlock[nr](a, rows, hk * a.head_dim);
+    }
+    h0 = h1;
   }
 }
 

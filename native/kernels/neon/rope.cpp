@@ -48,27 +48,33 @@ void rotate_adjacent(float* x, const float* c2, const float* s2, int64_t m) {
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, const RopeParams& p) {
   const int64_t half = p.n_dims / 2;
   const float theta_scale = std::pow(p.freq_base, -2.0f / static_cast<float>(p.n_dims));
-  const int64_t dup = p.neox ? 1 : 2;  // table entries per pair
-  // Normal layout negates sin on even entries.
   const uint32_t neg[4] = {0x80000000u, 0, 0x80000000u, 0};
-  const uint32x4_t sign = p.neox ? vdupq_n_u32(0) : vld1q_u32(neg);
-  alignas(16) float c[2 * kChunk], s[2 * kChunk];
+  const uint32x4_t neg_even = vld1q_u32(neg);
+  alignas(16) float angle[kChunk], c[2 * kChunk], s[2 * kChunk];
   float theta = static_cast<float>(pos);
   for (int64_t i0 = 0; i0 < half; i0 += kChunk) {
     const int64_t m = std::min(kChunk, half - i0);
     for (int64_t k = 0; k < m; ++k) {
       const float ff = p.freq_factors ? p.freq_factors[i0 + k] : 1.0f;
-      const float angle = p.freq_scale * (theta / ff);
-      for (int64_t d = 0; d < dup; ++d) c[k * dup + d] = angle;
+      angle[k] = p.freq_scale * (theta / ff);
       theta *= theta_scale;
     }
-    const int64_t entries = m * dup;
-    std::fill(c + entries, c + (entries + 3) / 4 * 4, 0.0f);  // defined lanes past the end
-    for (int64_t k = 0; k < entries; k += 4) {
+    std::fill(angle + m, angle + (m + 3) / 4 * 4, 0.0f);  // defined lanes past the end
+    for (int64_t k = 0; k < m; k += 4) {
       float32x4_t vs, vc;
-      sincos_ps(vld1q_f32(c + k), &vs, &vc);
-      vst1q_f32(c + k, vmulq_n_f32(vc, p.attn_factor));
-      vst1q_f32(s + k, vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(vmulq_n_f32(vs, p.attn_factor)), sign)));
+      sincos_ps(vld1q_f32(angle + k), &vs, &vc);
+      vc = vmulq_n_f32(vc, p.attn_factor);
+      vs = vmulq_n_f32(vs, p.attn_factor);
+      if (p.neox) {
+        vst1q_f32(c + k, vc);
+        vst1q_f32(s + k, vs);
+        continue;
+      }
+      // Duplicate each pair's entry: (c0 c0 c1 c1), (c2 c2 c3 c3); sin negated on even lanes.
+      vst1q_f32(c + 2 * k, vzip1q_f32(vc, vc));
+      vst1q_f32(c + 2 * k + 4, vzip2q_f32(vc, vc));
+      vst1q_f32(s + 2 * k, vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(vzip1q_f32(vs, vs)), neg_even)));
+      vst1q_f32(s + 2 * k + 4, vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(vzip2q_f32(vs, vs)), neg_even)));
     }
     for (int64_t h = 0; h < n_heads; ++h) {
       float* v = x + h * head_dim;

@@ -1,0 +1,152 @@
+/**
+ * The system configuration: the JSON file users already run the Python `multi_model_server.py` with
+ * (snake_case keys), as a zod schema. Cross-references (preload names, router targets) are checked
+ * here too, so a config that parses is a config the system can start from.
+ * @module
+ */
+import { z } from "zod";
+import { DOMAINS } from "../router/types.js";
+
+const positiveInt = z.number().int().positive();
+
+/** Default sampling of an expert; a request's own values win. */
+export const SamplingSchema = z
+  .object({
+    temperature: z.number().min(0).max(2).optional(),
+    top_p: z.number().gt(0).max(1).optional(),
+    top_k: z.number().int().min(0).optional(),
+    min_p: z.number().min(0).max(1).optional(),
+    repeat_penalty: z.number().positive().optional(),
+    frequency_penalty: z.number().min(-2).max(2).optional(),
+    presence_penalty: z.number().min(-2).max(2).optional(),
+    /** Tokens generated when a request names no limit. */
+    max_tokens: positiveInt.optional(),
+  })
+  .strict();
+
+/** One expert: a GGUF model serving one domain. */
+export const ExpertSchema = z
+  .object({
+    /** Unique id, used as the OpenAI `model` name. */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "letters, digits, '.', '_', ':' or '-'"),
+    /** Router domain this expert serves (e.g. `general`, `coding`). */
+    domain: z.string().min(1),
+    /** GGUF file; a relative path is resolved against the config file's folder. */
+    model_path: z.string().min(1),
+    /** Fallback order: lower numbers are tried first. */
+    priority: z.number().int().default(100),
+    description: z.string().default(""),
+    /** Context size cap (the file's own size when omitted, at most 4096). */
+    n_ctx: positiveInt.optional(),
+    /** Inference threads (physical cores when omitted). */
+    n_threads: positiveInt.optional(),
+    /** Jinja chat template overriding the one in the GGUF file. */
+    chat_template: z.string().min(1).nullable().default(null),
+    sampling: SamplingSchema.default({}),
+    /** Requests generated at the same time on this expert; the others wait in its queue. */
+    parallel: positiveInt.max(64).default(1),
+    /** Loaded at start and never unloaded (neither evicted nor idle-unloaded). */
+    pinned: z.boolean().default(false),
+  })
+  .strict();
+
+/** When experts are loaded and unloaded. */
+export const LazyLoadingSchema = z
+  .object({
+    /** `false` loads every expert at start and never unloads one. */
+    enabled: z.boolean().default(true),
+    /** Experts resident at once; the least recently used idle one is evicted to make room. */
+    max_loaded_experts: positiveInt.default(2),
+    /** Unload an expert this long after its last request ended; 0 keeps it loaded. */
+    auto_unload_after_s: z.number().min(0).default(300),
+    /** Experts loaded at start (they may be evicted or idle-unloaded later, unlike pinned ones). */
+    preload: z.array(z.string()).default([]),
+    /** Budget for the resident model files, in MiB (file sizes: weights are memory-mapped); null = none. */
+    memory_budget_mb: z.number().positive().nullable().default(null),
+    /** Requests that may wait for one expert (load or free slot) before new ones get HTTP 429. */
+    max_queued_requests: positiveInt.default(64),
+  })
+  .strict();
+
+/** Router thresholds and domain-to-expert mapping (see `lib/router`). */
+export const RouterSectionSchema = z
+  .object({
+    /** Prompts longer than this (estimated tokens) go to the long-context / multimodal domain. */
+    long_prompt_tokens: positiveInt.optional(),
+    chars_per_token: z.number().positive().optional(),
+    /** Minimum classifier probability for `technical` or `coding` to win over `general`. */
+    topic_min_probability: z.number().min(0).max(1).optional(),
+    /** Share of non-Latin letters that marks the text as another script's language. */
+    foreign_script_share: z.number().min(0).max(1).optional(),
+    /** Expert serving each domain; by default the highest-priority expert whose `domain` matches. */
+    domain_to_expert: z.record(z.string(), z.string()).default({}),
+    /** Words that force a domain when found in the last user message. */
+    keywords: z.record(z.string(), z.array(z.string().min(1))).default({}),
+  })
+  .strict();
+
+/** HTTP server settings. */
+export const ServerSectionSchema = z
+  .object({
+    /** Interface to bind; loopback unless told otherwise. */
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(8082),
+    /** When set, every endpoint but `/health` needs `Authorization: Bearer <api_key>`. */
+    api_key: z.string().min(1).nullable().default(null),
+    /** Largest request body accepted (HTTP 413 beyond). */
+    body_limit_bytes: positiveInt.default(4 * 1024 * 1024),
+  })
+  .strict();
+
+/** The whole configuration file. */
+export const ConfigSchema = z
+  .object({
+    experts: z.array(ExpertSchema).min(1),
+    lazy_loading: LazyLoadingSchema.default(LazyLoadingSchema.parse({})),
+    router: RouterSectionSchema.default(RouterSectionSchema.parse({})),
+    server: ServerSectionSchema.default(ServerSectionSchema.parse({})),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const names = new Set<string>();
+    cfg.experts.forEach((e, i) => {
+      if (names.has(e.name)) ctx.addIssue({ code: "custom", path: ["experts", i, "name"], message: `duplicate expert name "${e.name}"` });
+      names.add(e.name);
+    });
+    const pinned = cfg.experts.filter((e) => e.pinned).length;
+    if (cfg.lazy_loading.enabled && pinned >= cfg.lazy_loading.max_loaded_experts && pinned < cfg.experts.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["lazy_loading", "max_loaded_experts"],
+        message: `${pinned} pinned experts leave no room for the others; expected more than ${pinned}`,
+      });
+    }
+    const known = `one of: ${[...names].join(", ")}`;
+    cfg.lazy_loading.preload.forEach((n, i) => {
+      if (!names.has(n)) ctx.addIssue({ code: "custom", path: ["lazy_loading", "preload", i], message: `unknown expert "${n}", expected ${known}` });
+    });
+    const domains = `one of: ${DOMAINS.join(", ")}`;
+    for (const key of ["domain_to_expert", "keywords"] as const) {
+      for (const domain of Object.keys(cfg.router[key])) {
+        if (!(DOMAINS as readonly string[]).includes(domain)) ctx.addIssue({ code: "custom", path: ["router", key, domain], message: `unknown domain, expected ${domains}` });
+      }
+    }
+    for (const [domain, n] of Object.entries(cfg.router.domain_to_expert)) {
+      if (!names.has(n)) ctx.addIssue({ code: "custom", path: ["router", "domain_to_expert", domain], message: `unknown expert "${n}", expected ${known}` });
+    }
+  });
+
+/** A validated configuration with defaults filled in and model paths absolute. */
+export type Config = z.output<typeof ConfigSchema>;
+/** A configuration as written by a user (defaults may be omitted). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+/** One validated expert. */
+export type ExpertConfig = z.output<typeof ExpertSchema>;
+/** Default sampling of an expert. */
+export type SamplingConfig = z.output<typeof SamplingSchema>;
+/** Validated `lazy_loading` section. */
+export type LazyLoadingConfig = z.output<typeof LazyLoadingSchema>;
+/** Validated `router` section. */
+export type RouterSectionConfig = z.output<typeof RouterSectionSchema>;
+/** Validated `server` section. */
+export type ServerConfig = z.output<typeof ServerSectionSchema>;

@@ -1,0 +1,113 @@
+/**
+ * Feature extraction for the topic classifier, shared by training and inference so both see
+ * exactly the same features: hashed word unigrams and bigrams, character 3-6-grams within words,
+ * code-punctuation tokens and code markers, L2-normalised.
+ * @module
+ */
+import { codeSignals, fold } from "./text.js";
+
+/** log2 of the hashed feature space. */
+export const FEATURE_BITS = 17;
+/** Size of the hashed feature space. */
+export const FEATURE_DIM = 1 << FEATURE_BITS;
+/** The topic text is cut to this many characters: the request is at the start, the rest is material. */
+export const MAX_TOPIC_CHARS = 3000;
+
+const MASK = FEATURE_DIM - 1;
+const SEED_WORD = 0x811c9dc5;
+const SEED_CHAR = 0x9747b28c;
+const SEED_BIGRAM = 0x5bd1e995;
+const SEED_PUNCT = 0x27d4eb2f;
+const SEED_MARK = 0x165667b1;
+
+/** FNV-1a over `s[start, end)`, seeded per feature family so families do not collide systematically. */
+function hashRange(s: string, start: number, end: number, seed: number): number {
+  let h = seed >>> 0;
+  for (let i = start; i < end; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function mix(a: number, b: number): number {
+  let h = Math.imul(a ^ (b + 0x9e3779b9 + (a << 6) + (a >>> 2)), 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+/** A sparse, L2-normalised feature vector. */
+export interface SparseFeatures {
+  index: Int32Array;
+  value: Float32Array;
+}
+
+const TOKEN = /[a-z0-9_]+|[{}()[\];=<>#$|&*\\/@%^~!?+-]/g;
+const CODE_MARKS = ["fence", "inline", "codeline", "snippet"] as const;
+
+/**
+ * Word shapes that generalise to words never seen in training: acronyms (TCP, GPU), alphanumerics
+ * (IPv6, 5G), camelCase and snake_case identifiers, dotted names (os.path), calls (foo()), file
+ * names (.yml) and CLI flags (--force).
+ */
+const SHAPES: ReadonlyArray<[string, RegExp]> = [
+  ["acronym", /\b[A-Z]{2,}[0-9]*s?\b/g],
+  ["alnum", /\b(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{2,}\b/g],
+  ["camel", /\b[a-z]+[A-Z][A-Za-z]*\b/g],
+  ["snake", /\b[a-z]+_[a-z_]+\b/g],
+  ["dotted", /\b[A-Za-z_]\w*\.[A-Za-z_]\w*\b/g],
+  ["call", /\b\w+\(\)/g],
+  ["file", /\.(?:py|js|ts|tsx|jsx|json|ya?ml|toml|sh|rs|go|java|cpp|c|h|rb|php|sql|md|csv|txt|html|css)\b/g],
+  ["flag", /(?:^|\s)--?[a-z][\w-]*/g],
+];
+
+/** Extracts the features of one message text. */
+export function featurize(text: string): SparseFeatures {
+  const raw = text.length > MAX_TOPIC_CHARS ? text.slice(0, MAX_TOPIC_CHARS) : text;
+  const counts = new Map<number, number>();
+  const add = (h: number): void => {
+    const k = h & MASK;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  };
+  const code = codeSignals(raw);
+  const marks = [code.fences > 0, code.inline > 0, code.codeLines > 0, code.hasSnippet];
+  marks.forEach((on, i) => on && add(hashRange(CODE_MARKS[i] as string, 0, (CODE_MARKS[i] as string).length, SEED_MARK)));
+
+  for (const [name, re] of SHAPES) {
+    const n = Math.min(3, raw.match(re)?.length ?? 0);
+    for (let i = 0; i < n; i++) add(hashRange(name, 0, name.length, SEED_MARK));
+  }
+
+  const t = fold(raw);
+  let prevWord = 0;
+  for (const m of t.matchAll(TOKEN)) {
+    const tok = m[0];
+    if (tok.length === 1 && !/[a-z0-9]/.test(tok)) {
+      add(hashRange(tok, 0, 1, SEED_PUNCT));
+      continue;
+    }
+    const hw = hashRange(tok, 0, tok.length, SEED_WORD);
+    add(hw);
+    if (prevWord !== 0) add(mix(prevWord, hw) ^ SEED_BIGRAM);
+    prevWord = hw;
+    if (tok.length < 3 || tok.length > 24) continue;
+    const padded = ` ${tok} `;
+    for (let n = 3; n <= 6; n++) {
+      for (let i = 0; i + n <= padded.length; i++) add(hashRange(padded, i, i + n, SEED_CHAR));
+    }
+  }
+  const index = new Int32Array(counts.size);
+  const value = new Float32Array(counts.size);
+  let norm = 0;
+  let j = 0;
+  for (const [k, c] of counts) {
+    // Square-root damping keeps one repeated word from dominating a message.
+    const v = Math.sqrt(c);
+    index[j] = k;
+    value[j++] = v;
+    norm += v * v;
+  }
+  const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  for (let i = 0; i < value.length; i++) value[i] = (value[i] as number) * inv;
+  return { index, value };
+}

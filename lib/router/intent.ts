@@ -1,0 +1,82 @@
+/**
+ * Translation intent in English and Spanish: "translate ...", "how do you say X in Japanese",
+ * "¿cómo se dice ... en francés?", "write this in German". Asking how to phrase something in
+ * English or Spanish without naming a language ("¿cómo se dice 'gracias' de forma educada?") is
+ * not translation.
+ * @module
+ */
+import { fold } from "./text.js";
+
+const PRIMARY = "english|spanish|castilian|ingles|espanol|castellano";
+const OTHER = [
+  "french|german|italian|portuguese|dutch|flemish|russian|chinese|mandarin|cantonese|japanese|korean|arabic",
+  "hindi|bengali|urdu|turkish|greek|hebrew|polish|swedish|norwegian|danish|finnish|czech|hungarian|romanian",
+  "ukrainian|vietnamese|thai|indonesian|malay|tagalog|filipino|swahili|persian|farsi|catalan|basque|galician",
+  "latin|esperanto|irish|gaelic|welsh|icelandic|croatian|serbian|bulgarian|slovak|slovenian|estonian|latvian",
+  "lithuanian|tamil|telugu|punjabi|gujarati|marathi|nepali|burmese|khmer|mongolian|amharic|yoruba|zulu",
+  "afrikaans|hausa|somali|quechua|guarani|nahuatl|maori|hawaiian|klingon",
+  "frances|aleman|italiano|portugues|holandes|neerlandes|ruso|chino|cantones|japones|coreano|arabe|turco",
+  "griego|hebreo|polaco|sueco|noruego|danes|finlandes|checo|hungaro|rumano|ucraniano|vietnamita|tailandes",
+  "indonesio|catalan|euskera|vasco|gallego|irlandes|gales|islandes|croata|serbio|bulgaro|persa|tagalo|suajili",
+].join("|");
+
+/** Asking for a translation: any named language counts, even the one the user writes in. */
+const TRANSLATE = /\b(?:translat\w*|traduc\w*|traduz\w*)\b/;
+/** Asking how something is said or what it means: counts when the language differs from the user's. */
+const SAY = /\b(?:say|said|saying|dice|decir|digo|mean|means|meaning|significa\w*|word|words|palabras?|called|llama|llaman|spell\w*|deletrea|pronounc\w*|pronunci\w*|equivalent|equivalente|expression|expresion|idiom|modismo|phrase|frase)\b/;
+/** Asking for output written in a language: counts for non-primary languages only. */
+const PRODUCE = /\b(?:write|written|escrib\w*|reply|respond\w*|answer|contesta\w*|redacta\w*|compose|speak|talk|habla\w*)\b/;
+/** A named language with the preposition or noun that makes it a target ("in French", "palabra en ruso", "German word for"). */
+const TARGET = new RegExp(
+  `\\b(?:in|into|to|from|en|al|a|del|de)\\s+(?:the\\s+|el\\s+|la\\s+|lengua\\s+|idioma\\s+)?(${PRIMARY}|${OTHER})\\b|\\b(${PRIMARY}|${OTHER})\\s+(?:word|words|translation|version|equivalent|for)\\b`,
+  "g",
+);
+/** A letter outside the Latin script: a foreign word the user asks about ("what does 你好 mean?"). */
+const NON_LATIN_LETTER = /[^\P{L}\p{Script=Latin}]/u;
+const PRIMARY_NAME = new RegExp(`^(?:${PRIMARY})$`);
+const ENGLISH_NAME = /^(?:english|ingles)$/;
+/** Programming languages and formats: "translate this Java to Kotlin" is code conversion, not translation. */
+const PROGRAMMING = /\b(?:python|java|javascript|typescript|kotlin|swift|rust|golang|go|c\+\+|c#|ruby|php|perl|scala|haskell|elixir|sql|bash|shell|powershell|lua|dart|json|yaml|xml|html|css|regex|code|codigo|function|funcion|script|query|consulta|pseudocode|pseudocodigo|assembly|ensamblador)\b/;
+
+/** Translation intent found in a message. */
+export interface TranslationIntent {
+  /** True when the user asks for a translation or how something is said in another language. */
+  found: boolean;
+  /** Why, in words. */
+  reason: string;
+}
+
+/**
+ * Looks for translation intent in `text` (the full last user message).
+ * @param userLanguage - `"en"` or `"es"` when known: asking in Spanish how something is said in
+ *   Spanish is a usage question, not a translation.
+ * @param hasCode - the message carries a code snippet; a bare "translate" then means converting code.
+ * @param quotedLanguage - the language of a quoted phrase when it is not English or Spanish
+ *   ("what does 'je ne sais quoi' mean?"), else `""`.
+ */
+export function translationIntent(text: string, userLanguage: string, hasCode: boolean, quotedLanguage = ""): TranslationIntent {
+  // Only the head of a long message carries the request; the rest is material.
+  const t = fold(text.length > 2000 ? text.slice(0, 2000) : text);
+  const translate = TRANSLATE.test(t);
+  const say = SAY.test(t);
+  const produce = PRODUCE.test(t);
+  if (!translate && !say && !produce) return NONE;
+  if (say && NON_LATIN_LETTER.test(text.slice(0, 2000))) return found("asks about a word in another script");
+  if (say && quotedLanguage) return found(`asks about a phrase in ${quotedLanguage}`);
+  let named = false;
+  for (const m of t.matchAll(TARGET)) {
+    const name = (m[1] ?? m[2]) as string;
+    named = true;
+    const primary = PRIMARY_NAME.test(name);
+    const lang = ENGLISH_NAME.test(name) ? "en" : "es";
+    if (translate || (say && (!primary || lang !== userLanguage))) return found(`asks how something is said in ${name}`);
+    if (produce && !primary) return found(`asks for an answer in ${name}`);
+  }
+  if (translate && !named && !hasCode && !PROGRAMMING.test(t)) return found("asks for a translation");
+  return NONE;
+}
+
+const NONE: TranslationIntent = { found: false, reason: "" };
+function found(reason: string): TranslationIntent {
+  return { found: true, reason };
+}

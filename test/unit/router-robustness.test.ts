@@ -1,0 +1,124 @@
+import { performance } from "node:perf_hooks";
+import { describe, expect, it } from "vitest";
+import { CapibaraError } from "../../lib/errors.js";
+import { createRouter, DOMAINS, route, RouterInputError, type ChatMessage } from "../../lib/router/index.js";
+
+const user = (content: ChatMessage["content"]): ChatMessage[] => [{ role: "user", content }];
+
+describe("router robustness", () => {
+  it("routes empty content, null content and no user message to general", () => {
+    for (const messages of [user(""), user("   "), user(null), user([]), [], [{ role: "system", content: "Be brief." }]] as ChatMessage[][]) {
+      const d = route(messages);
+      expect(d.domain).toBe("general");
+      expect(d.reasons).toContain("empty message");
+    }
+  });
+
+  it("routes a message that is only an image to the multimodal expert", () => {
+    const d = route(user([{ type: "image_url", image_url: "https://example.com/cat.png" }]));
+    expect(d.domain).toBe("multimodal_expert");
+  });
+
+  it("ignores unknown part types", () => {
+    const d = route(user([{ type: "input_audio", input_audio: { data: "", format: "wav" } }, { type: "text", text: "Write a haiku about rain." }]));
+    expect(d.domain).toBe("general");
+  });
+
+  // Best of a few runs, each on a fresh string: the bound is on the router's work, not on the
+  // scheduler of a shared CI machine.
+  const bestOf = (runs: number, make: (i: number) => string): number => {
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < runs; i++) {
+      const text = make(i);
+      const t0 = performance.now();
+      expect(route(user(text)).domain).toBe("multimodal_expert");
+      best = Math.min(best, performance.now() - t0);
+    }
+    return best;
+  };
+
+  it("routes 1 MB of text in under 20 ms", () => {
+    route(user("warm up"));
+    const ms = bestOf(5, (i) => `Report ${i}: ` + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(18_500));
+    expect(ms).toBeLessThan(20);
+  });
+
+  it("routes 1 MB of text without spaces or newlines in under 20 ms", () => {
+    expect(bestOf(5, (i) => String(i) + "x".repeat(1 << 20))).toBeLessThan(20);
+  });
+
+  it("routes a 10,000-message conversation quickly", () => {
+    const messages: ChatMessage[] = Array.from({ length: 10_000 }, (_, i) => ({
+      role: i % 2 ? "assistant" : "user",
+      content: i % 3 ? "a short turn of the conversation" : [{ type: "text", text: "a part" }],
+    }));
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      expect(route(messages).domain).toBe("multimodal_expert");
+      best = Math.min(best, performance.now() - t0);
+    }
+    expect(best).toBeLessThan(50);
+  });
+
+  it("copes with lone surrogates, control characters and emoji", () => {
+    for (const text of ["\ud800 ¿qué? \udfff", "\u0000\u0007\u001b[31m", "🙂🙂🙂", "\u202e reversed \u202c"]) {
+      expect(DOMAINS).toContain(route(user(text)).domain);
+    }
+  });
+
+  it("decides mixed scripts by the dominant one", () => {
+    expect(route(user("What does 你好 mean in English?")).domain).toBe("multilingual_expert");
+    expect(route(user("Explain what the Kubernetes scheduler does (簡単に)")).domain).not.toBe("multimodal_expert");
+    expect(route(user("Explícame qué es un mutex, por favor")).domain).toBe("technical");
+    expect(route(user("这个 Python 函数为什么报错？ def f(): return x")).domain).toBe("multilingual_expert");
+  });
+
+  it("is not flipped by a system message in another language", () => {
+    const messages: ChatMessage[] = [
+      { role: "system", content: "Du bist ein hilfreicher Assistent. Antworte immer auf Deutsch." },
+      { role: "user", content: "Write a TypeScript function that deduplicates an array." },
+    ];
+    expect(route(messages).domain).toBe("coding");
+    const ru: ChatMessage[] = [
+      { role: "system", content: "Ты полезный помощник." },
+      { role: "user", content: "¿Qué es el protocolo ARP?" },
+    ];
+    expect(route(ru).domain).toBe("technical");
+  });
+
+  it("ignores code and quoted phrases when identifying the language", () => {
+    expect(route(user("Why does this fail?\n```python\nprint('Bonjour tout le monde, ça va très bien')\n```")).domain).toBe("coding");
+    expect(route(user("¿Por qué falla `Console.WriteLine(\"Guten Tag\")` en mi programa?")).domain).toBe("coding");
+  });
+
+  it.each([
+    ["not an array", "hello"],
+    ["a message that is not an object", ["hello"]],
+    ["a message without role", [{ content: "hi" }]],
+    ["content of a wrong type", [{ role: "user", content: 42 }]],
+    ["a part without type", [{ role: "user", content: [{ text: "hi" }] }]],
+    ["a text part without text", [{ role: "user", content: [{ type: "text" }] }]],
+    ["an image part without url", [{ role: "user", content: [{ type: "image_url", image_url: {} }] }]],
+  ])("rejects %s with ROUTER_BAD_INPUT", (_what, messages) => {
+    let err: unknown;
+    try {
+      route(messages as unknown as ChatMessage[]);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RouterInputError);
+    expect(err).toBeInstanceOf(CapibaraError);
+    expect((err as RouterInputError).code).toBe("ROUTER_BAD_INPUT");
+  });
+
+  it("stays fast on ordinary requests", () => {
+    const router = createRouter();
+    const samples = [user("Hola"), user("Write a regex for hex colors"), user("How do heat pumps work?"), user("Merci beaucoup !")];
+    for (let i = 0; i < 500; i++) router.route(samples[i % samples.length] as ChatMessage[]);
+    const t0 = performance.now();
+    for (let i = 0; i < 2000; i++) router.route(samples[i % samples.length] as ChatMessage[]);
+    // Generous bound for a loaded CI machine; `npm run eval:router` reports p50/p99.
+    expect((performance.now() - t0) / 2000).toBeLessThan(1);
+  });
+});
