@@ -11,10 +11,11 @@
  */
 import { loadavg } from "node:os";
 import { availableBackends, type KernelBackend } from "../lib/kernels.js";
+import { elementwiseCases } from "./cases/elementwise.js";
 import { memoryBandwidth, quantCases } from "./cases/quant.js";
 import { formatTable, machineInfo, runCases, type BenchCase } from "./lib.js";
 
-const CASE_SETS: (() => BenchCase[])[] = [quantCases];
+const CASE_SETS: (() => BenchCase[])[] = [quantCases, elementwiseCases];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
