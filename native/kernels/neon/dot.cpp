@@ -5,7 +5,8 @@
 //     base ARMv8-A), so this folder runs on any ARMv8-A and dispatch.cpp installs the dotprod variants
 //     only when the CPU reports the feature.
 //   - f32/f16/bf16 accumulate in float (2 x 4 lanes): |err| <= ~1e-6 * sum |x_i y_i|.
-//   - gemm_* compute 4 weight rows per pass, loading each activation block once for the 4 rows.
+//   - gemm_* use 4 rows x 2 tokens tiles: each weight block is unpacked once for 2 tokens and each
+//     activation block loaded once for 4 rows.
 #include <arm_neon.h>
 
 #include "kernels/fp16.h"
@@ -40,38 +41,56 @@ inline void weight_block(const uint8_t* row, int64_t b, int8x16_t* w0, int8x16_t
   }
 }
 
-// R rows (w + r * w_row) against one Q8_0 activation row; results to s[r].
-template <int R, bool kQ4, bool kDot>
-void dot_rows(int64_t n, const uint8_t* w, size_t w_row, const void* vy, float* s) {
-  const auto* y = static_cast<const BlockQ8_0*>(vy);
-  float32x4_t acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = vdupq_n_f32(0.0f);
+// R rows (w + r * w_row) x T tokens (Q8_0 rows x + t * x_row); result (r, t) to s[t * s_stride + r].
+// Each weight block is unpacked once for the T tokens, each activation block loaded once for the R rows;
+// the per-element arithmetic does not depend on R and T, so tiling never changes a result.
+template <int R, int T, bool kQ4, bool kDot>
+void dot_tile(int64_t n, const uint8_t* w, size_t w_row, const uint8_t* x, size_t x_row, float* s, int64_t s_stride) {
+  float32x4_t acc[R][T];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) acc[r][t] = vdupq_n_f32(0.0f);
   for (int64_t b = 0; b < n / kQK0; ++b) {
-    const int8x16_t y0 = vld1q_s8(y[b].qs), y1 = vld1q_s8(y[b].qs + 16);
-    const float dy = fp16_to_fp32(y[b].d);
+    int8x16_t w0[R], w1[R];
+    float dw[R];
     for (int r = 0; r < R; ++r) {
-      int8x16_t w0, w1;
       uint16_t d;
-      weight_block<kQ4>(w + r * w_row, b, &w0, &w1, &d);
-      acc[r] = vmlaq_n_f32(acc[r], vcvtq_f32_s32(dot32<kDot>(w0, w1, y0, y1)), fp16_to_fp32(d) * dy);
+      weight_block<kQ4>(w + r * w_row, b, &w0[r], &w1[r], &d);
+      dw[r] = fp16_to_fp32(d);
+    }
+    for (int t = 0; t < T; ++t) {
+      const BlockQ8_0& yb = reinterpret_cast<const BlockQ8_0*>(x + t * x_row)[b];
+      const int8x16_t y0 = vld1q_s8(yb.qs), y1 = vld1q_s8(yb.qs + 16);
+      const float dy = fp16_to_fp32(yb.d);
+      for (int r = 0; r < R; ++r)
+        acc[r][t] = vmlaq_n_f32(acc[r][t], vcvtq_f32_s32(dot32<kDot>(w0[r], w1[r], y0, y1)), dw[r] * dy);
     }
   }
-  for (int r = 0; r < R; ++r) s[r] = vaddvq_f32(acc[r]);
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) s[t * s_stride + r] = vaddvq_f32(acc[r][t]);
 }
 
+// Tiles of 4 rows x 2 tokens; edges with 1 row and/or 1 token.
 template <bool kQ4, bool kDot>
 void gemm_32(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
              float* y, int64_t y_stride) {
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* xb = static_cast<const uint8_t*>(x);
   for (int64_t r = 0; r < n_rows; r += 4) {
-    for (int64_t t = 0; t < n_tok; ++t) {
+    const bool full_rows = n_rows - r >= 4;
+    for (int64_t t = 0; t < n_tok;) {
+      const int step = n_tok - t >= 2 ? 2 : 1;
       float* out = y + t * y_stride + r;
-      if (n_rows - r >= 4) {
-        dot_rows<4, kQ4, kDot>(n, wb + r * w_row, w_row, xb + t * x_row, out);
+      const uint8_t* xt = xb + t * x_row;
+      if (full_rows) {
+        if (step == 2) dot_tile<4, 2, kQ4, kDot>(n, wb + r * w_row, w_row, xt, x_row, out, y_stride);
+        else dot_tile<4, 1, kQ4, kDot>(n, wb + r * w_row, w_row, xt, x_row, out, y_stride);
       } else {
-        for (int64_t i = r; i < n_rows; ++i) dot_rows<1, kQ4, kDot>(n, wb + i * w_row, w_row, xb + t * x_row, out + (i - r));
+        for (int64_t i = r; i < n_rows; ++i) {
+          if (step == 2) dot_tile<1, 2, kQ4, kDot>(n, wb + i * w_row, w_row, xt, x_row, out + (i - r), y_stride);
+          else dot_tile<1, 1, kQ4, kDot>(n, wb + i * w_row, w_row, xt, x_row, out + (i - r), y_stride);
+        }
       }
+      t += step;
     }
   }
 }
@@ -191,16 +210,16 @@ void vec_dot_bf16(int64_t n, float* s, const void* x, const void* y) {
 }
 
 void vec_dot_q8_0_q8_0(int64_t n, float* s, const void* x, const void* y) {
-  dot_rows<1, false, false>(n, static_cast<const uint8_t*>(x), 0, y, s);
+  dot_tile<1, 1, false, false>(n, static_cast<const uint8_t*>(x), 0, static_cast<const uint8_t*>(y), 0, s, 1);
 }
 void vec_dot_q4_0_q8_0(int64_t n, float* s, const void* x, const void* y) {
-  dot_rows<1, true, false>(n, static_cast<const uint8_t*>(x), 0, y, s);
+  dot_tile<1, 1, true, false>(n, static_cast<const uint8_t*>(x), 0, static_cast<const uint8_t*>(y), 0, s, 1);
 }
 void vec_dot_q8_0_q8_0_dotprod(int64_t n, float* s, const void* x, const void* y) {
-  dot_rows<1, false, true>(n, static_cast<const uint8_t*>(x), 0, y, s);
+  dot_tile<1, 1, false, true>(n, static_cast<const uint8_t*>(x), 0, static_cast<const uint8_t*>(y), 0, s, 1);
 }
 void vec_dot_q4_0_q8_0_dotprod(int64_t n, float* s, const void* x, const void* y) {
-  dot_rows<1, true, true>(n, static_cast<const uint8_t*>(x), 0, y, s);
+  dot_tile<1, 1, true, true>(n, static_cast<const uint8_t*>(x), 0, static_cast<const uint8_t*>(y), 0, s, 1);
 }
 
 void vec_dot_q4_K_q8_K(int64_t n, float* s, const void* x, const void* y) {
