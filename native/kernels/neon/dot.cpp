@@ -5,6 +5,7 @@
 //     base ARMv8-A), so this folder runs on any ARMv8-A and dispatch.cpp installs the dotprod variants
 //     only when the CPU reports the feature.
 //   - f32/f16/bf16 accumulate in float (2 x 4 lanes): |err| <= ~1e-6 * sum |x_i y_i|.
+//   - gemm_*_i8mm (CPUs with i8mm and dotprod) use SMMLA 2 rows x 2 tokens tiles for prefill.
 //   - gemm_* use 4 rows x 2 tokens tiles: each weight block is unpacked once for 2 tokens and each
 //     activation block loaded once for 4 rows.
 #include <arm_neon.h>
@@ -93,6 +94,67 @@ void gemm_32(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void*
       t += step;
     }
   }
+}
+
+// i8mm: SMMLA multiplies a 2 x 8 int8 matrix by an 8 x 2 one into 2 x 2 int32 lanes, so 2 rows x 2 tokens
+// of a 32-element block take 4 instructions. Each lane holds a whole block's sum (r0t0, r0t1, r1t0,
+// r1t1), scaled once in float: results differ from the SDOT path only by float rounding.
+inline int32x4_t smmla(int32x4_t acc, int8x16_t a, int8x16_t b) {
+  asm(".arch armv8.6-a+i8mm\n\tsmmla %0.4s, %1.16b, %2.16b" : "+w"(acc) : "w"(a), "w"(b));
+  return acc;
+}
+
+// [first 8 bytes of a | first 8 of b] and [last 8 of a | last 8 of b].
+inline int8x16_t lo_pair(int8x16_t a, int8x16_t b) {
+  return vreinterpretq_s8_s64(vzip1q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)));
+}
+inline int8x16_t hi_pair(int8x16_t a, int8x16_t b) {
+  return vreinterpretq_s8_s64(vzip2q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)));
+}
+
+template <bool kQ4>
+void tile_2x2_i8mm(int64_t n, const uint8_t* w, size_t w_row, const uint8_t* x, size_t x_row, float* s, int64_t s_stride) {
+  float32x4_t acc = vdupq_n_f32(0.0f);
+  for (int64_t b = 0; b < n / kQK0; ++b) {
+    int8x16_t a0[2], a1[2];
+    float dw[2];
+    for (int r = 0; r < 2; ++r) {
+      uint16_t d;
+      weight_block<kQ4>(w + r * w_row, b, &a0[r], &a1[r], &d);
+      dw[r] = fp16_to_fp32(d);
+    }
+    const BlockQ8_0& y0 = reinterpret_cast<const BlockQ8_0*>(x)[b];
+    const BlockQ8_0& y1 = reinterpret_cast<const BlockQ8_0*>(x + x_row)[b];
+    const int8x16_t b00 = vld1q_s8(y0.qs), b01 = vld1q_s8(y0.qs + 16), b10 = vld1q_s8(y1.qs), b11 = vld1q_s8(y1.qs + 16);
+    int32x4_t i = vdupq_n_s32(0);
+    i = smmla(i, lo_pair(a0[0], a0[1]), lo_pair(b00, b10));
+    i = smmla(i, hi_pair(a0[0], a0[1]), hi_pair(b00, b10));
+    i = smmla(i, lo_pair(a1[0], a1[1]), lo_pair(b01, b11));
+    i = smmla(i, hi_pair(a1[0], a1[1]), hi_pair(b01, b11));
+    const float dy0 = fp16_to_fp32(y0.d), dy1 = fp16_to_fp32(y1.d);
+    const float scale[4] = {dw[0] * dy0, dw[0] * dy1, dw[1] * dy0, dw[1] * dy1};
+    acc = vmlaq_f32(acc, vcvtq_f32_s32(i), vld1q_f32(scale));
+  }
+  s[0] = vgetq_lane_f32(acc, 0);               // row 0, token 0
+  s[s_stride] = vgetq_lane_f32(acc, 1);        // row 0, token 1
+  s[1] = vgetq_lane_f32(acc, 2);               // row 1, token 0
+  s[s_stride + 1] = vgetq_lane_f32(acc, 3);    // row 1, token 1
+}
+
+// Tiles of 2 rows x 2 tokens with SMMLA; odd edges use the SDOT tiles.
+template <bool kQ4>
+void gemm_32_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                  float* y, int64_t y_stride) {
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* xb = static_cast<const uint8_t*>(x);
+  const int64_t rows2 = n_rows & ~int64_t{1}, toks2 = n_tok & ~int64_t{1};
+  for (int64_t r = 0; r < rows2; r += 2)
+    for (int64_t t = 0; t < toks2; t += 2)
+      tile_2x2_i8mm<kQ4>(n, wb + r * w_row, w_row, xb + t * x_row, x_row, y + t * y_stride + r, y_stride);
+  if (toks2 < n_tok)  // last token, every row
+    gemm_32<kQ4, true>(n, w, w_row, n_rows, xb + toks2 * x_row, x_row, 1, y + toks2 * y_stride, y_stride);
+  if (rows2 < n_rows)  // last row, the paired tokens
+    gemm_32<kQ4, true>(n, wb + rows2 * w_row, w_row, 1, x, x_row, toks2, y + rows2, y_stride);
 }
 
 // Q4_K/Q5_K: levels 0..31 are used as signed bytes against Q8_K; mins come from the bsums.
@@ -256,6 +318,15 @@ void gemm_q8_0_q8_0_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_ro
 void gemm_q4_0_q8_0_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                             int64_t n_tok, float* y, int64_t y_stride) {
   gemm_32<true, true>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void gemm_q8_0_q8_0_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                         int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_32_i8mm<false>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+void gemm_q4_0_q8_0_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                         int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_32_i8mm<true>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 }  // namespace capibara::neon
