@@ -41,7 +41,8 @@ export type LibErrorCode =
   | "EXPERT_LOAD_FAILED"
   | "QUEUE_FULL"
   | "EXPERT_BUSY"
-  | "BAD_REQUEST";
+  | "BAD_REQUEST"
+  | "CHAT_TEMPLATE_ERROR";
 
 /** Every error code capibara uses. */
 export type ErrorCode = NativeErrorCode | LibErrorCode;
@@ -84,6 +85,8 @@ export class InternalError extends CapibaraError {}
 export class NativeLoadError extends CapibaraError {}
 /** A configuration file or object is invalid; the message names the file, key and expectation. */
 export class ConfigError extends CapibaraError {}
+/** A chat template failed to parse or render (including its own `raise_exception`). */
+export class ChatTemplateError extends CapibaraError {}
 
 const NATIVE_CLASSES: Record<NativeErrorCode, new (code: ErrorCode, message: string) => CapibaraError> = {
   INVALID_ARGUMENT: InvalidArgumentError,

@@ -1,5 +1,6 @@
 // Text -> ids: special-token partitioning, then SentencePiece (merge by score) or byte-level BPE
 // (pre-tokenizer, then merge by rank) on each raw fragment.
+#include <algorithm>
 #include <cstdio>
 #include <queue>
 
@@ -23,9 +24,28 @@ struct Sym {
 
 // llama.cpp's tokenizer_st_partition: for each special token, longest first, split every raw
 // fragment at each of its occurrences (left to right). Control/unknown tokens only when asked.
+// Ranks (in specials_ order) of the special tokens occurring anywhere in `text`: only those can
+// split a fragment, so partition() skips the rest (Gemma has thousands of user-defined tokens).
+std::vector<size_t> Tokenizer::specials_in(std::string_view text) const {
+  std::vector<size_t> ranks;
+  for (size_t i = 0; i < text.size(); ++i) {
+    int32_t node = trie_root_[static_cast<uint8_t>(text[i])];
+    for (size_t j = i + 1; node >= 0; ++j) {
+      ranks.insert(ranks.end(), trie_ends_[node].begin(), trie_ends_[node].end());
+      if (j == text.size()) break;
+      const auto it = trie_edges_.find((static_cast<uint64_t>(node) << 8) | static_cast<uint8_t>(text[j]));
+      node = it == trie_edges_.end() ? -1 : it->second;
+    }
+  }
+  std::sort(ranks.begin(), ranks.end());
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  return ranks;
+}
+
 std::vector<Tokenizer::Fragment> Tokenizer::partition(std::string_view text, bool parse_special) const {
   std::vector<Fragment> frags{{-1, 0, text.size()}}, next;
-  for (const int32_t id : specials_) {
+  for (const size_t rank : specials_in(text)) {
+    const int32_t id = specials_[rank];
     const Token& tok = tokens_[id];
     if (!parse_special && (tok.attr & (kAttrControl | kAttrUnknown))) continue;
     const std::string_view needle = tok.text;
@@ -124,36 +144,49 @@ Status Tokenizer::tokenize_spm(std::string_view text, std::vector<int32_t>& out)
   return Status::ok();
 }
 
-// Byte-level BPE of one pre-tokenized word (already in the GPT-2 byte alphabet): priority queue of
-// adjacent pairs by merge rank (ties: leftmost), as llama.cpp's llm_tokenizer_bpe_session.
-void Tokenizer::bpe_word(const std::string& word, std::vector<int32_t>& out) const {
+struct Tokenizer::BpeScratch {
   struct Bigram {
     int32_t left, right, rank, lid, rid, result;
   };
-  const auto worse = [](const Bigram& a, const Bigram& b) { return a.rank > b.rank || (a.rank == b.rank && a.left > b.left); };
   std::vector<Sym> syms;
+  std::vector<Bigram> heap;
+};
+
+// Byte-level BPE of one pre-tokenized word: `raw` holds its UTF-8 bytes, `word` the same bytes in
+// the GPT-2 alphabet (one character per byte). A heap of adjacent pairs by merge rank (ties:
+// leftmost), as llama.cpp's llm_tokenizer_bpe_session.
+void Tokenizer::bpe_word(const std::string& word, const std::string& raw, BpeScratch& sc, std::vector<int32_t>& out) const {
+  using Bigram = BpeScratch::Bigram;
+  const auto worse = [](const Bigram& a, const Bigram& b) { return a.rank > b.rank || (a.rank == b.rank && a.left > b.left); };
+  std::vector<Sym>& syms = sc.syms;
+  std::vector<Bigram>& heap = sc.heap;
+  syms.clear();
+  heap.clear();
   if (pre_.ignore_merges && find(word) >= 0) {
     syms.push_back({-1, -1, 0, static_cast<uint32_t>(word.size()), -1});
   } else {
-    for (size_t off = 0; off < word.size();) {
-      const size_t n = std::min(utf8_len(static_cast<uint8_t>(word[off])), word.size() - off);
-      const int32_t idx = static_cast<int32_t>(syms.size());
-      syms.push_back({idx - 1, off + n == word.size() ? -1 : idx + 1, static_cast<uint32_t>(off), static_cast<uint32_t>(n),
-                      symbol(std::string_view(word).substr(off, n))});
+    uint32_t off = 0;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      const uint8_t b = static_cast<uint8_t>(raw[i]);
+      const uint32_t n = static_cast<uint32_t>(byte_to_bpe_char(b).size());
+      const int32_t idx = static_cast<int32_t>(i);
+      syms.push_back({idx - 1, i + 1 == raw.size() ? -1 : idx + 1, off, n, byte_symbol_[b]});
       off += n;
     }
   }
-  std::priority_queue<Bigram, std::vector<Bigram>, decltype(worse)> queue(worse);
   const auto try_add = [&](int32_t l, int32_t r) {
     if (l < 0 || r < 0 || syms[l].id < 0 || syms[r].id < 0) return;
     const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(syms[l].id)) << 32) | static_cast<uint32_t>(syms[r].id);
     const auto it = merges_.find(key);
-    if (it != merges_.end()) queue.push({l, r, it->second.rank, syms[l].id, syms[r].id, it->second.result});
+    if (it == merges_.end()) return;
+    heap.push_back({l, r, it->second.rank, syms[l].id, syms[r].id, it->second.result});
+    std::push_heap(heap.begin(), heap.end(), worse);
   };
   for (int32_t i = 1; i < static_cast<int32_t>(syms.size()); ++i) try_add(i - 1, i);
-  while (!queue.empty()) {
-    const Bigram b = queue.top();
-    queue.pop();
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), worse);
+    const Bigram b = heap.back();
+    heap.pop_back();
     Sym& l = syms[b.left];
     Sym& r = syms[b.right];
     // A pair is stale once either side changed; ids identify the texts llama.cpp compares.
@@ -184,17 +217,16 @@ void Tokenizer::bpe_word(const std::string& word, std::vector<int32_t>& out) con
 void Tokenizer::tokenize_bpe(std::string_view text, std::vector<int32_t>& out) const {
   const std::vector<uint32_t> cps = utf8_to_cps(std::string(text));
   const std::vector<size_t> lens = pretokenize(pre_.kind, cps);
-  std::string word, utf8;
+  BpeScratch scratch;
+  std::string word, raw;
   size_t start = 0;
   for (const size_t len : lens) {
+    raw.clear();
+    for (size_t i = start; i < start + len; ++i) append_utf8(raw, cps[i]);
     word.clear();
-    for (size_t i = start; i < start + len; ++i) {
-      utf8.clear();
-      append_utf8(utf8, cps[i]);
-      for (const char c : utf8) word += byte_to_bpe_char(static_cast<uint8_t>(c));
-    }
+    for (const char c : raw) word += byte_to_bpe_char(static_cast<uint8_t>(c));
     start += len;
-    bpe_word(word, out);
+    bpe_word(word, raw, scratch, out);
   }
 }
 

@@ -4,6 +4,7 @@
 // (the reference the tests compare with): special-token partitioning, add_bos/add_eos, piece
 // decoding, leading-space and clean-up rules.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -113,10 +114,13 @@ class Tokenizer {
   int32_t intern(std::string_view s);
   int32_t symbol(std::string_view s) const;
 
+  struct BpeScratch;
+  void init_special_trie();
+  std::vector<size_t> specials_in(std::string_view text) const;
   std::vector<Fragment> partition(std::string_view text, bool parse_special) const;
   Status tokenize_spm(std::string_view text, std::vector<int32_t>& out) const;
   void tokenize_bpe(std::string_view text, std::vector<int32_t>& out) const;
-  void bpe_word(const std::string& word, std::vector<int32_t>& out) const;
+  void bpe_word(const std::string& word, const std::string& raw, BpeScratch& scratch, std::vector<int32_t>& out) const;
   Result<int32_t> byte_token(uint8_t byte) const;
   std::string make_piece(int32_t id) const;
   void clean_spaces(std::string& s) const;
@@ -127,12 +131,18 @@ class Tokenizer {
   std::unordered_map<std::string_view, int32_t> token_ids_;  // views into tokens_[i].text
   std::vector<std::string> pieces_;                          // piece(id, special=true)
   std::vector<int32_t> specials_;                            // partition order: longest text first
+  // Trie over the special texts, to find which specials occur in a text in one pass: root edges in
+  // an array, deeper edges keyed by (node << 8 | byte); ends: ranks in specials_ ending at a node.
+  std::array<int32_t, 256> trie_root_{};
+  std::unordered_map<uint64_t, int32_t> trie_edges_;
+  std::vector<std::vector<uint32_t>> trie_ends_;
 
   // Byte-level BPE: every string that appears in a merge or the vocabulary gets a symbol id.
   std::vector<std::unique_ptr<std::string>> extra_symbols_;   // owners of merge-only strings
   std::unordered_map<std::string_view, int32_t> symbol_ids_;  // views into tokens_ or extra_symbols_
   std::vector<int32_t> symbol_token_;                         // symbol id -> token id or -1
   std::unordered_map<uint64_t, Merge> merges_;                // (left << 32 | right) -> merge
+  std::array<int32_t, 256> byte_symbol_{};                    // symbol of each byte's GPT-2 character
 
   int32_t bos_ = -1, eos_ = -1, eot_ = -1, eom_ = -1, unk_ = -1, sep_ = -1, pad_ = -1;
   bool add_bos_ = false, add_eos_ = false, add_space_prefix_ = false, clean_spaces_ = false;

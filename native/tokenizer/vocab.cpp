@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode.h"
 
 namespace capibara::tokenizer {
 
@@ -21,10 +22,22 @@ uint32_t attr_of_type(int32_t type) {
   }
 }
 
-// Token texts llama.cpp treats as end-of-turn / end-of-generation when the file does not say.
+// Token texts llama.cpp recognises when the file does not give the id; a recognised token becomes
+// a control token. One list per role, in llama.cpp's order.
 constexpr const char* kEotTexts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
                                      "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>",
-                                     "<end_of_utterance>"};
+                                     "<end_of_utterance>", nullptr};
+constexpr const char* kEomTexts[] = {"<|eom_id|>", nullptr};
+constexpr const char* kFimPreTexts[] = {"<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>",
+                                        "▁<PRE>", "<|code_prefix|>", "<|prefix|>", nullptr};
+constexpr const char* kFimSufTexts[] = {"<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>",
+                                        "▁<SUF>", "<|code_suffix|>", "<|suffix|>", nullptr};
+constexpr const char* kFimMidTexts[] = {"<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>",
+                                        "▁<MID>", "<|code_middle|>", "<|middle|>", nullptr};
+constexpr const char* kFimPadTexts[] = {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]", nullptr};
+constexpr const char* kFimRepTexts[] = {"<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>", nullptr};
+constexpr const char* kFimSepTexts[] = {"<|file_sep|>", nullptr};
+// Texts of tokens that end generation.
 constexpr const char* kEogTexts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>",
                                      "<|calls|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>",
                                      "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>",
@@ -112,13 +125,17 @@ void Tokenizer::init_specials(const TokenizerData& data) {
   set_id(pad_, data.pad_id);
 
   const auto mark_control = [&](int32_t id) { tokens_[id].attr |= kAttrControl; };
-  if (eot_ < 0) {
-    for (const char* t : kEotTexts) {
-      const int32_t id = find(t);
-      if (id >= 0) {
-        eot_ = id;
-        mark_control(id);
-        break;
+  int32_t fim_pre = -1, fim_suf = -1, fim_mid = -1, fim_pad = -1, fim_rep = -1, fim_sep = -1;
+  const std::pair<int32_t*, const char* const*> roles[] = {
+      {&eot_, kEotTexts},        {&eom_, kEomTexts},        {&fim_pre, kFimPreTexts}, {&fim_suf, kFimSufTexts},
+      {&fim_mid, kFimMidTexts},  {&fim_pad, kFimPadTexts},  {&fim_rep, kFimRepTexts}, {&fim_sep, kFimSepTexts},
+  };
+  for (const auto& [id, texts] : roles) {
+    for (const char* const* t = texts; *id < 0 && *t; ++t) {
+      const int32_t found = find(*t);
+      if (found >= 0) {
+        *id = found;
+        mark_control(found);
       }
     }
   }
@@ -131,7 +148,7 @@ void Tokenizer::init_specials(const TokenizerData& data) {
       mark_control(id);
     }
   }
-  for (int32_t id : {eos_, eot_, eom_})
+  for (int32_t id : {eos_, eot_, eom_, fim_pad, fim_rep, fim_sep})
     if (id >= 0) eog_.insert(id);
   // gpt-oss channel markers are always rendered (llama.cpp's workaround).
   for (const char* t : {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"}) {
@@ -144,6 +161,7 @@ void Tokenizer::init_specials(const TokenizerData& data) {
   // Same comparator and input order as llama.cpp (std::sort, not stable) so ties resolve alike.
   std::sort(specials_.begin(), specials_.end(),
             [&](int32_t a, int32_t b) { return tokens_[a].text.size() > tokens_[b].text.size(); });
+  init_special_trie();
 
   // phi-3 GGUFs: special tokens swallow the whitespace that follows them.
   std::string name = data.model_name;
@@ -156,6 +174,30 @@ void Tokenizer::init_specials(const TokenizerData& data) {
     };
     set("</s>", true);
     for (const char* t : {"<unk>", "<s>", "<|endoftext|>"}) set(t, false);
+  }
+}
+
+void Tokenizer::init_special_trie() {
+  trie_root_.fill(-1);
+  trie_ends_.assign(1, {});  // node 0: the root (never an end: texts are not empty)
+  for (uint32_t rank = 0; rank < specials_.size(); ++rank) {
+    const std::string& t = tokens_[specials_[rank]].text;
+    int32_t node = 0;
+    for (size_t i = 0; i < t.size(); ++i) {
+      const uint8_t c = static_cast<uint8_t>(t[i]);
+      int32_t* slot = nullptr;
+      if (i == 0) {
+        slot = &trie_root_[c];
+      } else {
+        slot = &trie_edges_.try_emplace((static_cast<uint64_t>(node) << 8) | c, -1).first->second;
+      }
+      if (*slot < 0) {
+        *slot = static_cast<int32_t>(trie_ends_.size());
+        trie_ends_.emplace_back();
+      }
+      node = *slot;
+    }
+    trie_ends_[node].push_back(rank);
   }
 }
 
@@ -182,6 +224,7 @@ void Tokenizer::init_merges(const std::vector<std::string>& merges) {
     symbol_ids_.emplace(text, static_cast<int32_t>(symbol_token_.size()));
     symbol_token_.push_back(id);
   }
+  for (int b = 0; b < 256; ++b) byte_symbol_[b] = intern(byte_to_bpe_char(static_cast<uint8_t>(b)));
   merges_.reserve(merges.size() * 2);
   std::string joined;
   for (size_t rank = 0; rank < merges.size(); ++rank) {

@@ -1,0 +1,115 @@
+/**
+ * Chat prompt rendering with the model's Jinja chat template (`tokenizer.chat_template`), through
+ * `@huggingface/jinja`, with a built-in template per architecture when the file has none.
+ * @module
+ */
+import { Template } from "@huggingface/jinja";
+import type { ChatMessage } from "../engine/types.js";
+import { ChatTemplateError } from "../errors.js";
+import { BUILTIN_CHAT_TEMPLATES, IMAGE_MARKERS, type ChatTemplateArch } from "./builtin.js";
+
+/** Options of {@link ChatTemplate.render}. */
+export interface RenderOptions {
+  /** Append the opening of an assistant turn (default `true`). */
+  addGenerationPrompt?: boolean;
+  /** Extra variables for the template (e.g. `tools`, `enable_thinking`). */
+  variables?: Record<string, unknown>;
+}
+
+/** Where a template comes from, in priority order. */
+export interface ChatTemplateSource {
+  /** Template text from configuration; wins over everything. */
+  override?: string | undefined;
+  /** `tokenizer.chat_template` of the GGUF file. */
+  fileTemplate?: string | undefined;
+  /** GGUF `general.architecture`, for the built-in fallback and the image marker. */
+  arch?: string | undefined;
+  /** Text of the BOS / EOS tokens (the `bos_token` / `eos_token` variables). */
+  bosToken?: string | undefined;
+  eosToken?: string | undefined;
+  /** What an image part becomes; default: `<start_of_image>` for gemma3, `[image]` otherwise. */
+  imageMarker?: string | undefined;
+}
+
+const isBuiltinArch = (arch: string | undefined): arch is ChatTemplateArch =>
+  arch !== undefined && Object.prototype.hasOwnProperty.call(BUILTIN_CHAT_TEMPLATES, arch);
+
+/** A parsed chat template with its special-token variables. */
+export class ChatTemplate {
+  /** The Jinja source in use. */
+  readonly source: string;
+  /** `"override"`, `"file"` or `"builtin"`. */
+  readonly origin: "override" | "file" | "builtin";
+  readonly #template: Template;
+  readonly #bos: string;
+  readonly #eos: string;
+  readonly #imageMarker: string;
+
+  private constructor(source: string, origin: ChatTemplate["origin"], opts: ChatTemplateSource) {
+    this.source = source;
+    this.origin = origin;
+    this.#bos = opts.bosToken ?? "";
+    this.#eos = opts.eosToken ?? "";
+    this.#imageMarker = opts.imageMarker ?? (isBuiltinArch(opts.arch) ? IMAGE_MARKERS[opts.arch] : "[image]");
+    try {
+      this.#template = new Template(source);
+    } catch (err) {
+      throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", `chat template (${origin}) does not parse: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /**
+   * Picks the template: the override, else the file's, else the architecture's built-in one.
+   * Throws {@link ChatTemplateError} when none applies or the chosen one does not parse.
+   */
+  static resolve(src: ChatTemplateSource): ChatTemplate {
+    if (src.override) return new ChatTemplate(src.override, "override", src);
+    if (src.fileTemplate) return new ChatTemplate(src.fileTemplate, "file", src);
+    if (isBuiltinArch(src.arch)) return new ChatTemplate(BUILTIN_CHAT_TEMPLATES[src.arch], "builtin", src);
+    throw new ChatTemplateError(
+      "CHAT_TEMPLATE_ERROR",
+      `no chat template: the file has none and architecture '${src.arch ?? "unknown"}' has no built-in one ` +
+        `(built-in: ${Object.keys(BUILTIN_CHAT_TEMPLATES).join(", ")}); configure a template override`,
+    );
+  }
+
+  /** The built-in template of an architecture. */
+  static builtin(arch: ChatTemplateArch, tokens: Pick<ChatTemplateSource, "bosToken" | "eosToken" | "imageMarker"> = {}): ChatTemplate {
+    return new ChatTemplate(BUILTIN_CHAT_TEMPLATES[arch], "builtin", { ...tokens, arch });
+  }
+
+  /**
+   * Renders a conversation to the prompt text. Message content parts are flattened to text: text
+   * parts are concatenated and each image part becomes the image marker. Template errors (syntax,
+   * `raise_exception`, e.g. roles that do not alternate) throw {@link ChatTemplateError}.
+   */
+  render(messages: readonly ChatMessage[], options: RenderOptions = {}): string {
+    if (!Array.isArray(messages) || messages.length === 0)
+      throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", "render: messages must be a non-empty array");
+    const flat = messages.map((m) => ({ ...m, content: this.#flatten(m) }));
+    try {
+      return this.#template.render({
+        ...options.variables,
+        messages: flat,
+        add_generation_prompt: options.addGenerationPrompt ?? true,
+        bos_token: this.#bos,
+        eos_token: this.#eos,
+      });
+    } catch (err) {
+      throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", `chat template (${this.origin}) failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  #flatten(m: ChatMessage): string {
+    if (m.content === null || m.content === undefined) return "";
+    if (typeof m.content === "string") return m.content;
+    if (!Array.isArray(m.content)) throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", `message content must be a string, an array of parts or null`);
+    return m.content
+      .map((part) => {
+        if (part.type === "text") return part.text;
+        if (part.type === "image_url") return this.#imageMarker;
+        throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", `unsupported content part type '${(part as { type: string }).type}'`);
+      })
+      .join("");
+  }
+}
