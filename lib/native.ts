@@ -134,6 +134,7 @@ export interface NativeTokenizerInfo {
   addBos: boolean;
   addEos: boolean;
   addSpacePrefix: boolean;
+  chatTemplate: string | null;
 }
 
 /** Tokenizer entry points exported by `native/addon/tokenizer_wrap.cpp`. */

@@ -10,6 +10,7 @@
  * llama.cpp's streaming does, never splitting a UTF-8 character.
  * @module
  */
+import type { ChatTemplate } from "../chat/ChatTemplate.js";
 import { InvalidArgumentError } from "../errors.js";
 import { native, type NativeDecoderHandle, type NativeTokenizerHandle, type NativeTokenizerInfo } from "../native.js";
 
@@ -53,6 +54,8 @@ export interface TokenizerData {
   addSpacePrefix?: boolean;
   /** `general.name` (llama.cpp applies a Phi-3 whitespace rule by name). */
   name?: string;
+  /** `tokenizer.chat_template` (Jinja), kept for the chat layer. */
+  chatTemplate?: string;
 }
 
 /** Options of {@link Tokenizer.tokenize}. */
@@ -159,6 +162,10 @@ export class Tokenizer {
   /** Whether `tokenize(..., { addSpecial: true })` prepends BOS. */
   get addBos(): boolean {
     return this.#info.addBos;
+  }
+  /** The file's `tokenizer.chat_template`, or `null` (see {@link ChatTemplate.resolve}). */
+  get chatTemplate(): string | null {
+    return this.#info.chatTemplate;
   }
   /** Whether `tokenize(..., { addSpecial: true })` appends EOS. */
   get addEos(): boolean {
