@@ -194,8 +194,9 @@ export interface FlashAttentionParams {
   scale?: number;
   /** > 0: logits become `softcap * tanh(logits / softcap)`. Default 0. */
   softcap?: number;
-  /** Heads `[headBegin, headEnd)` are computed; others stay 0. Default: all. */
+  /** First head computed (heads outside `[headBegin, headEnd)` stay 0). Default 0. */
   headBegin?: number;
+  /** End of the computed heads (exclusive). Default: nHead. */
   headEnd?: number;
 }
 

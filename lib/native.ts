@@ -33,6 +33,19 @@ export interface NativeKernels {
   softmax(backend: KernelBackend, x: Float32Array): Float32Array;
   rope(backend: KernelBackend, x: Float32Array, nHeads: number, headDim: number, pos: number, params: NativeRopeParams): Float32Array;
   flashAttention(backend: KernelBackend, q: Float32Array, k: Uint16Array, v: Uint16Array, params: NativeFlashAttentionParams): Float32Array;
+  /** Seconds per call of `op` with these arguments, timed natively over `iterations` calls (benchmarks). */
+  benchKernel<K extends keyof KernelOpArgs>(op: K, iterations: number, backend: KernelBackend, ...args: KernelOpArgs[K]): number;
+}
+
+/** Arguments of each elementwise op after the backend, as its entry point above takes them. */
+export interface KernelOpArgs {
+  rmsnorm: [x: Float32Array, w: Float32Array | null, eps: number];
+  layernorm: [x: Float32Array, w: Float32Array | null, eps: number];
+  swiglu: [g: Float32Array, u: Float32Array];
+  geglu: [g: Float32Array, u: Float32Array];
+  softmax: [x: Float32Array];
+  rope: [x: Float32Array, nHeads: number, headDim: number, pos: number, params: NativeRopeParams];
+  flashAttention: [q: Float32Array, k: Uint16Array, v: Uint16Array, params: NativeFlashAttentionParams];
 }
 
 /** RoPE parameters as `kernels_wrap.cpp` reads them (defaults applied natively). */
@@ -153,6 +166,84 @@ export interface NativeTokenizer {
   decoderFlush(d: NativeDecoderHandle): string;
 }
 
+/** Opaque handle of a loaded model (`native/addon/model_wrap.cpp`). */
+export type NativeModelHandle = { readonly __brand: "NativeModel" };
+/** Opaque handle of a session: one sequence's KV cache (`native/addon/session_wrap.cpp`). */
+export type NativeSessionHandle = { readonly __brand: "NativeSession" };
+
+/** Model facts as `modelInfo` returns them. */
+export interface NativeModelInfo {
+  architecture: string;
+  name: string;
+  parameters: number;
+  fileSize: number;
+  trainContextSize: number;
+  vocabSize: number;
+  embeddingSize: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  feedForwardSize: number;
+}
+
+/** Sampling and stopping parameters of `generate` (`native/addon/token_stream.cpp`). */
+export interface NativeGenerateParams {
+  maxTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  repeatPenalty: number;
+  repeatLastN: number;
+  frequencyPenalty: number;
+  presencePenalty: number;
+  seed: number;
+  /** Token ids that end generation (end-of-generation tokens unless ignoreEos). */
+  stopTokens: Int32Array;
+  /** Tokens sent to JS per batch, and how many may wait unconsumed before the native thread pauses. */
+  batch: number;
+  highWater: number;
+}
+
+/** Events a generation delivers, in order: any number of `tokens`, then one `done` or `error`. */
+export type NativeGenerateEvent =
+  | { kind: "tokens"; tokens: Int32Array }
+  | {
+      kind: "done";
+      stopReason: "eos" | "maxTokens" | "contextFull" | "aborted";
+      promptTokens: number;
+      generatedTokens: number;
+      prefillMs: number;
+      decodeMs: number;
+    }
+  | { kind: "error"; error: Error };
+
+/** Opaque handle of a running generation. */
+export type NativeStreamHandle = { readonly __brand: "NativeStream" };
+
+/** Engine entry points (`model_wrap.cpp`, `session_wrap.cpp`, `token_stream.cpp`). */
+export interface NativeEngine {
+  architectures(): string[];
+  loadModel(path: string): Promise<NativeModelHandle>;
+  modelInfo(model: NativeModelHandle): NativeModelInfo;
+  closeModel(model: NativeModelHandle): void;
+  createSession(model: NativeModelHandle, options: { contextSize?: number; threads?: number; batchSize?: number }): NativeSessionHandle;
+  sessionEval(session: NativeSessionHandle, tokens: Int32Array, wantLogits: boolean): Promise<Float32Array | null>;
+  sessionClear(session: NativeSessionHandle): void;
+  sessionPast(session: NativeSessionHandle): number;
+  sessionAbort(session: NativeSessionHandle): void;
+  sessionDispose(session: NativeSessionHandle): void;
+  generate(
+    session: NativeSessionHandle,
+    prompt: Int32Array,
+    params: NativeGenerateParams,
+    onEvent: (event: NativeGenerateEvent) => void,
+  ): NativeStreamHandle;
+  /** Tells the native thread that `n` delivered tokens were consumed (back-pressure). */
+  streamConsumed(stream: NativeStreamHandle, n: number): void;
+}
+
 /** The addon's exports. */
 export interface NativeBinding {
   initialize(options: { makeError: (code: string, message: string) => Error }): void;
@@ -160,6 +251,7 @@ export interface NativeBinding {
   gguf: NativeGguf;
   quant: NativeQuant;
   tokenizer: NativeTokenizer;
+  engine: NativeEngine;
 }
 
 /** Package root: `lib/` (sources under vitest) and `dist/` (compiled) both sit one level below it. */

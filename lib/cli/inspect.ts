@@ -24,6 +24,11 @@ export function formatCount(n: number): string {
   return String(n);
 }
 
+function formatTokenizer({ model, vocabSize }: GgufInspection["tokenizer"]): string {
+  if (model === null && vocabSize === null) return "(none)";
+  return `${model ?? "(no model)"}, ${vocabSize ?? "?"} tokens`;
+}
+
 /** Human-readable summary of an inspection (what `capibara inspect` prints without --json). */
 export function formatInspection(info: GgufInspection): string {
   const rows: [string, string][] = [
@@ -32,18 +37,14 @@ export function formatInspection(info: GgufInspection): string {
     ...(info.name ? [["name", info.name] as [string, string]] : []),
     ["parameters", `${formatCount(info.parameterCount)} (${info.parameterCount})`],
     ["context length", info.contextLength === null ? "(unknown)" : String(info.contextLength)],
-    [
-      "tokenizer",
-      info.tokenizer.model === null
-        ? "(none)"
-        : `${info.tokenizer.model}, ${info.tokenizer.vocabSize ?? "?"} tokens`,
-    ],
+    ["tokenizer", formatTokenizer(info.tokenizer)],
     ["chat template", info.hasChatTemplate ? "yes" : "no"],
-    ["tensors", `${info.tensors.length} (${formatBytes(info.fileSize - info.dataOffset)} of data)`],
+    ["tensors", `${info.tensors.length} (${formatBytes(info.quantMix.reduce((n, q) => n + q.bytes, 0))} of data)`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   const lines = rows.map(([k, v]) => k.padEnd(width) + v);
-  const total = info.quantMix.reduce((n, q) => n + q.bytes, 0) || 1;
+  if (info.quantMix.length === 0) return [...lines, "quant mix".padEnd(width) + "(no tensors)"].join("\n") + "\n";
+  const total = info.quantMix.reduce((n, q) => n + q.bytes, 0) || 1; // all tensors may be empty
   const mixRow = (type: string, tensors: string, size: string, share: string) =>
     type.padEnd(8) + tensors.padStart(8) + size.padStart(12) + share.padStart(8);
   lines.push("quant mix".padEnd(width) + mixRow("type", "tensors", "size", "share"));

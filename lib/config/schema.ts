@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { DOMAINS } from "../router/types.js";
 
 const positiveInt = z.number().int().positive();
 
@@ -124,6 +125,12 @@ export const ConfigSchema = z
     cfg.lazy_loading.preload.forEach((n, i) => {
       if (!names.has(n)) ctx.addIssue({ code: "custom", path: ["lazy_loading", "preload", i], message: `unknown expert "${n}", expected ${known}` });
     });
+    const domains = `one of: ${DOMAINS.join(", ")}`;
+    for (const key of ["domain_to_expert", "keywords"] as const) {
+      for (const domain of Object.keys(cfg.router[key])) {
+        if (!(DOMAINS as readonly string[]).includes(domain)) ctx.addIssue({ code: "custom", path: ["router", key, domain], message: `unknown domain, expected ${domains}` });
+      }
+    }
     for (const [domain, n] of Object.entries(cfg.router.domain_to_expert)) {
       if (!names.has(n)) ctx.addIssue({ code: "custom", path: ["router", "domain_to_expert", domain], message: `unknown expert "${n}", expected ${known}` });
     }

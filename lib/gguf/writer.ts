@@ -1,12 +1,12 @@
 /**
  * GGUF v3 writer. Metadata and tensor infos are encoded in memory (they are small); tensor data is
- * produced, converted and written one tensor at a time, so files of hundreds of MB never sit in
- * memory whole. The file is written to a temporary name and renamed when complete.
+ * produced, quantised and written one tensor (and one slice of rows) at a time, so files of
+ * hundreds of MB never sit in memory whole. The file is written to a temporary name and renamed when complete.
  * @module
  */
 import { open, rename, rm } from "node:fs/promises";
 import { InvalidArgumentError } from "../errors.js";
-import { encode16, f32ToBf16Bits, f32ToF16Bits } from "./halfFloat.js";
+import { quantize, type WeightType } from "../kernels.js";
 import {
   GGML_TYPES,
   GGUF_DEFAULT_ALIGNMENT,
@@ -36,8 +36,9 @@ export interface GgufTensorSpec {
   shape: readonly number[];
   /**
    * The values, or a function producing them when the writer reaches this tensor (so a large file
-   * can be generated tensor by tensor). A `Float32Array` is converted to `type` (f32, f16, bf16);
-   * a `Uint8Array` must hold exactly the encoded bytes of `type`.
+   * can be generated tensor by tensor). A `Float32Array` is converted to `type` by the native
+   * quantisers (f32, f16, bf16, q8_0, q4_0, q4_K, q5_K, q6_K; byte-identical to ggml's); a
+   * `Uint8Array` must hold exactly the encoded bytes of `type` (any type).
    */
   data: GgufTensorData | (() => GgufTensorData | Promise<GgufTensorData>);
 }
@@ -61,15 +62,22 @@ const INT_RANGES: Partial<Record<GgufScalarType, readonly [bigint, bigint]>> = {
   i64: [-0x8000000000000000n, 0x7fffffffffffffffn],
 };
 
+/** Bytes of each fixed-size scalar type. */
+const SCALAR_SIZES: Record<Exclude<GgufScalarType, "string">, number> = {
+  u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, bool: 1, u64: 8, i64: 8, f64: 8,
+};
+
 /** Little-endian byte builder for the header (metadata + tensor infos). */
 class ByteSink {
   private buf = new Uint8Array(4096);
   private view = new DataView(this.buf.buffer);
   length = 0;
 
-  // Callers take the offset before reading `this.view`/`this.buf`: growing replaces both, and
-  // `this.view.setX(this.reserve(n), ...)` would evaluate the old view first.
-  private reserve(n: number): number {
+  /**
+   * Reserves `n` bytes and returns the view to write them through and their offset. Growing
+   * replaces the buffer, so writers must use the returned view, never one read before the call.
+   */
+  private reserve(n: number): { view: DataView; at: number } {
     if (this.length + n > this.buf.length) {
       const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
       next.set(this.buf.subarray(0, this.length));
@@ -78,23 +86,17 @@ class ByteSink {
     }
     const at = this.length;
     this.length += n;
-    return at;
+    return { view: this.view, at };
   }
 
-  u8(v: number): void {
-    const at = this.reserve(1);
-    this.view.setUint8(at, v);
-  }
   u32(v: number): void {
-    const at = this.reserve(4);
-    this.view.setUint32(at, v, true);
+    this.scalar("u32", v);
   }
   u64(v: bigint | number): void {
-    const at = this.reserve(8);
-    this.view.setBigUint64(at, BigInt(v), true);
+    this.scalar("u64", v);
   }
   bytes(b: Uint8Array): void {
-    const at = this.reserve(b.length);
+    const { at } = this.reserve(b.length);
     this.buf.set(b, at);
   }
   string(s: string): void {
@@ -103,29 +105,23 @@ class ByteSink {
     this.bytes(b);
   }
   pad(alignment: number): void {
-    const n = (alignment - (this.length % alignment)) % alignment;
-    this.reserve(n); // new bytes are zero: the buffer is zero-filled and only grows
+    this.reserve((alignment - (this.length % alignment)) % alignment); // new bytes are zero: the buffer only grows
   }
   scalar(type: GgufScalarType, v: GgufScalar): void {
-    if (type !== "string") {
-      // Grow first (8 bytes covers every fixed-size type) so `at()` below never replaces the view.
-      this.reserve(8);
-      this.length -= 8;
-    }
-    const at = (n: number) => this.reserve(n);
+    if (type === "string") return this.string(v as string);
+    const { view, at } = this.reserve(SCALAR_SIZES[type]);
     switch (type) {
-      case "u8": return this.view.setUint8(at(1), Number(v));
-      case "i8": return this.view.setInt8(at(1), Number(v));
-      case "u16": return this.view.setUint16(at(2), Number(v), true);
-      case "i16": return this.view.setInt16(at(2), Number(v), true);
-      case "u32": return this.view.setUint32(at(4), Number(v), true);
-      case "i32": return this.view.setInt32(at(4), Number(v), true);
-      case "u64": return this.view.setBigUint64(at(8), BigInt(v), true);
-      case "i64": return this.view.setBigInt64(at(8), BigInt(v), true);
-      case "f32": return this.view.setFloat32(at(4), Number(v), true);
-      case "f64": return this.view.setFloat64(at(8), Number(v), true);
-      case "bool": return this.view.setUint8(at(1), v ? 1 : 0);
-      case "string": return this.string(v as string);
+      case "u8": return view.setUint8(at, Number(v));
+      case "i8": return view.setInt8(at, Number(v));
+      case "u16": return view.setUint16(at, Number(v), true);
+      case "i16": return view.setInt16(at, Number(v), true);
+      case "u32": return view.setUint32(at, Number(v), true);
+      case "i32": return view.setInt32(at, Number(v), true);
+      case "u64": return view.setBigUint64(at, BigInt(v), true);
+      case "i64": return view.setBigInt64(at, BigInt(v), true);
+      case "f32": return view.setFloat32(at, Number(v), true);
+      case "f64": return view.setFloat64(at, Number(v), true);
+      case "bool": return view.setUint8(at, v ? 1 : 0);
     }
   }
   contents(): Uint8Array {
@@ -173,15 +169,24 @@ function encodeArray(sink: ByteSink, a: GgufArrayValue): void {
 
 type Entry = { type: GgufScalarType; value: GgufScalar } | { type: "array"; value: GgufArrayValue };
 
-/** Encoders from float32 for the types the writer converts itself. */
-const FLOAT_ENCODERS: Partial<Record<GgmlTypeName, (src: Float32Array) => Uint8Array>> = {
-  f32: (src) => new Uint8Array(src.buffer, src.byteOffset, src.byteLength),
-  f16: (src) => encode16(src, f32ToF16Bits),
-  bf16: (src) => encode16(src, f32ToBf16Bits),
-};
+/** Types the writer encodes from float32 (through the native quantisers in `lib/kernels.ts`). */
+const ENCODABLE: ReadonlySet<GgmlTypeName> = new Set<WeightType>(["f32", "f16", "bf16", "q8_0", "q4_0", "q4_K", "q5_K", "q6_K"]);
 
-function encodeFloats(type: GgmlTypeName, src: Float32Array): Uint8Array {
-  return FLOAT_ENCODERS[type]!(src);
+/**
+ * Float32 elements per encoded slice: rows are quantised and written about 4 MiB at a time, so a
+ * large tensor never needs its encoded copy whole and the event loop gets a turn between slices.
+ */
+const SLICE_ELEMENTS = 1 << 20;
+
+/** Encodes `src` (rows of `rowLength`) to `type`, a slice of whole rows at a time. */
+function* encodeSlices(type: GgmlTypeName, rowLength: number, src: Float32Array): Generator<Uint8Array> {
+  const step = Math.max(1, Math.floor(SLICE_ELEMENTS / rowLength)) * rowLength;
+  for (let i = 0; i < src.length; i += step) {
+    const slice = src.subarray(i, Math.min(src.length, i + step));
+    yield type === "f32"
+      ? new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength)
+      : quantize(type as WeightType, slice);
+  }
 }
 
 /**
@@ -210,7 +215,7 @@ export class GgufWriter {
     if (a !== GGUF_DEFAULT_ALIGNMENT) this.entries.set("general.alignment", { type: "u32", value: a });
   }
 
-  /** Sets a scalar of any type (checked: integer ranges, number/boolean/string kinds). */
+  /** Sets (or replaces) a scalar of any type, checked: integer ranges, number/boolean/string kinds. */
   set(key: string, type: GgufScalarType, value: GgufScalar): this {
     this.checkKey(key);
     checkScalar(type, value, `metadata '${key}'`);
@@ -273,8 +278,9 @@ export class GgufWriter {
       for (const [name, t] of this.tensors) {
         const data = typeof t.data === "function" ? await t.data() : t.data;
         this.checkData(name, t, data, t.bytes);
-        await writeAll(data instanceof Float32Array ? encodeFloats(t.type, data) : data);
-        const pad = (this.alignment - (t.bytes % this.alignment)) % this.alignment;
+        if (data instanceof Uint8Array) await writeAll(data);
+        else for (const slice of encodeSlices(t.type, t.shape[0]!, data)) await writeAll(slice);
+        const pad = this.padding(t.bytes);
         if (pad) await writeAll(new Uint8Array(pad));
       }
       await fh.close();
@@ -286,6 +292,11 @@ export class GgufWriter {
     }
   }
 
+  /** Zero bytes that follow `n` bytes of tensor data so the next tensor starts aligned. */
+  private padding(n: number): number {
+    return (this.alignment - (n % this.alignment)) % this.alignment;
+  }
+
   private checkKey(key: string): void {
     if (typeof key !== "string" || key.length === 0) throw invalid("metadata key must be a non-empty string");
     if (key === "general.alignment") throw invalid("set general.alignment through the GgufWriter alignment option");
@@ -295,7 +306,7 @@ export class GgufWriter {
     if (data instanceof Float32Array) {
       const n = spec.shape.reduce((a, b) => a * b, 1);
       if (data.length !== n) throw invalid(`tensor '${name}': ${data.length} floats for shape [${spec.shape.join(", ")}] (${n})`);
-      if (!FLOAT_ENCODERS[spec.type])
+      if (!ENCODABLE.has(spec.type))
         throw invalid(`tensor '${name}': float32 data cannot be converted to ${spec.type}; pass its encoded bytes as a Uint8Array`);
     } else if (data instanceof Uint8Array) {
       if (data.length !== bytes) throw invalid(`tensor '${name}': ${data.length} bytes, ${spec.type} [${spec.shape.join(", ")}] needs ${bytes}`);
@@ -324,7 +335,7 @@ export class GgufWriter {
       for (const d of t.shape) sink.u64(d);
       sink.u32(GGML_TYPES[t.type].id);
       sink.u64(offset);
-      offset += t.bytes + ((this.alignment - (t.bytes % this.alignment)) % this.alignment);
+      offset += t.bytes + this.padding(t.bytes);
     }
     sink.pad(this.alignment);
     return sink.contents();

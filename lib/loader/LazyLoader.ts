@@ -282,6 +282,7 @@ export class LazyLoader extends EventEmitter {
   /** Resolves once this request holds a slot (counted in `active`). */
   private takeSlot(e: Entry, signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortError("request"));
+    if (this.closed) return Promise.reject(new ModelClosedError("MODEL_CLOSED", "the system is closed"));
     if (e.active < e.def.parallel && e.slotQueue.length === 0) {
       e.active++;
       return Promise.resolve();

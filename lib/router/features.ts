@@ -1,6 +1,6 @@
 /**
  * Feature extraction for the topic classifier, shared by training and inference so both see
- * exactly the same features: hashed word unigrams and bigrams, character 3-5-grams within words,
+ * exactly the same features: hashed word unigrams and bigrams, character 3-6-grams within words,
  * code-punctuation tokens and code markers, L2-normalised.
  * @module
  */
@@ -92,7 +92,7 @@ export function featurize(text: string): SparseFeatures {
     prevWord = hw;
     if (tok.length < 3 || tok.length > 24) continue;
     const padded = ` ${tok} `;
-    for (let n = 3; n <= 5; n++) {
+    for (let n = 3; n <= 6; n++) {
       for (let i = 0; i + n <= padded.length; i++) add(hashRange(padded, i, i + n, SEED_CHAR));
     }
   }

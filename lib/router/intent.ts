@@ -51,8 +51,10 @@ export interface TranslationIntent {
  * @param userLanguage - `"en"` or `"es"` when known: asking in Spanish how something is said in
  *   Spanish is a usage question, not a translation.
  * @param hasCode - the message carries a code snippet; a bare "translate" then means converting code.
+ * @param quotedLanguage - the language of a quoted phrase when it is not English or Spanish
+ *   ("what does 'je ne sais quoi' mean?"), else `""`.
  */
-export function translationIntent(text: string, userLanguage: string, hasCode: boolean): TranslationIntent {
+export function translationIntent(text: string, userLanguage: string, hasCode: boolean, quotedLanguage = ""): TranslationIntent {
   // Only the head of a long message carries the request; the rest is material.
   const t = fold(text.length > 2000 ? text.slice(0, 2000) : text);
   const translate = TRANSLATE.test(t);
@@ -60,6 +62,7 @@ export function translationIntent(text: string, userLanguage: string, hasCode: b
   const produce = PRODUCE.test(t);
   if (!translate && !say && !produce) return NONE;
   if (say && NON_LATIN_LETTER.test(text.slice(0, 2000))) return found("asks about a word in another script");
+  if (say && quotedLanguage) return found(`asks about a phrase in ${quotedLanguage}`);
   let named = false;
   for (const m of t.matchAll(TARGET)) {
     const name = (m[1] ?? m[2]) as string;

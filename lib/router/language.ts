@@ -79,6 +79,7 @@ hoi goedemorgen goedemiddag goedenavond dank je jij ik het een niet wat hoe gaat
 voor bedankt alsjeblieft mij wij zijn hebt heb is
 merhaba nasilsin tesekkur ederim evet hayir gunaydin iyi ben sen bu ne nasil
 hej tack jag hur mar god dag
+arrivederci addio salve ciao dziekuje dzien dobry czesc prosze tak nie jak sie masz
 `;
 function wordSet(list: string): Set<string> {
   return new Set(fold(list).split(/\s+/).filter(Boolean));
@@ -93,7 +94,7 @@ const EXCLUSIVE = new Map<string, number>();
 
 const PRIMARY_LANGS = new Set(["en", "es"]);
 /** Letters that English and Spanish never use, typical of French, German, Portuguese, Turkish, Nordic... */
-const FOREIGN_LETTERS = /[àâæçèêëîïôœùûÿäößãõåøłśźżčřšžğışđ]/u;
+const FOREIGN_LETTERS = /[àâæçèêëîïôœùûÿäößãõåøłśźżčřšžğışđąęń]/u;
 /** Marks only Spanish uses among the languages it shares most words with (Portuguese, Catalan, Italian). */
 const SPANISH_MARKS = /[¿¡ñ]|(?<!\p{L})(?:qué|cómo|cuál|cuándo|dónde|quién|cuánto|cuánta|también|aquí|allí|más)(?!\p{L})|\p{L}+(?:ción|sión|ciones|siones)(?!\p{L})/gu;
 /** Spanish imperatives with enclitic pronouns carry a written accent: háblame, pásalo, explícamelo. */
@@ -103,6 +104,8 @@ const LATIN = /\p{Script=Latin}/u;
 const BEYOND_LATIN = /[^\u0000-\u024f\u1e00-\u1eff\u2000-\u206f\u20a0-\u20cf\u2100-\u214f]/;
 const LATIN_LETTERS = /[a-zA-Z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]/g;
 const SAMPLE_CHARS = 600;
+/** Evidence needed to call a text non-primary: one unknown word ("np", "k") is not enough. */
+const OTHER_EVIDENCE = 0.6;
 const LETTER = /\p{L}/u;
 
 /**
@@ -174,7 +177,7 @@ export function identifyLanguage(prose: string, foreignScriptShare: number): Lan
   const margin = Math.max(-1, Math.min(1, (bestOther - bestPrimary) / 0.1));
   const evidence = eldWeight * margin + (lexOther - lexPrimary) + foreignLetters;
   const otherScore = 1 / (1 + Math.exp(-2 * evidence));
-  if (evidence > 0) {
+  if (evidence > OTHER_EVIDENCE) {
     const language = otherLang || "other";
     return { language, primary: false, otherScore, reason: `language: ${language}` };
   }

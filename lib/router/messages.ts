@@ -10,7 +10,7 @@ import type { ChatMessage } from "./types.js";
 export interface ConversationView {
   /** Number of image parts in any message. */
   images: number;
-  /** Estimated prompt tokens over every message. */
+  /** Estimated prompt tokens over every message (counting stops soon after the threshold is passed). */
   estimatedTokens: number;
   /** Text of the last user message (text parts joined by newlines); "" if there is none. */
   lastUserText: string;
@@ -71,8 +71,8 @@ export function readConversation(messages: readonly ChatMessage[], charsPerToken
     } else if (content !== null && content !== undefined) {
       throw new RouterInputError(`messages[${i}].content must be a string, an array of parts or null`);
     }
-    // Summing per message keeps the cost bounded: each message is scanned at most once.
-    tokens += estimateTokens(text, charsPerToken, tokenCap);
+    // Each message is scanned at most once, and none once the conversation is known to be long.
+    if (tokens <= tokenCap) tokens += estimateTokens(text, charsPerToken, tokenCap);
     if (m.role === "user") lastUserText = text;
   });
   return { images, estimatedTokens: tokens, lastUserText };

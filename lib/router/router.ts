@@ -8,11 +8,14 @@ import { shippedTopicWeights, topicProbabilities, type TopicWeights } from "./cl
 import { translationIntent } from "./intent.js";
 import { identifyLanguage } from "./language.js";
 import { readConversation } from "./messages.js";
-import { codeSignals, fold, proseOf } from "./text.js";
+import { codeSignals, fold, proseOf, quotedPhrases } from "./text.js";
 import { DOMAINS, TOPIC_DOMAINS, type ChatMessage, type Domain, type RouteDecision, type RouteOptions, type TopicDomain } from "./types.js";
 
 /** Only this much of the last user message is analysed for language and topic; longer prompts are long-context anyway. */
 const ANALYSED_CHARS = 8192;
+
+/** How sure the language identifier must be that a quoted phrase is foreign (one word is never enough). */
+const QUOTED_FOREIGN_SCORE = 0.8;
 
 const TOPIC_REASON: Record<TopicDomain, string> = {
   coding: "asks for code",
@@ -73,7 +76,11 @@ export class Router {
     const text = conv.lastUserText.length > ANALYSED_CHARS ? conv.lastUserText.slice(0, ANALYSED_CHARS) : conv.lastUserText;
     const code = codeSignals(text);
     const lang = identifyLanguage(proseOf(text), cfg.foreignScriptShare);
-    const intent = translationIntent(text, lang.primary ? lang.language : "", code.hasSnippet);
+    // A quoted phrase in another language, asked about in English or Spanish, is a translation request.
+    const quoted = quotedPhrases(text)
+      .map((q) => identifyLanguage(q, cfg.foreignScriptShare))
+      .find((v) => !v.primary && v.otherScore >= QUOTED_FOREIGN_SCORE);
+    const intent = translationIntent(text, lang.primary ? lang.language : "", code.hasSnippet, quoted?.language ?? "");
     const p = topicProbabilities(this.weights, text);
     scores.multilingual_expert = Math.max(lang.otherScore, intent.found ? 0.9 : 0);
     scores.general = p[0];

@@ -12,7 +12,8 @@ const QUOTED = /"[^"\n]{1,200}"|“[^”\n]{1,200}”|«[^»\n]{1,200}»|„[^�
 
 /**
  * A line that looks like source code: statement/block punctuation, assignment, a keyword that opens
- * a definition, a shell prompt, SQL, a preprocessor line, an HTML/XML tag or a YAML/Make rule.
+ * a definition, a shell prompt, SQL, a preprocessor line, an HTML/XML tag, a YAML/Make rule, a shell
+ * pipe into a common filter, or a command-line flag.
  */
 const CODE_LINE = [
   /[;{}]\s*$/,
@@ -23,6 +24,8 @@ const CODE_LINE = [
   /<\/?[a-z][\w-]*(?:\s[^<>]*)?>/i,
   /^\s*[\w.-]+:\s*$|^\s*-\s+(?:name|uses|run):/,
   /^\t\S/,
+  /\s\|\s*(?:grep|sort|uniq|wc|head|tail|awk|sed|xargs|cut|tr|jq|less|tee|bash|sh)\b/,
+  /(?:^|\s)-{1,2}[a-zA-Z][\w-]*(?=\s|$)/,
 ];
 
 /** Code found in a message. */
@@ -33,7 +36,7 @@ export interface CodeSignals {
   inline: number;
   /** Lines outside fences that look like code. */
   codeLines: number;
-  /** True when the message carries a code snippet (a fence, or at least two code-like lines). */
+  /** True when the message carries a code snippet (a fence, two code-like lines, or one dense with code syntax). */
   hasSnippet: boolean;
 }
 
@@ -43,10 +46,16 @@ export function codeSignals(text: string): CodeSignals {
   const rest = text.replace(FENCE, "\n");
   const inline = rest.match(INLINE_CODE)?.length ?? 0;
   let codeLines = 0;
+  let denseLine = false;
   for (const line of rest.split("\n", 400)) {
-    if (line.trim().length > 1 && CODE_LINE.some((re) => re.test(line))) codeLines++;
+    if (line.trim().length < 2) continue;
+    let hits = 0;
+    for (const re of CODE_LINE) if (re.test(line)) hits++;
+    if (hits > 0) codeLines++;
+    // One line with two kinds of code syntax is code pasted inline: "if (x = 5) { alert(x) }".
+    if (hits >= 2) denseLine = true;
   }
-  return { fences, inline, codeLines, hasSnippet: fences > 0 || codeLines >= 2 };
+  return { fences, inline, codeLines, hasSnippet: fences > 0 || codeLines >= 2 || denseLine };
 }
 
 /**
@@ -55,6 +64,16 @@ export function codeSignals(text: string): CodeSignals {
  */
 export function proseOf(text: string): string {
   return text.replace(FENCE, " ").replace(INLINE_CODE, " ").replace(URL, " ").replace(QUOTED, " ");
+}
+
+/** The quoted phrases of a message, without their quote marks (at most `max`). */
+export function quotedPhrases(text: string, max = 5): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(QUOTED)) {
+    out.push(m[0].slice(1, -1));
+    if (out.length >= max) break;
+  }
+  return out;
 }
 
 /** Lower-cases and strips diacritics (users often omit Spanish accents). */

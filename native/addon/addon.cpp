@@ -28,6 +28,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_gguf(env, exports);
   init_quant(env, exports);
   init_tokenizer(env, exports);
+  init_model(env, exports);
+  init_session(env, exports);
   return exports;
 }
 

@@ -1,7 +1,11 @@
 // Kernels callable from JS on typed arrays, with an ISA argument, for tests and benchmarks.
 // Every shape is checked here, so no JS input can make a kernel read or write out of bounds.
+// Each op is prepared once from its arguments (checked, output allocated) into a Call; the op's
+// entry point runs it once, benchKernel runs it many times under a native timer.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <functional>
 #include <string>
 
 #include "addon/convert.h"
@@ -50,18 +54,6 @@ Napi::Value set_isa(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// rmsnorm(backend, x, w|null, eps) -> Float32Array
-Napi::Value rmsnorm(const Napi::CallbackInfo& info) {
-  const Kernels& k = arg_isa(info, 0);
-  Napi::Float32Array x = arg_f32(info, 1, "x");
-  Napi::Float32Array w = arg_f32_opt(info, 2, "w");
-  const float eps = static_cast<float>(arg_number(info, 3, "eps"));
-  if (!w.IsEmpty() && w.ElementLength() != x.ElementLength()) throw_invalid(info.Env(), "w must have x's length");
-  Napi::Float32Array y = Napi::Float32Array::New(info.Env(), x.ElementLength());
-  k.rmsnorm(y.Data(), x.Data(), w.IsEmpty() ? nullptr : w.Data(), static_cast<int64_t>(x.ElementLength()), eps);
-  return y;
-}
-
 // Copy of a Float32Array (for ops that work in place).
 Napi::Float32Array copy_f32(Napi::Env env, const Napi::Float32Array& x) {
   Napi::Float32Array y = Napi::Float32Array::New(env, x.ElementLength());
@@ -97,50 +89,59 @@ int64_t prop_int(Napi::Env env, const Napi::Object& o, const char* key, int64_t 
   return static_cast<int64_t>(v);
 }
 
-// layernorm(backend, x, w|null, eps) -> Float32Array
-Napi::Value layernorm(const Napi::CallbackInfo& info) {
-  const Kernels& k = arg_isa(info, 0);
-  Napi::Float32Array x = arg_f32(info, 1, "x");
-  Napi::Float32Array w = arg_f32_opt(info, 2, "w");
-  const float eps = static_cast<float>(arg_number(info, 3, "eps"));
+// A checked, ready-to-run kernel call and the JS value it fills.
+struct Call {
+  std::function<void()> run;
+  Napi::Value result;
+};
+using PrepareFn = Call (*)(const Napi::CallbackInfo& info, size_t base);
+
+// (rmsnorm|layernorm)(backend, x, w|null, eps) -> Float32Array
+template <RmsNormFn Kernels::*Op>
+Call prepare_norm(const Napi::CallbackInfo& info, size_t b) {
+  const Kernels& k = arg_isa(info, b);
+  Napi::Float32Array x = arg_f32(info, b + 1, "x");
+  Napi::Float32Array w = arg_f32_opt(info, b + 2, "w");
+  const float eps = static_cast<float>(arg_number(info, b + 3, "eps"));
   if (!w.IsEmpty() && w.ElementLength() != x.ElementLength()) throw_invalid(info.Env(), "w must have x's length");
   Napi::Float32Array y = Napi::Float32Array::New(info.Env(), x.ElementLength());
-  k.layernorm(y.Data(), x.Data(), w.IsEmpty() ? nullptr : w.Data(), static_cast<int64_t>(x.ElementLength()), eps);
-  return y;
+  const float* wp = w.IsEmpty() ? nullptr : w.Data();
+  const int64_t n = static_cast<int64_t>(x.ElementLength());
+  return {[kp = &k, xp = x.Data(), wp, yp = y.Data(), n, eps] { (kp->*Op)(yp, xp, wp, n, eps); }, y};
 }
 
-// swiglu/geglu(backend, g, u) -> Float32Array
+// (swiglu|geglu)(backend, g, u) -> Float32Array
 template <GatedActFn Kernels::*Op>
-Napi::Value gated(const Napi::CallbackInfo& info) {
-  const Kernels& k = arg_isa(info, 0);
-  Napi::Float32Array g = arg_f32(info, 1, "g");
-  Napi::Float32Array u = arg_f32(info, 2, "u");
+Call prepare_gated(const Napi::CallbackInfo& info, size_t b) {
+  const Kernels& k = arg_isa(info, b);
+  Napi::Float32Array g = arg_f32(info, b + 1, "g");
+  Napi::Float32Array u = arg_f32(info, b + 2, "u");
   if (g.ElementLength() != u.ElementLength()) throw_invalid(info.Env(), "g and u must have the same length");
   Napi::Float32Array y = Napi::Float32Array::New(info.Env(), g.ElementLength());
-  (k.*Op)(y.Data(), g.Data(), u.Data(), static_cast<int64_t>(g.ElementLength()));
-  return y;
+  const int64_t n = static_cast<int64_t>(g.ElementLength());
+  return {[kp = &k, gp = g.Data(), up = u.Data(), yp = y.Data(), n] { (kp->*Op)(yp, gp, up, n); }, y};
 }
 
 // softmax(backend, x) -> new Float32Array
-Napi::Value softmax(const Napi::CallbackInfo& info) {
-  const Kernels& k = arg_isa(info, 0);
-  Napi::Float32Array x = arg_f32(info, 1, "x");
+Call prepare_softmax(const Napi::CallbackInfo& info, size_t b) {
+  const Kernels& k = arg_isa(info, b);
+  Napi::Float32Array x = arg_f32(info, b + 1, "x");
   if (x.ElementLength() == 0) throw_invalid(info.Env(), "softmax needs at least one value");
   Napi::Float32Array y = copy_f32(info.Env(), x);
-  k.softmax(y.Data(), static_cast<int64_t>(y.ElementLength()));
-  return y;
+  const int64_t n = static_cast<int64_t>(y.ElementLength());
+  return {[kp = &k, yp = y.Data(), n] { kp->softmax(yp, n); }, y};
 }
 
 // rope(backend, x, nHeads, headDim, pos, {nDims, neox, freqBase, freqScale, freqFactors, attnFactor})
 //   -> new Float32Array
-Napi::Value rope(const Napi::CallbackInfo& info) {
+Call prepare_rope(const Napi::CallbackInfo& info, size_t b) {
   Napi::Env env = info.Env();
-  const Kernels& k = arg_isa(info, 0);
-  Napi::Float32Array x = arg_f32(info, 1, "x");
-  const int64_t n_heads = arg_int(info, 2, "nHeads");
-  const int64_t head_dim = arg_int(info, 3, "headDim");
-  const int64_t pos = arg_int(info, 4, "pos");
-  Napi::Object o = arg_object(info, 5, "params");
+  const Kernels& k = arg_isa(info, b);
+  Napi::Float32Array x = arg_f32(info, b + 1, "x");
+  const int64_t n_heads = arg_int(info, b + 2, "nHeads");
+  const int64_t head_dim = arg_int(info, b + 3, "headDim");
+  const int64_t pos = arg_int(info, b + 4, "pos");
+  Napi::Object o = arg_object(info, b + 5, "params");
   if (n_heads < 1 || head_dim < 2) throw_invalid(env, "nHeads must be >= 1 and headDim >= 2");
   if (pos < 0) throw_invalid(env, "pos must be >= 0");
   const int64_t len = static_cast<int64_t>(x.ElementLength());
@@ -157,30 +158,28 @@ Napi::Value rope(const Napi::CallbackInfo& info) {
   p.freq_scale = static_cast<float>(prop_number(env, o, "freqScale", 1.0));
   p.attn_factor = static_cast<float>(prop_number(env, o, "attnFactor", 1.0));
   if (!(p.freq_base > 0.0f) || !(p.freq_scale > 0.0f)) throw_invalid(env, "freqBase and freqScale must be > 0");
-  Napi::Value ff = o.Get("freqFactors");
-  Napi::Float32Array factors;
+  const Napi::Value ff = o.Get("freqFactors");
   if (!ff.IsUndefined() && !ff.IsNull()) {
     if (!ff.IsTypedArray() || ff.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
       throw_invalid(env, "freqFactors must be a Float32Array");
-    factors = ff.As<Napi::Float32Array>();
+    Napi::Float32Array factors = ff.As<Napi::Float32Array>();
     if (factors.ElementLength() != static_cast<size_t>(n_dims / 2)) throw_invalid(env, "freqFactors must hold nDims / 2 values");
-    p.freq_factors = factors.Data();
+    p.freq_factors = factors.Data();  // the array stays alive with the call's arguments
   }
   Napi::Float32Array y = copy_f32(env, x);
-  k.rope(y.Data(), n_heads, head_dim, pos, p);
-  return y;
+  return {[kp = &k, yp = y.Data(), n_heads, head_dim, pos, p] { kp->rope(yp, n_heads, head_dim, pos, p); }, y};
 }
 
 // flashAttention(backend, q, k, v, {nHead, nKvHead, headDim, qPos0, window, scale, softcap,
 //   headBegin, headEnd}) -> Float32Array [nQ][nHead][headDim]. Dense layouts: q is
 // [nQ][nHead][headDim] f32, k/v are [nKv][nKvHead][headDim] F16 bits with nKv >= qPos0 + nQ.
-Napi::Value flash_attention(const Napi::CallbackInfo& info) {
+Call prepare_flash_attention(const Napi::CallbackInfo& info, size_t b) {
   Napi::Env env = info.Env();
-  const Kernels& k = arg_isa(info, 0);
-  Napi::Float32Array q = arg_f32(info, 1, "q");
-  Napi::Uint16Array kc = arg_u16(info, 2, "k");
-  Napi::Uint16Array vc = arg_u16(info, 3, "v");
-  Napi::Object o = arg_object(info, 4, "params");
+  const Kernels& k = arg_isa(info, b);
+  Napi::Float32Array q = arg_f32(info, b + 1, "q");
+  Napi::Uint16Array kc = arg_u16(info, b + 2, "k");
+  Napi::Uint16Array vc = arg_u16(info, b + 3, "v");
+  Napi::Object o = arg_object(info, b + 4, "params");
   FlashAttnArgs a;
   a.n_head = prop_int(env, o, "nHead", 0, 1);
   a.n_kv_head = prop_int(env, o, "nKvHead", a.n_head, 1);
@@ -189,8 +188,7 @@ Napi::Value flash_attention(const Napi::CallbackInfo& info) {
   if (a.head_dim > static_cast<int64_t>(q.ElementLength()) / a.n_head)
     throw_invalid(env, "q must hold nQ * nHead * headDim values (nQ >= 1)");
   const int64_t q_row = a.n_head * a.head_dim, kv_row = a.n_kv_head * a.head_dim;
-  if (q.ElementLength() == 0 || q.ElementLength() % static_cast<size_t>(q_row) != 0)
-    throw_invalid(env, "q must hold nQ * nHead * headDim values (nQ >= 1)");
+  if (q.ElementLength() % static_cast<size_t>(q_row) != 0) throw_invalid(env, "q must hold nQ * nHead * headDim values (nQ >= 1)");
   if (kc.ElementLength() != vc.ElementLength() || kc.ElementLength() % static_cast<size_t>(kv_row) != 0)
     throw_invalid(env, "k and v must have the same length, a multiple of nKvHead * headDim");
   a.n_q = static_cast<int64_t>(q.ElementLength()) / q_row;
@@ -212,8 +210,41 @@ Napi::Value flash_attention(const Napi::CallbackInfo& info) {
   a.kv_stride = kv_row;
   a.out = out.Data();
   a.out_stride = q_row;
-  k.flash_attn(a);
-  return out;
+  return {[kp = &k, a] { kp->flash_attn(a); }, out};
+}
+
+struct Op {
+  const char* name;
+  PrepareFn prepare;
+};
+constexpr Op kOps[] = {
+    {"rmsnorm", prepare_norm<&Kernels::rmsnorm>}, {"layernorm", prepare_norm<&Kernels::layernorm>},
+    {"swiglu", prepare_gated<&Kernels::swiglu>},  {"geglu", prepare_gated<&Kernels::geglu>},
+    {"softmax", prepare_softmax},                  {"rope", prepare_rope},
+    {"flashAttention", prepare_flash_attention},
+};
+
+// The JS entry point of one op (the Op is the function's data).
+Napi::Value run_once(const Napi::CallbackInfo& info) {
+  Call c = static_cast<const Op*>(info.Data())->prepare(info, 0);
+  c.run();
+  return c.result;
+}
+
+// benchKernel(op, iterations, ...op's arguments) -> seconds per call, timed natively after one
+// warm-up call. In-place ops (softmax, rope) keep working on their own output.
+Napi::Value bench_kernel(const Napi::CallbackInfo& info) {
+  const std::string name = arg_string(info, 0, "op");
+  const int64_t iterations = arg_int(info, 1, "iterations");
+  if (iterations < 1) throw_invalid(info.Env(), "iterations must be >= 1");
+  const auto op = std::find_if(std::begin(kOps), std::end(kOps), [&](const Op& o) { return name == o.name; });
+  if (op == std::end(kOps)) throw_invalid(info.Env(), "unknown kernel '" + name + "'");
+  Call c = op->prepare(info, 2);
+  c.run();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < iterations; ++i) c.run();
+  const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
+  return Napi::Number::New(info.Env(), dt.count() / static_cast<double>(iterations));
 }
 
 }  // namespace
@@ -222,13 +253,8 @@ void init_kernels(Napi::Env env, Napi::Object exports) {
   Napi::Object k = Napi::Object::New(env);
   k.Set("cpuInfo", Napi::Function::New(env, cpu_info, "cpuInfo"));
   k.Set("setIsa", Napi::Function::New(env, set_isa, "setIsa"));
-  k.Set("rmsnorm", Napi::Function::New(env, rmsnorm, "rmsnorm"));
-  k.Set("layernorm", Napi::Function::New(env, layernorm, "layernorm"));
-  k.Set("swiglu", Napi::Function::New(env, gated<&Kernels::swiglu>, "swiglu"));
-  k.Set("geglu", Napi::Function::New(env, gated<&Kernels::geglu>, "geglu"));
-  k.Set("softmax", Napi::Function::New(env, softmax, "softmax"));
-  k.Set("rope", Napi::Function::New(env, rope, "rope"));
-  k.Set("flashAttention", Napi::Function::New(env, flash_attention, "flashAttention"));
+  for (const Op& op : kOps) k.Set(op.name, Napi::Function::New(env, run_once, op.name, const_cast<Op*>(&op)));
+  k.Set("benchKernel", Napi::Function::New(env, bench_kernel, "benchKernel"));
   exports.Set("kernels", k);
 }
 

@@ -8,5 +8,7 @@ void init_kernels(Napi::Env env, Napi::Object exports);
 void init_gguf(Napi::Env env, Napi::Object exports);
 void init_quant(Napi::Env env, Napi::Object exports);
 void init_tokenizer(Napi::Env env, Napi::Object exports);
+void init_model(Napi::Env env, Napi::Object exports);
+void init_session(Napi::Env env, Napi::Object exports);
 
 }  // namespace capibara::addon

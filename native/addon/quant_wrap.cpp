@@ -175,15 +175,28 @@ Napi::Value matmul_js(const Napi::CallbackInfo& info) {
 }
 
 // benchMatmul(backend, type, w, nRows, nCols, x, nTok, threads, iterations) -> seconds per call, timed
-// natively (no JS allocation in the loop) after one warm-up call.
+// natively (no JS allocation in the loop). w may hold several copies of the matrix back to back; call i
+// uses copy i % copies, so a benchmark can make the weights' working set larger than the caches.
 Napi::Value bench_matmul(const Napi::CallbackInfo& info) {
-  const MatmulArgs a = arg_matmul(info);
+  MatmulArgs a{&arg_backend(info, 0), arg_weight_type(info, 1), arg_u8(info, 2, "w"), arg_int(info, 3, "nRows"),
+               arg_int(info, 4, "nCols"), arg_int(info, 6, "nTok"), arg_f32(info, 5, "x"), arg_threads(info, 7)};
   const int64_t iters = arg_int(info, 8, "iterations");
   if (iters < 1) throw_invalid(info.Env(), "iterations must be >= 1");
+  arg_row_length(info, a.type, a.n_cols, "nCols");
+  const size_t matrix = ggml_row_size(a.type, a.n_cols) * static_cast<size_t>(a.n_rows > 0 ? a.n_rows : 0);
+  if (a.n_rows <= 0 || a.w.ByteLength() == 0 || a.w.ByteLength() % matrix != 0)
+    throw_invalid(info.Env(), "w must hold a whole number of nRows x nCols matrices");
+  if (a.n_tok <= 0 || static_cast<int64_t>(a.x.ElementLength()) != a.n_tok * a.n_cols)
+    throw_invalid(info.Env(), "x must hold nTok * nCols floats (nTok > 0)");
+  const size_t copies = a.w.ByteLength() / matrix;
   std::vector<float> y(static_cast<size_t>(a.n_tok * a.n_rows));
-  run_matmul(info, a, y.data());
+  PoolCache& pc = pool_for(a.threads);
   const auto t0 = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < iters; ++i) run_matmul(info, a, y.data());
+  for (int64_t i = 0; i < iters; ++i) {
+    const uint8_t* w = a.w.Data() + (static_cast<size_t>(i) % copies) * matrix;
+    const Status st = matmul(*pc.pool, a.type, w, a.n_rows, a.n_cols, a.x.Data(), a.n_tok, y.data(), pc.scratch, *a.k);
+    if (!st.is_ok()) throw_status(info.Env(), st);
+  }
   const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
   return Napi::Number::New(info.Env(), dt.count() / static_cast<double>(iters));
 }

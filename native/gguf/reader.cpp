@@ -391,6 +391,17 @@ const TensorInfo* GgufFile::tensor(std::string_view name) const {
   return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
 }
 
+Status GgufFile::advise(Advice advice) const {
+  if (!mapped_ || data_offset_ >= size_) return Status::ok();
+  // madvise needs a page-aligned start: round the data offset down to its page.
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t start = data_offset_ / page * page;
+  const int flags[] = {MADV_NORMAL, MADV_SEQUENTIAL, MADV_RANDOM, MADV_WILLNEED};
+  if (madvise(const_cast<uint8_t*>(base_) + start, static_cast<size_t>(size_ - start), flags[static_cast<int>(advice)]) != 0)
+    return Status(ErrorCode::IO_ERROR, std::string("madvise failed: ") + std::strerror(errno));
+  return Status::ok();
+}
+
 Result<const Value*> GgufFile::lookup(std::string_view key) const {
   const Value* v = find(key);
   if (!v) return Status(ErrorCode::GGUF_MISSING_KEY, "metadata key " + quoted(key) + " is missing");

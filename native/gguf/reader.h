@@ -142,6 +142,9 @@ constexpr uint64_t kMaxKeyValues = uint64_t{1} << 24;
 constexpr uint64_t kMaxArrayCount = uint64_t{1} << 31;
 constexpr uint64_t kMaxStringLength = uint64_t{1} << 31;
 
+// Access-pattern hints for the tensor data section (madvise).
+enum class Advice { NORMAL, SEQUENTIAL, RANDOM, WILLNEED };
+
 class GgufFile {
  public:
   // Maps `path` read-only (MAP_SHARED) and parses/validates the header.
@@ -190,6 +193,10 @@ class GgufFile {
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   // nullptr when no tensor has this name.
   const TensorInfo* tensor(std::string_view name) const;
+
+  // madvise hint over the tensor data section (e.g. WILLNEED before a full load, RANDOM for
+  // inspection). No-op for from_buffer files; IO_ERROR if the kernel rejects it.
+  Status advise(Advice advice) const;
 
  private:
   friend class Parser;

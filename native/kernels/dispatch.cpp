@@ -26,6 +26,11 @@ void fill_scalar(Kernels& k) {
   k.isa = Isa::Scalar;
   k.rmsnorm = scalar::rmsnorm;
   k.layernorm = scalar::layernorm;
+  k.swiglu = scalar::swiglu;
+  k.geglu = scalar::geglu;
+  k.softmax = scalar::softmax;
+  k.rope = scalar::rope;
+  k.flash_attn = scalar::flash_attn;
   using G = GgmlType;
   // {vec_dot_type, vec_dot, gemm, from_float, to_float}
   type_of(k, G::F32) = {G::F32, scalar::vec_dot_f32, gemm_by_vec_dot<scalar::vec_dot_f32>, scalar::quantize_row_f32, scalar::dequantize_row_f32};
@@ -38,11 +43,6 @@ void fill_scalar(Kernels& k) {
   type_of(k, G::Q6_K) = {G::Q8_K, scalar::vec_dot_q6_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q6_K_q8_K>, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
   // Activation-only type: conversions, no dot product of its own.
   type_of(k, G::Q8_K) = {G::Q8_K, nullptr, nullptr, scalar::quantize_row_q8_K, scalar::dequantize_row_q8_K};
-  k.swiglu = scalar::swiglu;
-  k.geglu = scalar::geglu;
-  k.softmax = scalar::softmax;
-  k.rope = scalar::rope;
-  k.flash_attn = scalar::flash_attn;
 }
 
 #if defined(__x86_64__)
@@ -55,6 +55,16 @@ void fill_avx2(Kernels& k) {
   k.softmax = avx2::softmax;
   k.rope = avx2::rope;
   k.flash_attn = avx2::flash_attn;
+  using G = GgmlType;
+  type_of(k, G::F32) = {G::F32, avx2::vec_dot_f32, gemm_by_vec_dot<avx2::vec_dot_f32>, scalar::quantize_row_f32, scalar::dequantize_row_f32};
+  type_of(k, G::F16) = {G::F16, avx2::vec_dot_f16, gemm_by_vec_dot<avx2::vec_dot_f16>, avx2::quantize_row_f16, avx2::dequantize_row_f16};
+  type_of(k, G::BF16) = {G::BF16, avx2::vec_dot_bf16, gemm_by_vec_dot<avx2::vec_dot_bf16>, scalar::quantize_row_bf16, avx2::dequantize_row_bf16};
+  type_of(k, G::Q8_0) = {G::Q8_0, avx2::vec_dot_q8_0_q8_0, avx2::gemm_q8_0_q8_0, avx2::quantize_row_q8_0, scalar::dequantize_row_q8_0};
+  type_of(k, G::Q4_0) = {G::Q8_0, avx2::vec_dot_q4_0_q8_0, avx2::gemm_q4_0_q8_0, scalar::quantize_row_q4_0, scalar::dequantize_row_q4_0};
+  type_of(k, G::Q4_K) = {G::Q8_K, avx2::vec_dot_q4_K_q8_K, avx2::gemm_q4_K_q8_K, scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
+  type_of(k, G::Q5_K) = {G::Q8_K, avx2::vec_dot_q5_K_q8_K, avx2::gemm_q5_K_q8_K, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
+  type_of(k, G::Q6_K) = {G::Q8_K, avx2::vec_dot_q6_K_q8_K, avx2::gemm_q6_K_q8_K, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
+  type_of(k, G::Q8_K).from_float = avx2::quantize_row_q8_K;
 }
 
 // AVX-512 builds on the AVX2 table: only ops with a 512-bit version are replaced.
@@ -67,6 +77,11 @@ void fill_avx512(Kernels& k) {
   k.geglu = avx512::geglu;
   k.softmax = avx512::softmax;
   k.rope = avx512::rope;
+  using G = GgmlType;
+  type_of(k, G::Q8_0).vec_dot = avx512::vec_dot_q8_0_q8_0;
+  type_of(k, G::Q8_0).gemm = avx512::gemm_q8_0_q8_0;
+  type_of(k, G::Q4_0).vec_dot = avx512::vec_dot_q4_0_q8_0;
+  type_of(k, G::Q4_0).gemm = avx512::gemm_q4_0_q8_0;
 }
 #endif
 
@@ -80,6 +95,25 @@ void fill_neon(Kernels& k) {
   k.softmax = neon::softmax;
   k.rope = neon::rope;
   k.flash_attn = neon::flash_attn;
+  using G = GgmlType;
+  const bool dot = cpu_features().dotprod;
+  type_of(k, G::F32) = {G::F32, neon::vec_dot_f32, gemm_by_vec_dot<neon::vec_dot_f32>, scalar::quantize_row_f32, scalar::dequantize_row_f32};
+  type_of(k, G::F16) = {G::F16, neon::vec_dot_f16, gemm_by_vec_dot<neon::vec_dot_f16>, neon::quantize_row_f16, neon::dequantize_row_f16};
+  type_of(k, G::BF16) = {G::BF16, neon::vec_dot_bf16, gemm_by_vec_dot<neon::vec_dot_bf16>, scalar::quantize_row_bf16, neon::dequantize_row_bf16};
+  type_of(k, G::Q8_0) = {G::Q8_0, dot ? neon::vec_dot_q8_0_q8_0_dotprod : neon::vec_dot_q8_0_q8_0,
+                         dot ? neon::gemm_q8_0_q8_0_dotprod : neon::gemm_q8_0_q8_0, neon::quantize_row_q8_0, scalar::dequantize_row_q8_0};
+  type_of(k, G::Q4_0) = {G::Q8_0, dot ? neon::vec_dot_q4_0_q8_0_dotprod : neon::vec_dot_q4_0_q8_0,
+                         dot ? neon::gemm_q4_0_q8_0_dotprod : neon::gemm_q4_0_q8_0, scalar::quantize_row_q4_0, scalar::dequantize_row_q4_0};
+  type_of(k, G::Q4_K) = {G::Q8_K, dot ? neon::vec_dot_q4_K_q8_K_dotprod : neon::vec_dot_q4_K_q8_K,
+                         dot ? neon::gemm_q4_K_q8_K_dotprod : neon::gemm_q4_K_q8_K,
+                         scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
+  type_of(k, G::Q5_K) = {G::Q8_K, dot ? neon::vec_dot_q5_K_q8_K_dotprod : neon::vec_dot_q5_K_q8_K,
+                         dot ? neon::gemm_q5_K_q8_K_dotprod : neon::gemm_q5_K_q8_K,
+                         scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
+  type_of(k, G::Q6_K) = {G::Q8_K, dot ? neon::vec_dot_q6_K_q8_K_dotprod : neon::vec_dot_q6_K_q8_K,
+                         dot ? neon::gemm_q6_K_q8_K_dotprod : neon::gemm_q6_K_q8_K,
+                         scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
+  type_of(k, G::Q8_K).from_float = neon::quantize_row_q8_K;
 }
 #endif
 

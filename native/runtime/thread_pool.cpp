@@ -1,5 +1,6 @@
 #include "runtime/thread_pool.h"
 
+#include <algorithm>
 #include <chrono>
 
 #if defined(__linux__)
@@ -79,16 +80,26 @@ uint32_t ThreadPool::wait_generation(uint32_t seen) {
   return g;
 }
 
+void ThreadPool::claim_chunks(uint32_t gen, int thread_idx) {
+  uint64_t s = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    const auto n_chunks = static_cast<int>((s >> 16) & 0xFFFF), next = static_cast<int>(s & 0xFFFF);
+    if (static_cast<uint32_t>(s >> 32) != gen || next >= n_chunks) return;
+    if (!claim_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    // The chunk is ours and the job cannot change until done_ counts it.
+    const Range r = split_range(n_items_, n_chunks, next);
+    fn_(ctx_, r.begin, r.end, thread_idx);
+    done_.fetch_add(1, std::memory_order_acq_rel);
+    s = claim_.load(std::memory_order_acquire);
+  }
+}
+
 void ThreadPool::worker(int idx) {
   uint32_t seen = 0;
   for (;;) {
     seen = wait_generation(seen);
     if (stop_.load(std::memory_order_relaxed)) return;
-    if (idx < n_active_) {
-      const Range r = split_range(n_items_, n_active_, idx);
-      fn_(ctx_, r.begin, r.end, idx);
-    }
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    claim_chunks(seen, idx);
   }
 }
 
@@ -98,18 +109,20 @@ void ThreadPool::run(int64_t n_items, Trampoline fn, void* ctx) {
     fn(ctx, 0, n_items, 0);
     return;
   }
+  // A few chunks per thread balance uneven progress; contiguous chunks keep weight reads streaming.
+  const int64_t n_chunks = std::min<int64_t>(n_items, std::min<int64_t>(4 * n_threads_, 0xFFFF));
   fn_ = fn;
   ctx_ = ctx;
   n_items_ = n_items;
-  n_active_ = n_items < n_threads_ ? static_cast<int>(n_items) : n_threads_;
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_seq_cst);
+  done_.store(0, std::memory_order_relaxed);
+  const uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
+  claim_.store((static_cast<uint64_t>(gen) << 32) | (static_cast<uint64_t>(n_chunks) << 16), std::memory_order_release);
+  generation_.store(gen, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) unpark_all(&generation_);
-  const Range mine = split_range(n_items, n_active_, 0);
-  fn(ctx, mine.begin, mine.end, 0);
-  for (int i = 1; pending_.load(std::memory_order_acquire) != 0; ++i) {
+  claim_chunks(gen, 0);
+  for (int i = 1; done_.load(std::memory_order_acquire) != n_chunks; ++i) {
     cpu_relax();
-    if ((i & 1023) == 0) std::this_thread::yield();  // a worker was descheduled: let it run
+    if ((i & 1023) == 0) std::this_thread::yield();  // a worker holding a chunk was descheduled
   }
 }
 

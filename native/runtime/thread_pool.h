@@ -3,8 +3,10 @@
 // Hand-off is a generation counter: parallel_for publishes the job and bumps the counter; workers
 // spin on it for a short while (so back-to-back matmuls of one decode step hand off in well under a
 // microsecond) and then sleep on a futex (condition variable off Linux), so an idle pool costs nothing.
-// The caller runs slice 0 itself and spins until the workers are done: no allocation, no locks on
-// the hot path.
+// The work is cut into a few chunks per thread that every thread, the caller included, claims from
+// one atomic word: a worker that the OS has not scheduled yet simply claims nothing and the others
+// do its share, so an oversubscribed machine never makes the caller wait for a sleeping thread.
+// No allocation and no locks on the hot path.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -35,9 +37,10 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
-  // Calls fn(begin, end, thread_idx) once per thread that gets work, on split_range slices of
-  // [0, n_items), and returns when all are done. Thread 0 is the caller. One caller at a time
-  // (the pool belongs to one session); fn must not throw.
+  // Calls fn(begin, end, thread_idx) on disjoint contiguous chunks covering [0, n_items) (a thread may
+  // get several chunks, or none) and returns when all are done. thread_idx < size() names the thread
+  // running the chunk (0 is the caller), for per-thread scratch. One caller at a time (the pool
+  // belongs to one session); fn must not throw.
   template <typename F>
   void parallel_for(int64_t n_items, F&& fn) {
     using Fn = std::remove_reference_t<F>;
@@ -50,6 +53,7 @@ class ThreadPool {
   void run(int64_t n_items, Trampoline fn, void* ctx);
   void worker(int idx);
   uint32_t wait_generation(uint32_t seen);
+  void claim_chunks(uint32_t gen, int thread_idx);
 
   int n_threads_;
   int spin_us_;
@@ -58,9 +62,11 @@ class ThreadPool {
   Trampoline fn_ = nullptr;
   void* ctx_ = nullptr;
   int64_t n_items_ = 0;
-  int n_active_ = 0;
   alignas(64) std::atomic<uint32_t> generation_{0};
-  alignas(64) std::atomic<int> pending_{0};
+  // generation (32 bits) | chunk count (16) | next chunk to claim (16): a claim succeeds only for the
+  // job of the generation the claimer woke up for.
+  alignas(64) std::atomic<uint64_t> claim_{0};
+  alignas(64) std::atomic<int64_t> done_{0};
   alignas(64) std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
 };

@@ -21,11 +21,11 @@ export interface Example {
 /** Repository root (this file is scripts/router/dataset.ts). */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** FNV-1a of a key; one item in five is held out. */
+/** FNV-1a of a key; one item in ten is held out. */
 export function holdOut(key: string): boolean {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % 5 === 0;
+  return (h >>> 0) % 10 === 0;
 }
 
 function readJsonl<T>(path: string): T[] {
@@ -62,7 +62,7 @@ export function loadValidationSet(): DevRow[] {
 function devSetCandidates(): string[] {
   const paths = [resolve(REPO_ROOT, "../shared/router/dev.jsonl")];
   try {
-    const common = execFileSync("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+    const common = execFileSync("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     paths.push(resolve(dirname(common), "../shared/router/dev.jsonl"));
   } catch {
     // Not a git checkout (e.g. an unpacked tarball): only the sibling folder applies.

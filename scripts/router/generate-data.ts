@@ -1,7 +1,7 @@
 /**
  * Generates the topic training set (general / technical / coding, English and Spanish) from the
  * lexicons in this folder: frames x topics x phrasings, with light noise (greetings, missing
- * accents, lower case). Deterministic. Lexicon items are split 80/20 by hash, so the held-out
+ * accents, lower case). Deterministic. Lexicon items are split 90/10 by hash, so the held-out
  * rows ask about concepts, tasks and topics never seen in training.
  *
  * Usage: tsx scripts/router/generate-data.ts  (writes data/router/generated.jsonl)
@@ -80,11 +80,21 @@ const whys = rows(T.TECH_WHY);
 for (const i of [0, 1] as const) {
   const frames = i === 0 ? T.TECH_FRAMES_EN : T.TECH_FRAMES_ES;
   const pairFrames = i === 0 ? T.TECH_PAIR_FRAMES_EN : T.TECH_PAIR_FRAMES_ES;
-  for (const c of concepts) repeat(4, () => emit("technical", L(i), col(c, 0), fill(pick(frames), { c: col(c, i) })));
+  // Spanish speakers often keep the English term ("¿qué es un load balancer?"): a quarter of the
+  // Spanish rows code-switch.
+  const term = (c: string[]): string => (i === 1 && rand() < 0.25 ? `el ${col(c, 0).replace(/^(?:an?|the)\s+/i, "")}` : col(c, i));
+  for (const c of concepts) repeat(4, () => emit("technical", L(i), col(c, 0), fill(pick(frames), { c: term(c) })));
   for (const p of pairs) repeat(4, () => emit("technical", L(i), col(p, 0), fill(pick(pairFrames), { a: col(p, 2 * i), b: col(p, 2 * i + 1) })));
   for (const c of rows(S.TECH_TERMS)) repeat(3, () => emit("technical", L(i), col(c, 0), fill(pick(frames), { c: col(c, i) })));
   for (const w of whys) repeat(3, () => emit("technical", L(i), col(w, 0), col(w, i)));
 }
+
+// ---- language-usage questions in the user's own language: general, not translation ----
+for (const [lang, block] of [["en", G.USAGE_EN], ["es", G.USAGE_ES]] as const) {
+  for (const q of block.trim().split("\n")) repeat(3, () => emit("general", lang, q, q));
+}
+
+for (const f of G.FILLERS) repeat(3, () => emit("general", /[¿ñ]|^(?:vale|sí|ya|perfecto|jaja)$/.test(f) ? "es" : "en", f, f));
 
 // ---- single terms in the shared frames, both classes ----
 const terms = (block: string): string[] => block.split(/,\s*/).map((t) => t.trim()).filter(Boolean);
@@ -123,10 +133,21 @@ for (const i of [0, 1] as const) {
     repeat(4, () => emit("coding", L(i), col(r, 0) + col(r, 1), fill(pick(i === 0 ? C.LIBRARY_FRAMES_EN : C.LIBRARY_FRAMES_ES), { l: col(r, 0), t: col(r, i + 1) })));
   }
   for (const e of C.ERRORS) repeat(3, () => emit("coding", L(i), e, fill(pick(i === 0 ? C.ERROR_FRAMES_EN : C.ERROR_FRAMES_ES), { e, lang: pick(C.LANGS) })));
+  const artifacts = terms(i === 0 ? C.ARTIFACTS_EN : C.ARTIFACTS_ES);
+  const problems = rows(C.PROBLEMS);
+  for (const a of artifacts) {
+    repeat(3, () => {
+      // "My {x}": the artifact without its article.
+      const x = a.replace(/^(?:an?|una?|el|la)\s+/i, "");
+      emit("coding", L(i), a, fill(pick(i === 0 ? C.ARTIFACT_FRAMES_EN : C.ARTIFACT_FRAMES_ES), { a, x, task: col(pick(tasks), i), problem: col(pick(problems), i) }));
+    });
+  }
   for (const [lang, code, bug] of C.SNIPPETS) {
     repeat(8, () => {
       const style = rand();
-      const rendered = style < 0.5 ? `\`\`\`${lang}\n${code}\n\`\`\`` : style < 0.65 ? `\`\`\`\n${code}\n\`\`\`` : code;
+      // Fenced with a language, fenced bare, pasted as lines, or pasted on one line.
+      const rendered =
+        style < 0.4 ? `\`\`\`${lang}\n${code}\n\`\`\`` : style < 0.55 ? `\`\`\`\n${code}\n\`\`\`` : style < 0.8 ? code : code.replace(/\n\s*/g, " ");
       const text = fill(pick(snippetFrames), { code: rendered, lang, bug: bug.split("|")[i] as string, lang2: pick(C.LANGS) });
       emit("coding", L(i), code, text);
     });
@@ -169,6 +190,10 @@ for (const i of [0, 1] as const) {
   const everyday = [...rows(G.GENERAL_MECHANISMS), ...culture, ...rows(S.FOODS), ...rows(S.HOBBIES), ...rows(G.IDEA_TOPICS)];
   for (const e of everyday) repeat(2, () => emit("general", L(i), col(e, 0), fill(pick(i === 0 ? T.TECH_FRAMES_EN : T.TECH_FRAMES_ES), { c: col(e, i) })));
   for (const p of rows(G.GENERAL_PAIRS)) repeat(3, () => emit("general", L(i), col(p, 0), fill(pick(i === 0 ? T.TECH_PAIR_FRAMES_EN : T.TECH_PAIR_FRAMES_ES), { a: col(p, 2 * i), b: col(p, 2 * i + 1) })));
+  const media = rows(S.MEDIA);
+  for (const q of rows(S.MEDIA_QUALIFIERS)) {
+    repeat(5, () => emit("general", L(i), col(q, 0), fill(pick(i === 0 ? S.MEDIA_FRAMES_EN : S.MEDIA_FRAMES_ES), { m: col(pick(media), i), q: col(q, i) })));
+  }
   for (const s of subjects) {
     repeat(6, () => emit("general", L(i), col(s, 0), fill(pick(i === 0 ? G.CREATIVE_FRAMES_EN : G.CREATIVE_FRAMES_ES), { f: col(pick(forms), i), s: col(s, i) })));
   }

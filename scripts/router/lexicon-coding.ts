@@ -178,6 +178,22 @@ How do I use Promise.all?|¿Cómo uso Promise.all?
 What does \`docker run -p 8080:80\` mean?|¿Qué significa \`docker run -p 8080:80\`?
 What does \`SELECT DISTINCT\` do in SQL?|¿Qué hace \`SELECT DISTINCT\` en SQL?
 How do I use pandas groupby?|¿Cómo uso groupby de pandas?
+What is a pointer in C?|¿Qué es un puntero en C?
+How do references differ from pointers in C++?|¿En qué se diferencian las referencias de los punteros en C++?
+What is a closure in JavaScript?|¿Qué es un closure en JavaScript?
+What is the difference between an interface and an abstract class in Java?|¿Qué diferencia hay entre una interfaz y una clase abstracta en Java?
+What are Python's *args and **kwargs?|¿Qué son *args y **kwargs en Python?
+How does the borrow checker work in Rust code?|¿Cómo funciona el borrow checker al escribir Rust?
+What does async/await do in C#?|¿Qué hace async/await en C#?
+What are slices in Go?|¿Qué son los slices en Go?
+What is a lambda function in Python?|¿Qué es una función lambda en Python?
+What does the this keyword refer to in JavaScript?|¿A qué se refiere this en JavaScript?
+What is a struct in C?|¿Qué es un struct en C?
+How do I use optional chaining in TypeScript?|¿Cómo uso el encadenamiento opcional en TypeScript?
+What is a virtual function in C++?|¿Qué es una función virtual en C++?
+How do Python dictionaries keep insertion order?|¿Cómo mantienen el orden los diccionarios de Python?
+What are React props?|¿Qué son las props en React?
+What does \`git cherry-pick\` do?|¿Qué hace \`git cherry-pick\`?
 `;
 
 export const FRAMEWORK_TASKS = `
@@ -229,6 +245,13 @@ export const SNIPPETS: ReadonlyArray<[string, string, string]> = [
   ["javascript", "async function load() {\n  const data = fetch('/api');\n  return data.items;\n}", "returns undefined|devuelve undefined"],
   ["python", "x = input('n: ')\nprint(x + 1)", "raises a TypeError|lanza un TypeError"],
   ["makefile", "build:\n    gcc -o app main.c", "says missing separator|dice missing separator"],
+  ["bash", "find . -name '*.tmp' | xargs rm -rf", "deletes too much|borra demasiado"],
+  ["bash", "cat access.log | awk '{print $1}' | sort | uniq -c | sort -rn | head", "is slow on big logs|va lento con logs grandes"],
+  ["bash", "git reset --hard HEAD~1", "lost my work|me ha borrado el trabajo"],
+  ["bash", "docker run -it --rm -v $(pwd):/app node:20 npm test", "cannot find package.json|no encuentra package.json"],
+  ["bash", "chmod -R 777 /var/www", "is flagged as insecure|se marca como inseguro"],
+  ["javascript", "if (user.age = 18) { console.log('adult') }", "always prints adult|siempre imprime adult"],
+  ["python", "print([x for x in range(10) if x % 2 == 0])", "prints the wrong numbers|imprime números incorrectos"],
 ];
 
 /** Frames asking to write code, English. Slots: {lang}, {task}, {algo}, {howto}, {fw}. */
@@ -320,3 +343,65 @@ export const ERRORS = [
 ];
 export const ERROR_FRAMES_EN = ["How do I fix this error: {e}", "I get {e} in my {lang} code. Why?", "{e}\nWhat does this mean and how do I fix it?", "Getting '{e}' when I run my script, help"];
 export const ERROR_FRAMES_ES = ["¿Cómo arreglo este error: {e}", "Me sale {e} en mi código {lang}. ¿Por qué?", "{e}\n¿Qué significa y cómo lo soluciono?", "Me da '{e}' al ejecutar mi script, ayuda"];
+
+/** Programming artifacts (comma-separated per language, with article). */
+export const ARTIFACTS_EN = `
+a React hook, a React component, a Vue composable, an Angular directive, a Svelte store, a CSS grid layout, a flexbox layout,
+a CSS animation, a Tailwind config, an HTML form, a web worker, a service worker, a Chrome extension, a VS Code extension,
+a Python generator, a Python decorator, a context manager, a dataclass, a Pydantic model, a Django view, a Flask blueprint,
+a FastAPI dependency, a Celery task, a pandas pipeline, a NumPy function, a Jupyter notebook cell, a Go middleware, a Go struct,
+a goroutine worker pool, a Rust trait, a Rust macro, a Rust enum, a C++ template, a C macro, a Java stream pipeline,
+a Spring bean, a Kotlin coroutine, a Swift protocol, a C# LINQ query, a .NET controller, a Ruby gem, a Rails migration,
+a PHP class, a Laravel job, a Node.js stream, an Express middleware, a GraphQL resolver, a gRPC service definition,
+a protobuf message, a JSON schema, an OpenAPI spec, a SQL view, a SQL trigger, a SQL stored procedure, a database migration,
+a Redis cache wrapper, a Kafka consumer, a RabbitMQ producer, a WebSocket client, a CLI tool, a bash alias, a zsh function,
+a git hook, a pre-commit config, an ESLint rule, a Prettier config, a Webpack loader, a Vite plugin, a Babel plugin,
+a Jest mock, a Vitest test, a pytest fixture, a Cypress test, a Playwright test, a Selenium script, a load test with k6,
+a Terraform module, a Helm chart, a Kubernetes CronJob, a Dockerfile, a docker-compose file, a GitHub Actions job,
+a Jenkinsfile, a Makefile rule, a CMakeLists.txt, a Gradle build, a Maven pom, a Cargo workspace, a package.json script,
+a regular expression, a cron expression, a jq filter, an awk script, a sed command, a PowerShell function, a SQL query,
+a Lua script for Redis, an Arduino sketch, a Unity script, a shader, a smart contract in Solidity
+`;
+export const ARTIFACTS_ES = `
+un hook de React, un componente de React, un composable de Vue, una directiva de Angular, un store de Svelte,
+un layout con CSS grid, un layout con flexbox, una animación CSS, un formulario HTML, un web worker, un service worker,
+una extensión de Chrome, una extensión de VS Code, un generador de Python, un decorador de Python, un context manager,
+una dataclass, un modelo de Pydantic, una vista de Django, un blueprint de Flask, una tarea de Celery, un pipeline de pandas,
+un middleware de Go, un struct de Go, un pool de goroutines, un trait de Rust, una macro de Rust, una plantilla de C++,
+un stream de Java, un bean de Spring, una corrutina de Kotlin, un protocolo de Swift, una consulta LINQ, un controlador de .NET,
+una migración de Rails, una clase PHP, un job de Laravel, un stream de Node.js, un middleware de Express, un resolver de GraphQL,
+un servicio gRPC, un mensaje protobuf, un esquema JSON, una especificación OpenAPI, una vista SQL, un trigger SQL,
+una migración de base de datos, un envoltorio de caché con Redis, un consumidor de Kafka, un productor de RabbitMQ,
+un cliente WebSocket, una herramienta de línea de comandos, un alias de bash, un hook de git, una regla de ESLint,
+un plugin de Vite, un mock de Jest, un test de Vitest, un fixture de pytest, un test de Cypress, un test de Playwright,
+un script de Selenium, un módulo de Terraform, un chart de Helm, un CronJob de Kubernetes, un Dockerfile,
+un fichero docker-compose, un job de GitHub Actions, un Jenkinsfile, una regla de Makefile, un CMakeLists.txt,
+un build de Gradle, un script de package.json, una expresión regular, una expresión cron, un filtro de jq, un script de awk,
+un comando sed, una función de PowerShell, una consulta SQL, un sketch de Arduino, un script de Unity, un shader,
+un contrato inteligente en Solidity
+`;
+export const ARTIFACT_FRAMES_EN = [
+  "Write {a} that {task}.", "Generate {a} that {task}.", "Create {a} that {task}.", "Build {a} that {task}.", "I need {a} that {task}.",
+  "Show me {a} that {task}.", "Give me {a} that {task}.", "My {x} {problem}. How do I fix it?", "Why does my {x} {problem}?",
+  "Can you review my {x}? It {problem}.", "Explain how to write {a}.", "What's wrong with my {x}? It {problem}.", "Write tests for {a}.",
+];
+export const ARTIFACT_FRAMES_ES = [
+  "Escribe {a} que {task}.", "Genera {a} que {task}.", "Crea {a} que {task}.", "Hazme {a} que {task}.", "Necesito {a} que {task}.",
+  "Enséñame {a} que {task}.", "Dame {a} que {task}.", "Mi {x} {problem}. ¿Cómo lo arreglo?", "¿Por qué mi {x} {problem}?",
+  "¿Puedes revisar mi {x}? {problem}.", "Explica cómo escribir {a}.", "¿Qué falla en mi {x}? {problem}.", "Escribe tests para {a}.",
+];
+/** Symptoms: "English|Spanish". */
+export const PROBLEMS = `
+doesn't render|no se renderiza
+returns undefined|devuelve undefined
+is really slow|va muy lento
+leaks memory|pierde memoria
+fails on CI|falla en el CI
+throws an exception|lanza una excepción
+runs twice|se ejecuta dos veces
+never finishes|nunca termina
+breaks on Windows|falla en Windows
+gives the wrong result|da un resultado incorrecto
+won't compile|no compila
+overlaps the content|se superpone al contenido
+`;

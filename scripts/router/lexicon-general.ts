@@ -209,6 +209,9 @@ Good job|Buen trabajo
 Tell me something interesting|Cuéntame algo interesante
 `;
 
+/** Fillers people send a chatbot: tests, laughter, acknowledgements, emoji (both languages). */
+export const FILLERS = ["test", "testing", "123", "k", "np", "thx", "ty", "xD", ":)", "👍", "?", "???", "hmm", "lol", "jaja", "ok!", "vale", "sí", "no", "ya", "perfecto", "great", "nice", "cool", "asdf", "hello?", "¿hola?", "are you there?", "¿estás ahí?"];
+
 /** Creative forms and subjects: "English|Spanish". */
 export const CREATIVE_FORMS = `
 a poem|un poema
@@ -354,3 +357,42 @@ export const OCCASION_FRAMES_EN = ["Write a short message for {t}.", "Write a ca
 export const OCCASION_FRAMES_ES = ["Escribe un mensaje corto para {t}.", "Escribe una tarjeta para {t}.", "Necesito una felicitación cariñosa para {t}.", "Escribe un mensaje gracioso para {t}.", "Redacta una nota breve para {t}."];
 export const MECHANISM_FRAMES_EN = ["How does {t} work?", "What is {t}?", "Explain {t}.", "Can you explain how {t} works?", "What should I know about {t}?", "Describe {t}."];
 export const MECHANISM_FRAMES_ES = ["¿Cómo funciona {t}?", "¿Qué es {t}?", "Explica {t}.", "¿Me explicas cómo funciona {t}?", "¿Qué debo saber sobre {t}?", "Describe {t}."];
+
+/** Questions about English usage, asked in English (general, not translation). */
+export const USAGE_EN = `
+What's the difference between 'affect' and 'effect'?
+Is it 'who' or 'whom' in this sentence?
+How do you spell 'necessary'?
+When should I use a semicolon?
+Is 'irregardless' a real word?
+What's a more polite way to say 'I disagree'?
+How do I say 'no' politely to my boss?
+What's another word for 'happy'?
+Is it correct to say 'between you and I'?
+What does the idiom 'break a leg' mean?
+How do you pronounce 'quinoa'?
+What's the plural of 'octopus'?
+Which is correct: 'fewer' or 'less' people?
+Can you check my grammar: 'Me and him went to the store'?
+What does 'bittersweet' mean?
+How do I write a date formally in a letter?
+`;
+/** Questions about Spanish usage, asked in Spanish (general, not translation). */
+export const USAGE_ES = `
+¿Se escribe 'haber' o 'a ver' en esta frase?
+¿Cuál es el plural de 'menú'?
+¿Cómo se dice correctamente, 'cocreta' o 'croqueta'?
+¿Lleva tilde 'solo'?
+¿Qué diferencia hay entre 'porque' y 'porqué'?
+¿Es correcto decir 'habían muchas personas'?
+¿Cómo se escribe, 'hecho' o 'echo'?
+Dame un sinónimo de 'feliz'.
+¿Qué significa la expresión 'estar en las nubes'?
+¿Cómo se pronuncia bien 'murciélago'?
+¿Cómo digo 'no' de forma educada a mi jefe?
+¿Cómo se dice 'lo siento' de manera más formal?
+Corrige la ortografía de esta frase: 'haber si vienes mañana'.
+¿Es 'la calor' o 'el calor'?
+¿Qué quiere decir 'ojalá'?
+¿Cómo se escribe una fecha en una carta formal?
+`;

@@ -240,3 +240,45 @@ Amdahl's law|la ley de Amdahl
 Little's law|la ley de Little
 queueing theory|la teoría de colas
 `;
+
+/** Things to recommend: "English|Spanish". */
+export const MEDIA = `
+a film|una película
+a movie for tonight|una peli para esta noche
+a TV series|una serie
+a documentary|un documental
+a novel|una novela
+a book|un libro
+a comic|un cómic
+an album|un disco
+a song|una canción
+a podcast|un pódcast
+a video game|un videojuego
+a board game|un juego de mesa
+a restaurant|un restaurante
+a museum|un museo
+an anime|un anime
+a musical|un musical
+`;
+/** Qualifiers for recommendations: "English|Spanish". */
+export const MEDIA_QUALIFIERS = `
+by Pedro Almodóvar|de Pedro Almodóvar
+by Stephen King|de Stephen King
+by Taylor Swift|de Taylor Swift
+by Studio Ghibli|de Studio Ghibli
+about the Second World War|sobre la Segunda Guerra Mundial
+about friendship|sobre la amistad
+about space travel|sobre viajes espaciales
+for a rainy day|para un día de lluvia
+for my teenage son|para mi hijo adolescente
+for a family evening|para una noche en familia
+similar to Friends|parecida a Friends
+similar to The Godfather|parecida a El padrino
+set in Japan|ambientada en Japón
+that will make me laugh|que me haga reír
+that will make me cry|que me haga llorar
+in the style of Agatha Christie|al estilo de Agatha Christie
+with a strong female lead|con una protagonista fuerte
+`;
+export const MEDIA_FRAMES_EN = ["Recommend {m} {q}.", "Can you suggest {m} {q}?", "I'm looking for {m} {q}.", "What's {m} {q} I should try?", "Give me a list of five: {m} {q}."];
+export const MEDIA_FRAMES_ES = ["Recomiéndame {m} {q}.", "¿Me sugieres {m} {q}?", "Busco {m} {q}.", "¿Qué {m} {q} me recomiendas?", "Dame una lista de cinco: {m} {q}."];

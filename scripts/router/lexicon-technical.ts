@@ -226,6 +226,52 @@ the I2C bus|el bus I2C
 the SPI protocol|el protocolo SPI
 a microcontroller|un microcontrolador
 ECC memory|la memoria ECC
+the Pythagorean theorem|el teorema de Pitágoras
+a derivative in calculus|la derivada en cálculo
+a definite integral|una integral definida
+the fundamental theorem of calculus|el teorema fundamental del cálculo
+eigenvalues and eigenvectors|los valores y vectores propios
+matrix multiplication|la multiplicación de matrices
+a determinant|el determinante de una matriz
+a logarithm|un logaritmo
+complex numbers|los números complejos
+Euler's identity|la identidad de Euler
+a Taylor series|una serie de Taylor
+a limit in calculus|un límite en cálculo
+a differential equation|una ecuación diferencial
+a vector space|un espacio vectorial
+linear regression|la regresión lineal
+standard deviation|la desviación típica
+the normal distribution|la distribución normal
+a confidence interval|un intervalo de confianza
+hypothesis testing|el contraste de hipótesis
+conditional probability|la probabilidad condicionada
+graph theory|la teoría de grafos
+modular arithmetic|la aritmética modular
+prime factorization|la factorización en primos
+a proof by induction|una demostración por inducción
+Boolean algebra|el álgebra de Boole
+set theory|la teoría de conjuntos
+the number pi|el número pi
+exponential growth|el crecimiento exponencial
+photosynthesis|la fotosíntesis
+cellular respiration|la respiración celular
+DNA transcription|la transcripción del ADN
+natural selection|la selección natural
+the periodic table|la tabla periódica
+chemical bonding|el enlace químico
+an exothermic reaction|una reacción exotérmica
+the ideal gas law|la ley de los gases ideales
+Newton's laws of motion|las leyes de Newton
+kinetic and potential energy|la energía cinética y potencial
+the conservation of momentum|la conservación del momento
+refraction of light|la refracción de la luz
+sound waves|las ondas sonoras
+the electromagnetic spectrum|el espectro electromagnético
+the Big Bang|el Big Bang
+a supernova|una supernova
+earthquakes and seismic waves|los terremotos y las ondas sísmicas
+ocean tides|las mareas
 `;
 
 /** Pairs for "difference between A and B": "A|B|A_es|B_es". */

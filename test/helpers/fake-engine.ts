@@ -1,8 +1,8 @@
 // A fake engine honouring the Model contract (lib/engine/types.ts) for system, loader and server
 // tests: deterministic text, configurable load time / failures / token delay, AbortSignal support,
 // real GenerationStats, and counters the tests assert on.
-import { statSync } from "node:fs";
-import { basename } from "node:path";
+import { mkdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { AbortError, ContextFullError, ModelClosedError } from "../../lib/errors.js";
 import type { ChatMessage, GenerateOptions, Generation, GenerationStats, LoadOptions, Model, StopReason, TokenChunk } from "../../lib/engine/types.js";
 
@@ -29,6 +29,8 @@ function hash(s: string): number {
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortError("ABORTED", "aborted"));
+    // No timer for 0 ms, so tests with fake timers need not advance them for instant loads.
+    if (ms <= 0) return resolve();
     const t = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
@@ -192,4 +194,28 @@ class FakeModel implements Model {
     this.closed = true;
     this.engine.openModels.delete(this.path);
   }
+}
+
+/** The five domains of the router with one expert each, as in examples/production.json. */
+export const FIVE_EXPERTS = [
+  { name: "phi4_fast", domain: "general", priority: 1 },
+  { name: "mistral_balanced", domain: "technical", priority: 2 },
+  { name: "qwen_coder", domain: "coding", priority: 2 },
+  { name: "gemma3_multimodal", domain: "multimodal_expert", priority: 3 },
+  { name: "aya_multilingual", domain: "multilingual_expert", priority: 3 },
+] as const;
+
+/** A five-expert configuration whose model files (1 MiB, sparse) are created in `dir`. */
+export function fiveExpertConfig(dir: string, overrides: { lazy_loading?: object; server?: object; parallel?: number } = {}) {
+  mkdirSync(dir, { recursive: true });
+  return {
+    experts: FIVE_EXPERTS.map((e) => {
+      const model_path = join(dir, `${e.name}.gguf`);
+      writeFileSync(model_path, "");
+      truncateSync(model_path, 1024 * 1024);
+      return { ...e, model_path, parallel: overrides.parallel ?? 1, description: `${e.domain} expert` };
+    }),
+    lazy_loading: { max_loaded_experts: 5, ...overrides.lazy_loading },
+    server: { ...overrides.server },
+  };
 }

@@ -11,6 +11,7 @@
 #include "test_util.h"
 
 using namespace capibara;
+using capitest::max_abs_diff;
 using capitest::nmse;
 using capitest::odd_sizes;
 using capitest::random_floats;
@@ -41,16 +42,6 @@ struct Worst {
     CHECK_LE(value, tol, std::string(what) + " " + isa_name(k.isa) + " " + where);
   }
 };
-
-// max_i |a - b|. (capitest::max_abs_diff's fmax reduction crashes aarch64 gcc 12's vectoriser.)
-double max_abs(const float* a, const float* b, int64_t n) {
-  double m = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
-    if (d > m) m = d;
-  }
-  return m;
-}
 
 // max_i |got - ref| / (|ref| + atol / rtol): relative error with an absolute floor.
 double rel_err(const float* r, const float* g, int64_t n, double atol_over_rtol) {
@@ -142,7 +133,7 @@ CAPI_TEST(softmax_matches_scalar) {
       std::vector<float> b = x;
       ref().softmax(x.data(), n);
       k.softmax(b.data(), n);
-      worst.add(max_abs(x.data(), b.data(), n) / *std::max_element(x.begin(), x.end()), ctx);
+      worst.add(max_abs_diff(x.data(), b.data(), n) / *std::max_element(x.begin(), x.end()), ctx);
       double sum = 0.0;
       for (float v : b) sum += v;
       worst.add(std::fabs(sum - 1.0), ctx + " (sum)");
@@ -154,6 +145,15 @@ CAPI_TEST(softmax_matches_scalar) {
     }
     run(edge_values(), "edge values");
     run(random_floats(262147, 9, -30.0f, 30.0f), "vocabulary-sized n=262147");
+    // Masked logits (-inf) get probability exactly 0.
+    for (int64_t n : odd_sizes()) {
+      auto x = random_floats(n, 12 + static_cast<uint32_t>(n), -5.0f, 5.0f);
+      for (int64_t i = 0; i < n; i += 3) x[i] = -INFINITY;
+      if (n % 3 == 1) x[n - 1] = -INFINITY;  // the tail too
+      x[1 % n] = 1.0f;
+      k.softmax(x.data(), n);
+      for (int64_t i = 0; i < n; i += 3) CHECK(x[i] == 0.0f || i == 1 % n);
+    }
     worst.check(k);
   });
 }
@@ -183,7 +183,7 @@ CAPI_TEST(rope_matches_scalar) {
               const std::string ctx = std::string(neox ? "neox" : "normal") + " hd=" + std::to_string(hd) +
                                       " n_dims=" + std::to_string(n_dims) + " pos=" + std::to_string(pos) +
                                       " variant=" + std::to_string(variant);
-              worst.add(max_abs(a.data(), b.data(), n_heads * hd), ctx);
+              worst.add(max_abs_diff(a.data(), b.data(), n_heads * hd), ctx);
               for (int64_t h = 0; h < n_heads; ++h)
                 for (int64_t d = n_dims; d < hd; ++d) CHECK(b[h * hd + d] == x[h * hd + d]);
             }
@@ -250,6 +250,7 @@ CAPI_TEST(flash_attention_matches_scalar) {
       {4, 2, 64, 17, 3, 8, 30.0f},   {2, 1, 40, 4, 33, 0, 0.0f},     {2, 2, 20, 2, 65, 0, 0.0f},
       {16, 8, 128, 1, 1000, 0, 0.0f}, {4, 4, 96, 33, 0, 0, 0.0f},    {8, 1, 64, 2, 300, 100, 0.0f},
       {2, 2, 64, 40, 100, 5, 0.0f},   {16, 1, 64, 3, 50, 0, 0.0f},   {3, 1, 72, 7, 29, 0, 20.0f},
+      {2, 1, 13, 3, 40, 0, 0.0f},
   };
   for_each_simd_isa([&](const Kernels& k) {
     Worst worst{"attn", 1e-10};

@@ -198,6 +198,8 @@ CAPI_TEST(gguf_open_maps_a_file) {
     const auto* t = f.tensor("f16.w");
     CHECK(t && t->data == f.base() + f.data_offset() + t->offset);
     CHECK(t && std::vector<uint8_t>(t->data, t->data + t->nbytes) == capifuzz::pattern(16, 2));
+    for (auto a : {capibara::gguf::Advice::WILLNEED, capibara::gguf::Advice::RANDOM, capibara::gguf::Advice::NORMAL})
+      CHECK(f.advise(a).is_ok());
   }
   std::remove(path);
   auto missing = GgufFile::open(path);

@@ -11,6 +11,7 @@
 #include "kernels/fp16.h"
 #include "kernels/kernels.h"
 #include "kernels/quant_blocks.h"
+#include "quant_util.h"
 #include "test_util.h"
 
 using namespace capibara;
@@ -200,7 +201,7 @@ CAPI_TEST(round_trip_error_bounds) {
     auto ys = dequantize(scalar_k(), c.type, quantize(scalar_k(), c.type, spiky).data(), n);
     CHECK_LE(nmse(spiky.data(), ys.data(), n), std::max(4 * c.round_trip_nmse, 5e-4), ctx + " outliers");
     auto yz = dequantize(scalar_k(), c.type, quantize(scalar_k(), c.type, zeros).data(), n);
-    CHECK_LE(capitest::max_abs_diff(zeros.data(), yz.data(), n), 0.0, ctx + " zeros");
+    CHECK_LE(capitest::max_err(zeros.data(), yz.data(), n), 0.0, ctx + " zeros");
   }
   // Activation types (8-bit): Q8_K must be at least as good as Q8_0.
   auto y8k = dequantize(scalar_k(), GgmlType::Q8_K, quantize(scalar_k(), GgmlType::Q8_K, x).data(), n);
@@ -271,17 +272,20 @@ CAPI_TEST(simd_vec_dot_matches_scalar) {
   });
 }
 
-// Every ISA's activation quantiser decodes to within one quantisation step of the scalar one.
-CAPI_TEST(simd_from_float_matches_scalar) {
+// Every ISA's quantisers produce the scalar reference's bytes exactly (halfway values included: the
+// inputs are multiples of 1/64, many of which land exactly between two levels).
+CAPI_TEST(simd_from_float_is_bit_exact) {
   const int64_t n = 1024;
   auto x = capitest::random_floats(n, 41, -5.0f, 5.0f);
+  std::vector<float> ties(n);
+  for (int64_t i = 0; i < n; ++i) ties[i] = static_cast<float>((i * 37) % 255 - 127) / 64.0f;
+  for (int64_t i = 0; i < n; i += 32) ties[i] = 127.0f / 64.0f;  // makes d exactly 1/64
   for_each_isa([&](const Kernels& k) {
-    for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q8_K, GgmlType::F16, GgmlType::BF16}) {
-      auto ref = dequantize(scalar_k(), t, quantize(scalar_k(), t, x).data(), n);
-      auto got = dequantize(scalar_k(), t, quantize(k, t, x).data(), n);
-      const double step = (t == GgmlType::Q8_0 || t == GgmlType::Q8_K) ? 5.0 / 127 * 1.01 : 0.0;
-      CHECK_LE(capitest::max_abs_diff(ref.data(), got.data(), n), step, std::string(isa_name(k.isa)) + " " + tname(t));
-    }
+    for (const auto* input : {&x, &ties})
+      for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q8_K, GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_K}) {
+        CHECK(quantize(scalar_k(), t, *input) == quantize(k, t, *input));
+        CHECK(dequantize(scalar_k(), t, quantize(k, t, *input).data(), n) == dequantize(k, t, quantize(k, t, *input).data(), n));
+      }
   });
 }
 
@@ -316,3 +320,48 @@ CAPI_TEST(gemm_matches_vec_dot) {
     }
   });
 }
+
+#if defined(__aarch64__)
+#include "common/cpu_features.h"
+#include "kernels/neon/neon.h"
+
+// The table holds the SDOT variants when the CPU has them (qemu -cpu max does); the base ARMv8
+// variants must agree with the scalar reference too (and run alone on cores without SDOT:
+// `qemu-aarch64 -cpu cortex-a53` passes the whole suite).
+CAPI_TEST(neon_base_and_dotprod_variants_match_scalar) {
+  struct Variant {
+    GgmlType type;
+    VecDotFn base, dotprod;
+  };
+  const Variant variants[] = {
+      {GgmlType::Q8_0, neon::vec_dot_q8_0_q8_0, neon::vec_dot_q8_0_q8_0_dotprod},
+      {GgmlType::Q4_0, neon::vec_dot_q4_0_q8_0, neon::vec_dot_q4_0_q8_0_dotprod},
+      {GgmlType::Q4_K, neon::vec_dot_q4_K_q8_K, neon::vec_dot_q4_K_q8_K_dotprod},
+      {GgmlType::Q5_K, neon::vec_dot_q5_K_q8_K, neon::vec_dot_q5_K_q8_K_dotprod},
+      {GgmlType::Q6_K, neon::vec_dot_q6_K_q8_K, neon::vec_dot_q6_K_q8_K_dotprod},
+  };
+  const int64_t n = 1024;
+  auto w = capitest::random_floats(n, 71);
+  auto x = capitest::random_floats(n, 72);
+  for (const Variant& v : variants) {
+    auto wq = quantize(scalar_k(), v.type, w);
+    auto xq = quantize(scalar_k(), scalar_k().type(v.type).vec_dot_type, x);
+    float ref = 0;
+    scalar_k().type(v.type).vec_dot(n, &ref, wq.data(), xq.data());
+    for (VecDotFn f : {v.base, v.dotprod}) {
+      if (f == v.dotprod && !cpu_features().dotprod) continue;
+      float got = 0;
+      f(n, &got, wq.data(), xq.data());
+      CHECK_LE(std::fabs(got - ref), 1e-6 * abs_dot(w, x) + 1e-6, tname(v.type));
+    }
+  }
+  for (bool q4 : {false, true}) {
+    auto wq = quantize(scalar_k(), q4 ? GgmlType::Q4_0 : GgmlType::Q8_0, w);
+    auto xq = quantize(scalar_k(), GgmlType::Q8_0, x);
+    float ref = 0, g = 0;
+    (q4 ? neon::vec_dot_q4_0_q8_0 : neon::vec_dot_q8_0_q8_0)(n, &ref, wq.data(), xq.data());
+    (q4 ? neon::gemm_q4_0_q8_0 : neon::gemm_q8_0_q8_0)(n, wq.data(), wq.size(), 1, xq.data(), xq.size(), 1, &g, 1);
+    CHECK_LE(std::fabs(g - ref), 1e-6 * abs_dot(w, x) + 1e-6, q4 ? "q4_0 gemm" : "q8_0 gemm");
+  }
+}
+#endif

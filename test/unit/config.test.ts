@@ -75,6 +75,8 @@ describe("configuration", () => {
     const dangling = await configError(() => parseConfig({ experts: [expert("a")], lazy_loading: { preload: ["zz"] }, router: { domain_to_expert: { coding: "yy" } } }));
     expect(dangling.message).toMatch(/lazy_loading\.preload\[0\]: unknown expert "zz"/);
     expect(dangling.message).toMatch(/router\.domain_to_expert\.coding: unknown expert "yy"/);
+    const domain = await configError(() => parseConfig({ experts: [expert("a")], router: { keywords: { cooking: ["recipe"] } } }));
+    expect(domain.message).toMatch(/router\.keywords\.cooking: unknown domain, expected one of: multimodal_expert, /);
     const pinned = await configError(() =>
       parseConfig({ experts: [{ ...expert("a"), pinned: true }, { ...expert("b"), pinned: true }, expert("c")], lazy_loading: { max_loaded_experts: 2 } }),
     );

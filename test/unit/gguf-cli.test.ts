@@ -4,12 +4,13 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { beforeAll, expect, test } from "vitest";
 import { registerInspectCommand, formatBytes, formatCount } from "../../lib/cli/inspect.js";
-import { GgufFormatError } from "../../lib/index.js";
-import { SAMPLE_TENSORS, VOCAB, sampleWriter, tempDir } from "./gguf-fixture.js";
+import { GgufFormatError, GgufWriter } from "../../lib/index.js";
+import { ggmlTensorBytes } from "../../lib/gguf/index.js";
+import { SAMPLE_TENSORS, VOCAB, elements, sampleWriter, tempDir } from "./gguf-fixture.js";
 
 const dir = tempDir();
 const path = join(dir, "cli.gguf");
-const params = SAMPLE_TENSORS.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+const params = SAMPLE_TENSORS.reduce((n, t) => n + elements(t.shape), 0);
 
 beforeAll(async () => {
   await sampleWriter().write(path);
@@ -30,8 +31,21 @@ test("prints architecture, parameters, context, tokenizer, chat template and qua
   expect(out).toMatch(/^context length\s+2048$/m);
   expect(out).toMatch(new RegExp(`^tokenizer\\s+llama, ${VOCAB.length} tokens$`, "m"));
   expect(out).toMatch(/^chat template\s+yes$/m);
-  expect(out).toMatch(new RegExp(`^\\s+f16\\s+2\\s+${formatBytes(48 * 4 * 2 + 32 * 100 * 2)}\\s+[\\d.]+%$`, "m"));
-  for (const type of ["q4_K", "q5_K", "q6_K", "q8_0", "q4_0", "bf16", "f32"]) expect(out).toMatch(new RegExp(`^\\s+${type}\\s+1\\s`, "m"));
+  for (const type of new Set(SAMPLE_TENSORS.map((t) => t.type))) {
+    const of = SAMPLE_TENSORS.filter((t) => t.type === type);
+    const bytes = of.reduce((n, t) => n + ggmlTensorBytes(t.type, t.shape), 0);
+    expect(out).toMatch(new RegExp(`^\\s+${type}\\s+${of.length}\\s+${formatBytes(bytes)}\\s+[\\d.]+%$`, "m"));
+  }
+});
+
+test("a vocabulary-only file has no quant mix", async () => {
+  const p = join(dir, "vocab.gguf");
+  await new GgufWriter().setString("general.architecture", "gemma3").setArray("tokenizer.ggml.tokens", "string", VOCAB).write(p);
+  const out = await run(p);
+  expect(out).toMatch(/^tensors\s+0 \(0 B of data\)$/m);
+  expect(out).toMatch(/^quant mix\s+\(no tensors\)$/m);
+  expect(out).toMatch(/^context length\s+\(unknown\)$/m);
+  expect(out).toMatch(new RegExp(`^tokenizer\\s+\\(no model\\), ${VOCAB.length} tokens$`, "m"));
 });
 
 test("--json prints the inspection, 64-bit values as numbers or strings", async () => {

@@ -47,22 +47,31 @@ export const SCALARS: Record<string, [GgufScalarType, number | bigint | boolean 
   "test.f64": ["f64", Math.PI, Math.PI],
 };
 
-/** Tensor types written from float32 (converted by the writer) and from pre-encoded bytes. */
-export const FLOAT_TYPES: GgmlTypeName[] = ["f32", "f16", "bf16"];
-export const ENCODED_TYPES: GgmlTypeName[] = ["q8_0", "q4_0", "q4_K", "q5_K", "q6_K"];
+/** Tensor types the writer encodes from float32 (native quantisers), and types given as pre-encoded bytes. */
+export const FLOAT_SOURCE_TYPES: GgmlTypeName[] = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_K", "q5_K", "q6_K"];
+export const BYTE_SOURCE_TYPES: GgmlTypeName[] = ["q8_0", "q4_0", "q4_K", "q5_K", "q6_K", "q2_K", "i32"];
 
-export const SAMPLE_TENSORS: { name: string; type: GgmlTypeName; shape: number[] }[] = [
-  ...FLOAT_TYPES.map((type, i) => ({ name: `float.${type}`, type, shape: [48, 3 + i] })),
-  ...ENCODED_TYPES.map((type, i) => ({ name: `quant.${type}`, type, shape: [512, 2, 1 + i] })),
-  { name: "token_embd.weight", type: "f16" as GgmlTypeName, shape: [32, 100] },
+export interface SampleTensor {
+  name: string;
+  type: GgmlTypeName;
+  shape: number[];
+  source: "floats" | "bytes";
+}
+
+export const SAMPLE_TENSORS: SampleTensor[] = [
+  ...FLOAT_SOURCE_TYPES.map((type, i): SampleTensor => ({ name: `floats.${type}`, type, shape: [256, 2 + (i % 2)], source: "floats" })),
+  ...BYTE_SOURCE_TYPES.map((type, i): SampleTensor => ({ name: `bytes.${type}`, type, shape: [512, 2, 1 + i], source: "bytes" })),
+  { name: "token_embd.weight", type: "f16", shape: [32, 100], source: "floats" },
 ];
+
+/** Elements of a shape. */
+export const elements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 export const VOCAB = Array.from({ length: 100 }, (_, i) => (i < 3 ? ["<unk>", "<s>", "</s>"][i]! : `tok${i}`));
 
-/** Float data of a float tensor, pre-encoded bytes of a quantised one. */
-export function sampleData(t: { type: GgmlTypeName; shape: number[] }, seed: number): Float32Array | Uint8Array {
-  if (FLOAT_TYPES.includes(t.type)) return seededFloats(t.shape.reduce((a, b) => a * b, 1), seed);
-  return seededBytes(ggmlTensorBytes(t.type, t.shape), seed);
+/** The data a sample tensor is written from: float32 values or its encoded bytes. */
+export function sampleData(t: SampleTensor, seed: number): Float32Array | Uint8Array {
+  return t.source === "floats" ? seededFloats(elements(t.shape), seed) : seededBytes(ggmlTensorBytes(t.type, t.shape), seed);
 }
 
 /** Builds the sample writer: every scalar type, arrays of every type, nested arrays, a vocabulary. */

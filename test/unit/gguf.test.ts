@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { beforeAll, describe, expect, test } from "vitest";
 import { GgufWriter, InvalidArgumentError, ggmlTensorBytes, inspectGguf, type GgufInspection } from "../../lib/index.js";
-import { encode16, f32ToBf16Bits, f32ToF16Bits } from "../../lib/gguf/halfFloat.js";
-import { SAMPLE_TENSORS, VOCAB, sampleData, sampleMetadata, sampleWriter, tempDir } from "./gguf-fixture.js";
+import { dequantize, quantize, type WeightType } from "../../lib/kernels.js";
+import { nmse } from "./kernel-util.js";
+import { SAMPLE_TENSORS, VOCAB, elements, seededFloats, sampleData, sampleMetadata, sampleWriter, tempDir, type SampleTensor } from "./gguf-fixture.js";
 
 const dir = tempDir();
 const path = join(dir, "sample.gguf");
@@ -27,13 +28,15 @@ function flatten(obj: Record<string, unknown>, prefix = "", out: Record<string, 
   return out;
 }
 
-function expectedBytes(t: (typeof SAMPLE_TENSORS)[number], i: number): Uint8Array {
+/** What the writer must store: the bytes given, or the native quantiser's encoding of the floats. */
+function expectedBytes(t: SampleTensor, i: number): Uint8Array {
   const data = sampleData(t, i + 1);
   if (data instanceof Uint8Array) return data;
-  if (t.type === "f16") return encode16(data, f32ToF16Bits);
-  if (t.type === "bf16") return encode16(data, f32ToBf16Bits);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return t.type === "f32" ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : quantize(t.type as WeightType, data);
 }
+
+/** Round-trip error bound per type, for float-sourced tensors read back and dequantised. */
+const MAX_NMSE: Partial<Record<string, number>> = { f32: 0, f16: 1e-6, bf16: 1e-4, q8_0: 1e-4, q6_K: 1e-3, q5_K: 5e-3, q4_K: 1e-2, q4_0: 2e-2 };
 
 describe("GGUF round trip", () => {
   test("native reader returns every metadata value and type as written", () => {
@@ -56,7 +59,12 @@ describe("GGUF round trip", () => {
       expect(got.offset % 32).toBe(0);
       expect(got.bytes).toBe(ggmlTensorBytes(t.type, t.shape));
       const start = info.dataOffset + got.offset;
-      expect(new Uint8Array(file.subarray(start, start + got.bytes))).toEqual(expectedBytes(t, i));
+      const stored = new Uint8Array(file.subarray(start, start + got.bytes));
+      expect(stored).toEqual(expectedBytes(t, i));
+      if (t.source === "floats") {
+        const back = dequantize(t.type as WeightType, stored, elements(t.shape));
+        expect(nmse(sampleData(t, i + 1) as Float32Array, back), `${t.name}`).toBeLessThanOrEqual(MAX_NMSE[t.type]!);
+      }
     });
   });
 
@@ -82,13 +90,13 @@ describe("GGUF round trip", () => {
     expect(s.contextLength).toBe(2048);
     expect(s.tokenizer).toEqual({ model: "llama", vocabSize: VOCAB.length });
     expect(s.hasChatTemplate).toBe(true);
-    expect(s.parameterCount).toBe(SAMPLE_TENSORS.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0));
+    expect(s.parameterCount).toBe(SAMPLE_TENSORS.reduce((n, t) => n + elements(t.shape), 0));
     // Arrays over 64 elements are summarised unless includeArrays is set.
     expect(s.metadata["tokenizer.ggml.tokens"]).toEqual({ elementType: "string", length: VOCAB.length });
     expect(s.metadata["arr.u8"]).toEqual([0, 1, 255]);
     const f16 = s.quantMix.find((q) => q.type === "f16")!;
     expect(f16.tensors).toBe(2);
-    expect(f16.bytes).toBe(48 * 4 * 2 + 32 * 100 * 2);
+    expect(f16.bytes).toBe(SAMPLE_TENSORS.filter((t) => t.type === "f16").reduce((n, t) => n + 2 * elements(t.shape), 0));
     expect(s.quantMix.reduce((n, q) => n + q.bytes, 0)).toBe(s.tensors.reduce((n, t) => n + t.bytes, 0));
     expect(s.quantMix.map((q) => q.bytes)).toEqual([...s.quantMix.map((q) => q.bytes)].sort((a, b) => b - a));
   });
@@ -127,6 +135,25 @@ describe("GGUF round trip", () => {
     expect(new Float32Array(bytes.buffer)).toEqual(new Float32Array([1, 2, 3, 5]));
   });
 
+  test("a header over the writer's initial 4 KiB buffer and a tensor over one encoding slice", async () => {
+    const p = join(dir, "big.gguf");
+    const vocab = Array.from({ length: 5000 }, (_, i) => `token-${i}`);
+    const big = seededFloats(2048 * 600, 7); // > 2^20 elements: encoded in two slices of rows
+    await new GgufWriter()
+      .setArray("tokenizer.ggml.tokens", "string", vocab)
+      .setU32("after.vocab", 7)
+      .addTensor("big", { type: "q8_0", shape: [2048, 600], data: big })
+      .write(p);
+    const s = await inspectGguf(p, { includeArrays: true });
+    expect(s.metadata["tokenizer.ggml.tokens"]).toEqual(vocab);
+    expect(s.metadata["after.vocab"]).toBe(7);
+    const t = s.tensors[0]!;
+    const stored = new Uint8Array(readFileSync(p).subarray(s.dataOffset + t.offset, s.dataOffset + t.offset + t.bytes));
+    expect(stored).toEqual(quantize("q8_0", big));
+    const ref = await readGgufFileInfo(p, { logWarnings: false });
+    expect(flatten(ref.metadata as unknown as Record<string, unknown>)["tokenizer.ggml.tokens"]).toEqual(vocab);
+  });
+
   test("a file without tensors is valid", async () => {
     const p = join(dir, "vocab-only.gguf");
     await new GgufWriter().setString("general.architecture", "llama").write(p);
@@ -162,7 +189,7 @@ describe("GGUF writer validation", () => {
     bad(() => w.addTensor("u", { type: "f32", shape: [1, 1, 1, 1, 1], data: new Float32Array(1) }));
     bad(() => w.addTensor("u", { type: "q8_0", shape: [33], data: new Uint8Array(34) }));
     bad(() => w.addTensor("u", { type: "q8_0", shape: [32], data: new Uint8Array(33) }));
-    bad(() => w.addTensor("u", { type: "q4_K", shape: [256], data: new Float32Array(256) }));
+    bad(() => w.addTensor("u", { type: "i32", shape: [4], data: new Float32Array(4) })); // no float encoder for i32
   });
 
   test("a lazy tensor producing the wrong size fails the write and leaves no file", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { kernels } from "../../lib/index.js";
+import { native } from "../../lib/native.js";
 import { maxAbsDiff, nmse, randomFloats, TEST_SIZES } from "./kernel-util.js";
 
 // Tolerances are those stated in native/kernels/scalar/*.cpp: norms NMSE <= 1e-10; swiglu/geglu
@@ -175,6 +176,13 @@ describe.each(backends)("elementwise kernels [%s]", (backend) => {
     expect(maxAbsDiff(kernels.softmax(x, { backend: "scalar" }), kernels.softmax(x, { backend }))).toBeLessThanOrEqual(1e-6);
   });
 
+  it("softmax gives masked (-Infinity) logits probability exactly 0", () => {
+    const x = randomFloats(37, 5, -4, 4).map((v, i) => (i % 3 === 0 ? -Infinity : v));
+    const p = kernels.softmax(x, { backend });
+    expect(Array.from(p).filter((_, i) => i % 3 === 0)).toEqual(new Array(13).fill(0));
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+
   it("swiglu and geglu on overflow-range inputs match scalar", () => {
     const g = new Float32Array([0, -0, 88.5, -88.5, 89, -89, 100, -100, 1e4, -1e4, 1e30, -1e30]);
     const u = new Float32Array(g.length).fill(1);
@@ -228,6 +236,15 @@ describe.each(backends)("elementwise kernels [%s]", (backend) => {
 
 describe("elementwise kernels: bad input", () => {
   const invalid = expect.objectContaining({ code: "INVALID_ARGUMENT" });
+  it("benchKernel times a checked call and rejects unknown ops", () => {
+    const x = randomFloats(256, 1);
+    expect(native().kernels.benchKernel("rmsnorm", 3, "scalar", x, null, 1e-6)).toBeGreaterThan(0);
+    expect(() => native().kernels.benchKernel("rmsnorm", 0, "scalar", x, null, 1e-6)).toThrow(invalid);
+    expect(() => native().kernels.benchKernel("swiglu", 1, "scalar", x, new Float32Array(3))).toThrow(invalid);
+    const benchAny = native().kernels.benchKernel as (op: string, iterations: number, backend: string) => number;
+    expect(() => benchAny("nope", 1, "scalar")).toThrow(invalid);
+  });
+
   it("rejects inconsistent shapes and parameters with INVALID_ARGUMENT", () => {
     expect(() => kernels.swiglu(new Float32Array(3), new Float32Array(4))).toThrow(invalid);
     expect(() => kernels.softmax(new Float32Array(0))).toThrow(invalid);

@@ -29,7 +29,7 @@ describe("capibara route", () => {
   it("attaches images and system messages, and honours the long-prompt option", async () => {
     const withImage = JSON.parse(await run(["route", "--json", "--image", "https://example.com/a.png", "What is this?"])) as RouteDecision;
     expect(withImage.domain).toBe("multimodal_expert");
-    const withSystem = JSON.parse(await run(["route", "--json", "--system", "Réponds en français.", "How do heat pumps work?"])) as RouteDecision;
+    const withSystem = JSON.parse(await run(["route", "--json", "--system", "Réponds en français.", "What happens during a TCP handshake?"])) as RouteDecision;
     expect(withSystem.domain).toBe("technical");
     const long = JSON.parse(await run(["route", "--json", "--long-prompt-tokens", "3", "Tell me a story about a brave knight"])) as RouteDecision;
     expect(long.domain).toBe("multimodal_expert");

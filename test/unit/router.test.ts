@@ -78,6 +78,12 @@ describe("policy rule 2: multilingual", () => {
     "Can you translate this for me: 'je ne sais pas'",
   ])("routes the translation request %s to the multilingual expert", (text) => expectDomain(text, "multilingual_expert"));
 
+  it("treats a question about a quoted phrase in another language as translation", () => {
+    expectDomain("What does 'je ne sais quoi' mean?", "multilingual_expert");
+    expectDomain("¿Qué quiere decir 'ich liebe dich'?", "multilingual_expert");
+    expect(route(user("What does 'idempotent' mean?")).domain).not.toBe("multilingual_expert");
+  });
+
   it("does not treat usage questions about the user's own language as translation", () => {
     expectDomain("¿Cómo se dice 'lo siento' de forma más formal en una carta?", "general");
     expectDomain("¿Cómo se dice correctamente en español, 'haya' o 'halla'?", "general");
@@ -106,6 +112,8 @@ describe("policy rules 3-5: coding, technical, general", () => {
   it("treats code blocks with a question as coding, fenced or not", () => {
     expectDomain("```rust\nlet v = vec![1, 2];\nlet x = v[5];\n```\nWhy does this panic?", "coding");
     expectDomain("Why is this slow?\nfor (let i = 0; i < n; i++) {\n  arr = arr.concat([i]);\n}", "coding");
+    expectDomain("Is there a bug here? while (n = 0) { n++ }", "coding");
+    expectDomain("du -sh * | sort -h — why is the order wrong?", "coding");
     const d = route(user("```\nSELECT * FROM t\n```\n¿Está bien?"));
     expect(d.domain).toBe("coding");
     expect(d.reasons).toContain("contains a code block");

@@ -101,9 +101,7 @@ float row_softmax(const FlashAttnArgs& a, Row& row, float* s, int64_t j0, int64_
   const __m256 vm = _mm256_set1_ps(m_new);
   __m256 vsum = _mm256_setzero_ps();
   for (int64_t t = 0; t < kTile; t += 8) {
-    const __m256 x = _mm256_load_ps(s + t);
-    // exp_ps clamps -inf to a tiny positive value: masked lanes are zeroed explicitly.
-    const __m256 e = _mm256_and_ps(exp_ps(_mm256_sub_ps(x, vm)), _mm256_cmp_ps(x, _mm256_set1_ps(-INFINITY), _CMP_NEQ_OQ));
+    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_load_ps(s + t), vm));  // masked lanes: exp(-inf) = 0
     vsum = _mm256_add_ps(vsum, e);
     _mm256_store_ps(s + t, e);
   }

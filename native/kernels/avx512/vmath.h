@@ -13,8 +13,8 @@ inline __mmask16 lanes(int64_t rem) {
   return rem >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << rem) - 1u);
 }
 
-// Cephes-style expf: x = n ln2 + r, e^r by a degree-6 polynomial, 2^n by scalef. Relative 2e-7 on
-// [-87.3, 88.7]; inf above (like expf), 2^-126 below -87.3 instead of a denormal or 0.
+// Cephes-style expf: x = n ln2 + r, e^r by a degree-6 polynomial, 2^n by scalef. Relative 1.2e-7 on
+// [-87.3, 88.7]; inf above (like expf), 0 below -87.3 (so -inf -> 0).
 inline __m512 exp_ps(__m512 in) {
   const __m512 x = _mm512_min_ps(_mm512_max_ps(in, _mm512_set1_ps(-87.33654f)), _mm512_set1_ps(88.72283935546875f));
   const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
@@ -29,8 +29,9 @@ inline __m512 exp_ps(__m512 in) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
   p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
   const __m512 y = _mm512_scalef_ps(p, n);  // p * 2^n without building exponent bits (n may be 128)
-  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(in, _mm512_set1_ps(88.72283935546875f), _CMP_GT_OQ), y,
-                              _mm512_set1_ps(INFINITY));
+  const __m512 big = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(in, _mm512_set1_ps(88.72283935546875f), _CMP_GT_OQ), y,
+                                        _mm512_set1_ps(INFINITY));
+  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(in, _mm512_set1_ps(-87.33654f), _CMP_GE_OQ), big);
 }
 
 }  // namespace capibara::avx512

@@ -61,10 +61,9 @@ void softmax(float* x, int64_t n) {
   }
   if (body < n) {
     const size_t bytes = static_cast<size_t>(n - body) * sizeof(float);
-    float buf[4] = {0, 0, 0, 0};
+    float buf[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};  // padding lanes: exp(-inf) = 0
     std::memcpy(buf, x + body, bytes);
-    const uint32x4_t keep = lane_mask(n - body);
-    const float32x4_t e = vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(exp_ps(vsubq_f32(vld1q_f32(buf), vm))), keep));
+    const float32x4_t e = exp_ps(vsubq_f32(vld1q_f32(buf), vm));
     sum += vaddvq_f32(e);
     vst1q_f32(buf, e);
     std::memcpy(x + body, buf, bytes);

@@ -96,10 +96,7 @@ float row_softmax(const FlashAttnArgs& a, Row& row, float* s, int64_t j0, int64_
   const float32x4_t vm = vdupq_n_f32(m_new);
   float32x4_t vsum = vdupq_n_f32(0.0f);
   for (int64_t t = 0; t < kTile; t += 4) {
-    const float32x4_t x = vld1q_f32(s + t);
-    // exp_ps clamps -inf to a tiny positive value: masked lanes are zeroed explicitly.
-    const uint32x4_t live = vmvnq_u32(vceqq_f32(x, ninf));
-    const float32x4_t e = vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(exp_ps(vsubq_f32(x, vm))), live));
+    const float32x4_t e = exp_ps(vsubq_f32(vld1q_f32(s + t), vm));  // masked lanes: exp(-inf) = 0
     vsum = vaddq_f32(vsum, e);
     vst1q_f32(s + t, e);
   }

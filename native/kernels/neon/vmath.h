@@ -1,9 +1,10 @@
 // NEON vector maths shared by this folder's kernels: exp, tanh, sin/cos, F16 loads and a tail
 // helper. Same algorithms and error bounds as avx2/vmath.h:
-//   exp:   relative 2e-7 on [-87.3, 88]; below, 2^-126 instead of 0; (88, 88.72] gives e^88,
+//   exp:   relative 1.2e-7 on [-87.3, 88]; 0 below (expf's denormals are < 1.2e-38, and -inf -> 0
+//          keeps masked logits at probability 0); (88, 88.72] gives e^88,
 //          above is inf like expf;
-//   tanh:  absolute 2e-7 (odd Taylor polynomial below |x| = 0.125, 1 - 2/(1 + e^2x) above);
-//   sin/cos: absolute 1.5e-7 for |x| < 2^20 (reduction by pi/2 in double, Cephes polynomials).
+//   tanh:  absolute 1e-7 (odd Taylor polynomial below |x| = 0.125, 1 - 2/(1 + e^2x) above);
+//   sin/cos: absolute 1e-7 for |x| < 2^20 (reduction by pi/2 in double, Cephes polynomials).
 #pragma once
 #include <arm_neon.h>
 
@@ -27,7 +28,8 @@ inline float32x4_t exp_ps(float32x4_t in) {
   p = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), p, vmulq_f32(r, r));
   const int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
   const float32x4_t y = vmulq_f32(p, vreinterpretq_f32_s32(e));
-  return vbslq_f32(vcgtq_f32(in, vdupq_n_f32(88.72283935546875f)), vdupq_n_f32(INFINITY), y);
+  const float32x4_t big = vbslq_f32(vcgtq_f32(in, vdupq_n_f32(88.72283935546875f)), vdupq_n_f32(INFINITY), y);
+  return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(big), vcltq_f32(in, vdupq_n_f32(-87.33654f))));
 }
 
 inline float32x4_t tanh_ps(float32x4_t x) {
@@ -76,12 +78,6 @@ inline void sincos_ps(float32x4_t x, float32x4_t* s, float32x4_t* c) {
 }
 
 inline float32x4_t load_f16(const uint16_t* p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
-
-// Lanes [0, rem) of a 4-lane vector: all when rem >= 4, none when rem <= 0.
-inline uint32x4_t lane_mask(int64_t rem) {
-  const uint32_t idx[4] = {0, 1, 2, 3};
-  return vcltq_u32(vld1q_u32(idx), vdupq_n_u32(static_cast<uint32_t>(rem < 0 ? 0 : rem > 4 ? 4 : rem)));
-}
 
 // Applies a 4-lane op to the last n % 4 elements through a zero-padded stack copy.
 template <typename Op>

@@ -59,7 +59,7 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
   for (int i = 0; i < n; ++i) {
     L[i] = static_cast<uint8_t>(std::clamp(nearest_int(iscale * (x[i] - lo)), 0, nmax));
     const float diff = scale * L[i] + lo - x[i];
-    best += w[i] * diff * diff;
+    best += w[i] * (diff * diff);
   }
   uint8_t cand[32];
   for (int is = 0; is <= nstep; ++is) {
@@ -83,7 +83,7 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
     float err = 0;
     for (int i = 0; i < n; ++i) {
       const float diff = this_scale * cand[i] + this_min - x[i];
-      err += w[i] * diff * diff;
+      err += w[i] * (diff * diff);
     }
     if (err < best) {
       std::copy(cand, cand + n, L);

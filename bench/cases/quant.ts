@@ -1,0 +1,75 @@
+/**
+ * Benchmark cases of the quantised kernels: GEMV over a weight matrix larger than the caches (the
+ * decode step, memory-bound), a small GEMV (thread hand-off cost), and GEMM tiles (prefill).
+ * @module
+ */
+import { native } from "../../lib/native.js";
+import { quantize, rowSize, type KernelBackend, type WeightType } from "../../lib/kernels.js";
+import { randomFloats } from "../../test/unit/kernel-util.js";
+import type { BenchCase, BenchVariant } from "../lib.js";
+
+/** Bytes the weights of one GEMV case may occupy at least, so they never fit the caches (L3 <= 32 MiB here). */
+const MIN_WORKING_SET = 96 * 2 ** 20;
+
+/**
+ * `copies` copies of an nRows x nCols matrix of `type`, back to back. Rows repeat a quantised block of
+ * 64 random rows (quantising 45 M floats with the reference K-quant fitters would take minutes).
+ */
+function weights(type: WeightType, nRows: number, nCols: number, copies: number): Uint8Array {
+  const unique = Math.min(64, nRows);
+  const block = quantize(type, randomFloats(unique * nCols, 1234), { backend: "scalar" });
+  const row = rowSize(type, nCols);
+  const out = new Uint8Array(row * nRows * copies);
+  for (let r = 0; r < nRows * copies; r++) out.set(block.subarray((r % unique) * row, ((r % unique) + 1) * row), r * row);
+  return out;
+}
+
+function matmulCase(kernel: string, type: WeightType, nRows: number, nCols: number, nTok: number, threads: number[], minBytes = 0): BenchCase {
+  const matrix = rowSize(type, nRows === 0 ? 0 : nCols) * nRows;
+  const copies = Math.max(1, Math.ceil(minBytes / matrix));
+  return {
+    kernel,
+    shape: nTok === 1 ? `${nRows}x${nCols}` : `${nRows}x${nCols} x ${nTok} tok`,
+    bytes: matrix,
+    flops: 2 * nRows * nCols * nTok,
+    variants(backends: KernelBackend[]): BenchVariant[] {
+      const w = weights(type, nRows, nCols, copies);
+      const x = randomFloats(nTok * nCols, 99);
+      const q = native().quant;
+      return threads.flatMap((t) =>
+        backends.map((backend) => ({
+          backend,
+          threads: t,
+          time: (iterations: number) => q.benchMatmul(backend, type, w, nRows, nCols, x, nTok, t, iterations),
+        })),
+      );
+    },
+  };
+}
+
+/** The quantised-kernel cases, in report order. */
+export function quantCases(): BenchCase[] {
+  const big: [WeightType, string][] = [
+    ["q4_0", "gemv q4_0"],
+    ["q8_0", "gemv q8_0"],
+    ["q4_K", "gemv q4_K"],
+    ["q5_K", "gemv q5_K"],
+    ["q6_K", "gemv q6_K"],
+    ["f16", "gemv f16"],
+  ];
+  return [
+    ...big.map(([type, name]) => matmulCase(name, type, 4096, 11008, 1, [1, 2], MIN_WORKING_SET)),
+    // A tiny model's decode step: the pool's hand-off must not make 2 threads slower than 1.
+    matmulCase("gemv q8_0 small", "q8_0", 512, 512, 1, [1, 2]),
+    matmulCase("gemm q4_0", "q4_0", 1024, 4096, 32, [1, 2]),
+    matmulCase("gemm q8_0", "q8_0", 1024, 4096, 32, [1, 2]),
+    matmulCase("gemm q4_K", "q4_K", 1024, 4096, 32, [1, 2]),
+  ];
+}
+
+/** Attainable read bandwidth (bytes/s): the best of 3 parallel read-sums over 1 GiB (2 passes each). */
+export function memoryBandwidth(threads: number): number {
+  let best = 0;
+  for (let i = 0; i < 3; i++) best = Math.max(best, native().quant.readBandwidth(2 ** 30, threads, 2));
+  return best;
+}

@@ -1,0 +1,128 @@
+/**
+ * Benchmark plumbing shared by the kernel benchmarks: machine description, timing with automatic
+ * iteration counts, and table / JSON-lines output. A benchmark is a list of {@link BenchCase}s.
+ * @module
+ */
+import { execFileSync } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import type { KernelBackend } from "../lib/kernels.js";
+
+/** One measured configuration of a case. */
+export interface BenchVariant {
+  backend: KernelBackend;
+  threads: number;
+  /** Runs the kernel `iterations` times and returns seconds per call. */
+  time(iterations: number): number;
+}
+
+/** A kernel × shape to measure on several backends / thread counts. */
+export interface BenchCase {
+  /** Kernel name, e.g. `gemv q4_0`. */
+  kernel: string;
+  /** Human-readable shape, e.g. `4096x11008`. */
+  shape: string;
+  /** Bytes the kernel must move per call (weights read), for GB/s; 0 when not meaningful. */
+  bytes: number;
+  /** Floating-point (or integer multiply-add) operations per call, for GFLOP/s. */
+  flops: number;
+  /** Builds the variants to measure; `scalar` at the same thread count is the baseline (list it first). */
+  variants(backends: KernelBackend[]): BenchVariant[];
+}
+
+/** One output row. */
+export interface BenchResult {
+  kernel: string;
+  shape: string;
+  backend: KernelBackend;
+  threads: number;
+  seconds: number;
+  gbps: number;
+  gflops: number;
+  speedup_vs_scalar: number | null;
+  pct_of_mem_bw: number | null;
+}
+
+/** CPU model, core count, memory and the git commit the numbers belong to. */
+export function machineInfo(): { cpu: string; cores: number; memGiB: number; commit: string; node: string } {
+  let commit = "unknown";
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+  } catch {
+    // not a git checkout (installed package): keep "unknown"
+  }
+  const list = cpus();
+  return {
+    cpu: list[0]?.model ?? "unknown",
+    cores: list.length,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    commit,
+    node: process.version,
+  };
+}
+
+/**
+ * Seconds per call: grows the iteration count until one batch lasts >= `minSeconds`, then keeps the
+ * best of `repeats` batches (the least disturbed by other processes on a shared machine).
+ */
+export function measure(time: (iterations: number) => number, minSeconds = 0.25, repeats = 5): number {
+  let iterations = 1;
+  let perCall = time(iterations);
+  while (perCall * iterations < minSeconds && iterations < 1 << 24) {
+    iterations = Math.max(iterations * 2, Math.ceil((minSeconds / Math.max(perCall, 1e-9)) * 1.2));
+    perCall = time(iterations);
+  }
+  let best = perCall;
+  for (let r = 1; r < repeats; r++) best = Math.min(best, time(iterations));
+  return best;
+}
+
+/** Runs every case and variant; `memBandwidth` (bytes/s) turns GB/s into a percentage. */
+export function runCases(cases: BenchCase[], backends: KernelBackend[], memBandwidth: number | null): BenchResult[] {
+  const out: BenchResult[] = [];
+  for (const c of cases) {
+    const baseline = new Map<number, number>();  // threads -> scalar seconds
+    for (const v of c.variants(backends)) {
+      const seconds = measure((n) => v.time(n));
+      if (v.backend === "scalar") baseline.set(v.threads, seconds);
+      const base = baseline.get(v.threads);
+      const gbps = c.bytes / seconds / 1e9;
+      out.push({
+        kernel: c.kernel,
+        shape: c.shape,
+        backend: v.backend,
+        threads: v.threads,
+        seconds,
+        gbps,
+        gflops: c.flops / seconds / 1e9,
+        speedup_vs_scalar: base === undefined ? null : base / seconds,
+        pct_of_mem_bw: memBandwidth && c.bytes > 0 ? (100 * c.bytes) / seconds / memBandwidth : null,
+      });
+    }
+  }
+  return out;
+}
+
+function fmtTime(s: number): string {
+  if (s < 1e-6) return `${(s * 1e9).toFixed(0)} ns`;
+  if (s < 1e-3) return `${(s * 1e6).toFixed(1)} µs`;
+  return `${(s * 1e3).toFixed(2)} ms`;
+}
+
+/** Renders results as an aligned text table. */
+export function formatTable(results: BenchResult[]): string {
+  const header = ["kernel", "shape", "backend", "thr", "time", "GB/s", "GFLOP/s", "vs scalar", "% mem BW"];
+  const rows = results.map((r) => [
+    r.kernel,
+    r.shape,
+    r.backend,
+    String(r.threads),
+    fmtTime(r.seconds),
+    r.gbps > 0 ? r.gbps.toFixed(2) : "-",
+    r.gflops > 0 ? r.gflops.toFixed(2) : "-",
+    r.speedup_vs_scalar === null ? "-" : `${r.speedup_vs_scalar.toFixed(1)}x`,
+    r.pct_of_mem_bw === null ? "-" : `${r.pct_of_mem_bw.toFixed(0)}%`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}

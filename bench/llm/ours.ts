@@ -1,0 +1,67 @@
+/**
+ * Our side of the benchmark, through the public engine contract (`loadModel` → {@link Model}).
+ * The engine module is imported by a computed specifier so the benchmark builds and runs (with the
+ * column marked unavailable) on a tree where the runner has not landed yet.
+ * @module
+ */
+import type { LoadOptions, Model } from "../../lib/engine/types.js";
+import { DECODE_PROMPT_TOKENS, WARMUP_TOKENS, peakRssBytes, promptTokens, type ChildJob, type ChildResult } from "./protocol.js";
+
+/** What the benchmark needs of `lib/engine/index.ts`. */
+interface EngineModule {
+  loadModel(path: string, options?: LoadOptions): Promise<Model>;
+}
+
+/** Why our column is empty when the engine cannot be loaded. */
+export const OURS_UNAVAILABLE = "n/a (runner not merged)";
+
+const ENGINE_SPECIFIER = new URL("../../lib/engine/index.js", import.meta.url).href;
+
+/** The engine module, or null when this tree has no model runner. */
+export async function loadEngine(): Promise<EngineModule | null> {
+  try {
+    const mod = (await import(ENGINE_SPECIFIER)) as Partial<EngineModule>;
+    return typeof mod.loadModel === "function" ? (mod as EngineModule) : null;
+  } catch (err) {
+    if ((err as { code?: string }).code === "ERR_MODULE_NOT_FOUND") return null;
+    throw err;
+  }
+}
+
+/**
+ * Runs a job on our engine. Prefill is `logits(prompt)` on a fresh sequence; decode times the tokens
+ * after the first one of a greedy `generate` (the first comes out of the prompt's prefill), as the
+ * llama.cpp side does.
+ */
+export async function runOurs(job: ChildJob): Promise<ChildResult> {
+  const engine = await loadEngine();
+  if (!engine) throw new Error(OURS_UNAVAILABLE);
+  const t0 = performance.now();
+  const model = await engine.loadModel(job.modelPath, { threads: job.threads, contextSize: job.contextSize });
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const prompt = promptTokens(Math.max(...job.prefill, WARMUP_TOKENS, DECODE_PROMPT_TOKENS));
+
+  await model.logits(prompt.slice(0, WARMUP_TOKENS));
+  const prefillTps: Record<string, number> = {};
+  for (const n of job.prefill) {
+    const start = performance.now();
+    await model.logits(prompt.slice(0, n));
+    prefillTps[n] = n / ((performance.now() - start) / 1000);
+  }
+
+  const text = model.detokenize(prompt.slice(0, DECODE_PROMPT_TOKENS));
+  const generation = model.generate(text, { maxTokens: job.decode + 1, temperature: 0, ignoreEos: true });
+  let start = 0;
+  let generated = -1;
+  for await (const chunk of generation) {
+    if (generated < 0) {
+      start = performance.now();
+      generated = chunk.tokens.length - 1;
+    } else {
+      generated += chunk.tokens.length;
+    }
+  }
+  const decodeTps = generated / ((performance.now() - start) / 1000);
+  await model.close();
+  return { engine: "ours", prefillTps, decodeTps, peakRssBytes: await peakRssBytes(), loadSeconds, version: "capibara" };
+}

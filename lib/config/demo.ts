@@ -1,0 +1,74 @@
+/**
+ * The embedded demo: five tiny experts, one per supported architecture, with random weights and
+ * real tokenizer vocabularies. They are generated once into a cache folder and reused. Their output
+ * is noise: they exist so that `capibara serve` works out of the box and shows the system's
+ * behaviour (routing, lazy loading, streaming) before real GGUF files are configured.
+ * @module
+ */
+import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { ConfigError } from "../errors.js";
+import { parseConfig } from "./load.js";
+import type { Config } from "./schema.js";
+
+/** The demo experts: one router domain and one architecture each. */
+export const DEMO_EXPERTS = [
+  { name: "demo-general", domain: "general", arch: "phi3", priority: 1 },
+  { name: "demo-technical", domain: "technical", arch: "llama", priority: 2 },
+  { name: "demo-coding", domain: "coding", arch: "qwen2", priority: 2 },
+  { name: "demo-multimodal", domain: "multimodal_expert", arch: "gemma3", priority: 3 },
+  { name: "demo-multilingual", domain: "multilingual_expert", arch: "command-r", priority: 3 },
+] as const;
+
+/** An architecture of the demo. */
+export type DemoArch = (typeof DEMO_EXPERTS)[number]["arch"];
+
+/** Writes a random-weight GGUF of an architecture into `dir` and returns its path. */
+export type DemoModelBuilder = (arch: DemoArch, dir: string) => Promise<string>;
+
+/** `$CAPIBARA_CACHE/demo`, else `$XDG_CACHE_HOME/capibara/demo`, else `~/.cache/capibara/demo`. */
+export function demoCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CAPIBARA_CACHE) return join(env.CAPIBARA_CACHE, "demo");
+  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "capibara", "demo");
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile() && s.size > 0,
+    () => false,
+  );
+}
+
+/**
+ * Makes sure the five demo models exist in `cacheDir` (building the missing ones) and returns the
+ * demo configuration. A model is built in a temporary folder and renamed into place, so an
+ * interrupted build never leaves a truncated file behind.
+ * @throws {@link ConfigError} (`CONFIG_INVALID`) when a model cannot be built.
+ */
+export async function demoConfig(build: DemoModelBuilder, cacheDir: string = demoCacheDir()): Promise<Config> {
+  await mkdir(cacheDir, { recursive: true });
+  const experts = [];
+  for (const e of DEMO_EXPERTS) {
+    const model_path = join(cacheDir, `${e.arch}.gguf`);
+    if (!(await exists(model_path))) {
+      const tmp = await mkdtemp(join(cacheDir, `.build-${e.arch}-`));
+      try {
+        await rename(await build(e.arch, tmp), model_path);
+      } catch (err) {
+        throw new ConfigError("CONFIG_INVALID", `cannot build the demo model for ${e.arch} in ${cacheDir}: ${(err as Error).message}`, { cause: err });
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    }
+    experts.push({
+      name: e.name,
+      domain: e.domain,
+      model_path,
+      priority: e.priority,
+      description: `demo ${e.arch} model with random weights (its output is noise)`,
+      sampling: { max_tokens: 64 },
+    });
+  }
+  return parseConfig({ experts, lazy_loading: { max_loaded_experts: 5, auto_unload_after_s: 300 } }, { file: "(built-in demo)" });
+}

@@ -1,0 +1,44 @@
+/**
+ * Admin endpoints: load progress as server-sent events, and explicit load / unload of an expert.
+ * @module
+ */
+import type { FastifyInstance } from "fastify";
+import type { LoaderEvent } from "../loader/index.js";
+import type { CapibaraSystem } from "../system.js";
+
+/** Keeps idle SSE connections open through proxies that close silent ones. */
+const HEARTBEAT_MS = 15_000;
+
+/** Registers `GET /admin/events`, `POST /admin/experts/:name/load` and `POST /admin/experts/:name/unload`. */
+export function registerAdminRoutes(app: FastifyInstance, system: CapibaraSystem): void {
+  app.get("/admin/events", (request, reply) => {
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
+    const send = (type: string, data: unknown): void => {
+      raw.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    // The current state first, so a client needs no separate /stats call to start from.
+    send("snapshot", system.loader.status());
+    const onEvent = (ev: LoaderEvent): void => send(ev.type, ev);
+    system.loader.on("event", onEvent);
+    const heartbeat = setInterval(() => raw.write(": heartbeat\n\n"), HEARTBEAT_MS);
+    heartbeat.unref();
+    request.raw.on("close", () => {
+      clearInterval(heartbeat);
+      system.loader.off("event", onEvent);
+    });
+  });
+
+  app.post<{ Params: { name: string } }>("/admin/experts/:name/load", async (request) => {
+    const expert = system.registry.get(request.params.name);
+    await system.loader.load(expert.name, "admin");
+    return { expert: expert.name, state: "loaded" };
+  });
+
+  app.post<{ Params: { name: string } }>("/admin/experts/:name/unload", async (request) => {
+    const expert = system.registry.get(request.params.name);
+    await system.loader.unload(expert.name);
+    return { expert: expert.name, state: "unloaded" };
+  });
+}

@@ -1,0 +1,254 @@
+/**
+ * The OpenAI-compatible HTTP server (fastify) over a {@link CapibaraSystem}: the endpoints of the
+ * Python `multi_model_server.py` (`/health`, `/v1/models`, `/stats`, `/v1/chat/completions`) plus
+ * `/v1/completions`, `/metrics` and the admin endpoints.
+ * @module
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import type { TokenChunk } from "../engine/types.js";
+import type { CapibaraSystem, ChatResponse, ChatStats, RouteInfo } from "../system.js";
+import { registerAdminRoutes } from "./admin.js";
+import { errorBody, toHttpError } from "./errors.js";
+import { createMetrics, type ServerMetrics } from "./metrics.js";
+import {
+  ChatCompletionRequestSchema,
+  CompletionRequestSchema,
+  chatChunk,
+  chatCompletion,
+  finishReason,
+  messagesOf,
+  parseBody,
+  responseMeta,
+  samplingOf,
+  textChunk,
+  textCompletion,
+  usageChunk,
+} from "./openai.js";
+
+/** Options of {@link createServer}; unset ones come from the config's `server` section. */
+export interface ServerOptions {
+  /** pino logger for requests and events; none when omitted. */
+  logger?: FastifyBaseLogger;
+  /** Bearer token required on every endpoint but `/health`; `null` disables the check. */
+  apiKey?: string | null;
+  /** Largest request body, bytes. */
+  bodyLimit?: number;
+}
+
+/** Header values must be visible ASCII: other characters are percent-encoded. */
+function headerSafe(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, (c) => encodeURIComponent(c));
+}
+
+function routeHeaders(route: RouteInfo): Record<string, string> {
+  return {
+    "x-capibara-expert": route.expert,
+    "x-capibara-domain": headerSafe(route.domain),
+    "x-capibara-route-reason": headerSafe(route.reason),
+    ...(route.fallbacks.length > 0 ? { "x-capibara-fallback": route.fallbacks.map((f) => f.expert).join(",") } : {}),
+  };
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Resolves when a response can take more data, or is gone. */
+function drained(raw: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      raw.off("drain", done);
+      raw.off("close", done);
+      resolve();
+    };
+    raw.on("drain", done);
+    raw.on("close", done);
+  });
+}
+
+interface GenerationCall {
+  endpoint: string;
+  kind: "chat" | "text";
+  stream: boolean;
+  includeUsage: boolean;
+  start: (signal: AbortSignal) => Promise<ChatResponse>;
+}
+
+/**
+ * Runs one generation request. The first chunk is awaited before anything is sent, so errors of
+ * the load or the prompt (context size) still get their proper status; after that a stream reports
+ * errors as an SSE `error` event. A client that disconnects aborts the generation, freeing its slot.
+ */
+async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, call: GenerationCall): Promise<unknown> {
+  const t0 = performance.now();
+  const ac = new AbortController();
+  reply.raw.on("close", () => {
+    if (!reply.raw.writableFinished) ac.abort();
+  });
+  const seconds = (): number => (performance.now() - t0) / 1000;
+  let expert = "none";
+  let status = 200;
+  let stats: ChatStats | undefined;
+  try {
+    const res = await call.start(ac.signal);
+    expert = res.route.expert;
+    const meta = responseMeta(call.kind, expert);
+    const headers = routeHeaders(res.route);
+    const it = res[Symbol.asyncIterator]();
+    let next: IteratorResult<TokenChunk> = await it.next();
+    if (!call.stream) {
+      let text = "";
+      for (; !next.done; next = await it.next()) text += next.value.text;
+      stats = await res.stats;
+      void reply.headers(headers);
+      return call.kind === "chat" ? chatCompletion(meta, text, stats) : textCompletion(meta, text, stats);
+    }
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", ...headers });
+    // A slow reader pauses the generation (through the engine's bounded queue) instead of piling chunks up in memory.
+    const send = async (data: unknown): Promise<void> => {
+      if (!raw.write(`data: ${JSON.stringify(data)}\n\n`) && !raw.destroyed) await drained(raw);
+    };
+    const object = call.kind === "chat" ? "chat.completion.chunk" : "text_completion";
+    try {
+      if (call.kind === "chat") await send(chatChunk(meta, { role: "assistant", content: "" }, null));
+      for (; !next.done; next = await it.next()) await send(call.kind === "chat" ? chatChunk(meta, { content: next.value.text }, null) : textChunk(meta, next.value.text, null));
+      stats = await res.stats;
+      const finish = finishReason(stats.stopReason);
+      await send(call.kind === "chat" ? chatChunk(meta, {}, finish) : textChunk(meta, "", finish));
+      if (call.includeUsage) await send(usageChunk(meta, object, stats));
+      raw.end("data: [DONE]\n\n");
+    } catch (err) {
+      const mapped = toHttpError(err);
+      status = mapped.status;
+      if (ac.signal.aborted) raw.destroy();
+      else raw.end(`data: ${JSON.stringify(mapped.body)}\n\n`);
+    }
+    return reply;
+  } catch (err) {
+    status = toHttpError(err).status;
+    throw err;
+  } finally {
+    metrics.observeRequest(call.endpoint, expert, status, seconds(), stats);
+  }
+}
+
+/** Builds the fastify app (not listening); see {@link startServer}. */
+export function createServer(system: CapibaraSystem, options: ServerOptions = {}): FastifyInstance {
+  const cfg = system.config.server;
+  const apiKey = options.apiKey === undefined ? cfg.api_key : options.apiKey;
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: options.bodyLimit ?? cfg.body_limit_bytes,
+  });
+  const metrics = createMetrics(system);
+
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body } = toHttpError(err);
+    if (status >= 500 && status !== 503) request.log.error({ err }, "request failed");
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody(`no route ${request.method} ${request.url}`, "invalid_request_error", "not_found"));
+  });
+  if (apiKey) {
+    app.addHook("onRequest", async (request, reply) => {
+      if (request.url === "/health") return;
+      const header = request.headers.authorization ?? "";
+      const token = header.startsWith("Bearer ") ? header.slice(7) : "";
+      if (!sameSecret(token, apiKey)) {
+        await reply.status(401).send(errorBody("invalid or missing API key (Authorization: Bearer <key>)", "invalid_request_error", "invalid_api_key"));
+      }
+    });
+  }
+
+  app.get("/health", async (_request, reply) => {
+    const experts = Object.values(system.stats().experts);
+    if (system.isClosed) return reply.status(503).send({ status: "closing" });
+    return { status: "ok", experts: experts.length, loaded_experts: experts.filter((e) => e.loaded).length };
+  });
+
+  const modelEntry = (id: string) => {
+    const s = system.stats().experts[id]!;
+    const e = system.registry.get(id);
+    return { id, object: "model", created: 0, owned_by: "capibara", domain: e.domain, description: e.description, state: s.state, loaded: s.loaded };
+  };
+  const autoEntry = () => ({ id: "auto", object: "model", created: 0, owned_by: "capibara", domain: "auto", description: "routes each request to the best expert", state: "ready", loaded: true });
+  app.get("/v1/models", async () => ({ object: "list", data: [autoEntry(), ...system.config.experts.map((e) => modelEntry(e.name))] }));
+  app.get<{ Params: { model: string } }>("/v1/models/:model", async (request) =>
+    request.params.model === "auto" ? autoEntry() : modelEntry(system.registry.get(request.params.model).name),
+  );
+
+  app.get("/stats", async () => system.stats());
+  app.get("/metrics", async (_request, reply) => {
+    void reply.header("content-type", metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  app.post("/v1/chat/completions", async (request, reply) => {
+    const body = parseBody(ChatCompletionRequestSchema, request.body);
+    const messages = messagesOf(body);
+    return serveGeneration(reply, metrics, {
+      endpoint: "chat",
+      kind: "chat",
+      stream: body.stream === true,
+      includeUsage: body.stream_options?.include_usage === true,
+      start: (signal) => system.chat({ ...samplingOf(body), messages, model: body.model, signal }),
+    });
+  });
+
+  app.post("/v1/completions", async (request, reply) => {
+    const body = parseBody(CompletionRequestSchema, request.body);
+    return serveGeneration(reply, metrics, {
+      endpoint: "completions",
+      kind: "text",
+      stream: body.stream === true,
+      includeUsage: body.stream_options?.include_usage === true,
+      start: (signal) => system.complete({ ...samplingOf(body), prompt: body.prompt, model: body.model, signal }),
+    });
+  });
+
+  registerAdminRoutes(app, system);
+  return app;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  app: FastifyInstance;
+  /** `http://host:port` actually bound (port 0 picks a free one). */
+  url: string;
+  /** Stops accepting requests, aborts generations and unloads every model. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the server on `host`:`port` (default: the config's `server` section, which binds 127.0.0.1).
+ * @example
+ * ```ts
+ * const system = await createSystem("config.json");
+ * const { url } = await startServer(system, { port: 8082 });
+ * ```
+ */
+export async function startServer(system: CapibaraSystem, options: ServerOptions & { host?: string; port?: number } = {}): Promise<RunningServer> {
+  const app = createServer(system, options);
+  const host = options.host ?? system.config.server.host;
+  const port = options.port ?? system.config.server.port;
+  await app.listen({ host, port });
+  const addr = app.server.address();
+  const bound = typeof addr === "object" && addr ? addr.port : port;
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    app,
+    url: `http://${shownHost}:${bound}`,
+    close: async () => {
+      // Ending generations first lets streaming responses finish, so fastify's close does not wait on them.
+      await system.close();
+      await app.close();
+    },
+  };
+}

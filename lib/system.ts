@@ -1,0 +1,421 @@
+/**
+ * The five-expert system in-process: configuration, registry, router and lazy loader behind one
+ * object. The HTTP server and the CLI are thin layers over {@link createSystem}.
+ * @module
+ */
+import { AbortError, ContextFullError, ModelClosedError } from "./errors.js";
+import { loadConfig, parseConfig, type Config, type ConfigInput, type ExpertConfig } from "./config/index.js";
+import type { ChatMessage, GenerateOptions, GenerationStats, TokenChunk } from "./engine/types.js";
+import { ExpertLoadError, LazyLoader, type ExpertLoadStatus, type LoadModelFn, type LoaderEvent } from "./loader/index.js";
+import { ExpertRegistry } from "./registry/index.js";
+import { createRouter } from "./router/index.js";
+
+/** What the system needs from a router (the real one is `lib/router`). */
+export interface RouterLike {
+  route(messages: readonly ChatMessage[]): RouteDecisionLike;
+}
+
+/** A router's choice. */
+export interface RouteDecisionLike {
+  domain: string;
+  confidence: number;
+  reasons: string[];
+  scores?: Record<string, number>;
+}
+
+/** Structured logger (pino's is one). */
+export interface SystemLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Options of {@link createSystem}. */
+export interface SystemOptions {
+  /** Loads a model; defaults to the engine's `loadModel`. */
+  loadModel?: LoadModelFn;
+  /** Defaults to `lib/router` configured from the config's `router` section. */
+  router?: RouterLike;
+  logger?: SystemLogger;
+  /** Start loading pinned and `preload` experts at once (default true); see {@link CapibaraSystem.ready}. */
+  preload?: boolean;
+}
+
+/** Sampling options of a request; unset ones come from the expert's `sampling` defaults. */
+export interface SamplingOptions {
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  seed?: number;
+  stop?: string[];
+}
+
+/** A chat request. `model` is an expert name, a domain, `auto` or omitted (automatic routing). */
+export interface ChatRequest extends SamplingOptions {
+  messages: ChatMessage[];
+  model?: string | null;
+  signal?: AbortSignal;
+}
+
+/** A raw-text completion request. */
+export interface CompletionRequest extends SamplingOptions {
+  prompt: string;
+  model?: string | null;
+  signal?: AbortSignal;
+}
+
+/** An expert that could not be loaded before the one that served. */
+export interface FallbackStep {
+  expert: string;
+  error: string;
+}
+
+/** Which expert serves a request, and why. */
+export interface RouteInfo {
+  /** The `model` the request named (`auto` when omitted). */
+  requested: string;
+  expert: string;
+  domain: string;
+  /** Why, in words: the router's reasons, the requested name, or the fallback. */
+  reason: string;
+  /** The router's decision when the request was routed automatically. */
+  decision: RouteDecisionLike | null;
+  /** Experts tried first that failed to load (empty when the first choice served). */
+  fallbacks: FallbackStep[];
+}
+
+/** Final statistics of one request. */
+export interface ChatStats extends GenerationStats {
+  expert: string;
+  /** From the call to the first chunk, including any model load and queueing. */
+  timeToFirstTokenMs: number | null;
+  totalMs: number;
+}
+
+/**
+ * A running generation: iterate it for the chunks (once), then read `stats`. Call `cancel()` when
+ * not iterating to the end, so the expert's slot is freed at once.
+ */
+export interface ChatResponse extends AsyncIterable<TokenChunk> {
+  readonly route: RouteInfo;
+  readonly stats: Promise<ChatStats>;
+  /** Stops the generation and frees the slot. */
+  cancel(): void;
+  /** Iterates to the end and returns the whole text. */
+  text(): Promise<string>;
+}
+
+/** The `/stats` document (snake_case, as the Python server had). */
+export interface SystemStats {
+  uptime_s: number;
+  requests_total: number;
+  fallbacks_total: number;
+  experts: Record<string, ExpertStats>;
+  router: { routed_total: number; by_domain: Record<string, number> };
+}
+
+/** Per-expert figures of {@link SystemStats}. */
+export interface ExpertStats {
+  domain: string;
+  state: ExpertLoadStatus["state"];
+  loaded: boolean;
+  pinned: boolean;
+  bytes: number;
+  load_time_ms: number | null;
+  loads: number;
+  load_failures: number;
+  requests: number;
+  failed_requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  /** Decode speed over all of this expert's requests. */
+  tokens_per_second: number | null;
+  last_used: string | null;
+  active: number;
+  queued: number;
+}
+
+interface Counters {
+  requests: number;
+  failed: number;
+  promptTokens: number;
+  completionTokens: number;
+  decodeSeconds: number;
+}
+
+const silentLogger: SystemLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The engine's module, imported on first load so that a system with an injected engine never needs the addon. */
+const ENGINE_MODULE = "./engine/index.js";
+
+const defaultLoadModel: LoadModelFn = async (path, options) => {
+  const engine = (await import(ENGINE_MODULE)) as { loadModel: LoadModelFn };
+  return engine.loadModel(path, options);
+};
+
+function routerFromConfig(config: Config): RouterLike {
+  const r = config.router;
+  return createRouter({
+    longPromptTokens: r.long_prompt_tokens,
+    charsPerToken: r.chars_per_token,
+    topicMinProbability: r.topic_min_probability,
+    foreignScriptShare: r.foreign_script_share,
+    domainToExpert: r.domain_to_expert,
+    keywords: r.keywords,
+  });
+}
+
+function contentText(messages: readonly ChatMessage[]): string {
+  return messages
+    .map((m) => (typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => (p.type === "text" ? p.text : "")).join("\n")))
+    .join("\n");
+}
+
+function generateOptions(expert: ExpertConfig, req: SamplingOptions, signal: AbortSignal): GenerateOptions {
+  const d = expert.sampling;
+  return {
+    maxTokens: req.maxTokens ?? d.max_tokens,
+    temperature: req.temperature ?? d.temperature,
+    topP: req.topP ?? d.top_p,
+    topK: req.topK ?? d.top_k,
+    minP: req.minP ?? d.min_p,
+    repeatPenalty: req.repeatPenalty ?? d.repeat_penalty,
+    frequencyPenalty: req.frequencyPenalty ?? d.frequency_penalty,
+    presencePenalty: req.presencePenalty ?? d.presence_penalty,
+    seed: req.seed,
+    stop: req.stop,
+    signal,
+  };
+}
+
+/** The five-expert system. Create it with {@link createSystem}. */
+export class CapibaraSystem {
+  readonly config: Config;
+  readonly registry: ExpertRegistry;
+  /** Emits {@link LoaderEvent}s (`event`, and each event's `type`). */
+  readonly loader: LazyLoader;
+  /** Settles when the startup loads (pinned and `preload` experts) have finished; failures are logged, not thrown. */
+  readonly ready: Promise<void>;
+  private readonly router: RouterLike;
+  private readonly logger: SystemLogger;
+  private readonly counters = new Map<string, Counters>();
+  private readonly routedByDomain: Record<string, number> = {};
+  private readonly running = new Set<AbortController>();
+  private readonly started = Date.now();
+  private requestsTotal = 0;
+  private fallbacksTotal = 0;
+  private closed = false;
+
+  constructor(config: Config, options: SystemOptions = {}) {
+    this.config = config;
+    this.registry = new ExpertRegistry(config);
+    this.router = options.router ?? routerFromConfig(config);
+    this.logger = options.logger ?? silentLogger;
+    this.loader = new LazyLoader({ experts: config.experts, lazy: config.lazy_loading, loadModel: options.loadModel ?? defaultLoadModel });
+    for (const e of config.experts) this.counters.set(e.name, { requests: 0, failed: 0, promptTokens: 0, completionTokens: 0, decodeSeconds: 0 });
+    this.loader.on("event", (ev: LoaderEvent) => {
+      // The logger stamps its own time; the event's would be a second `time` key.
+      const { time: _time, ...fields } = ev;
+      if (ev.type === "load_failed") this.logger.error(fields, `expert ${ev.expert} failed to load`);
+      else this.logger.info(fields, `expert ${ev.expert}: ${ev.type}`);
+    });
+    const startup = options.preload === false ? [] : this.loader.startupExperts(config.lazy_loading.preload);
+    this.ready = Promise.all(startup.map((name) => this.loader.load(name, "preload").catch(() => undefined))).then(() => undefined);
+  }
+
+  /**
+   * Decides which expert would serve these messages, without loading anything.
+   * @throws {@link ModelNotFoundError} when `model` names no expert or domain.
+   */
+  route(messages: readonly ChatMessage[], model?: string | null): RouteInfo {
+    const sel = this.registry.select(model);
+    const requested = model || "auto";
+    if (sel.kind === "expert") return { requested, expert: sel.expert.name, domain: sel.expert.domain, reason: `requested expert ${sel.expert.name}`, decision: null, fallbacks: [] };
+    if (sel.kind === "domain") return { requested, expert: sel.expert.name, domain: sel.domain, reason: `requested domain ${sel.domain}`, decision: null, fallbacks: [] };
+    const decision = this.router.route(messages);
+    const expert = this.registry.forDomain(decision.domain);
+    const why = decision.reasons.length > 0 ? decision.reasons.join("; ") : `domain ${decision.domain}`;
+    if (expert) return { requested, expert: expert.name, domain: decision.domain, reason: `auto: ${why}`, decision, fallbacks: [] };
+    const first = this.registry.experts[0]!;
+    return { requested, expert: first.name, domain: first.domain, reason: `auto: ${why}; no expert serves ${decision.domain}, using ${first.name}`, decision, fallbacks: [] };
+  }
+
+  /**
+   * Starts a chat generation once an expert is loaded and has a free slot.
+   * @throws {@link ModelNotFoundError} (404), {@link QueueFullError} (429), {@link ContextFullError} (prompt over the context size),
+   * {@link ExpertLoadError} (no expert could be loaded), `AbortError` (the signal aborted first).
+   */
+  chat(request: ChatRequest): Promise<ChatResponse> {
+    return this.start(request, request.messages, request.messages);
+  }
+
+  /** Starts a raw-text completion; routing reads the prompt as one user message. Errors as {@link CapibaraSystem.chat}. */
+  complete(request: CompletionRequest): Promise<ChatResponse> {
+    const messages: ChatMessage[] = [{ role: "user", content: request.prompt }];
+    return this.start(request, messages, request.prompt);
+  }
+
+  /** The `/stats` document. */
+  stats(): SystemStats {
+    const experts: Record<string, ExpertStats> = {};
+    for (const s of this.loader.status()) {
+      const c = this.counters.get(s.name)!;
+      experts[s.name] = {
+        domain: this.registry.get(s.name).domain,
+        state: s.state,
+        loaded: s.state === "loaded",
+        pinned: s.pinned,
+        bytes: s.bytes,
+        load_time_ms: s.lastLoadMs,
+        loads: s.loads,
+        load_failures: s.loadFailures,
+        requests: c.requests,
+        failed_requests: c.failed,
+        prompt_tokens: c.promptTokens,
+        completion_tokens: c.completionTokens,
+        tokens_per_second: c.decodeSeconds > 0 ? Math.round((c.completionTokens / c.decodeSeconds) * 10) / 10 : null,
+        last_used: s.lastUsed === null ? null : new Date(s.lastUsed).toISOString(),
+        active: s.active,
+        queued: s.queued,
+      };
+    }
+    const routed = Object.values(this.routedByDomain).reduce((a, b) => a + b, 0);
+    return {
+      uptime_s: Math.round((Date.now() - this.started) / 1000),
+      requests_total: this.requestsTotal,
+      fallbacks_total: this.fallbacksTotal,
+      experts,
+      router: { routed_total: routed, by_domain: { ...this.routedByDomain } },
+    };
+  }
+
+  /** Whether {@link CapibaraSystem.close} has been called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Aborts running generations, fails queued requests and unloads every model. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const ac of this.running) ac.abort();
+    await this.loader.close();
+  }
+
+  private async start(req: SamplingOptions & { model?: string | null; signal?: AbortSignal }, messages: ChatMessage[], prompt: string | ChatMessage[]): Promise<ChatResponse> {
+    if (this.closed) throw new ModelClosedError("MODEL_CLOSED", "the system is closed");
+    const t0 = performance.now();
+    const route = this.route(messages, req.model);
+    this.requestsTotal++;
+    if (route.decision) this.routedByDomain[route.domain] = (this.routedByDomain[route.domain] ?? 0) + 1;
+    const ac = new AbortController();
+    const signal = req.signal ? AbortSignal.any([req.signal, ac.signal]) : ac.signal;
+    const lease = await this.acquireWithFallback(route, signal);
+    const expert = lease.expert;
+    const counters = this.counters.get(expert.name)!;
+    counters.requests++;
+    let generation;
+    try {
+      const promptTokens = lease.model.tokenize(typeof prompt === "string" ? prompt : contentText(prompt)).length;
+      const contextSize = lease.model.info.contextSize;
+      if (promptTokens >= contextSize) {
+        throw new ContextFullError("CONTEXT_FULL", `the prompt has ${promptTokens} tokens; expert ${expert.name} has a context of ${contextSize}`);
+      }
+      generation = lease.model.generate(prompt, generateOptions(expert, req, signal));
+    } catch (err) {
+      counters.failed++;
+      lease.release();
+      throw err;
+    }
+    this.running.add(ac);
+    let firstChunkAt: number | null = null;
+    let iterated = false;
+    const finish = (): void => {
+      this.running.delete(ac);
+      lease.release();
+    };
+    const stats = generation.stats.then((s): ChatStats => {
+      counters.promptTokens += s.promptTokens;
+      counters.completionTokens += s.generatedTokens;
+      if (s.decodeTokensPerSecond > 0) counters.decodeSeconds += s.generatedTokens / s.decodeTokensPerSecond;
+      return { ...s, expert: expert.name, timeToFirstTokenMs: firstChunkAt === null ? null : firstChunkAt - t0, totalMs: performance.now() - t0 };
+    });
+    const chunks = async function* (): AsyncGenerator<TokenChunk> {
+      try {
+        for await (const chunk of generation) {
+          firstChunkAt ??= performance.now();
+          yield chunk;
+        }
+      } catch (err) {
+        if (!(err instanceof AbortError)) counters.failed++;
+        throw err;
+      } finally {
+        finish();
+      }
+    };
+    const response: ChatResponse = {
+      route,
+      stats,
+      cancel: () => {
+        ac.abort();
+        if (!iterated) finish();
+      },
+      text: async () => {
+        let text = "";
+        for await (const c of response) text += c.text;
+        return text;
+      },
+      [Symbol.asyncIterator]: () => {
+        if (iterated) throw new TypeError("a ChatResponse can be iterated only once");
+        iterated = true;
+        return chunks();
+      },
+    };
+    return response;
+  }
+
+  /** Acquires the routed expert, or the next by priority when it cannot load (reported in the route). */
+  private async acquireWithFallback(route: RouteInfo, signal: AbortSignal) {
+    const candidates = [this.registry.get(route.expert), ...this.registry.fallbacks(route.expert)];
+    let firstError: ExpertLoadError | undefined;
+    for (const candidate of candidates) {
+      try {
+        const lease = await this.loader.acquire(candidate.name, signal);
+        if (candidate.name !== route.expert) {
+          this.fallbacksTotal++;
+          this.logger.warn({ requested: route.expert, served: candidate.name, fallbacks: route.fallbacks }, `fell back from ${route.expert} to ${candidate.name}`);
+          route.reason = `${route.reason}; fallback to ${candidate.name}: ${route.fallbacks.map((f) => `${f.expert} failed to load`).join(", ")}`;
+          route.expert = candidate.name;
+        }
+        return lease;
+      } catch (err) {
+        if (!(err instanceof ExpertLoadError)) throw err;
+        firstError ??= err;
+        route.fallbacks.push({ expert: candidate.name, error: err.message });
+      }
+    }
+    throw new ExpertLoadError(route.expert, `no expert could be loaded: ${route.fallbacks.map((f) => f.error).join("; ")}`, { cause: firstError });
+  }
+}
+
+/**
+ * Creates the system from a config object or a JSON file path.
+ * @example
+ * ```ts
+ * const system = await createSystem("config.json");
+ * const res = await system.chat({ messages: [{ role: "user", content: "Write a regex for ISO dates" }] });
+ * for await (const chunk of res) process.stdout.write(chunk.text);
+ * console.log(res.route.expert, (await res.stats).decodeTokensPerSecond);
+ * await system.close();
+ * ```
+ * @throws {@link ConfigError} (`CONFIG_INVALID`) for an invalid configuration.
+ */
+export async function createSystem(configOrPath: string | ConfigInput | Config, options: SystemOptions = {}): Promise<CapibaraSystem> {
+  const config = typeof configOrPath === "string" ? await loadConfig(configOrPath) : parseConfig(configOrPath);
+  return new CapibaraSystem(config, options);
+}

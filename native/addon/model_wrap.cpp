@@ -1,0 +1,89 @@
+// Model glue: load (off the JS thread), facts, close; architectures().
+#include <string>
+
+#include "addon/convert.h"
+#include "addon/engine_handles.h"
+#include "addon/modules.h"
+#include "addon/promise_worker.h"
+#include "gguf/reader.h"
+#include "model/arch/arch.h"
+
+namespace capibara::addon {
+
+ModelBox& arg_model(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsExternal() || !info[i].As<Napi::External<ModelBox>>().CheckTypeTag(&kModelTag))
+    throw_invalid(info.Env(), "expected a model handle");
+  return *info[i].As<Napi::External<ModelBox>>().Data();
+}
+
+std::shared_ptr<const model::Model> open_model(const Napi::CallbackInfo& info, size_t i) {
+  ModelBox& box = arg_model(info, i);
+  if (!box.model) throw_status(info.Env(), Status(ErrorCode::MODEL_CLOSED, "the model was closed"));
+  return box.model;
+}
+
+namespace {
+
+Napi::Value architectures(const Napi::CallbackInfo& info) {
+  const auto names = model::architectures();
+  Napi::Array out = Napi::Array::New(info.Env(), names.size());
+  for (uint32_t i = 0; i < names.size(); ++i) out.Set(i, names[i]);
+  return out;
+}
+
+// load(path): Promise<handle>. Mapping and validation run on the libuv pool.
+Napi::Value load(const Napi::CallbackInfo& info) {
+  const std::string path = arg_string(info, 0, "path");
+  using Ptr = std::shared_ptr<const model::Model>;
+  return PromiseWorker<Ptr>::run(
+      info.Env(), "capibara.loadModel",
+      [path]() -> Result<Ptr> {
+        auto m = model::Model::load(path);
+        if (!m) return m.status();
+        return Ptr(m.take());
+      },
+      [](Napi::Env env, Ptr& m) -> Napi::Value {
+        auto ext = Napi::External<ModelBox>::New(env, new ModelBox{std::move(m)}, [](Napi::Env, ModelBox* b) { delete b; });
+        ext.TypeTag(&kModelTag);
+        return ext;
+      });
+}
+
+Napi::Value info_of(const Napi::CallbackInfo& info) {
+  const auto m = open_model(info, 0);
+  const model::ModelConfig& c = m->config();
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("architecture", c.arch);
+  o.Set("name", c.name);
+  o.Set("parameters", static_cast<double>(m->parameters()));
+  o.Set("fileSize", static_cast<double>(m->file().file_size()));
+  o.Set("trainContextSize", static_cast<double>(c.n_ctx_train));
+  o.Set("vocabSize", static_cast<double>(c.n_vocab));
+  o.Set("embeddingSize", static_cast<double>(c.n_embd));
+  o.Set("layers", static_cast<double>(c.n_layer));
+  o.Set("heads", static_cast<double>(c.n_head));
+  o.Set("kvHeads", static_cast<double>(c.n_head_kv));
+  o.Set("headDim", static_cast<double>(c.head_dim));
+  o.Set("feedForwardSize", static_cast<double>(c.n_ff));
+  return o;
+}
+
+// close(handle): drops the handle's reference (idempotent).
+Napi::Value close(const Napi::CallbackInfo& info) {
+  arg_model(info, 0).model.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void init_model(Napi::Env env, Napi::Object exports) {
+  Napi::Object e = exports.Has("engine") ? exports.Get("engine").As<Napi::Object>() : Napi::Object::New(env);
+  e.Set("architectures", Napi::Function::New(env, architectures, "architectures"));
+  e.Set("loadModel", Napi::Function::New(env, load, "loadModel"));
+  e.Set("modelInfo", Napi::Function::New(env, info_of, "modelInfo"));
+  e.Set("closeModel", Napi::Function::New(env, close, "closeModel"));
+  exports.Set("engine", e);
+}
+
+}  // namespace capibara::addon

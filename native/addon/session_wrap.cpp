@@ -1,0 +1,115 @@
+// Session glue: create/dispose a sequence over a model, evaluate tokens off the JS thread (logits
+// of the last one), clear, abort.
+#include "addon/convert.h"
+#include "addon/engine_handles.h"
+#include "addon/modules.h"
+#include "addon/promise_worker.h"
+
+namespace capibara::addon {
+
+SessionBox& arg_session(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsExternal() || !info[i].As<Napi::External<SessionBox>>().CheckTypeTag(&kSessionTag))
+    throw_invalid(info.Env(), "expected a session handle");
+  return *info[i].As<Napi::External<SessionBox>>().Data();
+}
+
+namespace {
+
+int64_t opt_int(const Napi::Object& o, const char* key, int64_t def) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return def;
+  if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() != static_cast<double>(v.As<Napi::Number>().Int64Value()))
+    throw_invalid(o.Env(), std::string(key) + " must be an integer");
+  return v.As<Napi::Number>().Int64Value();
+}
+
+// createSession(model, { contextSize?, threads?, batchSize? }) -> handle
+Napi::Value create(const Napi::CallbackInfo& info) {
+  auto m = open_model(info, 0);
+  if (info.Length() < 2 || !info[1].IsObject()) throw_invalid(info.Env(), "createSession expects an options object");
+  const Napi::Object o = info[1].As<Napi::Object>();
+  model::SessionOptions opts;
+  opts.n_ctx = opt_int(o, "contextSize", 0);
+  opts.n_threads = static_cast<int>(opt_int(o, "threads", 1));
+  opts.n_batch = opt_int(o, "batchSize", 64);
+  if (opts.n_ctx < 0 || opts.n_threads < 1 || opts.n_threads > 256 || opts.n_batch < 1 || opts.n_batch > 4096)
+    throw_invalid(info.Env(), "createSession: contextSize >= 0, threads in [1, 256], batchSize in [1, 4096]");
+  auto s = model::Session::create(*m, opts);
+  if (!s) throw_status(info.Env(), s.status());
+  auto* box = new SessionBox();
+  box->model = std::move(m);
+  box->session = s.take();
+  box->session->set_abort_flag(&box->abort);
+  auto ext = Napi::External<SessionBox>::New(info.Env(), box, [](Napi::Env, SessionBox* b) { delete b; });
+  ext.TypeTag(&kSessionTag);
+  return ext;
+}
+
+// sessionEval(session, tokens: Int32Array, wantLogits: boolean): Promise<Float32Array | null>
+Napi::Value eval(const Napi::CallbackInfo& info) {
+  SessionBox& box = arg_session(info, 0);
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw_invalid(info.Env(), "tokens must be an Int32Array");
+  Napi::Int32Array arr = info[1].As<Napi::Int32Array>();
+  auto tokens = std::make_shared<std::vector<int32_t>>(arr.Data(), arr.Data() + arr.ElementLength());
+  const bool want = info.Length() > 2 && info[2].ToBoolean().Value();
+  auto guard = std::make_shared<BusyGuard>(info.Env(), box);
+  model::Session* s = box.session.get();
+  auto keep = box.model;  // the weights outlive the job even if the model is closed meanwhile
+  using Logits = std::vector<float>;
+  return PromiseWorker<Logits>::run(
+      info.Env(), "capibara.sessionEval",
+      [s, tokens, want, guard, keep]() -> Result<Logits> {
+        Logits out(want ? static_cast<size_t>(keep->config().n_vocab) : 0);
+        Status st = s->eval(tokens->data(), static_cast<int64_t>(tokens->size()), want ? out.data() : nullptr);
+        if (!st) return st;
+        return out;
+      },
+      [want](Napi::Env env, Logits& l) -> Napi::Value {
+        if (!want) return env.Null();
+        Napi::Float32Array a = Napi::Float32Array::New(env, l.size());
+        std::copy(l.begin(), l.end(), a.Data());
+        return a;
+      });
+}
+
+Napi::Value clear(const Napi::CallbackInfo& info) {
+  SessionBox& box = arg_session(info, 0);
+  BusyGuard g(info.Env(), box);
+  box.session->clear();
+  return info.Env().Undefined();
+}
+
+Napi::Value n_past(const Napi::CallbackInfo& info) {
+  SessionBox& box = arg_session(info, 0);
+  return Napi::Number::New(info.Env(), box.session ? static_cast<double>(box.session->n_past()) : 0.0);
+}
+
+Napi::Value abort(const Napi::CallbackInfo& info) {
+  arg_session(info, 0).abort.store(true);
+  return info.Env().Undefined();
+}
+
+// sessionDispose(session): frees the KV cache now; the caller must not dispose a busy session.
+Napi::Value dispose(const Napi::CallbackInfo& info) {
+  SessionBox& box = arg_session(info, 0);
+  if (box.busy.load()) throw_invalid(info.Env(), "cannot dispose a busy session (abort and await it first)");
+  box.session.reset();
+  box.model.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void init_session(Napi::Env env, Napi::Object exports) {
+  Napi::Object e = exports.Has("engine") ? exports.Get("engine").As<Napi::Object>() : Napi::Object::New(env);
+  e.Set("createSession", Napi::Function::New(env, create, "createSession"));
+  e.Set("sessionEval", Napi::Function::New(env, eval, "sessionEval"));
+  e.Set("sessionClear", Napi::Function::New(env, clear, "sessionClear"));
+  e.Set("sessionPast", Napi::Function::New(env, n_past, "sessionPast"));
+  e.Set("sessionAbort", Napi::Function::New(env, abort, "sessionAbort"));
+  e.Set("sessionDispose", Napi::Function::New(env, dispose, "sessionDispose"));
+  exports.Set("engine", e);
+}
+
+}  // namespace capibara::addon

@@ -1,0 +1,135 @@
+// NEON GEMM for the K-quants (prefill), as avx2/gemm_k.cpp: each weight row is unpacked once per call
+// into byte levels, per-16 scales and per-16 mins (thread-local, reused), then dotted with every token:
+//   value = d * sc16[g] * q - dmin * m16[g]   for element 16g..16g+15 of a super-block
+//   (Q6_K: q in 0..63, m16 = 32 * sc16, dmin = d). *_dotprod variants use SDOT (see dot.cpp).
+#include <arm_neon.h>
+
+#include <vector>
+
+#include "kernels/fp16.h"
+#include "kernels/neon/int8_dot.h"
+#include "kernels/neon/neon.h"
+#include "kernels/quant_blocks.h"
+
+namespace capibara::neon {
+
+namespace {
+
+struct UnpackedK {
+  int8_t q[kQKK];  // levels in element order (all < 64, so signed bytes hold them)
+  int32_t sc16[16];
+  int16_t m16[16];
+  float d, dmin;
+};
+
+template <typename Block, bool kQ5>
+void unpack_k_scale_min(const Block& b, UnpackedK& u) {
+  const uint8x16_t m4 = vdupq_n_u8(0x0F), sixteen = vdupq_n_u8(16);
+  for (int c = 0; c < 4; ++c) {
+    for (int half = 0; half < 2; ++half) {
+      const uint8x16_t q = vld1q_u8(b.qs + 32 * c + 16 * half);
+      uint8x16_t lo = vandq_u8(q, m4), hi = vshrq_n_u8(q, 4);
+      if constexpr (kQ5) {
+        const uint8x16_t qh = vld1q_u8(b.qh + 16 * half);
+        lo = vorrq_u8(lo, vandq_u8(vtstq_u8(qh, vdupq_n_u8(static_cast<uint8_t>(1u << (2 * c)))), sixteen));
+        hi = vorrq_u8(hi, vandq_u8(vtstq_u8(qh, vdupq_n_u8(static_cast<uint8_t>(2u << (2 * c)))), sixteen));
+      }
+      vst1q_s8(u.q + 64 * c + 16 * half, vreinterpretq_s8_u8(lo));
+      vst1q_s8(u.q + 64 * c + 32 + 16 * half, vreinterpretq_s8_u8(hi));
+    }
+  }
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    k_scale_min(j, b.scales, &sc, &m);
+    u.sc16[2 * j] = u.sc16[2 * j + 1] = sc;
+    u.m16[2 * j] = u.m16[2 * j + 1] = m;
+  }
+  u.d = fp16_to_fp32(b.d);
+  u.dmin = fp16_to_fp32(b.dmin);
+}
+
+void unpack_q4_K(const BlockQ4_K& b, UnpackedK& u) { unpack_k_scale_min<BlockQ4_K, false>(b, u); }
+void unpack_q5_K(const BlockQ5_K& b, UnpackedK& u) { unpack_k_scale_min<BlockQ5_K, true>(b, u); }
+
+void unpack_q6_K(const BlockQ6_K& b, UnpackedK& u) {
+  const uint8x16_t m4 = vdupq_n_u8(0x0F), m3 = vdupq_n_u8(0x03);
+  for (int h = 0; h < 2; ++h)
+    for (int half = 0; half < 2; ++half) {
+      const uint8x16_t a = vld1q_u8(b.ql + 64 * h + 16 * half), c = vld1q_u8(b.ql + 64 * h + 32 + 16 * half);
+      const uint8x16_t qh = vld1q_u8(b.qh + 32 * h + 16 * half);
+      int8_t* q = u.q + 128 * h + 16 * half;
+      vst1q_s8(q, vreinterpretq_s8_u8(vorrq_u8(vandq_u8(a, m4), vshlq_n_u8(vandq_u8(qh, m3), 4))));
+      vst1q_s8(q + 32, vreinterpretq_s8_u8(vorrq_u8(vandq_u8(c, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(qh, 2), m3), 4))));
+      vst1q_s8(q + 64, vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(a, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(qh, 4), m3), 4))));
+      vst1q_s8(q + 96, vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(c, 4), vshlq_n_u8(vshrq_n_u8(qh, 6), 4))));
+    }
+  for (int s = 0; s < 16; ++s) {
+    u.sc16[s] = b.scales[s];
+    u.m16[s] = static_cast<int16_t>(32 * b.scales[s]);
+  }
+  u.d = u.dmin = fp16_to_fp32(b.d);
+}
+
+template <bool kDot>
+inline float dot_unpacked(const UnpackedK& u, const BlockQ8_K& y) {
+  int32x4_t acc = vdupq_n_s32(0);
+  for (int g = 0; g < 16; ++g) acc = vmlaq_n_s32(acc, dot16_acc<kDot>(vdupq_n_s32(0), vld1q_s8(u.q + 16 * g), vld1q_s8(y.qs + 16 * g)), u.sc16[g]);
+  int32x4_t mins = vmull_s16(vld1_s16(u.m16), vld1_s16(y.bsums));
+  mins = vmlal_s16(mins, vld1_s16(u.m16 + 4), vld1_s16(y.bsums + 4));
+  mins = vmlal_s16(mins, vld1_s16(u.m16 + 8), vld1_s16(y.bsums + 8));
+  mins = vmlal_s16(mins, vld1_s16(u.m16 + 12), vld1_s16(y.bsums + 12));
+  return y.d * (u.d * static_cast<float>(vaddvq_s32(acc)) - u.dmin * static_cast<float>(vaddvq_s32(mins)));
+}
+
+template <typename Block, void (*Unpack)(const Block&, UnpackedK&), VecDotFn Dot, bool kDot>
+void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
+            int64_t y_stride) {
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* xb = static_cast<const uint8_t*>(x);
+  if (n_tok == 1) {  // GEMV: nothing to amortise, the streaming vec_dot is cheaper
+    for (int64_t r = 0; r < n_rows; ++r) Dot(n, y + r, wb + r * w_row, xb);
+    return;
+  }
+  const int64_t nb = n / kQKK;
+  thread_local std::vector<UnpackedK> row;  // one unpacked weight row, reused across calls
+  if (static_cast<int64_t>(row.size()) < nb) row.resize(static_cast<size_t>(nb));
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const auto* blocks = reinterpret_cast<const Block*>(wb + r * w_row);
+    for (int64_t b = 0; b < nb; ++b) Unpack(blocks[b], row[static_cast<size_t>(b)]);
+    for (int64_t t = 0; t < n_tok; ++t) {
+      const auto* yt = reinterpret_cast<const BlockQ8_K*>(xb + t * x_row);
+      float sum = 0;
+      for (int64_t b = 0; b < nb; ++b) sum += dot_unpacked<kDot>(row[static_cast<size_t>(b)], yt[b]);
+      y[t * y_stride + r] = sum;
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_q4_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                    float* y, int64_t y_stride) {
+  gemm_k<BlockQ4_K, unpack_q4_K, vec_dot_q4_K_q8_K, false>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+void gemm_q5_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                    float* y, int64_t y_stride) {
+  gemm_k<BlockQ5_K, unpack_q5_K, vec_dot_q5_K_q8_K, false>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+void gemm_q6_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                    float* y, int64_t y_stride) {
+  gemm_k<BlockQ6_K, unpack_q6_K, vec_dot_q6_K_q8_K, false>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+void gemm_q4_K_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                            int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<BlockQ4_K, unpack_q4_K, vec_dot_q4_K_q8_K_dotprod, true>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+void gemm_q5_K_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                            int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<BlockQ5_K, unpack_q5_K, vec_dot_q5_K_q8_K_dotprod, true>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+void gemm_q6_K_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                            int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<BlockQ6_K, unpack_q6_K, vec_dot_q6_K_q8_K_dotprod, true>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+}  // namespace capibara::neon

@@ -1,0 +1,194 @@
+// The transformer block. Per layer, for n_tok tokens x [n_tok][n_embd]:
+//   h = norm(x)                                          "attn_norm"
+//   q, k, v = h Wqkv (+ b)  (one fused matmul or three)
+//   q, k = per-head norm (gemma3), RoPE at pos0 + t      "Qcur", "Kcur", "Vcur"
+//   K/V rows -> F16 cache; a = flash_attn(q, cache)     "kqv_out"
+//   o = a Wo (+ bo)                                      "attn_out"
+//   sequential: o = post_norm(o)?; x += o ("ffn_inp"); h = norm(x) ("ffn_norm");
+//               f = ffn(h); f = post_norm(f)?; x += f
+//   parallel:   f = ffn(h from attn_norm); x += o + f
+// with ffn(h) = down(act(h Wgate) * h Wup)               "ffn_out"; "l_out" at the end.
+#include "model/block.h"
+
+#include "kernels/fp16.h"
+#include "kernels/kernels.h"
+
+namespace capibara::model {
+
+namespace {
+
+// A [n_tok][width] view with row stride `stride` (fused QKV rows hold q | k | v).
+struct Rows {
+  float* p;
+  int64_t stride;
+  float* row(int64_t t) const { return p + t * stride; }
+};
+
+void add_bias(Rows y, int64_t n_tok, const Tensor& b) {
+  if (!b) return;
+  const float* bv = b.f32();
+  for (int64_t t = 0; t < n_tok; ++t)
+    for (int64_t i = 0; i < b.ne[0]; ++i) y.row(t)[i] += bv[i];
+}
+
+void tap(const BlockArgs& a, const char* name, const float* data, int64_t width) {
+  if (a.tap && *a.tap) (*a.tap)(name, a.il, data, a.n_tok, width);
+}
+
+// FFN of h [n_tok][n_embd] into out [n_tok][n_embd].
+Status ffn(const BlockArgs& a, const float* h, float* out, const BlockBuffers& b) {
+  const ModelConfig& c = *a.cfg;
+  const LayerWeights& w = *a.w;
+  const int64_t F = c.n_ff, T = a.n_tok;
+  const GatedActFn act = c.act == Activation::GeGLU ? kernels().geglu : kernels().swiglu;
+  if (w.ffn_gate) {
+    float* gate = b.ff;
+    float* up = b.ff + T * F;
+    CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.ffn_gate, h, T, gate));
+    CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.ffn_up, h, T, up));
+    act(b.act, gate, up, T * F);  // elementwise, so all tokens at once
+  } else {
+    CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.ffn_up, h, T, b.ff));  // fused rows: gate then up
+    for (int64_t t = 0; t < T; ++t) act(b.act + t * F, b.ff + t * 2 * F, b.ff + t * 2 * F + F, F);
+  }
+  CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.ffn_down, b.act, T, out));
+  tap(a, "ffn_out", out, c.n_embd);
+  return Status::ok();
+}
+
+// Attention of h [n_tok][n_embd] into b.out [n_tok][n_embd].
+Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
+  const ModelConfig& c = *a.cfg;
+  const LayerWeights& w = *a.w;
+  const Kernels& k = kernels();
+  const int64_t Q = c.q_dim(), KV = c.kv_dim(), hd = c.head_dim, T = a.n_tok;
+  Rows q{}, kk{}, v{};
+  if (w.wqkv) {
+    const int64_t S = Q + 2 * KV;
+    CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.wqkv, h, T, b.qkv));
+    q = {b.qkv, S};
+    kk = {b.qkv + Q, S};
+    v = {b.qkv + Q + KV, S};
+    add_bias(q, T, w.bqkv);  // the fused bias spans q | k | v, like the rows
+  } else {
+    q = {b.qkv, Q};
+    kk = {b.qkv + T * Q, KV};
+    v = {b.qkv + T * (Q + KV), KV};
+    CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.wq, h, T, q.p));
+    CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.wk, h, T, kk.p));
+    CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.wv, h, T, v.p));
+  }
+  add_bias(q, T, w.bq);
+  add_bias(kk, T, w.bk);
+  add_bias(v, T, w.bv);
+
+  const bool swa = c.is_swa(a.il);
+  RopeParams rp;
+  rp.n_dims = static_cast<int>(c.n_rot);
+  rp.neox = c.rope == RopeStyle::NeoX;
+  rp.freq_base = swa ? c.rope_base_swa : c.rope_base;
+  rp.freq_scale = swa ? c.rope_scale_swa : c.rope_scale;
+  rp.freq_factors = a.rope_factors;
+  rp.attn_factor = c.rope_attn_factor;
+  uint16_t* kc = a.kv->k(a.il);
+  uint16_t* vc = a.kv->v(a.il);
+  for (int64_t t = 0; t < T; ++t) {
+    float* qt = q.row(t);
+    float* kt = kk.row(t);
+    const float* vt = v.row(t);
+    if (w.q_norm) {
+      for (int64_t i = 0; i < c.n_head; ++i) k.rmsnorm(qt + i * hd, qt + i * hd, w.q_norm.f32(), hd, c.norm_eps);
+      for (int64_t i = 0; i < c.n_head_kv; ++i) k.rmsnorm(kt + i * hd, kt + i * hd, w.k_norm.f32(), hd, c.norm_eps);
+    }
+    const int64_t pos = a.pos0 + t;
+    k.rope(qt, c.n_head, hd, pos, rp);
+    k.rope(kt, c.n_head_kv, hd, pos, rp);
+    uint16_t* krow = kc + pos * KV;
+    uint16_t* vrow = vc + pos * KV;
+    for (int64_t i = 0; i < KV; ++i) {
+      krow[i] = fp32_to_fp16(kt[i]);
+      vrow[i] = fp32_to_fp16(vt[i]);
+    }
+  }
+  if (a.tap && *a.tap) {
+    (*a.tap)("Qcur", a.il, q.p, T, q.stride);
+    (*a.tap)("Kcur", a.il, kk.p, T, kk.stride);
+    (*a.tap)("Vcur", a.il, v.p, T, v.stride);
+  }
+
+  FlashAttnArgs fa;
+  fa.q = q.p;
+  fa.q_stride = q.stride;
+  fa.k = kc;
+  fa.v = vc;
+  fa.kv_stride = KV;
+  fa.out = b.att;
+  fa.out_stride = Q;
+  fa.n_q = T;
+  fa.n_head = c.n_head;
+  fa.n_kv_head = c.n_head_kv;
+  fa.head_dim = hd;
+  fa.q_pos0 = a.pos0;
+  fa.window = swa ? c.sliding_window : 0;
+  fa.scale = c.attn_scale;
+  a.ex.pool->parallel_for(c.n_head, [&](int64_t h0, int64_t h1, int) {
+    FlashAttnArgs part = fa;
+    part.head_begin = h0;
+    part.head_end = h1;
+    k.flash_attn(part);
+  });
+  tap(a, "kqv_out", b.att, Q);
+  CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.wo, b.att, T, b.out));
+  add_bias({b.out, c.n_embd}, T, w.bo);
+  tap(a, "attn_out", b.out, c.n_embd);
+  return Status::ok();
+}
+
+void add_rows(float* x, const float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+}
+
+}  // namespace
+
+Status linear(const Exec& ex, const Tensor& w, const float* x, int64_t n_tok, float* y) {
+  return matmul(*ex.pool, w.type, w.data, w.ne[1], w.ne[0], x, n_tok, y, *ex.scratch);
+}
+
+void norm_rows(const ModelConfig& c, const Tensor& w, const float* x, float* y, int64_t n_tok, int64_t n) {
+  const Kernels& k = kernels();
+  const auto fn = c.norm == NormKind::LayerNorm ? k.layernorm : k.rmsnorm;
+  for (int64_t t = 0; t < n_tok; ++t) fn(y + t * n, x + t * n, w ? w.f32() : nullptr, n, c.norm_eps);
+}
+
+Status run_block(const BlockArgs& a, float* x, const BlockBuffers& b) {
+  const ModelConfig& c = *a.cfg;
+  const LayerWeights& w = *a.w;
+  const int64_t E = c.n_embd, n = a.n_tok * E;
+  norm_rows(c, w.attn_norm, x, b.h, a.n_tok, E);
+  tap(a, "attn_norm", b.h, E);
+  CAPIBARA_RETURN_IF_ERROR(attention(a, b.h, b));
+  if (c.residual == Residual::Parallel) {
+    CAPIBARA_RETURN_IF_ERROR(ffn(a, b.h, b.out2, b));
+    add_rows(x, b.out, n);
+    add_rows(x, b.out2, n);
+  } else {
+    if (w.attn_post_norm) {
+      norm_rows(c, w.attn_post_norm, b.out, b.out, a.n_tok, E);
+      tap(a, "attn_post_norm", b.out, E);
+    }
+    add_rows(x, b.out, n);
+    tap(a, "ffn_inp", x, E);
+    norm_rows(c, w.ffn_norm, x, b.h, a.n_tok, E);
+    tap(a, "ffn_norm", b.h, E);
+    CAPIBARA_RETURN_IF_ERROR(ffn(a, b.h, b.out2, b));
+    if (w.ffn_post_norm) {
+      norm_rows(c, w.ffn_post_norm, b.out2, b.out2, a.n_tok, E);
+      tap(a, "ffn_post_norm", b.out2, E);
+    }
+    add_rows(x, b.out2, n);
+  }
+  tap(a, "l_out", x, E);
+  return Status::ok();
+}
+
+}  // namespace capibara::model

@@ -1,0 +1,47 @@
+#include "model/model.h"
+
+#include "gguf/reader.h"
+
+namespace capibara::model {
+
+Model::~Model() = default;
+
+Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
+  auto file = gguf::GgufFile::open(path);
+  if (!file) return file.status();
+  return from_file(file.take());
+}
+
+Result<std::unique_ptr<Model>> Model::from_file(std::unique_ptr<gguf::GgufFile> file) {
+  auto arch = file->get_string("general.architecture");
+  if (!arch) return arch.status();
+  const std::string arch_name(arch.value());
+  const ArchSpec* spec = find_arch(arch_name);
+  if (!spec) {
+    std::string known;
+    for (const auto& a : architectures()) known += (known.empty() ? "" : ", ") + a;
+    return Status(ErrorCode::UNSUPPORTED_ARCH, "architecture '" + arch_name + "' is not supported (supported: " + known + ")");
+  }
+  std::unique_ptr<Model> m(new Model());
+  m->cfg_.arch = arch_name;
+  if (const gguf::Value* name = file->find("general.name"); name && name->type() == gguf::ValueType::STRING)
+    m->cfg_.name = std::string(name->str());
+  CAPIBARA_RETURN_IF_ERROR(read_config(ArchKeys(*file, arch_name), *spec, m->cfg_));
+  // The vocabulary size is the embedding matrix's row count (the tokenizer checks its own list).
+  const gguf::TensorInfo* embd = file->tensor("token_embd.weight");
+  if (!embd) return Status(ErrorCode::GGUF_MISSING_TENSOR, "tensor 'token_embd.weight' is missing from the file");
+  m->cfg_.n_vocab = embd->ne[1];
+  auto w = load_weights(*file, m->cfg_, spec->tensors);
+  if (!w) return w.status();
+  m->w_ = w.take();
+  m->file_ = std::move(file);
+  return m;
+}
+
+int64_t Model::parameters() const {
+  int64_t n = 0;
+  for (const auto& [name, t] : w_.all) n += t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
+  return n;
+}
+
+}  // namespace capibara::model

@@ -1,0 +1,120 @@
+// LLM benchmark plumbing: llama.cpp's Q4_K_M type rule, tensor plans, a built file's contents, and
+// the report shapes (rows, markdown, JSON lines, chart). No timing is asserted.
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { inspectGguf } from "../../lib/gguf/index.js";
+import { writeModel } from "../../bench/llm/build.js";
+import type { ChildResult } from "../../bench/llm/protocol.js";
+import { buildRows, jsonLines, markdownTable, scalingTable, svgChart, type Sample } from "../../bench/llm/report.js";
+import { decodeBytesPerToken, parameterCount, planTensors, shapeById, useMoreBits, type ModelShape } from "../../bench/llm/shapes.js";
+import { tempDir } from "./gguf-fixture.js";
+
+const tiny: ModelShape = { ...shapeById("small"), id: "tiny", nLayer: 8, tiedOutput: false };
+const typeOf = (s: ModelShape, quant: Parameters<typeof planTensors>[1], name: string) => planTensors(s, quant).find((t) => t.name === name)?.type;
+
+describe("Q4_K_M type assignment", () => {
+  it("use_more_bits selects llama.cpp's layers (integer eighths)", () => {
+    const layers = (n: number) => Array.from({ length: n }, (_, i) => i).filter((i) => useMoreBits(i, n));
+    expect(layers(8)).toEqual([0, 3, 6, 7]);
+    expect(layers(22)).toEqual([0, 1, 4, 7, 10, 13, 16, 19, 20, 21]);
+    expect(layers(28)).toEqual([0, 1, 2, 5, 8, 11, 14, 17, 20, 23, 24, 25, 26, 27]);
+  });
+
+  it("gives Q6_K to the output and to attn_v/ffn_down of those layers, Q4_K elsewhere", () => {
+    for (let i = 0; i < tiny.nLayer; i++) {
+      const more = [0, 3, 6, 7].includes(i) ? "q6_K" : "q4_K";
+      expect(typeOf(tiny, "q4_K_M", `blk.${i}.attn_v.weight`)).toBe(more);
+      expect(typeOf(tiny, "q4_K_M", `blk.${i}.ffn_down.weight`)).toBe(more);
+      for (const k of ["attn_q", "attn_k", "attn_output", "ffn_gate", "ffn_up"]) expect(typeOf(tiny, "q4_K_M", `blk.${i}.${k}.weight`)).toBe("q4_K");
+      expect(typeOf(tiny, "q4_K_M", `blk.${i}.attn_norm.weight`)).toBe("f32");
+    }
+    expect(typeOf(tiny, "q4_K_M", "output.weight")).toBe("q6_K");
+    expect(typeOf(tiny, "q4_K_M", "token_embd.weight")).toBe("q4_K");
+  });
+
+  it("treats a tied token embedding as the output; Q4_0 keeps a Q6_K output, Q8_0 and F16 are uniform", () => {
+    const tied = { ...tiny, tiedOutput: true };
+    expect(planTensors(tied, "q4_K_M").some((t) => t.name === "output.weight")).toBe(false);
+    expect(typeOf(tied, "q4_K_M", "token_embd.weight")).toBe("q6_K");
+    expect(typeOf(tiny, "q4_0", "output.weight")).toBe("q6_K");
+    expect(typeOf(tiny, "q4_0", "blk.0.ffn_down.weight")).toBe("q4_0");
+    expect(new Set(planTensors(tiny, "q8_0").filter((t) => t.role === "weight").map((t) => t.type))).toEqual(new Set(["q8_0"]));
+    expect(new Set(planTensors(tiny, "f16").filter((t) => t.role === "weight").map((t) => t.type))).toEqual(new Set(["f16"]));
+  });
+
+  it("plans qwen2 biases and counts parameters and decode bytes", () => {
+    const qwen = shapeById("qwen2.5-1.5b");
+    expect(typeOf(qwen, "q8_0", "blk.0.attn_k.bias")).toBe("f32");
+    expect(planTensors(qwen, "q8_0").find((t) => t.name === "blk.0.attn_k.weight")?.shape).toEqual([1536, 256]);
+    expect(parameterCount(shapeById("tinyllama"))).toBeCloseTo(1.1e9, -8);
+    expect(parameterCount(shapeById("small"))).toBeCloseTo(15e6, -6);
+    // Untied: the embedding contributes one row per token, so the output matrix dominates.
+    const bytes = decodeBytesPerToken(tiny, "q8_0");
+    expect(bytes).toBeGreaterThan((tiny.nVocab * tiny.nEmbd * 34) / 32);
+    expect(bytes).toBeLessThan((2 * tiny.nVocab * tiny.nEmbd * 34) / 32);
+  });
+});
+
+describe("model builder", () => {
+  it("writes every planned tensor with its type, and the tokenizer", async () => {
+    const small = { ...tiny, nLayer: 2 };
+    const path = join(tempDir(), "tiny.gguf");
+    try {
+      await writeModel(small, "q4_K_M", path);
+      const info = await inspectGguf(path);
+      const plan = planTensors(small, "q4_K_M");
+      expect(info.tensors.map((t) => [t.name, t.type])).toEqual(plan.map((t) => [t.name, t.type]));
+      expect(info.metadata["llama.block_count"]).toBe(2);
+      expect(info.metadata["tokenizer.ggml.model"]).toBe("llama");
+    } finally {
+      rmSync(path, { force: true });
+    }
+  });
+});
+
+describe("report", () => {
+  const result = (prefill: number, decode: number, rss: number): ChildResult => ({
+    engine: "llamacpp",
+    prefillTps: { 128: prefill, 512: prefill / 2 },
+    decodeTps: decode,
+    peakRssBytes: rss * 2 ** 20,
+    loadSeconds: 1,
+    version: "test",
+  });
+  const samples: Sample[] = [1, 2].flatMap((threads) => [
+    { model: "tiny", quant: "q4_0", threads, engine: "ours" as const, result: { error: "n/a (runner not merged)" } },
+    { model: "tiny", quant: "q4_0", threads, engine: "llamacpp" as const, result: result(100 * threads, 10 * threads, 300) },
+    { model: "tiny", quant: "q4_0", threads, engine: "llamacpp" as const, result: result(120 * threads, 14 * threads, 320) },
+  ]);
+  const rows = buildRows(samples, 128, { bytesPerToken: { "tiny/q4_0": 1e9 }, bandwidth: 20e9 });
+
+  it("folds runs into median rows with roofline and RSS", () => {
+    expect(rows.map((r) => `${r.threads}:${r.phase}`)).toEqual(["1:prefill-128", "1:prefill-512", "1:decode-128", "2:prefill-128", "2:prefill-512", "2:decode-128"]);
+    const decode = rows[2]!;
+    expect(decode).toMatchObject({ ours_tps: null, llamacpp_tps: 12, ratio: null, roofline_tps: 20, llamacpp_pct_roofline: 60, llamacpp_rss_mb: 320 });
+    expect(decode.ours_note).toBe("n/a (runner not merged)");
+    expect(rows[0]!.roofline_tps).toBeNull();
+  });
+
+  it("writes one JSON object per line with the documented keys", () => {
+    const lines = jsonLines(rows, { commit: "abc1234", cpu: "Test CPU" }).split("\n");
+    expect(lines).toHaveLength(rows.length);
+    for (const line of lines) {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      for (const k of ["model", "quant", "phase", "threads", "ours_tps", "llamacpp_tps", "ratio", "commit"]) expect(o).toHaveProperty(k);
+    }
+  });
+
+  it("formats the markdown tables and the SVG chart", () => {
+    const md = markdownTable(rows).split("\n");
+    expect(md[0]).toContain("| ours t/s | llama.cpp t/s | ratio |");
+    expect(md).toHaveLength(rows.length + 2);
+    expect(md[4]).toBe("| tiny | q4_0 | decode-128 | 1 | n/a (runner not merged) | 12.0 | n/a | n/a / 60 | n/a / 320 |");
+    expect(scalingTable(rows).split("\n")[0]).toBe("| model | quant | phase | engine | 1T | 2T |");
+    const svg = svgChart(rows, "a <title>");
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toContain("a &lt;title&gt;");
+    expect(svg.match(/<rect /g)?.length).toBeGreaterThan(rows.length * 2);
+  });
+});
