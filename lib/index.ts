@@ -14,3 +14,4 @@ export * from "./registry/index.js";
 export * from "./loader/index.js";
 export * from "./system.js";
 export * from "./server/index.js";
+export * from "./engine/index.js";

@@ -41,7 +41,9 @@ export async function referenceRun(path: string, prompt: number[], steps: number
   const model: LlamaModel = await l.loadModel({ modelPath: path, gpuLayers: 0 });
   try {
     const nVocab = opts.nVocab;
-    const ctx = await model.createContext({ contextSize: opts.contextSize, threads: opts.threads ?? 2, batchSize: 512, flashAttention: false });
+    // One thread: llama.cpp's spinning workers are 10x slower on a shared 2-core machine. No flash
+    // attention: its CPU path accumulates V in F16 (see README.md).
+    const ctx = await model.createContext({ contextSize: opts.contextSize, threads: opts.threads ?? 1, batchSize: 512, flashAttention: false });
     try {
       const seq = ctx.getSequence();
       const logits: Float32Array[] = [];

@@ -34,5 +34,6 @@ extern const ArchSpec kLlamaSpec;
 extern const ArchSpec kQwen2Spec;
 extern const ArchSpec kPhi3Spec;
 extern const ArchSpec kGemma3Spec;
+extern const ArchSpec kCommandRSpec;
 
 }  // namespace capibara::model

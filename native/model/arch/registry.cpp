@@ -12,6 +12,7 @@ const ArchSpec* const kSpecs[] = {
     &kQwen2Spec,
     &kPhi3Spec,
     &kGemma3Spec,
+    &kCommandRSpec,
 };
 }  // namespace
 

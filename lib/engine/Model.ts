@@ -1,0 +1,271 @@
+/**
+ * The native-backed {@link Model}: weights memory-mapped by the addon, one session (KV cache) per
+ * model used by one job at a time, generation on the session's own native thread.
+ * @module
+ */
+import { availableParallelism } from "node:os";
+import { ChatTemplate } from "../chat/index.js";
+import { AbortError, ContextFullError, InvalidArgumentError, ModelClosedError } from "../errors.js";
+import {
+  native,
+  type NativeGenerateEvent,
+  type NativeGenerateParams,
+  type NativeModelHandle,
+  type NativeModelInfo,
+  type NativeSessionHandle,
+  type NativeStreamHandle,
+} from "../native.js";
+import { Tokenizer } from "../tokenizer/index.js";
+import { inspectGguf } from "../gguf/index.js";
+import { GenerationImpl, type GenerationDriver } from "./generation.js";
+import type { ChatMessage, GenerateOptions, Generation, LoadOptions, Model, ModelInfo } from "./types.js";
+
+/** Context size used when neither the caller nor a smaller file limit says otherwise. */
+export const DEFAULT_CONTEXT_SIZE = 4096;
+
+/** Architectures the runner supports (GGUF `general.architecture` strings). */
+export type ArchName = "llama" | "qwen2" | "phi3" | "gemma3" | "command-r";
+
+/** The architectures the native runner supports, as it reports them. */
+export function supportedArchitectures(): string[] {
+  return native().engine.architectures();
+}
+
+function checkInt(name: string, v: unknown, min: number, max: number): void {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+    throw new InvalidArgumentError("INVALID_ARGUMENT", `${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+}
+
+function checkNum(name: string, v: unknown, min: number, max: number): void {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max)
+    throw new InvalidArgumentError("INVALID_ARGUMENT", `${name} must be a number in [${min}, ${max}], got ${String(v)}`);
+}
+
+/**
+ * Loads a GGUF model. Mapping and validation run off the event loop.
+ * @throws UnsupportedArchError, GgufFormatError (missing tensor, bad shape...), UnsupportedQuantError,
+ *   IoError, InvalidArgumentError, AbortError when `signal` fired.
+ */
+export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
+  if (typeof path !== "string" || path.length === 0) throw new InvalidArgumentError("INVALID_ARGUMENT", "loadModel: path must be a non-empty string");
+  const threads = options.threads ?? Math.max(1, Math.min(8, availableParallelism()));
+  checkInt("threads", threads, 1, 256);
+  if (options.contextSize !== undefined) checkInt("contextSize", options.contextSize, 1, 1 << 24);
+  const aborted = () => new AbortError("ABORTED", `loading ${path} was aborted`);
+  if (options.signal?.aborted) throw aborted();
+  const e = native().engine;
+  const handle = await e.loadModel(path);
+  try {
+    const [tokenizer, inspection] = await Promise.all([Tokenizer.fromGguf(path), inspectGguf(path)]);
+    if (options.signal?.aborted) throw aborted();
+    const info = e.modelInfo(handle);
+    const contextSize = Math.min(options.contextSize ?? DEFAULT_CONTEXT_SIZE, info.trainContextSize);
+    const fileTemplate = inspection.metadata["tokenizer.chat_template"];
+    let template: ChatTemplate | null = null;
+    try {
+      template = ChatTemplate.resolve({
+        override: options.chatTemplate,
+        fileTemplate: typeof fileTemplate === "string" ? fileTemplate : undefined,
+        arch: info.architecture,
+        bosToken: tokenizer.bos === null ? undefined : tokenizer.tokenText(tokenizer.bos),
+        eosToken: tokenizer.eos === null ? undefined : tokenizer.tokenText(tokenizer.eos),
+      });
+    } catch (err) {
+      if (options.chatTemplate !== undefined) throw err;  // a broken override is the caller's error
+    }
+    const session = e.createSession(handle, { contextSize, threads, batchSize: 64 });
+    return new NativeModel(handle, session, info, contextSize, tokenizer, template);
+  } catch (err) {
+    e.closeModel(handle);
+    throw err;
+  }
+}
+
+class NativeModel implements Model {
+  readonly info: ModelInfo;
+  #closed = false;
+  #queue: Promise<unknown> = Promise.resolve();  // one job at a time on the session
+  #stopTokens: Int32Array;
+
+  constructor(
+    private readonly handle: NativeModelHandle,
+    private readonly session: NativeSessionHandle,
+    native: NativeModelInfo,
+    contextSize: number,
+    private readonly tokenizer: Tokenizer,
+    private readonly template: ChatTemplate | null,
+  ) {
+    this.info = {
+      architecture: native.architecture,
+      name: native.name,
+      parameters: native.parameters,
+      fileSize: native.fileSize,
+      contextSize,
+      trainContextSize: native.trainContextSize,
+      vocabSize: native.vocabSize,
+      embeddingSize: native.embeddingSize,
+      layers: native.layers,
+      chatTemplate: template?.source ?? null,
+    };
+    const eog: number[] = [];
+    for (let id = 0; id < tokenizer.size; id++) if (tokenizer.isEndOfGeneration(id)) eog.push(id);
+    this.#stopTokens = Int32Array.from(eog);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #check(): void {
+    if (this.#closed) throw new ModelClosedError("MODEL_CLOSED", `model '${this.info.name || this.info.architecture}' is closed`);
+  }
+
+  /** Runs `job` after every earlier job on the session has finished. */
+  #exclusive<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(job, job);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  tokenize(text: string, options: { addSpecial?: boolean; parseSpecial?: boolean } = {}): number[] {
+    this.#check();
+    return Array.from(this.tokenizer.tokenize(text, { addSpecial: options.addSpecial ?? true, parseSpecial: options.parseSpecial ?? false }));
+  }
+
+  detokenize(tokens: number[]): string {
+    this.#check();
+    return this.tokenizer.detokenize(tokens);
+  }
+
+  #checkTokens(tokens: number[]): Int32Array {
+    if (!Array.isArray(tokens) || tokens.length === 0) throw new InvalidArgumentError("INVALID_ARGUMENT", "tokens must be a non-empty array");
+    for (const t of tokens) checkInt("token id", t, 0, this.info.vocabSize - 1);
+    if (tokens.length > this.info.contextSize)
+      throw new ContextFullError("CONTEXT_FULL", `${tokens.length} tokens exceed the context size ${this.info.contextSize}`);
+    return Int32Array.from(tokens);
+  }
+
+  logits(tokens: number[]): Promise<Float32Array> {
+    try {
+      this.#check();
+      const ids = this.#checkTokens(tokens);
+      const e = native().engine;
+      return this.#exclusive(async () => {
+        this.#check();
+        e.sessionClear(this.session);
+        return (await e.sessionEval(this.session, ids, true))!;
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Prompt tokens of a raw string (with BOS as the vocabulary asks) or of chat messages. */
+  #prompt(prompt: string | ChatMessage[]): number[] {
+    if (typeof prompt === "string") return this.tokenize(prompt, { addSpecial: true, parseSpecial: false });
+    if (!this.template)
+      throw new InvalidArgumentError("INVALID_ARGUMENT", `model '${this.info.name}' has no chat template; pass a string prompt or load it with chatTemplate`);
+    const text = this.template.render(prompt);
+    // The template writes BOS itself when the model wants one.
+    return this.tokenize(text, { addSpecial: false, parseSpecial: true });
+  }
+
+  generate(prompt: string | ChatMessage[], options: GenerateOptions = {}): Generation {
+    this.#check();
+    const o = options;
+    const maxTokens = o.maxTokens ?? 256;
+    checkInt("maxTokens", maxTokens, 0, 1 << 24);
+    const temperature = o.temperature ?? 0.8;
+    checkNum("temperature", temperature, 0, 100);
+    if (o.topK !== undefined) checkInt("topK", o.topK, 0, 1 << 24);
+    if (o.topP !== undefined) checkNum("topP", o.topP, 0, 1);
+    if (o.minP !== undefined) checkNum("minP", o.minP, 0, 1);
+    if (o.repeatPenalty !== undefined) checkNum("repeatPenalty", o.repeatPenalty, 0, 100);
+    if (o.repeatLastN !== undefined) checkInt("repeatLastN", o.repeatLastN, 0, 1 << 24);
+    if (o.frequencyPenalty !== undefined) checkNum("frequencyPenalty", o.frequencyPenalty, -100, 100);
+    if (o.presencePenalty !== undefined) checkNum("presencePenalty", o.presencePenalty, -100, 100);
+    if (o.seed !== undefined) checkInt("seed", o.seed, 0, Number.MAX_SAFE_INTEGER);
+    const stop = o.stop ?? [];
+    if (!Array.isArray(stop) || !stop.every((s) => typeof s === "string" && s.length > 0))
+      throw new InvalidArgumentError("INVALID_ARGUMENT", "stop must be an array of non-empty strings");
+    const ids = this.#checkTokens(this.#prompt(prompt));
+    const job = new NativeJob(this.session, ids, {
+      maxTokens,
+      temperature,
+      topK: o.topK ?? 40,
+      topP: o.topP ?? 0.95,
+      minP: o.minP ?? 0.05,
+      repeatPenalty: o.repeatPenalty ?? 1,
+      repeatLastN: o.repeatLastN ?? 64,
+      frequencyPenalty: o.frequencyPenalty ?? 0,
+      presencePenalty: o.presencePenalty ?? 0,
+      seed: o.seed ?? Math.floor(Math.random() * 2 ** 32),
+      stopTokens: o.ignoreEos ? new Int32Array(0) : this.#stopTokens,
+      batch: 8,
+      highWater: 64,
+    });
+    const gen = new GenerationImpl(job, { decoder: this.tokenizer.createDecoder(), stop, signal: o.signal });
+    this.#jobs.add(job);
+    void this.#exclusive(() => (this.#closed ? job.fail() : job.run())).finally(() => this.#jobs.delete(job));
+    return gen;
+  }
+
+  #jobs = new Set<NativeJob>();
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const job of this.#jobs) job.abort();
+    await this.#queue;
+    const e = native().engine;
+    e.sessionDispose(this.session);
+    e.closeModel(this.handle);
+  }
+}
+
+/** One generation on the session: started when the session is free, settled after its last event. */
+class NativeJob implements GenerationDriver {
+  #listener: ((e: NativeGenerateEvent) => void) | undefined;
+  #stream: NativeStreamHandle | undefined;
+  #consumed = 0;  // acknowledged before the native side started
+  #aborted = false;
+
+  constructor(
+    private readonly session: NativeSessionHandle,
+    private readonly prompt: Int32Array,
+    private readonly params: NativeGenerateParams,
+  ) {}
+
+  listen(onEvent: (e: NativeGenerateEvent) => void): void {
+    this.#listener = onEvent;
+  }
+
+  /** Starts the native generation; resolves after the final event. */
+  run(): Promise<void> {
+    const e = native().engine;
+    return new Promise<void>((resolve) => {
+      e.sessionClear(this.session);
+      this.#stream = e.generate(this.session, this.prompt, this.params, (ev) => {
+        this.#listener?.(ev);
+        if (ev.kind !== "tokens") resolve();
+      });
+      if (this.#aborted) e.sessionAbort(this.session);
+      if (this.#consumed) e.streamConsumed(this.#stream, this.#consumed);
+    });
+  }
+
+  /** Settles a job that cannot start because the model was closed first. */
+  async fail(): Promise<void> {
+    this.#listener?.({ kind: "error", error: new ModelClosedError("MODEL_CLOSED", "the model was closed before generation started") });
+  }
+
+  consumed(n: number): void {
+    if (this.#stream) native().engine.streamConsumed(this.#stream, n);
+    else this.#consumed += n;
+  }
+
+  abort(): void {
+    this.#aborted = true;
+    if (this.#stream) native().engine.sessionAbort(this.session);
+  }
+}

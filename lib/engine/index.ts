@@ -1,0 +1,6 @@
+/**
+ * The engine: load a GGUF model and generate with it.
+ * @module
+ */
+export { loadModel, supportedArchitectures, DEFAULT_CONTEXT_SIZE } from "./Model.js";
+export type { ArchName } from "./Model.js";

@@ -1,0 +1,41 @@
+// command-r (command-r, aya-expanse; GGUF arch "command-r"): LayerNorm without bias, attention and
+// FFN (SwiGLU) computed in parallel from the same normed input and both added to the residual,
+// adjacent-pair RoPE, logits multiplied by logit_scale, output always tied to token_embd (llama.cpp
+// ignores any output.weight). The 64+-layer variant with per-head Q/K LayerNorm (command-r-plus)
+// and "cohere2" (interleaved sliding-window layers, RoPE on those only) are not supported.
+#include "model/arch/arch.h"
+
+namespace capibara::model {
+
+namespace {
+Status configure(const ArchKeys& k, ModelConfig& c) {
+  c.norm = NormKind::LayerNorm;
+  c.act = Activation::SwiGLU;
+  c.rope = RopeStyle::Adjacent;
+  c.residual = Residual::Parallel;
+  if (c.n_layer >= 64)
+    return {ErrorCode::UNSUPPORTED_ARCH, "command-r with 64 or more layers (per-head Q/K LayerNorm) is not supported"};
+  CAPIBARA_RETURN_IF_ERROR(k.f32("attention.layer_norm_epsilon", &c.norm_eps, true));
+  float scale = 0.0f;
+  CAPIBARA_RETURN_IF_ERROR(k.f32("logit_scale", &scale, false));
+  c.logit_scale = scale == 0.0f ? 1.0f : scale;
+  return Status::ok();
+}
+}  // namespace
+
+const ArchSpec kCommandRSpec{
+    "command-r",
+    configure,
+    {
+        {Slot::TokenEmbd, Need::Required},
+        {Slot::OutputNorm, Need::Required},
+        {Slot::AttnNorm, Need::Required},
+        {Slot::Qkv, Need::Required},
+        {Slot::QkvBias, Need::Optional},
+        {Slot::AttnOut, Need::Required},
+        {Slot::FfnGateUp, Need::Required},
+        {Slot::FfnDown, Need::Required},
+    },
+};
+
+}  // namespace capibara::model

@@ -1,0 +1,139 @@
+/**
+ * Engine behaviour on a generated llama model (random weights, real SPM vocabulary): loading, info,
+ * tokenize, logits, generation (greedy, seeded sampling, stop strings, abort, context limit),
+ * closing, and that generation never blocks the event loop.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { AbortError, ContextFullError, ModelClosedError, loadModel, supportedArchitectures, type ArchName, type Model, type TokenChunk } from "../../lib/index.js";
+import { buildModel } from "../fixtures/recipes.js";
+
+let model: Model;
+
+beforeAll(async () => {
+  model = await loadModel(await buildModel("llama", "f32"), { threads: 2, contextSize: 256 });
+});
+afterAll(async () => {
+  await model?.close();
+});
+
+async function collect(gen: AsyncIterable<TokenChunk>): Promise<{ text: string; tokens: number[] }> {
+  let text = "";
+  const tokens: number[] = [];
+  for await (const c of gen) {
+    text += c.text;
+    tokens.push(...c.tokens);
+  }
+  return { text, tokens };
+}
+
+const argmax = (v: Float32Array) => v.reduce((b, x, i) => (x > v[b]! ? i : b), 0);
+
+describe("engine", () => {
+  test("architectures() matches the ArchName union", () => {
+    const names: Record<ArchName, true> = { llama: true, qwen2: true, phi3: true, gemma3: true, "command-r": true };
+    expect(supportedArchitectures().sort()).toEqual(Object.keys(names).sort());
+  });
+
+  test("info describes the file and the capped context", () => {
+    expect(model.info).toMatchObject({ architecture: "llama", contextSize: 256, trainContextSize: 4096, vocabSize: 512, embeddingSize: 256, layers: 2 });
+    expect(model.info.parameters).toBeGreaterThan(1_000_000);
+    expect(model.info.fileSize).toBeGreaterThan(model.info.parameters * 4);
+  });
+
+  test("tokenize / detokenize round-trip, BOS added for a raw prompt", () => {
+    const ids = model.tokenize("the time of the world");
+    expect(ids[0]).toBe(1);
+    expect(model.detokenize(ids.slice(1))).toBe("the time of the world");
+  });
+
+  test("logits are vocabulary-sized and deterministic", async () => {
+    const ids = model.tokenize("the people of the state");
+    const a = await model.logits(ids);
+    const b = await model.logits(ids);
+    expect(a.length).toBe(512);
+    expect(Array.from(a)).toEqual(Array.from(b));
+  });
+
+  test("greedy generation follows the argmax of logits(), with stats", async () => {
+    const prompt = "the man who said";
+    const gen = model.generate(prompt, { temperature: 0, maxTokens: 6 });
+    const out = await collect(gen);
+    const stats = await gen.stats;
+    expect(out.tokens.length).toBe(6);
+    expect(stats).toMatchObject({ generatedTokens: 6, stopReason: "maxTokens", promptTokens: model.tokenize(prompt).length });
+    expect(stats.decodeTokensPerSecond).toBeGreaterThan(0);
+    // Each generated token is the argmax after the prompt plus the tokens before it.
+    const ids = model.tokenize(prompt);
+    for (const t of out.tokens) {
+      expect(t).toBe(argmax(await model.logits(ids)));
+      ids.push(t);
+    }
+    // Streamed text keeps the leading space a continuation's first piece carries; detokenize drops it.
+    expect(out.text.replace(/^ /, "")).toBe(model.detokenize(out.tokens));
+  });
+
+  test("seeded sampling is reproducible", async () => {
+    const opts = { temperature: 1.5, topK: 0, topP: 1, minP: 0, maxTokens: 12, seed: 1234 };
+    const a = await collect(model.generate("good", opts));
+    const b = await collect(model.generate("good", opts));
+    expect(a.tokens).toEqual(b.tokens);
+  });
+
+  test("stop strings end generation before the match", async () => {
+    const full = await collect(model.generate("the world", { temperature: 0, maxTokens: 24 }));
+    expect(full.text.length).toBeGreaterThan(4);
+    const stop = full.text.slice(2, 4);
+    const gen = model.generate("the world", { temperature: 0, maxTokens: 24, stop: [stop] });
+    const cut = await collect(gen);
+    expect(cut.text).toBe(full.text.slice(0, full.text.indexOf(stop)));
+    expect((await gen.stats).stopReason).toBe("stop");
+  });
+
+  test("AbortSignal rejects with AbortError", async () => {
+    const ac = new AbortController();
+    const gen = model.generate("the", { temperature: 0, maxTokens: 200, ignoreEos: true, signal: ac.signal });
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const c of gen) {
+          seen.push(...c.tokens);
+          ac.abort();
+        }
+      })(),
+    ).rejects.toBeInstanceOf(AbortError);
+    await expect(gen.stats).rejects.toMatchObject({ code: "ABORTED" });
+    expect(seen.length).toBeLessThan(200);
+  });
+
+  test("the context limit ends generation with stopReason contextFull; oversized input is CONTEXT_FULL", async () => {
+    const gen = model.generate("the", { temperature: 0, maxTokens: 1000, ignoreEos: true });
+    const out = await collect(gen);
+    const stats = await gen.stats;
+    expect(stats.stopReason).toBe("contextFull");
+    expect(stats.promptTokens + out.tokens.length).toBeLessThanOrEqual(257);
+    await expect(model.logits(new Array(300).fill(5))).rejects.toBeInstanceOf(ContextFullError);
+  });
+
+  test("generation runs off the event loop", async () => {
+    const h = monitorEventLoopDelay({ resolution: 5 });
+    h.enable();
+    const gen = model.generate("the", { temperature: 0, maxTokens: 200, ignoreEos: true });
+    const out = await collect(gen);
+    h.disable();
+    expect(out.tokens.length).toBeGreaterThan(100);
+    // A blocked loop would show the whole generation (hundreds of ms) as one delay.
+    expect(h.max / 1e6).toBeLessThan(100);
+  });
+
+  test("a closed model throws ModelClosedError", async () => {
+    const m = await loadModel(await buildModel("llama", "f32"), { threads: 1, contextSize: 64 });
+    const running = collect(m.generate("the", { temperature: 0, maxTokens: 50, ignoreEos: true })).catch((e: unknown) => e);
+    await m.close();
+    expect(m.closed).toBe(true);
+    await running;  // settled (aborted or finished), never hanging
+    expect(() => m.tokenize("x")).toThrow(ModelClosedError);
+    expect(() => m.generate("x")).toThrow(ModelClosedError);
+    await expect(m.logits([1])).rejects.toBeInstanceOf(ModelClosedError);
+  });
+});
