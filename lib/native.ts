@@ -147,6 +147,7 @@ export interface NativeTokenizerInfo {
   addBos: boolean;
   addEos: boolean;
   addSpacePrefix: boolean;
+  eog: Int32Array;
   chatTemplate: string | null;
 }
 

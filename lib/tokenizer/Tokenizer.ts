@@ -199,6 +199,11 @@ export class Tokenizer {
     return native().tokenizer.tokenAttr(this.#handle, token);
   }
 
+  /** Ids of the tokens that end generation, ascending (see {@link Tokenizer.isEndOfGeneration}). */
+  get endOfGenerationTokens(): readonly number[] {
+    return Array.from(this.#info.eog);
+  }
+
   /** Whether a token ends generation (EOS, EOT and the end tokens llama.cpp recognises). */
   isEndOfGeneration(token: number): boolean {
     return native().tokenizer.isEog(this.#handle, token);

@@ -184,6 +184,10 @@ Napi::Value info(const Napi::CallbackInfo& info) {
   o.Set("addBos", t.add_bos());
   o.Set("addEos", t.add_eos());
   o.Set("addSpacePrefix", t.add_space_prefix());
+  const std::vector<int32_t> eog = t.eog_ids();
+  Napi::Int32Array eog_arr = Napi::Int32Array::New(env, eog.size());
+  std::copy(eog.begin(), eog.end(), eog_arr.Data());
+  o.Set("eog", eog_arr);
   o.Set("chatTemplate", t.chat_template().empty() ? env.Null() : Napi::String::New(env, t.chat_template()));
   return o;
 }

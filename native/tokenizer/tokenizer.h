@@ -4,6 +4,7 @@
 // (the reference the tests compare with): special-token partitioning, add_bos/add_eos, piece
 // decoding, leading-space and clean-up rules.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -82,6 +83,12 @@ class Tokenizer {
   uint32_t attr(int32_t id) const { return tokens_[id].attr; }
   bool valid(int32_t id) const { return id >= 0 && static_cast<size_t>(id) < tokens_.size(); }
   bool is_eog(int32_t id) const { return eog_.count(id) > 0; }
+  // End-of-generation ids, ascending.
+  std::vector<int32_t> eog_ids() const {
+    std::vector<int32_t> v(eog_.begin(), eog_.end());
+    std::sort(v.begin(), v.end());
+    return v;
+  }
   int32_t bos() const { return bos_; }  // -1 when the vocabulary has none
   int32_t eos() const { return eos_; }
   int32_t eot() const { return eot_; }

@@ -67,6 +67,8 @@ describe("Tokenizer", () => {
     expect(t.tokenAttributes(id(t, "he")) & TokenAttr.normal).toBeTruthy();
     expect(t.isEndOfGeneration(2)).toBe(true);
     expect(t.isEndOfGeneration(1)).toBe(false);
+    const eog = Array.from({ length: t.size }, (_, i) => i).filter((i) => t.isEndOfGeneration(i));
+    expect(t.endOfGenerationTokens).toEqual(eog);
   });
 
   test("stream decoder returns whole characters only", () => {
