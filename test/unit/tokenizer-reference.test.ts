@@ -26,6 +26,10 @@ const GPT4O_COLLAPSE: Category = {
   applies: (s) => /[\p{M}]|(?![A-Z])\p{Lu}/u.test(s),
 };
 
+// The JS SentencePiece ports merge by their merge list; llama.cpp merges by piece score, which
+// differs for runs of "▁" (leading spaces, indentation).
+const SPM_WHITESPACE: Category = { name: "SPM: whitespace runs (merge list vs piece scores)", applies: (s) => /\s\s|^\s/u.test(s) };
+
 interface Reference {
   vocab: VocabName;
   label: string;
@@ -77,9 +81,17 @@ const REFERENCES: Reference[] = [
       const { default: m } = await import("mistral-tokenizer-js");
       return (t) => m.encode(t, false);
     },
-    // The JS port merges by its merge list; llama.cpp's SPM merges by piece score, which differs
-    // for runs of "▁" (leading spaces, indentation).
-    categories: [{ name: "mistral: whitespace runs (merge list vs SPM scores)", applies: (s) => /\s\s|^\s/u.test(s) }],
+    categories: [SPM_WHITESPACE],
+  },
+  {
+    vocab: "llama2",
+    label: "llama-tokenizer-js",
+    parseSpecial: false,
+    load: async () => {
+      const { default: l } = await import("llama-tokenizer-js");
+      return (t) => l.encode(t, false);
+    },
+    categories: [SPM_WHITESPACE],
   },
 ];
 
