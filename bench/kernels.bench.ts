@@ -10,10 +10,11 @@
  * CASE_SETS below.
  */
 import { availableBackends, type KernelBackend } from "../lib/kernels.js";
+import { elementwiseCases } from "./cases/elementwise.js";
 import { memoryBandwidth, quantCases } from "./cases/quant.js";
 import { formatTable, machineInfo, runCases, type BenchCase } from "./lib.js";
 
-const CASE_SETS: (() => BenchCase[])[] = [quantCases];
+const CASE_SETS: (() => BenchCase[])[] = [quantCases, elementwiseCases];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);

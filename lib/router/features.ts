@@ -73,7 +73,11 @@ export function featurize(text: string): SparseFeatures {
   const marks = [code.fences > 0, code.inline > 0, code.codeLines > 0, code.hasSnippet];
   marks.forEach((on, i) => on && add(hashRange(CODE_MARKS[i] as string, 0, (CODE_MARKS[i] as string).length, SEED_MARK)));
 
+  // In a message typed in capitals every word looks like an acronym: skip that shape there.
+  const upper = raw.match(/[A-Z]/g)?.length ?? 0;
+  const shouting = upper > 8 && upper > 0.6 * (raw.match(/[A-Za-z]/g)?.length ?? 0);
   for (const [name, re] of SHAPES) {
+    if (shouting && name === "acronym") continue;
     const n = Math.min(3, raw.match(re)?.length ?? 0);
     for (let i = 0; i < n; i++) add(hashRange(name, 0, name.length, SEED_MARK));
   }

@@ -6,6 +6,7 @@
 import { parseRouterConfig, type RouterConfig, type RouterConfigInput } from "./config.js";
 import { shippedTopicWeights, topicProbabilities, type TopicWeights } from "./classifier.js";
 import { translationIntent } from "./intent.js";
+import { RouterInputError } from "./errors.js";
 import { identifyLanguage } from "./language.js";
 import { readConversation } from "./messages.js";
 import { codeSignals, fold, proseOf, quotedPhrases } from "./text.js";
@@ -54,11 +55,14 @@ export class Router {
   /**
    * Picks the domain for a chat request.
    * @param messages - OpenAI-style chat messages.
-   * @throws {@link RouterInputError} (`ROUTER_BAD_INPUT`) for malformed messages.
+   * @throws {@link RouterInputError} (`ROUTER_BAD_INPUT`) for malformed messages or options.
    */
   route(messages: readonly ChatMessage[], options: RouteOptions = {}): RouteDecision {
     const cfg = this.config;
     const threshold = options.longPromptTokens ?? cfg.longPromptTokens;
+    if (!Number.isFinite(threshold) || threshold <= 0) {
+      throw new RouterInputError(`longPromptTokens must be a positive number, got ${String(options.longPromptTokens)}`);
+    }
     const conv = readConversation(messages, cfg.charsPerToken, threshold);
     const scores = Object.fromEntries(DOMAINS.map((d) => [d, 0])) as Record<Domain, number>;
     const reasons: string[] = [];

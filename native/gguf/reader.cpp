@@ -89,47 +89,56 @@ class Parser {
 
   uint64_t remaining() const { return size_ - pos_; }
 
-  Status truncated(const std::string& what, uint64_t need) const {
-    return Status(ErrorCode::GGUF_TRUNCATED, what + ": needs " + std::to_string(need) + " bytes at offset " +
-                                                 std::to_string(pos_) + " but the file ends at " +
-                                                 std::to_string(size_));
+  // Error context is `what` (e.g. "metadata key 'x'") plus an optional `detail` (e.g. "string
+  // length"); it is only concatenated when an error is reported, so reading a 256k-entry vocabulary
+  // builds no strings.
+  static std::string context(const std::string& what, const char* detail) {
+    return detail ? what + " " + detail : what;
   }
 
-  Status need(uint64_t n, const std::string& what) const {
-    return n <= remaining() ? Status::ok() : truncated(what, n);
+  Status truncated(const std::string& what, const char* detail, uint64_t need) const {
+    return Status(ErrorCode::GGUF_TRUNCATED, context(what, detail) + ": needs " + std::to_string(need) +
+                                                 " bytes at offset " + std::to_string(pos_) +
+                                                 " but the file ends at " + std::to_string(size_));
+  }
+
+  Status need(uint64_t n, const std::string& what, const char* detail = nullptr) const {
+    return n <= remaining() ? Status::ok() : truncated(what, detail, n);
   }
 
   template <typename T>
-  Status read(T* out, const std::string& what) {
-    CAPIBARA_RETURN_IF_ERROR(need(sizeof(T), what));
+  Status read(T* out, const std::string& what, const char* detail = nullptr) {
+    CAPIBARA_RETURN_IF_ERROR(need(sizeof(T), what, detail));
     *out = load<T>(p_ + pos_);
     pos_ += sizeof(T);
     return Status::ok();
   }
 
   // Rejects implausible counts (above `cap`) and counts whose minimal encoding runs past the end.
-  Status check_count(uint64_t count, uint64_t cap, uint64_t min_elem_bytes, const std::string& what) const {
+  Status check_count(uint64_t count, uint64_t cap, uint64_t min_elem_bytes, const std::string& what,
+                     const char* detail = nullptr) const {
     if (count > cap)
-      return Status(ErrorCode::GGUF_BAD_METADATA, what + ": implausible count " + std::to_string(count) +
-                                                      " at offset " + std::to_string(pos_) + " (limit " +
-                                                      std::to_string(cap) + ")");
-    return need(count * min_elem_bytes, what + " (" + std::to_string(count) + " elements)");
+      return Status(ErrorCode::GGUF_BAD_METADATA, context(what, detail) + ": implausible count " +
+                                                      std::to_string(count) + " at offset " + std::to_string(pos_) +
+                                                      " (limit " + std::to_string(cap) + ")");
+    if (count * min_elem_bytes <= remaining()) return Status::ok();
+    return truncated(context(what, detail) + " (" + std::to_string(count) + " elements)", nullptr, count * min_elem_bytes);
   }
 
   Status read_string(std::string_view* out, const std::string& what) {
     uint64_t len = 0;
-    CAPIBARA_RETURN_IF_ERROR(read(&len, what + " string length"));
-    CAPIBARA_RETURN_IF_ERROR(check_count(len, kMaxStringLength, 1, what + " string"));
+    CAPIBARA_RETURN_IF_ERROR(read(&len, what, "string length"));
+    CAPIBARA_RETURN_IF_ERROR(check_count(len, kMaxStringLength, 1, what, "string"));
     *out = std::string_view(reinterpret_cast<const char*>(p_ + pos_), static_cast<size_t>(len));
     pos_ += len;
     return Status::ok();
   }
 
-  Status read_value_type(ValueType* out, const std::string& what) {
+  Status read_value_type(ValueType* out, const std::string& what, const char* detail) {
     uint32_t id = 0;
-    CAPIBARA_RETURN_IF_ERROR(read(&id, what + " value type"));
+    CAPIBARA_RETURN_IF_ERROR(read(&id, what, detail));
     if (id >= kValueTypeCount)
-      return Status(ErrorCode::GGUF_BAD_METADATA, what + ": unknown value type " + std::to_string(id) +
+      return Status(ErrorCode::GGUF_BAD_METADATA, context(what, detail) + ": unknown value type " + std::to_string(id) +
                                                       " at offset " + std::to_string(pos_ - 4));
     *out = static_cast<ValueType>(id);
     return Status::ok();
@@ -140,7 +149,7 @@ class Parser {
     if (type == ValueType::STRING) return read_string(&out->str_, what);
     if (type != ValueType::ARRAY) {
       const size_t n = value_type_size(type);
-      CAPIBARA_RETURN_IF_ERROR(need(n, what + " " + value_type_name(type) + " value"));
+      CAPIBARA_RETURN_IF_ERROR(need(n, what, value_type_name(type)));
       *out = decode_scalar(type, p_ + pos_);
       pos_ += n;
       return Status::ok();
@@ -149,31 +158,48 @@ class Parser {
       return Status(ErrorCode::GGUF_BAD_METADATA, what + ": arrays nested deeper than " +
                                                       std::to_string(kMaxArrayNesting) + " at offset " +
                                                       std::to_string(pos_));
-    CAPIBARA_RETURN_IF_ERROR(read_value_type(&out->elem_type_, what + " array element"));
-    CAPIBARA_RETURN_IF_ERROR(read(&out->count_, what + " array count"));
+    CAPIBARA_RETURN_IF_ERROR(read_value_type(&out->elem_type_, what, "array element type"));
+    CAPIBARA_RETURN_IF_ERROR(read(&out->count_, what, "array count"));
     const uint64_t count = out->count_;
     const ValueType et = out->elem_type_;
     if (const size_t es = value_type_size(et)) {
-      CAPIBARA_RETURN_IF_ERROR(check_count(count, kMaxArrayCount, es, what + " array<" + value_type_name(et) + ">"));
+      CAPIBARA_RETURN_IF_ERROR(check_count(count, kMaxArrayCount, es, what, value_type_name(et)));
       out->raw_ = p_ + pos_;
       pos_ += count * es;
     } else if (et == ValueType::STRING) {
-      CAPIBARA_RETURN_IF_ERROR(check_count(count, kMaxArrayCount, 8, what + " array<string>"));
-      out->strings_.resize(static_cast<size_t>(count));
-      for (uint64_t i = 0; i < count; ++i)
-        CAPIBARA_RETURN_IF_ERROR(read_string(&out->strings_[i], what + " element " + std::to_string(i)));
+      const std::string ctx = what + " array<string>";
+      CAPIBARA_RETURN_IF_ERROR(check_count(count, kMaxArrayCount, 8, ctx));
+      out->strings_.reserve(reserve_hint(count));
+      for (uint64_t i = 0; i < count; ++i) {
+        std::string_view s;
+        if (Status st = read_string(&s, ctx); !st) return at_element(st, i);
+        out->strings_.push_back(s);
+      }
     } else {
-      CAPIBARA_RETURN_IF_ERROR(check_count(count, kMaxArrayCount, kMinArrayBytes, what + " array<array>"));
-      out->items_.resize(static_cast<size_t>(count));
-      for (uint64_t i = 0; i < count; ++i)
-        CAPIBARA_RETURN_IF_ERROR(
-            read_value(ValueType::ARRAY, &out->items_[i], what + " element " + std::to_string(i), depth + 1));
+      const std::string ctx = what + " array<array>";
+      CAPIBARA_RETURN_IF_ERROR(check_count(count, kMaxArrayCount, kMinArrayBytes, ctx));
+      out->items_.reserve(reserve_hint(count));
+      for (uint64_t i = 0; i < count; ++i) {
+        Value item;
+        if (Status st = read_value(ValueType::ARRAY, &item, ctx, depth + 1); !st)
+          return at_element(st, i);
+        out->items_.push_back(std::move(item));
+      }
     }
     return Status::ok();
   }
 
+  // Counts passed check_count, but a corrupt one can still claim far more elements than the file
+  // really holds; containers grow with what is actually parsed instead of trusting it up front.
+  static size_t reserve_hint(uint64_t count) { return static_cast<size_t>(std::min<uint64_t>(count, 1u << 16)); }
+
+  // Names the failing array element without building a context string for every element.
+  static Status at_element(const Status& st, uint64_t i) {
+    return Status(st.code(), st.message() + " (element " + std::to_string(i) + ")");
+  }
+
   Status read_header() {
-    if (size_ < 4) return truncated("GGUF magic", 4);
+    if (size_ < 4) return truncated("GGUF magic", nullptr, 4);
     if (std::memcmp(p_, kMagic, 4) != 0) {
       char shown[5] = {};
       for (int i = 0; i < 4; ++i) shown[i] = (p_[i] >= 32 && p_[i] < 127) ? static_cast<char>(p_[i]) : '?';
@@ -197,14 +223,14 @@ class Parser {
   }
 
   Status read_metadata() {
-    f_.kvs_.resize(static_cast<size_t>(n_kv_));
-    f_.kv_index_.reserve(static_cast<size_t>(n_kv_));
+    f_.kvs_.reserve(reserve_hint(n_kv_));
+    f_.kv_index_.reserve(reserve_hint(n_kv_));
     for (uint64_t i = 0; i < n_kv_; ++i) {
-      KeyValue& kv = f_.kvs_[i];
+      KeyValue& kv = f_.kvs_.emplace_back();
       CAPIBARA_RETURN_IF_ERROR(read_string(&kv.key, "metadata entry " + std::to_string(i) + " key"));
       const std::string what = "metadata key " + quoted(kv.key);
       ValueType type;
-      CAPIBARA_RETURN_IF_ERROR(read_value_type(&type, what));
+      CAPIBARA_RETURN_IF_ERROR(read_value_type(&type, what, "value type"));
       CAPIBARA_RETURN_IF_ERROR(read_value(type, &kv.value, what, 0));
       if (!f_.kv_index_.emplace(kv.key, i).second)
         return Status(ErrorCode::GGUF_BAD_METADATA, what + " appears twice");
@@ -225,32 +251,32 @@ class Parser {
   }
 
   Status read_tensor_infos() {
-    f_.tensors_.resize(static_cast<size_t>(n_tensors_));
-    f_.tensor_index_.reserve(static_cast<size_t>(n_tensors_));
+    f_.tensors_.reserve(reserve_hint(n_tensors_));
+    f_.tensor_index_.reserve(reserve_hint(n_tensors_));
     for (uint64_t i = 0; i < n_tensors_; ++i) {
-      TensorInfo& t = f_.tensors_[i];
+      TensorInfo& t = f_.tensors_.emplace_back();
       CAPIBARA_RETURN_IF_ERROR(read_string(&t.name, "tensor info " + std::to_string(i) + " name"));
       const std::string what = "tensor " + quoted(t.name);
-      CAPIBARA_RETURN_IF_ERROR(read(&t.n_dims, what + " n_dims"));
+      CAPIBARA_RETURN_IF_ERROR(read(&t.n_dims, what, "n_dims"));
       if (t.n_dims > static_cast<uint32_t>(kMaxDims))
         return Status(ErrorCode::GGUF_BAD_TENSOR_SHAPE,
                       what + ": " + std::to_string(t.n_dims) + " dimensions (at most 4) at offset " +
                           std::to_string(pos_ - 4));
       for (uint32_t d = 0; d < t.n_dims; ++d) {
-        CAPIBARA_RETURN_IF_ERROR(read(&t.ne[d], what + " dimension " + std::to_string(d)));
+        CAPIBARA_RETURN_IF_ERROR(read(&t.ne[d], what, "dimension"));
         if (t.ne[d] < 0)
           return Status(ErrorCode::GGUF_BAD_TENSOR_SHAPE,
                         what + ": negative dimension " + std::to_string(t.ne[d]) + " at offset " +
                             std::to_string(pos_ - 8));
       }
       uint32_t type_id = 0;
-      CAPIBARA_RETURN_IF_ERROR(read(&type_id, what + " type"));
+      CAPIBARA_RETURN_IF_ERROR(read(&type_id, what, "type"));
       if (!ggml_type_known(type_id))
         return Status(ErrorCode::GGUF_UNSUPPORTED_TYPE, what + ": unknown ggml type id " +
                                                             std::to_string(type_id) + " at offset " +
                                                             std::to_string(pos_ - 4));
       t.type = static_cast<GgmlType>(type_id);
-      CAPIBARA_RETURN_IF_ERROR(read(&t.offset, what + " data offset"));
+      CAPIBARA_RETURN_IF_ERROR(read(&t.offset, what, "data offset"));
       CAPIBARA_RETURN_IF_ERROR(compute_nbytes(t, what));
       if (!f_.tensor_index_.emplace(t.name, i).second)
         return Status(ErrorCode::GGUF_BAD_METADATA, what + " appears twice");

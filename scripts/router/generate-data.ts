@@ -98,7 +98,12 @@ for (const f of G.FILLERS) repeat(3, () => emit("general", /[¿ñ]|^(?:vale|sí|
 
 // ---- single terms in the shared frames, both classes ----
 const terms = (block: string): string[] => block.split(/,\s*/).map((t) => t.trim()).filter(Boolean);
-for (const [label, en, es] of [["technical", W.TECH_TERMS_EN, W.TECH_TERMS_ES], ["general", W.GENERAL_TERMS_EN, W.GENERAL_TERMS_ES]] as const) {
+for (const [label, en, es] of [
+  ["technical", W.TECH_TERMS_EN, W.TECH_TERMS_ES],
+  ["technical", W.EVERYDAY_TECH_EN, W.EVERYDAY_TECH_ES],
+  ["general", W.GENERAL_TERMS_EN, W.GENERAL_TERMS_ES],
+  ["general", W.EVERYDAY_LIFE_EN, W.EVERYDAY_LIFE_ES],
+] as const) {
   for (const t of terms(en)) repeat(2, () => emit(label, "en", t, fill(pick(T.TECH_FRAMES_EN), { c: t })));
   for (const t of terms(es)) repeat(2, () => emit(label, "es", t, fill(pick(T.TECH_FRAMES_ES), { c: t })));
 }
@@ -133,6 +138,9 @@ for (const i of [0, 1] as const) {
     repeat(4, () => emit("coding", L(i), col(r, 0) + col(r, 1), fill(pick(i === 0 ? C.LIBRARY_FRAMES_EN : C.LIBRARY_FRAMES_ES), { l: col(r, 0), t: col(r, i + 1) })));
   }
   for (const e of C.ERRORS) repeat(3, () => emit("coding", L(i), e, fill(pick(i === 0 ? C.ERROR_FRAMES_EN : C.ERROR_FRAMES_ES), { e, lang: pick(C.LANGS) })));
+  for (const k of rows(C.CONSTRUCTS)) {
+    repeat(4, () => emit("coding", L(i), col(k, 0), fill(pick(i === 0 ? C.CONSTRUCT_FRAMES_EN : C.CONSTRUCT_FRAMES_ES), { k: col(k, i), lang: pick(C.LANGS) })));
+  }
   const artifacts = terms(i === 0 ? C.ARTIFACTS_EN : C.ARTIFACTS_ES);
   const problems = rows(C.PROBLEMS);
   for (const a of artifacts) {

@@ -405,3 +405,25 @@ gives the wrong result|da un resultado incorrecto
 won't compile|no compila
 overlaps the content|se superpone al contenido
 `;
+
+/** Language constructs: "English|Spanish". */
+export const CONSTRUCTS = `
+a switch statement|un switch
+a ternary operator|el operador ternario
+a lambda|una lambda
+a for-each loop|un bucle for-each
+a try/catch block|un bloque try/catch
+string interpolation|la interpolación de cadenas
+a dictionary literal|un diccionario literal
+pattern matching|el pattern matching
+an enum|un enum
+a generic type|un tipo genérico
+a struct|un struct
+a do-while loop|un bucle do-while
+a multi-line string|una cadena multilínea
+a default parameter|un parámetro por defecto
+an anonymous function|una función anónima
+a class with inheritance|una clase con herencia
+`;
+export const CONSTRUCT_FRAMES_EN = ["What's the syntax for {k} in {lang}?", "How do I write {k} in {lang}?", "Show me {k} in {lang}.", "Does {lang} have {k}? Show an example.", "Example of {k} in {lang}, please."];
+export const CONSTRUCT_FRAMES_ES = ["¿Cuál es la sintaxis de {k} en {lang}?", "¿Cómo escribo {k} en {lang}?", "Enséñame {k} en {lang}.", "¿{lang} tiene {k}? Pon un ejemplo.", "Un ejemplo de {k} en {lang}, por favor."];

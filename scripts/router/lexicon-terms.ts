@@ -155,3 +155,74 @@ la erupción de un volcán, un arcoíris, una tormenta, las estaciones del año,
 las cartas del tarot, una superstición, una adivinanza, un chiste, un trabalenguas, un apodo, un nombre de bebé,
 un nombre para una mascota, un nombre para un equipo, un eslogan para una panadería
 `;
+
+/** Everyday technology people ask about (explanations are technical). */
+export const EVERYDAY_TECH_EN = `
+a Wi-Fi router, a mesh Wi-Fi system, Bluetooth headphones, noise-cancelling headphones, a smartwatch, a fitness tracker,
+a USB-C cable, HDMI, a 4K TV, an OLED screen, an e-ink display, a touchscreen, an induction cooktop, a microwave oven,
+a fridge compressor, an air conditioner, a dehumidifier, an LED bulb, a smoke detector, a motion sensor, a smart thermostat,
+a smart speaker, a voice assistant, face recognition on a phone, a fingerprint sensor, a QR code, contactless payment,
+a chip-and-PIN card, a barcode scanner, a GPS navigator, a dashcam, a parking sensor, adaptive cruise control, lane assist,
+an electric scooter battery, a hybrid car engine, a hydrogen car, an electric car charger, fast charging, wireless charging,
+a power bank, a solar inverter, a home battery, a wind farm, a nuclear power plant, a hydroelectric dam, a desalination plant,
+a water treatment plant, an elevator safety brake, traffic light sensors, a speed camera, a 3D printer, a laser cutter, a drone,
+a robot vacuum, a dishwasher, a washing machine sensor, a quartz watch, an atomic clock, a hearing aid, a pacemaker,
+an MRI scanner, an X-ray machine, a CT scan, an ultrasound scanner, a pulse oximeter, satellite internet, fiber-to-the-home,
+a 5G antenna, a cell tower, mobile roaming, a SIM card, an eSIM, airplane mode, cloud storage, streaming video, video compression,
+a webcam, a VPN app, an antivirus, a spam filter, browser cookies, incognito mode, the browser cache, a CAPTCHA,
+a password manager, two-step verification, a hardware security key, an NFC tag, a RFID tag, a smart card
+`;
+export const EVERYDAY_TECH_ES = `
+un router wifi, una red wifi mallada, unos auriculares bluetooth, unos auriculares con cancelación de ruido, un reloj inteligente,
+una pulsera de actividad, un cable USB-C, el HDMI, una tele 4K, una pantalla OLED, una pantalla de tinta electrónica,
+una pantalla táctil, una placa de inducción, un horno microondas, el compresor de una nevera, un aire acondicionado,
+un deshumidificador, una bombilla LED, un detector de humo, un sensor de movimiento, un termostato inteligente,
+un altavoz inteligente, un asistente de voz, el reconocimiento facial del móvil, el lector de huellas, un código QR,
+el pago sin contacto, una tarjeta con chip, un lector de códigos de barras, un navegador GPS, una cámara de salpicadero,
+un sensor de aparcamiento, el control de crucero adaptativo, el asistente de carril, la batería de un patinete eléctrico,
+el motor de un coche híbrido, un coche de hidrógeno, un cargador de coche eléctrico, la carga rápida, la carga inalámbrica,
+una batería externa, un inversor solar, una batería doméstica, un parque eólico, una central nuclear, una presa hidroeléctrica,
+una desaladora, una depuradora de agua, el freno de seguridad de un ascensor, los sensores de un semáforo, un radar de velocidad,
+una impresora 3D, una cortadora láser, un dron, un robot aspirador, un lavavajillas, un reloj de cuarzo, un reloj atómico,
+un audífono, un marcapasos, una resonancia magnética, una máquina de rayos X, un TAC, un ecógrafo, un pulsioxímetro,
+internet por satélite, la fibra hasta el hogar, una antena 5G, una torre de telefonía, el roaming, una tarjeta SIM, una eSIM,
+el modo avión, el almacenamiento en la nube, el streaming de vídeo, la compresión de vídeo, una webcam, una VPN, un antivirus,
+un filtro de spam, las cookies del navegador, el modo incógnito, la caché del navegador, un CAPTCHA, un gestor de contraseñas,
+la verificación en dos pasos, una llave de seguridad física, una etiqueta NFC, una etiqueta RFID, una tarjeta inteligente
+`;
+
+/** More everyday subjects (general), to balance the everyday technology list. */
+export const EVERYDAY_LIFE_EN = `
+a gluten-free diet, a vegan breakfast, intermittent fasting, a hangover, a sore throat, a sunburn, seasonal allergies,
+a good night's sleep, a power nap, a daily walk, a gym routine, a yoga retreat, a spa day, a manicure, a beard trim,
+a wedding dress, a tuxedo, a capsule wardrobe, a second-hand shop, a flea market, a garage sale, a tip jar, a piggy bank,
+a credit card debt, a student loan, a pension, a will, an inheritance, a prenup, a divorce, a custody agreement,
+a teenage rebellion, a toddler tantrum, potty training, a school play, a science fair, homework help, a report card,
+a graduation speech, a gap year, studying abroad, a language exchange, a pen pal, a book fair, a library card,
+a cooking class, a wine region, a vineyard tour, a brewery, a coffee plantation, a tea ceremony, a street food market,
+a Michelin-star restaurant, a food truck, a potluck, a family recipe, a sourdough loaf, a birthday party for a dog,
+a cat that scratches furniture, a barking dog, a goldfish, a parrot that talks, a pet hamster, a horse stable,
+a zoo, an aquarium, a safari, a national park, a mountain hut, a lighthouse, a castle, a cathedral, a mosque, a temple,
+an old town, a village festival, a parade, fireworks, a concert ticket, a stand-up comedy show, a magic trick, a circus,
+a soap opera, a reality show, a quiz show, a talent show, a beauty pageant, a royal wedding, a celebrity scandal,
+a world record, a trivia night, a pub quiz, a bet with a friend, a lottery ticket, a scratch card, a poker night
+`;
+export const EVERYDAY_LIFE_ES = `
+una dieta sin gluten, un desayuno vegano, el ayuno intermitente, una resaca, un dolor de garganta, una quemadura solar,
+la alergia primaveral, dormir bien, una siesta corta, un paseo diario, una rutina de gimnasio, un retiro de yoga,
+un día de spa, una manicura, arreglarse la barba, un vestido de novia, un esmoquin, un armario cápsula, una tienda de segunda mano,
+un rastro, un mercadillo, un bote de propinas, una hucha, una deuda de tarjeta, un préstamo de estudios, una pensión,
+un testamento, una herencia, la separación de bienes, un divorcio, la custodia compartida, la rebeldía adolescente,
+una rabieta de un niño, quitar el pañal, una obra de teatro del colegio, una feria de ciencias, ayuda con los deberes,
+las notas del colegio, un discurso de graduación, un año sabático, estudiar en el extranjero, un intercambio de idiomas,
+un amigo por correspondencia, una feria del libro, el carné de la biblioteca, una clase de cocina, una región vinícola,
+una visita a una bodega, una cervecería, una plantación de café, una ceremonia del té, un mercado de comida callejera,
+un restaurante con estrella Michelin, una food truck, una comida a la que cada uno lleva algo, una receta familiar,
+una hogaza de masa madre, una fiesta de cumpleaños para un perro, un gato que araña los muebles, un perro que ladra,
+un pez de colores, un loro que habla, un hámster, una cuadra de caballos, un zoo, un acuario, un safari, un parque nacional,
+un refugio de montaña, un faro, un castillo, una catedral, una mezquita, un templo, un casco antiguo, las fiestas del pueblo,
+un desfile, los fuegos artificiales, una entrada de concierto, un monólogo de humor, un truco de magia, un circo,
+una telenovela, un reality, un concurso de preguntas, un concurso de talentos, un certamen de belleza, una boda real,
+un escándalo de famosos, un récord mundial, una noche de trivial, una apuesta con un amigo, un décimo de lotería,
+un rasca y gana, una noche de póker
+`;

@@ -37,6 +37,8 @@ describe("translation intent", () => {
     ["¿Qué significa 'cheers' en inglés?", "es"],
     ["Write this email in French, please", "en"],
     ["Traduce este párrafo", "es"],
+    ["Say 'good luck' in five languages", "en"],
+    ["¿Cómo se dice 'salud' en varios idiomas?", "es"],
   ])("finds it in %s", (t, lang) => expect(translationIntent(t, lang, false).found).toBe(true));
 
   it.each([
@@ -44,6 +46,7 @@ describe("translation intent", () => {
     ["How do you say no politely to a coworker?", "en"],
     ["Write a poem in Spanish about the sea", "en"],
     ["Translate this Python script to Go", "en"],
+    ["Write a program that prints 'hello' in Japanese", "en"],
     ["What's the history of the French language?", "en"],
   ])("does not find it in %s", (t, lang) => expect(translationIntent(t, lang, false).found).toBe(false));
 

@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import { CapibaraError } from "../../lib/errors.js";
 import { createRouter, DOMAINS, route, RouterInputError, type ChatMessage } from "../../lib/router/index.js";
@@ -24,15 +23,19 @@ describe("router robustness", () => {
     expect(d.domain).toBe("general");
   });
 
-  // Best of a few runs, each on a fresh string: the bound is on the router's work, not on the
-  // scheduler of a shared CI machine.
+  // Best of a few runs, each on a fresh input, in CPU time: the bound is on the router's work, not
+  // on the scheduler of a shared CI machine.
+  const cpuMs = (f: () => void): number => {
+    const c0 = process.cpuUsage();
+    f();
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000;
+  };
   const bestOf = (runs: number, make: (i: number) => string): number => {
     let best = Number.POSITIVE_INFINITY;
     for (let i = 0; i < runs; i++) {
       const text = make(i);
-      const t0 = performance.now();
-      expect(route(user(text)).domain).toBe("multimodal_expert");
-      best = Math.min(best, performance.now() - t0);
+      best = Math.min(best, cpuMs(() => expect(route(user(text)).domain).toBe("multimodal_expert")));
     }
     return best;
   };
@@ -53,11 +56,7 @@ describe("router robustness", () => {
       content: i % 3 ? "a short turn of the conversation" : [{ type: "text", text: "a part" }],
     }));
     let best = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      expect(route(messages).domain).toBe("multimodal_expert");
-      best = Math.min(best, performance.now() - t0);
-    }
+    for (let i = 0; i < 3; i++) best = Math.min(best, cpuMs(() => expect(route(messages).domain).toBe("multimodal_expert")));
     expect(best).toBeLessThan(50);
   });
 
@@ -69,7 +68,7 @@ describe("router robustness", () => {
 
   it("decides mixed scripts by the dominant one", () => {
     expect(route(user("What does 你好 mean in English?")).domain).toBe("multilingual_expert");
-    expect(route(user("Explain what the Kubernetes scheduler does (簡単に)")).domain).not.toBe("multimodal_expert");
+    expect(route(user("Explain what the Kubernetes scheduler does (簡単に)")).domain).toBe("technical");
     expect(route(user("Explícame qué es un mutex, por favor")).domain).toBe("technical");
     expect(route(user("这个 Python 函数为什么报错？ def f(): return x")).domain).toBe("multilingual_expert");
   });
@@ -112,13 +111,21 @@ describe("router robustness", () => {
     expect((err as RouterInputError).code).toBe("ROUTER_BAD_INPUT");
   });
 
+  it("rejects a bad per-call threshold with ROUTER_BAD_INPUT", () => {
+    for (const longPromptTokens of [0, -5, Number.NaN]) {
+      expect(() => route(user("hi"), { longPromptTokens })).toThrow(RouterInputError);
+    }
+  });
+
   it("stays fast on ordinary requests", () => {
     const router = createRouter();
     const samples = [user("Hola"), user("Write a regex for hex colors"), user("How do heat pumps work?"), user("Merci beaucoup !")];
     for (let i = 0; i < 500; i++) router.route(samples[i % samples.length] as ChatMessage[]);
-    const t0 = performance.now();
+    // CPU time, not wall time: other processes on a shared CI machine must not fail this test.
+    const c0 = process.cpuUsage();
     for (let i = 0; i < 2000; i++) router.route(samples[i % samples.length] as ChatMessage[]);
-    // Generous bound for a loaded CI machine; `npm run eval:router` reports p50/p99.
-    expect((performance.now() - t0) / 2000).toBeLessThan(1);
+    const c = process.cpuUsage(c0);
+    // Generous bound; `npm run eval:router` reports p50/p99.
+    expect((c.user + c.system) / 1000 / 2000).toBeLessThan(1);
   });
 });

@@ -78,6 +78,12 @@ describe("policy rule 2: multilingual", () => {
     "Can you translate this for me: 'je ne sais pas'",
   ])("routes the translation request %s to the multilingual expert", (text) => expectDomain(text, "multilingual_expert"));
 
+  it("keeps technical terms that contain 'translation' technical", () => {
+    expectDomain("What is network address translation?", "technical");
+    expectDomain("How does the translation lookaside buffer work?", "technical");
+    expectDomain("Translation please: 'buongiorno'", "multilingual_expert");
+  });
+
   it("treats a question about a quoted phrase in another language as translation", () => {
     expectDomain("What does 'je ne sais quoi' mean?", "multilingual_expert");
     expectDomain("¿Qué quiere decir 'ich liebe dich'?", "multilingual_expert");
@@ -148,6 +154,11 @@ describe("decision shape", () => {
     expect(Object.keys(d.scores).sort()).toEqual([...DOMAINS].sort());
     for (const s of Object.values(d.scores)) expect(s).toBeGreaterThanOrEqual(0);
     expect(d.reasons.length).toBeGreaterThan(0);
+  });
+
+  it("is not misled by a message typed in capitals", () => {
+    expect(route(user("WHAT IS THE CAPITAL OF ITALY?")).domain).toBe("general");
+    expect(route(user("HOLA, ¿QUÉ TAL?")).domain).toBe("general");
   });
 
   it("is deterministic", () => {
