@@ -5,7 +5,7 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { AbortError, ChatTemplate, ContextFullError, ModelClosedError, loadModel, supportedArchitectures, type ArchName, type Model, type TokenChunk } from "../../lib/index.js";
+import { AbortError, ChatTemplate, ContextFullError, ModelClosedError, loadModel, supportedArchitectures, traceLayers, type ArchName, type Model, type TokenChunk } from "../../lib/index.js";
 import { buildModel } from "../fixtures/recipes.js";
 
 let model: Model;
@@ -162,5 +162,17 @@ describe("engine chat and back-pressure", () => {
     // The native thread paused once 64 delivered tokens (the high-water mark, plus one batch of 8)
     // were left unconsumed, instead of generating all 240.
     expect(stats.generatedTokens).toBeLessThanOrEqual(64 + 8 + 1);
+  });
+});
+
+describe("debug taps", () => {
+  test("traceLayers returns llama.cpp-named intermediates in forward order, ending in the logits", async () => {
+    const ids = model.tokenize("the world");
+    const taps = await traceLayers(model, ids);
+    const names = taps.map((t) => `${t.name}${t.layer >= 0 ? `-${t.layer}` : ""}`);
+    const layer = (il: number) => ["attn_norm", "Qcur", "Kcur", "Vcur", "kqv_out", "attn_out", "ffn_inp", "ffn_norm", "ffn_out", "l_out"].map((n) => `${n}-${il}`);
+    expect(names).toEqual(["inp_embd", ...layer(0), ...layer(1), "result_norm", "result_output"]);
+    expect(Array.from(taps.at(-1)!.data)).toEqual(Array.from(await model.logits(ids)));
+    expect(taps.find((t) => t.name === "attn_norm")!.data.length).toBe(256);
   });
 });
