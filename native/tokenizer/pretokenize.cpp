@@ -1,7 +1,5 @@
 #include "tokenizer/pretokenize.h"
 
-#include <cstring>
-
 #include "tokenizer/unicode.h"
 
 namespace capibara::tokenizer {
