@@ -62,10 +62,9 @@ Status Tokenizer::init(TokenizerData& data) {
     spm_ = true;
   } else if (data.model == "gpt2") {
     spm_ = false;
-    if (data.pre.empty())
-      return fail("tokenizer.ggml.pre is missing (llama.cpp's degraded 'default' pre-tokenizer is not supported)");
+    // A missing pre means llama.cpp's "default" pre-tokenizer (pre_info maps "" to it).
     if (!pre_info(data.pre, &pre_))
-      return fail("unsupported tokenizer.ggml.pre '" + data.pre + "' (supported: gpt2, llama-bpe/llama3, qwen2, command-r, gpt-4o and aliases)");
+      return fail("unsupported tokenizer.ggml.pre '" + data.pre + "' (supported: default, gpt2, llama-bpe/llama3, qwen2, command-r, gpt-4o and aliases)");
   } else {
     return fail("unsupported tokenizer.ggml.model '" + data.model + "' (supported: llama, gpt2)");
   }
