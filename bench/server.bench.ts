@@ -3,7 +3,7 @@
  * Streaming clients with automatic routing against the real HTTP server on 127.0.0.1, in this
  * process, backed by either the fake engine (deterministic text, `--token-delay-ms` per token,
  * `--parallel` slots per expert) or the demo system: the real engine with five random-weight models,
- * one per architecture (test recipes, cached in .cache/models), one slot per expert. Fails (exit 1) on any failed request, or when the JS heap after a full
+ * one per architecture (test recipes, cached in .cache/models), one slot and `--threads` threads per expert. Fails (exit 1) on any failed request, or when the JS heap after a full
  * GC grows by more than `--max-heap-growth-mib` over the run (a leak). RSS is reported too, but V8
  * lets it grow between major collections, so it is no leak test on its own.
  */
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     "token-delay-ms": { type: "string", default: "5" },
     parallel: { type: "string", default: "4" },
     engine: { type: "string", default: "fake" },
+    threads: { type: "string", default: "2" },
     "max-heap-growth-mib": { type: "string", default: "32" },
   },
 });
@@ -43,7 +44,7 @@ const heapAfterGcMiB = (): number => {
 const dir = mkdtempSync(join(tmpdir(), "capibara-bench-"));
 async function demoSystem(): Promise<CapibaraSystem> {
   const experts = [];
-  for (const e of DEMO_EXPERTS) experts.push({ name: e.name, domain: e.domain, priority: e.priority, model_path: await buildModel(e.arch, "f16"), n_ctx: 512 });
+  for (const e of DEMO_EXPERTS) experts.push({ name: e.name, domain: e.domain, priority: e.priority, model_path: await buildModel(e.arch, "f16"), n_ctx: 512, n_threads: num("threads") });
   return createSystem({ experts, lazy_loading: { max_loaded_experts: 5 } });
 }
 function fakeSystem(): Promise<CapibaraSystem> {
@@ -56,7 +57,7 @@ const server = await startServer(system, { port: 0 });
 try {
   const heapStart = heapAfterGcMiB();
   const result = await runServerBench({ url: server.url, clients: num("clients"), durationS: num("duration"), maxTokens: num("max-tokens") });
-  const engineLine = demo ? "demo system (real engine, random-weight f16 models)" : `fake engine, ${values["token-delay-ms"]} ms/token, ${values.parallel} slots per expert`;
+  const engineLine = demo ? `demo system (real engine, random-weight f16 models, ${values.threads} threads per expert)` : `fake engine, ${values["token-delay-ms"]} ms/token, ${values.parallel} slots per expert`;
   process.stdout.write(`server bench: ${engineLine}, node ${process.version}\n`);
   process.stdout.write(formatBenchTable(result));
   const perExpert = Object.entries(system.stats().experts).map(([n, e]) => `${n}=${e.requests}`);
