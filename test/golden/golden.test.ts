@@ -10,7 +10,7 @@ import { ourRun } from "./ours.js";
 import { referenceRun, type ReferenceRun } from "./reference.js";
 
 /** Architectures covered so far (one commit each). */
-const ARCHS: RecipeArch[] = ["llama", "qwen2", "phi3", "gemma3", "command-r"];
+const ARCHS: RecipeArch[] = ["llama", "qwen2", "phi3", "gemma3", "command-r", "cohere2"];
 
 /** Max |ours - llama.cpp| over the vocabulary, relative to max |llama.cpp logit|, per weight type. */
 const TOLERANCE: Record<WeightType, number> = { f32: 2e-3, f16: 3e-3, q8_0: 4e-2, q4_0: 4e-2, q4_k_mix: 6e-2 };
