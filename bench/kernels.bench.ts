@@ -9,6 +9,7 @@
  * Other kernel families add their cases by exporting a BenchCase[] from bench/cases/ and listing it in
  * CASE_SETS below.
  */
+import { loadavg } from "node:os";
 import { availableBackends, type KernelBackend } from "../lib/kernels.js";
 import { elementwiseCases } from "./cases/elementwise.js";
 import { memoryBandwidth, quantCases } from "./cases/quant.js";
@@ -32,11 +33,14 @@ const bandwidth = memoryBandwidth(threads);
 const cases = CASE_SETS.flatMap((set) => set()).filter((c) => !filter || c.kernel.includes(filter));
 
 if (json) {
-  console.log(JSON.stringify({ kind: "machine", ...machine, backends, mem_bw_gbps: bandwidth / 1e9, mem_bw_threads: threads }));
+  console.log(
+    JSON.stringify({ kind: "machine", ...machine, backends, mem_bw_gbps: bandwidth / 1e9, mem_bw_threads: threads, loadavg: loadavg() }),
+  );
 } else {
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, node ${machine.node}, commit ${machine.commit}`);
   console.log(`backends: ${backends.join(", ")}`);
-  console.log(`memory bandwidth (read, ${threads} threads, 1 GiB): ${(bandwidth / 1e9).toFixed(1)} GB/s\n`);
+  console.log(`memory bandwidth (read, ${threads} threads, 1 GiB): ${(bandwidth / 1e9).toFixed(1)} GB/s`);
+  console.log(`load average: ${loadavg().map((l) => l.toFixed(1)).join(" ")} (other processes share the cores: see "cpu share")\n`);
 }
 
 const results = runCases(cases, backends, bandwidth);

@@ -40,6 +40,10 @@ export interface BenchResult {
   gflops: number;
   speedup_vs_scalar: number | null;
   pct_of_mem_bw: number | null;
+  /** CPU time the process got during the best batch / (wall time x threads): < 1 when other processes compete. */
+  cpu_share: number;
+  /** Bytes per CPU-second actually received (GB): the kernel's throughput per busy core, robust to contention. */
+  gbps_per_core: number;
 }
 
 /** CPU model, core count, memory and the git commit the numbers belong to. */
@@ -62,17 +66,30 @@ export function machineInfo(): { cpu: string; cores: number; memGiB: number; com
 
 /**
  * Seconds per call: grows the iteration count until one batch lasts >= `minSeconds`, then keeps the
- * best of `repeats` batches (the least disturbed by other processes on a shared machine).
+ * best of `repeats` batches (the least disturbed by other processes on a shared machine), with the
+ * process CPU time consumed per call in that batch.
  */
-export function measure(time: (iterations: number) => number, minSeconds = 0.25, repeats = 5): number {
+export function measure(
+  time: (iterations: number) => number,
+  minSeconds = 0.25,
+  repeats = 5,
+): { seconds: number; cpuSeconds: number } {
+  const batch = (iterations: number) => {
+    const cpu0 = process.cpuUsage();
+    const seconds = time(iterations);
+    const cpu = process.cpuUsage(cpu0);
+    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 / iterations };
+  };
   let iterations = 1;
-  let perCall = time(iterations);
-  while (perCall * iterations < minSeconds && iterations < 1 << 24) {
-    iterations = Math.max(iterations * 2, Math.ceil((minSeconds / Math.max(perCall, 1e-9)) * 1.2));
-    perCall = time(iterations);
+  let best = batch(iterations);
+  while (best.seconds * iterations < minSeconds && iterations < 1 << 24) {
+    iterations = Math.max(iterations * 2, Math.ceil((minSeconds / Math.max(best.seconds, 1e-9)) * 1.2));
+    best = batch(iterations);
   }
-  let best = perCall;
-  for (let r = 1; r < repeats; r++) best = Math.min(best, time(iterations));
+  for (let r = 1; r < repeats; r++) {
+    const b = batch(iterations);
+    if (b.seconds < best.seconds) best = b;
+  }
   return best;
 }
 
@@ -82,7 +99,7 @@ export function runCases(cases: BenchCase[], backends: KernelBackend[], memBandw
   for (const c of cases) {
     const baseline = new Map<number, number>();  // threads -> scalar seconds
     for (const v of c.variants(backends)) {
-      const seconds = measure((n) => v.time(n));
+      const { seconds, cpuSeconds } = measure((n) => v.time(n));
       if (v.backend === "scalar") baseline.set(v.threads, seconds);
       const base = baseline.get(v.threads);
       const gbps = c.bytes / seconds / 1e9;
@@ -96,6 +113,8 @@ export function runCases(cases: BenchCase[], backends: KernelBackend[], memBandw
         gflops: c.flops / seconds / 1e9,
         speedup_vs_scalar: base === undefined ? null : base / seconds,
         pct_of_mem_bw: memBandwidth && c.bytes > 0 ? (100 * c.bytes) / seconds / memBandwidth : null,
+        cpu_share: cpuSeconds / (seconds * v.threads),
+        gbps_per_core: cpuSeconds > 0 ? c.bytes / cpuSeconds / 1e9 : 0,
       });
     }
   }
@@ -110,7 +129,7 @@ function fmtTime(s: number): string {
 
 /** Renders results as an aligned text table. */
 export function formatTable(results: BenchResult[]): string {
-  const header = ["kernel", "shape", "backend", "thr", "time", "GB/s", "GFLOP/s", "vs scalar", "% mem BW"];
+  const header = ["kernel", "shape", "backend", "thr", "time", "GB/s", "GFLOP/s", "vs scalar", "% mem BW", "cpu share", "GB/s/core"];
   const rows = results.map((r) => [
     r.kernel,
     r.shape,
@@ -121,6 +140,8 @@ export function formatTable(results: BenchResult[]): string {
     r.gflops > 0 ? r.gflops.toFixed(2) : "-",
     r.speedup_vs_scalar === null ? "-" : `${r.speedup_vs_scalar.toFixed(1)}x`,
     r.pct_of_mem_bw === null ? "-" : `${r.pct_of_mem_bw.toFixed(0)}%`,
+    `${Math.round(100 * r.cpu_share)}%`,
+    r.gbps_per_core > 0 ? r.gbps_per_core.toFixed(2) : "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");

@@ -66,6 +66,15 @@ const REFERENCES: Record<VocabName, Reference[]> = {
       },
     },
   ],
+  llama2: [
+    {
+      label: "llama-tokenizer-js",
+      load: async () => {
+        const { default: l } = await import("llama-tokenizer-js");
+        return (t) => l.encode(t, false);
+      },
+    },
+  ],
 };
 
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(0)} k`);

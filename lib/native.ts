@@ -147,6 +147,8 @@ export interface NativeTokenizerInfo {
   addBos: boolean;
   addEos: boolean;
   addSpacePrefix: boolean;
+  eog: Int32Array;
+  chatTemplate: string | null;
 }
 
 /** Tokenizer entry points exported by `native/addon/tokenizer_wrap.cpp`. */

@@ -39,17 +39,16 @@ export async function runOurs(job: ChildJob): Promise<ChildResult> {
   const t0 = performance.now();
   const model = await engine.loadModel(job.modelPath, { threads: job.threads, contextSize: job.contextSize });
   const loadSeconds = (performance.now() - t0) / 1000;
-  const prompt = promptTokens(Math.max(...job.prefill, WARMUP_TOKENS, DECODE_PROMPT_TOKENS));
 
-  await model.logits(prompt.slice(0, WARMUP_TOKENS));
+  await model.logits(promptTokens(WARMUP_TOKENS, 1));
   const prefillTps: Record<string, number> = {};
   for (const n of job.prefill) {
     const start = performance.now();
-    await model.logits(prompt.slice(0, n));
+    await model.logits(promptTokens(n, 1000 + n));
     prefillTps[n] = n / ((performance.now() - start) / 1000);
   }
 
-  const text = model.detokenize(prompt.slice(0, DECODE_PROMPT_TOKENS));
+  const text = model.detokenize(promptTokens(DECODE_PROMPT_TOKENS, 2));
   const generation = model.generate(text, { maxTokens: job.decode + 1, temperature: 0, ignoreEos: true });
   let start = 0;
   let generated = -1;

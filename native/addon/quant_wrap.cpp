@@ -112,16 +112,6 @@ Napi::Value dequantize(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// Checks a weight matrix of n_rows x n_cols and returns its row size.
-size_t check_weights(const Napi::CallbackInfo& info, GgmlType t, const Napi::Uint8Array& w, int64_t n_rows, int64_t n_cols) {
-  arg_row_length(info, t, n_cols, "nCols");
-  if (n_rows <= 0) throw_invalid(info.Env(), "nRows must be positive");
-  const size_t row = ggml_row_size(t, n_cols);
-  if (w.ByteLength() != row * static_cast<size_t>(n_rows))
-    throw_invalid(info.Env(), "w has " + std::to_string(w.ByteLength()) + " bytes, expected nRows * " + std::to_string(row));
-  return row;
-}
-
 // vecDot(backend, type, w, x) -> number: x is quantised to the type's vec_dot_type with the same backend.
 Napi::Value vec_dot(const Napi::CallbackInfo& info) {
   const Kernels& k = arg_backend(info, 0);
@@ -129,9 +119,12 @@ Napi::Value vec_dot(const Napi::CallbackInfo& info) {
   Napi::Uint8Array w = arg_u8(info, 2, "w");
   Napi::Float32Array x = arg_f32(info, 3, "x");
   const int64_t n = static_cast<int64_t>(x.ElementLength());
-  check_weights(info, t, w, 1, n);
   const TypeKernels& tk = k.type(t);
+  arg_row_length(info, t, n, "x.length");
   arg_row_length(info, tk.vec_dot_type, n, "x.length");
+  if (w.ByteLength() != ggml_row_size(t, n))
+    throw_invalid(info.Env(), "w has " + std::to_string(w.ByteLength()) + " bytes, a row of " + std::to_string(n) + " " +
+                                  ggml_type_traits(t).name + " elements has " + std::to_string(ggml_row_size(t, n)));
   std::vector<uint8_t> xq(ggml_row_size(tk.vec_dot_type, n));
   k.type(tk.vec_dot_type).from_float(x.Data(), xq.data(), n);
   float s = 0;
@@ -143,34 +136,42 @@ struct MatmulArgs {
   const Kernels* k;
   GgmlType type;
   Napi::Uint8Array w;
-  int64_t n_rows, n_cols, n_tok;
+  int64_t n_rows, n_cols;
   Napi::Float32Array x;
+  int64_t n_tok;
   int threads;
+  size_t matrix_bytes;  // one nRows x nCols matrix
+  size_t copies;        // matrices w holds back to back (1 unless the caller allows more)
 };
 
-// (backend, type, w, nRows, nCols, x, nTok, threads)
-MatmulArgs arg_matmul(const Napi::CallbackInfo& info) {
+// (backend, type, w, nRows, nCols, x, nTok, threads); w must hold exactly one matrix unless allow_copies.
+MatmulArgs arg_matmul(const Napi::CallbackInfo& info, bool allow_copies) {
   MatmulArgs a{&arg_backend(info, 0), arg_weight_type(info, 1), arg_u8(info, 2, "w"), arg_int(info, 3, "nRows"),
-               arg_int(info, 4, "nCols"), 0, arg_f32(info, 5, "x"), 1};
-  a.n_tok = arg_int(info, 6, "nTok");
-  a.threads = arg_threads(info, 7);
-  check_weights(info, a.type, a.w, a.n_rows, a.n_cols);
+               arg_int(info, 4, "nCols"), arg_f32(info, 5, "x"), arg_int(info, 6, "nTok"), arg_threads(info, 7), 0, 0};
+  arg_row_length(info, a.type, a.n_cols, "nCols");
+  if (a.n_rows <= 0) throw_invalid(info.Env(), "nRows must be positive");
+  a.matrix_bytes = ggml_row_size(a.type, a.n_cols) * static_cast<size_t>(a.n_rows);
+  a.copies = a.w.ByteLength() / a.matrix_bytes;
+  if (a.w.ByteLength() % a.matrix_bytes != 0 || a.copies == 0 || (!allow_copies && a.copies != 1))
+    throw_invalid(info.Env(), "w has " + std::to_string(a.w.ByteLength()) + " bytes, expected " +
+                                  (allow_copies ? "a multiple of " : "") + std::to_string(a.matrix_bytes) +
+                                  " (nRows x nCols " + ggml_type_traits(a.type).name + ")");
   if (a.n_tok <= 0 || static_cast<int64_t>(a.x.ElementLength()) != a.n_tok * a.n_cols)
     throw_invalid(info.Env(), "x must hold nTok * nCols floats (nTok > 0)");
   return a;
 }
 
-void run_matmul(const Napi::CallbackInfo& info, const MatmulArgs& a, float* y) {
+void run_matmul(const Napi::CallbackInfo& info, const MatmulArgs& a, const uint8_t* w, float* y) {
   PoolCache& pc = pool_for(a.threads);
-  const Status st = matmul(*pc.pool, a.type, a.w.Data(), a.n_rows, a.n_cols, a.x.Data(), a.n_tok, y, pc.scratch, *a.k);
+  const Status st = matmul(*pc.pool, a.type, w, a.n_rows, a.n_cols, a.x.Data(), a.n_tok, y, pc.scratch, *a.k);
   if (!st.is_ok()) throw_status(info.Env(), st);
 }
 
 // matmul(backend, type, w, nRows, nCols, x, nTok, threads) -> Float32Array(nTok * nRows), y[t * nRows + r]
 Napi::Value matmul_js(const Napi::CallbackInfo& info) {
-  const MatmulArgs a = arg_matmul(info);
+  const MatmulArgs a = arg_matmul(info, false);
   Napi::Float32Array y = Napi::Float32Array::New(info.Env(), static_cast<size_t>(a.n_tok * a.n_rows));
-  run_matmul(info, a, y.Data());
+  run_matmul(info, a, a.w.Data(), y.Data());
   return y;
 }
 
@@ -178,25 +179,12 @@ Napi::Value matmul_js(const Napi::CallbackInfo& info) {
 // natively (no JS allocation in the loop). w may hold several copies of the matrix back to back; call i
 // uses copy i % copies, so a benchmark can make the weights' working set larger than the caches.
 Napi::Value bench_matmul(const Napi::CallbackInfo& info) {
-  MatmulArgs a{&arg_backend(info, 0), arg_weight_type(info, 1), arg_u8(info, 2, "w"), arg_int(info, 3, "nRows"),
-               arg_int(info, 4, "nCols"), arg_int(info, 6, "nTok"), arg_f32(info, 5, "x"), arg_threads(info, 7)};
+  const MatmulArgs a = arg_matmul(info, true);
   const int64_t iters = arg_int(info, 8, "iterations");
   if (iters < 1) throw_invalid(info.Env(), "iterations must be >= 1");
-  arg_row_length(info, a.type, a.n_cols, "nCols");
-  const size_t matrix = ggml_row_size(a.type, a.n_cols) * static_cast<size_t>(a.n_rows > 0 ? a.n_rows : 0);
-  if (a.n_rows <= 0 || a.w.ByteLength() == 0 || a.w.ByteLength() % matrix != 0)
-    throw_invalid(info.Env(), "w must hold a whole number of nRows x nCols matrices");
-  if (a.n_tok <= 0 || static_cast<int64_t>(a.x.ElementLength()) != a.n_tok * a.n_cols)
-    throw_invalid(info.Env(), "x must hold nTok * nCols floats (nTok > 0)");
-  const size_t copies = a.w.ByteLength() / matrix;
   std::vector<float> y(static_cast<size_t>(a.n_tok * a.n_rows));
-  PoolCache& pc = pool_for(a.threads);
   const auto t0 = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < iters; ++i) {
-    const uint8_t* w = a.w.Data() + (static_cast<size_t>(i) % copies) * matrix;
-    const Status st = matmul(*pc.pool, a.type, w, a.n_rows, a.n_cols, a.x.Data(), a.n_tok, y.data(), pc.scratch, *a.k);
-    if (!st.is_ok()) throw_status(info.Env(), st);
-  }
+  for (int64_t i = 0; i < iters; ++i) run_matmul(info, a, a.w.Data() + (static_cast<size_t>(i) % a.copies) * a.matrix_bytes, y.data());
   const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
   return Napi::Number::New(info.Env(), dt.count() / static_cast<double>(iters));
 }

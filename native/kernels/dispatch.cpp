@@ -82,6 +82,12 @@ void fill_avx512(Kernels& k) {
   type_of(k, G::Q8_0).gemm = avx512::gemm_q8_0_q8_0;
   type_of(k, G::Q4_0).vec_dot = avx512::vec_dot_q4_0_q8_0;
   type_of(k, G::Q4_0).gemm = avx512::gemm_q4_0_q8_0;
+  type_of(k, G::Q4_K).vec_dot = avx512::vec_dot_q4_K_q8_K;
+  type_of(k, G::Q4_K).gemm = avx512::gemm_q4_K_q8_K;
+  type_of(k, G::Q5_K).vec_dot = avx512::vec_dot_q5_K_q8_K;
+  type_of(k, G::Q5_K).gemm = avx512::gemm_q5_K_q8_K;
+  type_of(k, G::Q6_K).vec_dot = avx512::vec_dot_q6_K_q8_K;
+  type_of(k, G::Q6_K).gemm = avx512::gemm_q6_K_q8_K;
 }
 #endif
 

@@ -12,6 +12,9 @@ constexpr int64_t kRowGroup = 16;
 // Tokens per gemm call: their quantised activations (<= 64 * ~4.4 KB for 4096 columns) stay in L2
 // while a thread sweeps its rows.
 constexpr int64_t kTokBlock = 64;
+// Below this many multiply-adds a product runs on the calling thread: waking a worker would cost
+// more than it saves (a 64 x 256 GEMV takes ~1 us).
+constexpr int64_t kMinParallelWork = 1 << 16;
 }  // namespace
 
 void QuantScratch::Free::operator()(uint8_t* p) const { std::free(p); }
@@ -53,14 +56,19 @@ Status matmul(ThreadPool& pool, GgmlType wtype, const void* W, int64_t n_rows, i
   }
 
   const auto* wb = static_cast<const uint8_t*>(W);
-  const int64_t n_groups = (n_rows + kRowGroup - 1) / kRowGroup;
-  pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
+  auto rows = [&](int64_t g0, int64_t g1, int) {
     const int64_t r0 = g0 * kRowGroup, r1 = std::min(n_rows, g1 * kRowGroup);
     for (int64_t t0 = 0; t0 < n_tok; t0 += kTokBlock) {
       const int64_t nt = std::min(kTokBlock, n_tok - t0);
       tk.gemm(n_cols, wb + r0 * w_row, w_row, r1 - r0, xq + t0 * x_row, x_row, nt, y + t0 * n_rows + r0, n_rows);
     }
-  });
+  };
+  const int64_t n_groups = (n_rows + kRowGroup - 1) / kRowGroup;
+  if (n_rows * n_cols * n_tok < kMinParallelWork) {
+    rows(0, n_groups, 0);
+  } else {
+    pool.parallel_for(n_groups, rows);
+  }
   return Status::ok();
 }
 

@@ -5,6 +5,7 @@
 // "fp16" fields are IEEE binary16 bit patterns (fp16.h converts them).
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 #include "common/ggml_type.h"
 
@@ -85,6 +86,23 @@ inline void k_scale_min(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
     *sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
     *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
   }
+}
+
+// All 8 scales and 8 mins at once (same values as k_scale_min for j = 0..7), with 32-bit word
+// operations instead of per-byte branches: the hot-loop form used by the SIMD kernels (little-endian
+// targets: x86-64 and aarch64).
+inline void k_scales_mins(const uint8_t* q, uint8_t sc[8], uint8_t m[8]) {
+  uint32_t w[3];
+  std::memcpy(w, q, 12);
+  const uint32_t low6 = 0x3F3F3F3Fu, low4 = 0x0F0F0F0Fu, low2 = 0x03030303u;
+  const uint32_t out[4] = {
+      w[0] & low6,                                      // scales 0..3
+      (w[2] & low4) | (((w[0] >> 6) & low2) << 4),      // scales 4..7
+      w[1] & low6,                                      // mins 0..3
+      ((w[2] >> 4) & low4) | (((w[1] >> 6) & low2) << 4),  // mins 4..7
+  };
+  std::memcpy(sc, out, 8);
+  std::memcpy(m, out + 2, 8);
 }
 
 // Inverse of k_scale_min for a whole super-block: packs 8 scales and 8 mins (each < 64).

@@ -99,6 +99,7 @@ Status Tokenizer::init(TokenizerData& data) {
     init_merges(data.merges);
   }
   if (data.add_space_prefix) add_space_prefix_ = *data.add_space_prefix;
+  chat_template_ = std::move(data.chat_template);
   init_specials(data);
   if (data.add_bos) add_bos_ = *data.add_bos;
   if (data.add_eos) add_eos_ = *data.add_eos;

@@ -72,7 +72,7 @@ Problem make_problem(GgmlType type, int64_t rows, int64_t cols, int64_t toks) {
 }  // namespace
 
 CAPI_TEST(matmul_matches_reference_and_thread_counts) {
-  const int64_t rows = 37, cols = 512;
+  const int64_t rows = 37, cols = 2048;  // 37 x 2048 is above matmul's parallel threshold even for one token
   const Kernels& ref = *kernels_for(Isa::Scalar);
   for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K,
                         GgmlType::Q5_K, GgmlType::Q6_K}) {

@@ -228,3 +228,23 @@ CAPI_TEST(from_gguf_reads_tokenizer_keys) {
   CHECK(ef.is_ok());
   if (ef) CHECK(Tokenizer::from_gguf(*ef.value()).status().code() == ErrorCode::GGUF_MISSING_KEY);
 }
+
+CAPI_TEST(phi3_name_makes_special_tokens_swallow_following_spaces) {
+  // llama.cpp gives special tokens RSTRIP when general.name mentions phi-3; "<s>" stays as is.
+  TokenizerData d = spm_data({"▁hi", "hi"});
+  d.tokens.push_back("<|end|>");
+  d.token_types.push_back(kTypeControl);
+  d.scores.push_back(0.0f);
+  const int32_t end = static_cast<int32_t>(d.tokens.size() - 1);
+  TokenizerData plain = d;
+  d.model_name = "Phi-3 Mini 4K Instruct";
+  auto phi = make(std::move(d));
+  auto other = make(std::move(plain));
+  if (!phi || !other) return;
+  CHECK(phi->attr(end) & kAttrRstrip);
+  CHECK(!(phi->attr(1) & kAttrRstrip));
+  // After the special token: Phi-3 drops the spaces, so "hi" gets the SPM space prefix again
+  // ("▁hi"); otherwise the spaces stay ("▁▁hi" has no piece: "▁" byte pieces + "hi").
+  CHECK(ids(*phi, "<|end|>   hi", false, true) == (std::vector<int32_t>{end, 259}));
+  CHECK(ids(*other, "<|end|>   hi", false, true).size() > 2);
+}

@@ -109,9 +109,11 @@ float dot_k_scale_min(int64_t n, const Block* x, const BlockQ8_K* y) {
   float sum = 0;
   for (int64_t b = 0; b < n / kQKK; ++b) {
     uint8_t sc[8], m[8];
-    for (int j = 0; j < 8; ++j) k_scale_min(j, x[b].scales, &sc[j], &m[j]);
-    int summ = 0;
-    for (int j = 0; j < 8; ++j) summ += m[j] * (y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);
+    k_scales_mins(x[b].scales, sc, m);
+    // sum_j m[j] * (bsums[2j] + bsums[2j+1]): madd against the mins widened and duplicated per pair.
+    const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)));
+    const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+    const int summ = hsum_i32(_mm256_madd_epi16(load256(y[b].bsums), mins));
     __m256i acc = _mm256_setzero_si256();
     __m256i qh = _mm256_setzero_si256();
     if (kQ5) qh = load256(reinterpret_cast<const BlockQ5_K*>(&x[b])->qh);

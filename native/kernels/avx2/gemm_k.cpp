@@ -45,9 +45,10 @@ void unpack_k_scale_min(const Block& b, UnpackedK& u) {
     store256(u.q + 64 * c, lo);
     store256(u.q + 64 * c + 32, hi);
   }
+  uint8_t sc8[8], m8[8];
+  k_scales_mins(b.scales, sc8, m8);
   for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    k_scale_min(j, b.scales, &sc, &m);
+    const uint8_t sc = sc8[j], m = m8[j];
     u.scales[j] = scale_pair(sc, sc);
     u.m16[2 * j] = u.m16[2 * j + 1] = m;
   }

@@ -16,12 +16,23 @@ void softmax(float* x, int64_t n);
 // rope.cpp (flash attention uses the AVX2 version)
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, const RopeParams& p);
 
-// dot.cpp: VNNI Q8_0/Q4_0 (K-quants and float types use the avx2 kernels)
+// dot.cpp: VNNI Q8_0/Q4_0 (float types use the avx2 kernels)
 void vec_dot_q8_0_q8_0(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_q4_0_q8_0(int64_t n, float* s, const void* x, const void* y);
 void gemm_q8_0_q8_0(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
                     float* y, int64_t y_stride);
 void gemm_q4_0_q8_0(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                    float* y, int64_t y_stride);
+
+// dot_k.cpp: VNNI K-quant dots; gemm_* use them for one token and avx2's row-unpacking GEMM for more
+void vec_dot_q4_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q5_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q6_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+void gemm_q4_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                    float* y, int64_t y_stride);
+void gemm_q5_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                    float* y, int64_t y_stride);
+void gemm_q6_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
                     float* y, int64_t y_stride);
 
 }  // namespace capibara::avx512

@@ -83,7 +83,7 @@ float dot_k_scale_min(int64_t n, const Block* x, const BlockQ8_K* y) {
   const uint8x16_t m4 = vdupq_n_u8(0x0F), sixteen = vdupq_n_u8(16);
   for (int64_t b = 0; b < n / kQKK; ++b) {
     uint8_t sc[8], m[8];
-    for (int j = 0; j < 8; ++j) k_scale_min(j, x[b].scales, &sc[j], &m[j]);
+    k_scales_mins(x[b].scales, sc, m);
     int summ = 0;
     for (int j = 0; j < 8; ++j) summ += m[j] * (y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);
     uint8x16_t qh0 = vdupq_n_u8(0), qh1 = qh0;

@@ -38,9 +38,10 @@ void unpack_k_scale_min(const Block& b, UnpackedK& u) {
       vst1q_s8(u.q + 64 * c + 32 + 16 * half, vreinterpretq_s8_u8(hi));
     }
   }
+  uint8_t sc8[8], m8[8];
+  k_scales_mins(b.scales, sc8, m8);
   for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    k_scale_min(j, b.scales, &sc, &m);
+    const uint8_t sc = sc8[j], m = m8[j];
     u.sc16[2 * j] = u.sc16[2 * j + 1] = sc;
     u.m16[2 * j] = u.m16[2 * j + 1] = m;
   }
