@@ -127,7 +127,7 @@ async function main(argv: string[]): Promise<void> {
       `Decode roofline at ${(best / 1e9).toFixed(1)} GB/s (best measured read bandwidth):`,
       ...rooflineLines(roofline),
     ];
-    if (threads.length > 2) out.push("", "### Thread scaling (tokens/s)", "", scalingTable(rows));
+    if (threads.length > 1) out.push("", "### Thread scaling (tokens/s)", "", scalingTable(rows));
     process.stdout.write(`${out.join("\n")}\n`);
   }
   if (o.chart) {

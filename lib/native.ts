@@ -147,6 +147,8 @@ export interface NativeTokenizerInfo {
   addBos: boolean;
   addEos: boolean;
   addSpacePrefix: boolean;
+  eog: Int32Array;
+  chatTemplate: string | null;
 }
 
 /** Tokenizer entry points exported by `native/addon/tokenizer_wrap.cpp`. */
@@ -229,6 +231,7 @@ export interface NativeEngine {
   closeModel(model: NativeModelHandle): void;
   createSession(model: NativeModelHandle, options: { contextSize?: number; threads?: number; batchSize?: number }): NativeSessionHandle;
   sessionEval(session: NativeSessionHandle, tokens: Int32Array, wantLogits: boolean): Promise<Float32Array | null>;
+  sessionTrace(session: NativeSessionHandle, tokens: Int32Array): Promise<{ name: string; layer: number; data: Float32Array }[]>;
   sessionClear(session: NativeSessionHandle): void;
   sessionPast(session: NativeSessionHandle): number;
   sessionAbort(session: NativeSessionHandle): void;

@@ -103,6 +103,7 @@ export interface ChatStats extends GenerationStats {
  */
 export interface ChatResponse extends AsyncIterable<TokenChunk> {
   readonly route: RouteInfo;
+  /** Resolves after the last chunk; rejects like the iteration when the generation is aborted or fails. */
   readonly stats: Promise<ChatStats>;
   /** Stops the generation and frees the slot. */
   cancel(): void;
@@ -150,11 +151,9 @@ interface Counters {
 
 const silentLogger: SystemLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** The engine's module, imported on first load so that a system with an injected engine never needs the addon. */
-const ENGINE_MODULE = "./engine/index.js";
-
+/** The engine, imported on first load so that a system with an injected engine never loads the addon. */
 const defaultLoadModel: LoadModelFn = async (path, options) => {
-  const engine = (await import(ENGINE_MODULE)) as { loadModel: LoadModelFn };
+  const engine = await import("./engine/index.js");
   return engine.loadModel(path, options);
 };
 
@@ -345,6 +344,8 @@ export class CapibaraSystem {
       if (s.decodeTokensPerSecond > 0) counters.decodeSeconds += s.generatedTokens / s.decodeTokensPerSecond;
       return { ...s, expert: expert.name, timeToFirstTokenMs: firstChunkAt === null ? null : firstChunkAt - t0, totalMs: performance.now() - t0 };
     });
+    // An aborted or failed generation rejects `stats` too; a caller that only iterates has seen the error already.
+    stats.catch(() => undefined);
     const chunks = async function* (): AsyncGenerator<TokenChunk> {
       try {
         for await (const chunk of generation) {

@@ -16,6 +16,8 @@ function nodeLlamaCppVersion(): string {
   return (JSON.parse(readFileSync(join(dirname(entry), "../package.json"), "utf8")) as { version: string }).version;
 }
 
+const tokens = (n: number, seed: number) => promptTokens(n, seed) as Token[];
+
 /** Runs a job on llama.cpp (CPU only, prebuilt binaries, memory-mapped weights). */
 export async function runLlamaCpp(job: ChildJob): Promise<ChildResult> {
   // maxThreads 0: the context's thread count is used as given, not capped by a process-wide pool.
@@ -31,19 +33,18 @@ export async function runLlamaCpp(job: ChildJob): Promise<ChildResult> {
   });
   const loadSeconds = (performance.now() - t0) / 1000;
   const seq = context.getSequence();
-  const prompt = promptTokens(Math.max(...job.prefill, WARMUP_TOKENS, DECODE_PROMPT_TOKENS)) as Token[];
 
-  await seq.evaluateWithoutGeneratingNewTokens(prompt.slice(0, WARMUP_TOKENS));
+  await seq.evaluateWithoutGeneratingNewTokens(tokens(WARMUP_TOKENS, 1));
   const prefillTps: Record<string, number> = {};
   for (const n of job.prefill) {
     await seq.clearHistory();
     const start = performance.now();
-    await seq.evaluateWithoutGeneratingNewTokens(prompt.slice(0, n));
+    await seq.evaluateWithoutGeneratingNewTokens(tokens(n, 1000 + n));
     prefillTps[n] = n / ((performance.now() - start) / 1000);
   }
 
   await seq.clearHistory();
-  const gen = seq.evaluate(prompt.slice(0, DECODE_PROMPT_TOKENS), { temperature: 0, yieldEogToken: true });
+  const gen = seq.evaluate(tokens(DECODE_PROMPT_TOKENS, 2), { temperature: 0, yieldEogToken: true });
   await gen.next(); // the first token comes out of the prompt's prefill: not timed
   const start = performance.now();
   let generated = 0;

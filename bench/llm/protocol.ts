@@ -43,11 +43,12 @@ export const WARMUP_TOKENS = 16;
 
 /**
  * A deterministic prompt of `n` ordinary token ids (away from the special and byte tokens at the
- * start of every vocabulary benchmarked), identical for both engines.
+ * start of every vocabulary benchmarked), identical for both engines. Each timed phase uses its own
+ * seed, so no phase can reuse a cached prefix of another.
  */
-export function promptTokens(n: number): number[] {
+export function promptTokens(n: number, seed: number): number[] {
   const out: number[] = [];
-  let s = 12345;
+  let s = seed >>> 0;
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     out.push(1000 + (s % 19000));

@@ -6,6 +6,7 @@
 import { Template } from "@huggingface/jinja";
 import type { ChatMessage } from "../engine/types.js";
 import { ChatTemplateError } from "../errors.js";
+import type { Tokenizer } from "../tokenizer/Tokenizer.js";
 import { BUILTIN_CHAT_TEMPLATES, IMAGE_MARKERS, type ChatTemplateArch } from "./builtin.js";
 
 /** Options of {@link ChatTemplate.render}. */
@@ -71,6 +72,20 @@ export class ChatTemplate {
       `no chat template: the file has none and architecture '${src.arch ?? "unknown"}' has no built-in one ` +
         `(built-in: ${Object.keys(BUILTIN_CHAT_TEMPLATES).join(", ")}); configure a template override`,
     );
+  }
+
+  /**
+   * The template for a model: `override`, else the tokenizer's `tokenizer.chat_template`, else the
+   * architecture's built-in one; `bos_token` / `eos_token` are the tokenizer's BOS / EOS texts.
+   */
+  static forTokenizer(tokenizer: Tokenizer, options: Pick<ChatTemplateSource, "arch" | "override" | "imageMarker"> = {}): ChatTemplate {
+    const text = (id: number | null) => (id === null ? "" : tokenizer.tokenText(id));
+    return ChatTemplate.resolve({
+      ...options,
+      fileTemplate: tokenizer.chatTemplate ?? undefined,
+      bosToken: text(tokenizer.bos),
+      eosToken: text(tokenizer.eos),
+    });
   }
 
   /** The built-in template of an architecture. */

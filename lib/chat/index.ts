@@ -1,5 +1,14 @@
 /**
- * Chat templates: the model's Jinja template, or a built-in one per architecture.
+ * Chat templates: the model's Jinja `tokenizer.chat_template` rendered with `@huggingface/jinja`,
+ * or a built-in template per architecture (`llama` Mistral-style `[INST]`, `qwen2` ChatML, `phi3`
+ * `<|system|>…<|end|>`, `gemma3` `<start_of_turn>`, `command-r` turn tokens), or an override from
+ * configuration, in that priority: override, file, built-in.
+ *
+ * Messages use the OpenAI shape. Content parts are flattened to text before rendering: text parts
+ * are concatenated and each `image_url` part becomes an image marker — `<start_of_image>` for
+ * Gemma 3 (the token its template emits for an image), `[image]` for the others, or
+ * `imageMarker` when given. capibara runs no vision encoder, so the marker only records where the
+ * image was; the image itself is not seen by the model.
  * @module
  */
 export { ChatTemplate } from "./ChatTemplate.js";

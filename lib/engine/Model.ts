@@ -24,7 +24,7 @@ import type { ChatMessage, GenerateOptions, Generation, LoadOptions, Model, Mode
 export const DEFAULT_CONTEXT_SIZE = 4096;
 
 /** Architectures the runner supports (GGUF `general.architecture` strings). */
-export type ArchName = "llama" | "qwen2" | "phi3" | "gemma3" | "command-r";
+export type ArchName = "llama" | "qwen2" | "phi3" | "gemma3" | "command-r" | "cohere2";
 
 /** The architectures the native runner supports, as it reports them. */
 export function supportedArchitectures(): string[] {
@@ -79,6 +79,27 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     e.closeModel(handle);
     throw err;
   }
+}
+
+/** One debug tap: an intermediate tensor of the forward pass, for the last token. */
+export interface LayerTap {
+  /** llama.cpp's name for it: `attn_norm`, `Qcur`, `kqv_out`, `attn_out`, `ffn_out`, `l_out`, `result_output`... */
+  name: string;
+  /** Layer index, or -1 outside the layers (`inp_embd`, `result_norm`, `result_output`). */
+  layer: number;
+  /** The last token's row (`Qcur`/`Kcur`/`Vcur` rows are q|k|v for fused QKV, else q, k, v alone). */
+  data: Float32Array;
+}
+
+/**
+ * Evaluates `tokens` from an empty context and returns every intermediate tensor in forward order,
+ * named like llama.cpp's graph callbacks (`cb(cur, "attn_norm", il)`), to find the first layer where
+ * two implementations diverge. Only for models from {@link loadModel}.
+ * @throws InvalidArgumentError for other Model implementations or bad tokens; ModelClosedError.
+ */
+export function traceLayers(model: Model, tokens: number[]): Promise<LayerTap[]> {
+  if (!(model instanceof NativeModel)) return Promise.reject(new InvalidArgumentError("INVALID_ARGUMENT", "traceLayers needs a model from loadModel"));
+  return model.trace(tokens);
 }
 
 class NativeModel implements Model {
@@ -154,6 +175,22 @@ class NativeModel implements Model {
         this.#check();
         e.sessionClear(this.session);
         return (await e.sessionEval(this.session, ids, true))!;
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** See {@link traceLayers}. */
+  trace(tokens: number[]): Promise<LayerTap[]> {
+    try {
+      this.#check();
+      const ids = this.#checkTokens(tokens);
+      const e = native().engine;
+      return this.#exclusive(async () => {
+        this.#check();
+        e.sessionClear(this.session);
+        return e.sessionTrace(this.session, ids);
       });
     } catch (err) {
       return Promise.reject(err);

@@ -158,7 +158,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
   });
   if (apiKey) {
     app.addHook("onRequest", async (request, reply) => {
-      if (request.url === "/health") return;
+      if (request.url.split("?")[0] === "/health") return;
       const header = request.headers.authorization ?? "";
       const token = header.startsWith("Bearer ") ? header.slice(7) : "";
       if (!sameSecret(token, apiKey)) {

@@ -1,31 +1,64 @@
 /**
- * Native tokenizers built from GGUF tokenizer metadata: SentencePiece-style (`llama`) and byte-level
- * BPE (`gpt2` with the pre-tokenizer named by `tokenizer.ggml.pre`). Token ids match llama.cpp's.
+ * Native tokenizers built from GGUF tokenizer metadata: SentencePiece-style (`llama`: merges by
+ * score, byte fallback, `▁` for spaces) and byte-level BPE (`gpt2`: merge ranks and the
+ * pre-tokenizer named by `tokenizer.ggml.pre`). Token ids and detokenized text equal llama.cpp's
+ * (checked on a 2,100-string multilingual corpus for Qwen2, Llama 3, gpt-4o/Phi-4-mini, Command-R's
+ * pre-tokenizer, Gemma 3 and Mistral vocabularies).
+ *
+ * {@link Tokenizer.detokenize} applies llama.cpp's whole-text rules (leading-space removal for SPM,
+ * space clean-up for `llama-bpe`/`gpt2`); {@link StreamDecoder} concatenates token pieces as
+ * llama.cpp's streaming does, never splitting a UTF-8 character.
  * @module
  */
+import type { ChatTemplate } from "../chat/ChatTemplate.js";
 import { InvalidArgumentError } from "../errors.js";
 import { native, type NativeDecoderHandle, type NativeTokenizerHandle, type NativeTokenizerInfo } from "../native.js";
 
-/** Tokenizer data mirroring the GGUF `tokenizer.ggml.*` keys; unset fields take llama.cpp's defaults. */
-/** Tokenizer data as the GGUF `tokenizer.ggml.*` keys hold it (see `native/tokenizer/tokenizer.h`). */
+/**
+ * Tokenizer data as the GGUF `tokenizer.ggml.*` keys hold it (see `native/tokenizer/tokenizer.h`).
+ * Unset optional fields take llama.cpp's defaults (SPM: BOS 1, EOS 2, UNK 0, add BOS, space prefix;
+ * BPE: no BOS unless the pre-tokenizer asks for one, e.g. `llama-bpe`).
+ */
 export interface TokenizerData {
+  /** `tokenizer.ggml.model`: `"llama"` (SentencePiece-style) or `"gpt2"` (byte-level BPE). */
   model: string;
+  /**
+   * `tokenizer.ggml.pre` (`gpt2` only): `qwen2`, `llama-bpe`, `gpt-4o`, `command-r`, `gpt2`,
+   * `default` and aliases; missing means llama.cpp's `default`.
+   */
   pre?: string;
+  /** `tokenizer.ggml.tokens`: token texts by id. */
   tokens: readonly string[];
+  /** `tokenizer.ggml.scores` (SPM merge priority). */
   scores?: Float32Array;
+  /** `tokenizer.ggml.token_type`: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte. */
   tokenTypes?: Int32Array;
+  /** `tokenizer.ggml.merges`: `"left right"` pairs in rank order (required for `gpt2`). */
   merges?: readonly string[];
+  /** `tokenizer.ggml.bos_token_id`. */
   bosId?: number;
+  /** `tokenizer.ggml.eos_token_id`. */
   eosId?: number;
+  /** `tokenizer.ggml.eot_token_id` (else recognised by text, e.g. `<|im_end|>`). */
   eotId?: number;
+  /** `tokenizer.ggml.eom_token_id`. */
   eomId?: number;
+  /** `tokenizer.ggml.unknown_token_id`. */
   unkId?: number;
+  /** `tokenizer.ggml.seperator_token_id` (sic). */
   sepId?: number;
+  /** `tokenizer.ggml.padding_token_id`. */
   padId?: number;
+  /** `tokenizer.ggml.add_bos_token`. */
   addBos?: boolean;
+  /** `tokenizer.ggml.add_eos_token`. */
   addEos?: boolean;
+  /** `tokenizer.ggml.add_space_prefix` (SPM: prefix the text with a space). */
   addSpacePrefix?: boolean;
+  /** `general.name` (llama.cpp applies a Phi-3 whitespace rule by name). */
   name?: string;
+  /** `tokenizer.chat_template` (Jinja), kept for the chat layer. */
+  chatTemplate?: string;
 }
 
 /** Options of {@link Tokenizer.tokenize}. */
@@ -133,6 +166,10 @@ export class Tokenizer {
   get addBos(): boolean {
     return this.#info.addBos;
   }
+  /** The file's `tokenizer.chat_template`, or `null` (see {@link ChatTemplate.resolve}). */
+  get chatTemplate(): string | null {
+    return this.#info.chatTemplate;
+  }
   /** Whether `tokenize(..., { addSpecial: true })` appends EOS. */
   get addEos(): boolean {
     return this.#info.addEos;
@@ -163,6 +200,11 @@ export class Tokenizer {
   /** Attribute bits of a token (see {@link TokenAttr}). */
   tokenAttributes(token: number): number {
     return native().tokenizer.tokenAttr(this.#handle, token);
+  }
+
+  /** Ids of the tokens that end generation, ascending (see {@link Tokenizer.isEndOfGeneration}). */
+  get endOfGenerationTokens(): readonly number[] {
+    return Array.from(this.#info.eog);
   }
 
   /** Whether a token ends generation (EOS, EOT and the end tokens llama.cpp recognises). */

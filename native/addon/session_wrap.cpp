@@ -1,5 +1,8 @@
 // Session glue: create/dispose a sequence over a model, evaluate tokens off the JS thread (logits
 // of the last one), clear, abort.
+#include <string>
+#include <vector>
+
 #include "addon/convert.h"
 #include "addon/engine_handles.h"
 #include "addon/modules.h"
@@ -73,6 +76,52 @@ Napi::Value eval(const Napi::CallbackInfo& info) {
       });
 }
 
+// sessionTrace(session, tokens: Int32Array): Promise<{ name, layer, data }[]> -- evaluates like
+// sessionEval and returns every debug tap (llama.cpp names: "attn_norm", il ...), last token's row.
+Napi::Value trace(const Napi::CallbackInfo& info) {
+  SessionBox& box = arg_session(info, 0);
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw_invalid(info.Env(), "tokens must be an Int32Array");
+  Napi::Int32Array arr = info[1].As<Napi::Int32Array>();
+  auto tokens = std::make_shared<std::vector<int32_t>>(arr.Data(), arr.Data() + arr.ElementLength());
+  auto guard = std::make_shared<BusyGuard>(info.Env(), box);
+  model::Session* s = box.session.get();
+  auto keep = box.model;
+  struct Tap {
+    std::string name;
+    int64_t layer;
+    std::vector<float> data;
+  };
+  using Taps = std::vector<Tap>;
+  return PromiseWorker<Taps>::run(
+      info.Env(), "capibara.sessionTrace",
+      [s, tokens, guard, keep]() -> Result<Taps> {
+        Taps taps;
+        s->set_tap([&taps](const char* name, int64_t il, const float* data, int64_t n_tok, int64_t width) {
+          const float* last = data + (n_tok - 1) * width;
+          taps.push_back({name, il, std::vector<float>(last, last + width)});
+        });
+        std::vector<float> logits(static_cast<size_t>(keep->config().n_vocab));
+        Status st = s->eval(tokens->data(), static_cast<int64_t>(tokens->size()), logits.data());
+        s->set_tap(nullptr);
+        if (!st) return st;
+        return taps;
+      },
+      [](Napi::Env env, Taps& taps) -> Napi::Value {
+        Napi::Array out = Napi::Array::New(env, taps.size());
+        for (uint32_t i = 0; i < taps.size(); ++i) {
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("name", taps[i].name);
+          o.Set("layer", static_cast<double>(taps[i].layer));
+          Napi::Float32Array a = Napi::Float32Array::New(env, taps[i].data.size());
+          std::copy(taps[i].data.begin(), taps[i].data.end(), a.Data());
+          o.Set("data", a);
+          out.Set(i, o);
+        }
+        return out;
+      });
+}
+
 Napi::Value clear(const Napi::CallbackInfo& info) {
   SessionBox& box = arg_session(info, 0);
   BusyGuard g(info.Env(), box);
@@ -105,6 +154,7 @@ void init_session(Napi::Env env, Napi::Object exports) {
   Napi::Object e = exports.Has("engine") ? exports.Get("engine").As<Napi::Object>() : Napi::Object::New(env);
   e.Set("createSession", Napi::Function::New(env, create, "createSession"));
   e.Set("sessionEval", Napi::Function::New(env, eval, "sessionEval"));
+  e.Set("sessionTrace", Napi::Function::New(env, trace, "sessionTrace"));
   e.Set("sessionClear", Napi::Function::New(env, clear, "sessionClear"));
   e.Set("sessionPast", Napi::Function::New(env, n_past, "sessionPast"));
   e.Set("sessionAbort", Napi::Function::New(env, abort, "sessionAbort"));

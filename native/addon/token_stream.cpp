@@ -66,8 +66,10 @@ struct Stream {
       outstanding += n;
     }
     send(e);
+    // sessionAbort only sets the flag, so the wait also polls it.
     std::unique_lock<std::mutex> lk(mu);
-    cv.wait(lk, [&] { return outstanding < params.high_water || box->abort.load(); });
+    while (!cv.wait_for(lk, std::chrono::milliseconds(20), [&] { return outstanding < params.high_water || box->abort.load(); })) {
+    }
   }
   bool js_waiting() {
     std::lock_guard<std::mutex> lk(mu);

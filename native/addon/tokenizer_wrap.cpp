@@ -107,6 +107,7 @@ Napi::Value create(const Napi::CallbackInfo& info) {
   d.model = opt_string(env, o, "model");
   d.pre = opt_string(env, o, "pre");
   d.model_name = opt_string(env, o, "name");
+  d.chat_template = opt_string(env, o, "chatTemplate");
   d.tokens = string_list(env, o.Get("tokens"), "tokens");
   if (!o.Get("merges").IsUndefined()) d.merges = string_list(env, o.Get("merges"), "merges");
   d.scores = typed_list<float, napi_float32_array>(env, o.Get("scores"), "scores", "Float32Array");
@@ -183,6 +184,11 @@ Napi::Value info(const Napi::CallbackInfo& info) {
   o.Set("addBos", t.add_bos());
   o.Set("addEos", t.add_eos());
   o.Set("addSpacePrefix", t.add_space_prefix());
+  const std::vector<int32_t> eog = t.eog_ids();
+  Napi::Int32Array eog_arr = Napi::Int32Array::New(env, eog.size());
+  std::copy(eog.begin(), eog.end(), eog_arr.Data());
+  o.Set("eog", eog_arr);
+  o.Set("chatTemplate", t.chat_template().empty() ? env.Null() : Napi::String::New(env, t.chat_template()));
   return o;
 }
 

@@ -37,7 +37,10 @@ class Sampler {
   int64_t n_vocab_;
   std::mt19937_64 rng_;
   std::deque<int32_t> recent_;  // last repeat_last_n tokens
-  std::vector<std::pair<float, int32_t>> cand_;  // scratch, reserved once
+  // Scratch reused across calls (no allocation per token once warmed up).
+  std::vector<std::pair<float, int32_t>> cand_;
+  std::vector<double> weight_;
+  std::vector<int32_t> count_;  // occurrences per token id in recent_
 };
 
 }  // namespace capibara::model

@@ -218,15 +218,24 @@ void Tokenizer::tokenize_bpe(std::string_view text, std::vector<int32_t>& out) c
   const std::vector<uint32_t> cps = utf8_to_cps(std::string(text));
   const std::vector<size_t> lens = pretokenize(pre_.kind, cps);
   BpeScratch scratch;
+  // Words repeat in long texts; a per-call cache (raw bytes -> [begin, end) in out) merges each once.
+  std::unordered_map<std::string, std::pair<size_t, size_t>> seen;
   std::string word, raw;
   size_t start = 0;
   for (const size_t len : lens) {
     raw.clear();
     for (size_t i = start; i < start + len; ++i) append_utf8(raw, cps[i]);
+    start += len;
+    const auto hit = seen.find(raw);
+    if (hit != seen.end()) {
+      for (size_t k = hit->second.first; k < hit->second.second; ++k) out.push_back(out[k]);
+      continue;
+    }
     word.clear();
     for (const char c : raw) word += byte_to_bpe_char(static_cast<uint8_t>(c));
-    start += len;
+    const size_t begin = out.size();
     bpe_word(word, raw, scratch, out);
+    seen.emplace(raw, std::make_pair(begin, out.size()));
   }
 }
 

@@ -53,6 +53,7 @@ Result<TokenizerData> tokenizer_data_from_gguf(const gguf::GgufFile& f) {
   d.model = std::string(model.value());
   CAPIBARA_RETURN_IF_ERROR(opt_string(f, "tokenizer.ggml.pre", d.pre));
   CAPIBARA_RETURN_IF_ERROR(opt_string(f, "general.name", d.model_name));
+  CAPIBARA_RETURN_IF_ERROR(opt_string(f, "tokenizer.chat_template", d.chat_template));
   CAPIBARA_RETURN_IF_ERROR(string_array(f, "tokenizer.ggml.tokens", d.tokens));
   if (f.find("tokenizer.ggml.merges")) CAPIBARA_RETURN_IF_ERROR(string_array(f, "tokenizer.ggml.merges", d.merges));
   if (f.find("tokenizer.ggml.scores")) {

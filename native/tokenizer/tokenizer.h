@@ -4,6 +4,7 @@
 // (the reference the tests compare with): special-token partitioning, add_bos/add_eos, piece
 // decoding, leading-space and clean-up rules.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -42,7 +43,7 @@ enum TokenType : int32_t { kTypeUndefined = 0, kTypeNormal, kTypeUnknown, kTypeC
 // Plain mirror of the GGUF tokenizer keys; unset optionals take llama.cpp's defaults.
 struct TokenizerData {
   std::string model;                 // tokenizer.ggml.model: "llama" or "gpt2"
-  std::string pre;                   // tokenizer.ggml.pre (gpt2 only)
+  std::string pre;                   // tokenizer.ggml.pre (gpt2 only; empty: llama.cpp's "default")
   std::vector<std::string> tokens;   // tokenizer.ggml.tokens
   std::vector<float> scores;         // tokenizer.ggml.scores (empty: all 0)
   std::vector<int32_t> token_types;  // tokenizer.ggml.token_type (empty: all normal)
@@ -50,6 +51,7 @@ struct TokenizerData {
   std::optional<int32_t> bos_id, eos_id, eot_id, eom_id, unk_id, sep_id, pad_id;
   std::optional<bool> add_bos, add_eos, add_space_prefix;
   std::string model_name;            // general.name (llama.cpp keys a phi-3 rule on it)
+  std::string chat_template;         // tokenizer.chat_template (kept for the chat layer; may be empty)
 };
 
 // The GGUF keys of a file as TokenizerData (bad or missing keys: GGUF_* errors).
@@ -81,10 +83,17 @@ class Tokenizer {
   uint32_t attr(int32_t id) const { return tokens_[id].attr; }
   bool valid(int32_t id) const { return id >= 0 && static_cast<size_t>(id) < tokens_.size(); }
   bool is_eog(int32_t id) const { return eog_.count(id) > 0; }
+  // End-of-generation ids, ascending.
+  std::vector<int32_t> eog_ids() const {
+    std::vector<int32_t> v(eog_.begin(), eog_.end());
+    std::sort(v.begin(), v.end());
+    return v;
+  }
   int32_t bos() const { return bos_; }  // -1 when the vocabulary has none
   int32_t eos() const { return eos_; }
   int32_t eot() const { return eot_; }
   int32_t pad() const { return pad_; }
+  const std::string& chat_template() const { return chat_template_; }
   bool add_bos() const { return add_bos_; }
   bool add_eos() const { return add_eos_; }
   bool add_space_prefix() const { return add_space_prefix_; }
@@ -147,6 +156,7 @@ class Tokenizer {
   int32_t bos_ = -1, eos_ = -1, eot_ = -1, eom_ = -1, unk_ = -1, sep_ = -1, pad_ = -1;
   bool add_bos_ = false, add_eos_ = false, add_space_prefix_ = false, clean_spaces_ = false;
   std::unordered_set<int32_t> eog_;
+  std::string chat_template_;
 };
 
 // Incremental detokenizer for generated tokens: concatenates token pieces (llama.cpp's

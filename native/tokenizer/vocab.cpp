@@ -1,7 +1,6 @@
 // Tokenizer construction: token table, attributes, special ids and defaults, merge ranks.
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
@@ -63,8 +62,9 @@ Status Tokenizer::init(TokenizerData& data) {
     spm_ = true;
   } else if (data.model == "gpt2") {
     spm_ = false;
-    if (data.pre.empty() || !pre_info(data.pre, &pre_))
-      return fail("unsupported tokenizer.ggml.pre '" + data.pre + "' (supported: gpt2, llama-bpe/llama3, qwen2, command-r, gpt-4o and aliases)");
+    // A missing pre means llama.cpp's "default" pre-tokenizer (pre_info maps "" to it).
+    if (!pre_info(data.pre, &pre_))
+      return fail("unsupported tokenizer.ggml.pre '" + data.pre + "' (supported: default, gpt2, llama-bpe/llama3, qwen2, command-r, gpt-4o and aliases)");
   } else {
     return fail("unsupported tokenizer.ggml.model '" + data.model + "' (supported: llama, gpt2)");
   }
@@ -99,6 +99,7 @@ Status Tokenizer::init(TokenizerData& data) {
     init_merges(data.merges);
   }
   if (data.add_space_prefix) add_space_prefix_ = *data.add_space_prefix;
+  chat_template_ = std::move(data.chat_template);
   init_specials(data);
   if (data.add_bos) add_bos_ = *data.add_bos;
   if (data.add_eos) add_eos_ = *data.add_eos;

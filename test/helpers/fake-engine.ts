@@ -134,7 +134,9 @@ class FakeModel implements Model {
     const words = fakeReply(this.path, prompt, Math.min(limit, engine.options.replyTokens), options.seed);
     const contextSize = this.info.contextSize;
     let resolveStats!: (s: GenerationStats) => void;
-    const stats = new Promise<GenerationStats>((r) => (resolveStats = r));
+    let rejectStats!: (err: unknown) => void;
+    const stats = new Promise<GenerationStats>((res, rej) => ((resolveStats = res), (rejectStats = rej)));
+    stats.catch(() => undefined);
     const started = performance.now();
     const finish = (generated: number, stopReason: StopReason): void =>
       resolveStats({
@@ -148,8 +150,10 @@ class FakeModel implements Model {
       engine.activeGenerations++;
       let generated = 0;
       let text = "";
-      // Whatever ends the generation (end, stop, abort, error, consumer leaving early) settles stats.
+      // As the real engine: an abort through the signal or an error rejects stats; a consumer leaving
+      // early resolves them with "aborted"; whatever ends the generation settles them.
       let stopReason: StopReason = "aborted";
+      let failure: unknown;
       try {
         if (promptTokens >= contextSize) throw new ContextFullError("CONTEXT_FULL", `prompt of ${promptTokens} tokens fills the context of ${contextSize}`);
         for (const w of words) {
@@ -166,10 +170,12 @@ class FakeModel implements Model {
         stopReason = words.length < engine.options.replyTokens ? "maxTokens" : "eos";
       } catch (err) {
         if (err instanceof AbortError) engine.abortedGenerations++;
+        failure = err;
         throw err;
       } finally {
         engine.activeGenerations--;
-        finish(generated, stopReason);
+        if (failure === undefined) finish(generated, stopReason);
+        else rejectStats(failure);
       }
     };
     const inFlight = this.inFlight;
@@ -177,7 +183,10 @@ class FakeModel implements Model {
       stats,
       [Symbol.asyncIterator]() {
         const it = run();
-        const done = stats.then(() => undefined);
+        const done = stats.then(
+          () => undefined,
+          () => undefined,
+        );
         inFlight.add(done);
         void done.then(() => inFlight.delete(done));
         return it;

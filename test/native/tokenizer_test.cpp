@@ -102,6 +102,11 @@ CAPI_TEST(pretokenizer_gpt2_and_command_r) {
   CHECK(split(PreKind::CommandR, "ab 2024x") == (Words{"ab", " ", "2", "0", "2", "4", "x"}));
 }
 
+CAPI_TEST(pretokenizer_default) {
+  // Punctuation/symbol runs first, then gpt2, then number runs, then ASCII digit triples.
+  CHECK(split(PreKind::Default, "a+=b 1234567!?") == (Words{"a", "+=", "b", " ", "123", "456", "7", "!?"}));
+}
+
 CAPI_TEST(pretokenizer_llama3_and_qwen2) {
   CHECK(split(PreKind::Llama3, "1234567 DON'T ?!\n\n  x") == (Words{"123", "456", "7", " DON", "'T", " ?!\n\n", " ", " x"}));
   CHECK(split(PreKind::Qwen2, "x=42") == (Words{"x", "=", "4", "2"}));
@@ -227,4 +232,24 @@ CAPI_TEST(from_gguf_reads_tokenizer_keys) {
   auto ef = GgufFile::from_buffer(eb.data(), eb.size());
   CHECK(ef.is_ok());
   if (ef) CHECK(Tokenizer::from_gguf(*ef.value()).status().code() == ErrorCode::GGUF_MISSING_KEY);
+}
+
+CAPI_TEST(phi3_name_makes_special_tokens_swallow_following_spaces) {
+  // llama.cpp gives special tokens RSTRIP when general.name mentions phi-3; "<s>" stays as is.
+  TokenizerData d = spm_data({"▁hi", "hi"});
+  d.tokens.push_back("<|end|>");
+  d.token_types.push_back(kTypeControl);
+  d.scores.push_back(0.0f);
+  const int32_t end = static_cast<int32_t>(d.tokens.size() - 1);
+  TokenizerData plain = d;
+  d.model_name = "Phi-3 Mini 4K Instruct";
+  auto phi = make(std::move(d));
+  auto other = make(std::move(plain));
+  if (!phi || !other) return;
+  CHECK(phi->attr(end) & kAttrRstrip);
+  CHECK(!(phi->attr(1) & kAttrRstrip));
+  // After the special token: Phi-3 drops the spaces, so "hi" gets the SPM space prefix again
+  // ("▁hi"); otherwise the spaces stay ("▁▁hi" has no piece: "▁" byte pieces + "hi").
+  CHECK(ids(*phi, "<|end|>   hi", false, true) == (std::vector<int32_t>{end, 259}));
+  CHECK(ids(*other, "<|end|>   hi", false, true).size() > 2);
 }

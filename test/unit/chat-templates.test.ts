@@ -7,6 +7,7 @@ import { describe, expect, test } from "vitest";
 import { ChatTemplate, type ChatTemplateArch } from "../../lib/chat/index.js";
 import type { ChatMessage } from "../../lib/engine/types.js";
 import { ChatTemplateError } from "../../lib/errors.js";
+import { Tokenizer } from "../../lib/tokenizer/index.js";
 
 const require = createRequire(import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/tokenizer/chat/${name}`, import.meta.url), "utf8");
@@ -131,6 +132,18 @@ describe("ChatTemplate", () => {
     expect(() => ChatTemplate.resolve({ arch: "mamba" })).toThrow(/no chat template/);
     expect(() => ChatTemplate.resolve({ fileTemplate: "{% if %}" })).toThrow(ChatTemplateError);
     expect(() => ChatTemplate.resolve({ arch: "qwen2" }).render([])).toThrow(ChatTemplateError);
+  });
+
+  test("forTokenizer: the tokenizer's chat_template and BOS/EOS texts, else the built-in", () => {
+    const data = { model: "llama", tokens: ["<unk>", "<s>", "</s>", "▁hi"], addBos: true };
+    const withTemplate = Tokenizer.fromData({ ...data, chatTemplate: "{{ bos_token }}{{ messages[0]['content'] }}{{ eos_token }}" });
+    expect(withTemplate.chatTemplate).toContain("bos_token");
+    const t = ChatTemplate.forTokenizer(withTemplate, { arch: "llama" });
+    expect([t.origin, t.render([{ role: "user", content: "x" }])]).toEqual(["file", "<s>x</s>"]);
+    const plain = Tokenizer.fromData(data);
+    expect(plain.chatTemplate).toBeNull();
+    expect(ChatTemplate.forTokenizer(plain, { arch: "llama" }).render(TURNS)).toBe(FAMILIES["llama (Mistral-7B-Instruct [INST])"]!.expected);
+    expect(ChatTemplate.forTokenizer(withTemplate, { override: "{{ 'o' }}" }).render(TURNS)).toBe("o");
   });
 
   test("bos_token / eos_token variables and extra variables reach the template", () => {

@@ -5,7 +5,7 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { AbortError, ContextFullError, ModelClosedError, loadModel, supportedArchitectures, type ArchName, type Model, type TokenChunk } from "../../lib/index.js";
+import { AbortError, ChatTemplate, ContextFullError, ModelClosedError, loadModel, supportedArchitectures, traceLayers, type ArchName, type Model, type TokenChunk } from "../../lib/index.js";
 import { buildModel } from "../fixtures/recipes.js";
 
 let model: Model;
@@ -31,7 +31,7 @@ const argmax = (v: Float32Array) => v.reduce((b, x, i) => (x > v[b]! ? i : b), 0
 
 describe("engine", () => {
   test("architectures() matches the ArchName union", () => {
-    const names: Record<ArchName, true> = { llama: true, qwen2: true, phi3: true, gemma3: true, "command-r": true };
+    const names: Record<ArchName, true> = { llama: true, qwen2: true, phi3: true, gemma3: true, "command-r": true, cohere2: true };
     expect(supportedArchitectures().sort()).toEqual(Object.keys(names).sort());
   });
 
@@ -135,5 +135,44 @@ describe("engine", () => {
     expect(() => m.tokenize("x")).toThrow(ModelClosedError);
     expect(() => m.generate("x")).toThrow(ModelClosedError);
     await expect(m.logits([1])).rejects.toBeInstanceOf(ModelClosedError);
+  });
+});
+
+describe("engine chat and back-pressure", () => {
+  test("chat messages go through the chat template (BOS from the template, special tokens parsed)", async () => {
+    const messages = [{ role: "user" as const, content: "the world" }];
+    expect(model.info.chatTemplate).toContain("[INST]");
+    const gen = model.generate(messages, { temperature: 0, maxTokens: 3 });
+    await collect(gen);
+    const rendered = ChatTemplate.builtin("llama", { bosToken: "<s>", eosToken: "</s>" }).render(messages);
+    const expected = model.tokenize(rendered, { addSpecial: false, parseSpecial: true });
+    expect(expected[0]).toBe(1);
+    expect((await gen.stats).promptTokens).toBe(expected.length);
+  });
+
+  test("a consumer that stops reading does not block close()", async () => {
+    const m = await loadModel(await buildModel("llama", "f32"), { threads: 1, contextSize: 256 });
+    const gen = m.generate("the", { temperature: 0, maxTokens: 240, ignoreEos: true });
+    const it = gen[Symbol.asyncIterator]();
+    await it.next();  // then never read again: the native thread fills the queue and waits
+    await new Promise((r) => setTimeout(r, 50));
+    await m.close();
+    const stats = await gen.stats;
+    expect(stats.stopReason).toBe("aborted");
+    // The native thread paused once 64 delivered tokens (the high-water mark, plus one batch of 8)
+    // were left unconsumed, instead of generating all 240.
+    expect(stats.generatedTokens).toBeLessThanOrEqual(64 + 8 + 1);
+  });
+});
+
+describe("debug taps", () => {
+  test("traceLayers returns llama.cpp-named intermediates in forward order, ending in the logits", async () => {
+    const ids = model.tokenize("the world");
+    const taps = await traceLayers(model, ids);
+    const names = taps.map((t) => `${t.name}${t.layer >= 0 ? `-${t.layer}` : ""}`);
+    const layer = (il: number) => ["attn_norm", "Qcur", "Kcur", "Vcur", "kqv_out", "attn_out", "ffn_inp", "ffn_norm", "ffn_out", "l_out"].map((n) => `${n}-${il}`);
+    expect(names).toEqual(["inp_embd", ...layer(0), ...layer(1), "result_norm", "result_output"]);
+    expect(Array.from(taps.at(-1)!.data)).toEqual(Array.from(await model.logits(ids)));
+    expect(taps.find((t) => t.name === "attn_norm")!.data.length).toBe(256);
   });
 });

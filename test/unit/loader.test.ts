@@ -286,3 +286,39 @@ describe("LazyLoader", () => {
     expect((await rejection(loader.acquire("a"))).code).toBe("MODEL_CLOSED");
   });
 });
+
+describe("LazyLoader under random load", () => {
+  it("keeps its invariants: never over max_loaded, never closes a model in use, every request ends", async () => {
+    let seed = 42;
+    const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const engine = new FakeEngine({ loadDelayMs: () => Math.floor(rand() * 4) });
+    const { loader, events } = setup(["a", "b", "c", "d", "e"], { max_loaded_experts: 2, max_queued_requests: 1000 }, engine);
+    let resident = 0;
+    let maxResident = 0;
+    loader.on("loaded", () => (maxResident = Math.max(maxResident, ++resident)));
+    loader.on("unloaded", () => resident--);
+    const outcomes = { served: 0, aborted: 0 };
+    const request = async (i: number) => {
+      await tick(Math.floor(rand() * 20));
+      const ac = new AbortController();
+      if (rand() < 0.2) setTimeout(() => ac.abort(), Math.floor(rand() * 10));
+      try {
+        const lease = await loader.acquire("abcde"[i % 5]!, ac.signal);
+        await tick(Math.floor(rand() * 5));
+        expect(lease.model.closed).toBe(false);
+        lease.release();
+        outcomes.served++;
+      } catch (err) {
+        expect(err).toBeInstanceOf(AbortError);
+        outcomes.aborted++;
+      }
+    };
+    await Promise.all(Array.from({ length: 200 }, (_, i) => request(i)));
+    expect(outcomes.served + outcomes.aborted).toBe(200);
+    expect(outcomes.served).toBeGreaterThan(100);
+    expect(maxResident).toBeLessThanOrEqual(2);
+    expect(engine.openModels.size).toBeLessThanOrEqual(2);
+    expect(loader.status().every((s) => s.active === 0 && s.queued === 0)).toBe(true);
+    expect(events.some((e) => e.type === "unloaded" && e.reason === "evicted")).toBe(true);
+  });
+});

@@ -13,6 +13,7 @@ const ArchSpec* const kSpecs[] = {
     &kPhi3Spec,
     &kGemma3Spec,
     &kCommandRSpec,
+    &kCohere2Spec,
 };
 }  // namespace
 
