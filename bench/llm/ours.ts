@@ -29,9 +29,10 @@ export async function loadEngine(): Promise<EngineModule | null> {
 }
 
 /**
- * Runs a job on our engine. Prefill is `logits(prompt)` on a fresh sequence; decode times the tokens
- * after the first one of a greedy `generate` (the first comes out of the prompt's prefill), as the
- * llama.cpp side does.
+ * Runs a job on our engine. Prefill is `logits(prompt)` on a fresh sequence; decode is a greedy
+ * `generate` of `decode + 1` tokens, counting the `decode` forward passes after the prompt's, as the
+ * llama.cpp side does. Tokens reach JS in batches, so decode time comes from the runner's own clock
+ * (GenerationStats) rather than from chunk arrival.
  */
 export async function runOurs(job: ChildJob): Promise<ChildResult> {
   const engine = await loadEngine();
@@ -50,17 +51,11 @@ export async function runOurs(job: ChildJob): Promise<ChildResult> {
 
   const text = model.detokenize(promptTokens(DECODE_PROMPT_TOKENS, 2));
   const generation = model.generate(text, { maxTokens: job.decode + 1, temperature: 0, ignoreEos: true });
-  let start = 0;
-  let generated = -1;
-  for await (const chunk of generation) {
-    if (generated < 0) {
-      start = performance.now();
-      generated = chunk.tokens.length - 1;
-    } else {
-      generated += chunk.tokens.length;
-    }
-  }
-  const decodeTps = generated / ((performance.now() - start) / 1000);
+  for await (const chunk of generation) void chunk;
+  // The runner times decode natively, from the end of prefill: n generated tokens take n - 1
+  // forward passes (the first token is sampled from the prompt's logits, the last is not fed back).
+  const stats = await generation.stats;
+  const decodeTps = (stats.decodeTokensPerSecond * (stats.generatedTokens - 1)) / stats.generatedTokens;
   await model.close();
   return { engine: "ours", prefillTps, decodeTps, peakRssBytes: await peakRssBytes(), loadSeconds, version: "capibara" };
 }
