@@ -298,6 +298,10 @@ export interface RecipeDefect {
   omit?: string;
   /** Tensor written with this shape instead (f32 only). */
   reshape?: { name: string; shape: number[] };
+  /** An extra f32 tensor the architecture does not have. */
+  extra?: { name: string; shape: number[] };
+  /** Extra u32 metadata (e.g. `llama.expert_count`). */
+  u32?: Record<string, number>;
 }
 
 /** A vocabulary a model is written with: its tokens (their count sizes the embedding) and the code writing its `tokenizer.*` keys. */
@@ -342,6 +346,7 @@ export async function buildModel(arch: RecipeArch, wt: WeightType, opts: BuildMo
   w.setU32(`${arch}.attention.head_count`, H);
   w.setU32(`${arch}.attention.head_count_kv`, HKV);
   r.meta(w, arch);
+  for (const [k, v] of Object.entries(defect.u32 ?? {})) w.setU32(k, v);
   const vocab = opts.vocab ?? spmVocab(DIMS.nVocab);
   vocab.apply(w);
   // One stream per tensor (seeded by its index) so a recipe change to one tensor leaves the others.
@@ -357,6 +362,10 @@ export async function buildModel(arch: RecipeArch, wt: WeightType, opts: BuildMo
     }
     w.addTensor(t.name, { type, shape: t.shape, data });
   });
+  if (defect.extra) {
+    const n = defect.extra.shape.reduce((a, b) => a * b, 1);
+    w.addTensor(defect.extra.name, { type: "f32", shape: defect.extra.shape, data: new Float32Array(n) });
+  }
   await w.write(path);
   return path;
 }
