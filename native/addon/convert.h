@@ -5,6 +5,7 @@
 #include <string>
 
 #include "addon/errors.h"
+#include "kernels/kernels.h"
 
 namespace capibara::addon {
 
@@ -43,6 +44,16 @@ inline int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* nam
 inline std::string arg_string(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info.Length() <= i || !info[i].IsString()) throw_invalid(info.Env(), std::string(name) + " must be a string");
   return info[i].As<Napi::String>().Utf8Value();
+}
+
+// Kernel table named by a backend string ("scalar", "avx2", ...): unknown or unavailable -> INVALID_ARGUMENT.
+inline const Kernels& arg_kernels(const Napi::CallbackInfo& info, size_t i) {
+  const std::string name = arg_string(info, i, "backend");
+  Isa isa;
+  if (!parse_isa(name.c_str(), &isa)) throw_invalid(info.Env(), "unknown kernel backend '" + name + "'");
+  const Kernels* k = kernels_for(isa);
+  if (!k) throw_invalid(info.Env(), "kernel backend '" + name + "' is not available on this CPU/build");
+  return *k;
 }
 
 }  // namespace capibara::addon

@@ -17,15 +17,6 @@ namespace capibara::addon {
 
 namespace {
 
-const Kernels& arg_isa(const Napi::CallbackInfo& info, size_t i) {
-  const std::string name = arg_string(info, i, "backend");
-  Isa isa;
-  if (!parse_isa(name.c_str(), &isa)) throw_invalid(info.Env(), "unknown kernel backend '" + name + "'");
-  const Kernels* k = kernels_for(isa);
-  if (!k) throw_invalid(info.Env(), "kernel backend '" + name + "' is not available on this CPU/build");
-  return *k;
-}
-
 Napi::Value cpu_info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const CpuFeatures& f = cpu_features();
@@ -50,7 +41,7 @@ Napi::Value cpu_info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value set_isa(const Napi::CallbackInfo& info) {
-  set_kernel_isa(arg_isa(info, 0).isa);
+  set_kernel_isa(arg_kernels(info, 0).isa);
   return info.Env().Undefined();
 }
 
@@ -99,7 +90,7 @@ using PrepareFn = Call (*)(const Napi::CallbackInfo& info, size_t base);
 // (rmsnorm|layernorm)(backend, x, w|null, eps) -> Float32Array
 template <RmsNormFn Kernels::*Op>
 Call prepare_norm(const Napi::CallbackInfo& info, size_t b) {
-  const Kernels& k = arg_isa(info, b);
+  const Kernels& k = arg_kernels(info, b);
   Napi::Float32Array x = arg_f32(info, b + 1, "x");
   Napi::Float32Array w = arg_f32_opt(info, b + 2, "w");
   const float eps = static_cast<float>(arg_number(info, b + 3, "eps"));
@@ -113,7 +104,7 @@ Call prepare_norm(const Napi::CallbackInfo& info, size_t b) {
 // (swiglu|geglu)(backend, g, u) -> Float32Array
 template <GatedActFn Kernels::*Op>
 Call prepare_gated(const Napi::CallbackInfo& info, size_t b) {
-  const Kernels& k = arg_isa(info, b);
+  const Kernels& k = arg_kernels(info, b);
   Napi::Float32Array g = arg_f32(info, b + 1, "g");
   Napi::Float32Array u = arg_f32(info, b + 2, "u");
   if (g.ElementLength() != u.ElementLength()) throw_invalid(info.Env(), "g and u must have the same length");
@@ -124,7 +115,7 @@ Call prepare_gated(const Napi::CallbackInfo& info, size_t b) {
 
 // softmax(backend, x) -> new Float32Array
 Call prepare_softmax(const Napi::CallbackInfo& info, size_t b) {
-  const Kernels& k = arg_isa(info, b);
+  const Kernels& k = arg_kernels(info, b);
   Napi::Float32Array x = arg_f32(info, b + 1, "x");
   if (x.ElementLength() == 0) throw_invalid(info.Env(), "softmax needs at least one value");
   Napi::Float32Array y = copy_f32(info.Env(), x);
@@ -136,7 +127,7 @@ Call prepare_softmax(const Napi::CallbackInfo& info, size_t b) {
 //   -> new Float32Array
 Call prepare_rope(const Napi::CallbackInfo& info, size_t b) {
   Napi::Env env = info.Env();
-  const Kernels& k = arg_isa(info, b);
+  const Kernels& k = arg_kernels(info, b);
   Napi::Float32Array x = arg_f32(info, b + 1, "x");
   const int64_t n_heads = arg_int(info, b + 2, "nHeads");
   const int64_t head_dim = arg_int(info, b + 3, "headDim");
@@ -175,7 +166,7 @@ Call prepare_rope(const Napi::CallbackInfo& info, size_t b) {
 // [nQ][nHead][headDim] f32, k/v are [nKv][nKvHead][headDim] F16 bits with nKv >= qPos0 + nQ.
 Call prepare_flash_attention(const Napi::CallbackInfo& info, size_t b) {
   Napi::Env env = info.Env();
-  const Kernels& k = arg_isa(info, b);
+  const Kernels& k = arg_kernels(info, b);
   Napi::Float32Array q = arg_f32(info, b + 1, "q");
   Napi::Uint16Array kc = arg_u16(info, b + 2, "k");
   Napi::Uint16Array vc = arg_u16(info, b + 3, "v");

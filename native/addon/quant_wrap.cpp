@@ -18,15 +18,6 @@ namespace {
 
 constexpr int kMaxThreads = 256;
 
-const Kernels& arg_backend(const Napi::CallbackInfo& info, size_t i) {
-  const std::string name = arg_string(info, i, "backend");
-  Isa isa;
-  if (!parse_isa(name.c_str(), &isa)) throw_invalid(info.Env(), "unknown kernel backend '" + name + "'");
-  const Kernels* k = kernels_for(isa);
-  if (!k) throw_invalid(info.Env(), "kernel backend '" + name + "' is not available on this CPU/build");
-  return *k;
-}
-
 // A type name with row conversions (from_float/to_float) in the scalar table.
 GgmlType arg_type(const Napi::CallbackInfo& info, size_t i) {
   const std::string name = arg_string(info, i, "type");
@@ -89,7 +80,7 @@ Napi::Value type_info(const Napi::CallbackInfo& info) {
 
 // quantize(backend, type, x) -> Uint8Array of ggml_row_size(type, x.length) bytes
 Napi::Value quantize(const Napi::CallbackInfo& info) {
-  const Kernels& k = arg_backend(info, 0);
+  const Kernels& k = arg_kernels(info, 0);
   const GgmlType t = arg_type(info, 1);
   Napi::Float32Array x = arg_f32(info, 2, "x");
   const int64_t n = arg_row_length(info, t, static_cast<int64_t>(x.ElementLength()), "x.length");
@@ -100,7 +91,7 @@ Napi::Value quantize(const Napi::CallbackInfo& info) {
 
 // dequantize(backend, type, bytes, n) -> Float32Array(n)
 Napi::Value dequantize(const Napi::CallbackInfo& info) {
-  const Kernels& k = arg_backend(info, 0);
+  const Kernels& k = arg_kernels(info, 0);
   const GgmlType t = arg_type(info, 1);
   Napi::Uint8Array bytes = arg_u8(info, 2, "bytes");
   const int64_t n = arg_row_length(info, t, arg_int(info, 3, "n"), "n");
@@ -114,7 +105,7 @@ Napi::Value dequantize(const Napi::CallbackInfo& info) {
 
 // vecDot(backend, type, w, x) -> number: x is quantised to the type's vec_dot_type with the same backend.
 Napi::Value vec_dot(const Napi::CallbackInfo& info) {
-  const Kernels& k = arg_backend(info, 0);
+  const Kernels& k = arg_kernels(info, 0);
   const GgmlType t = arg_weight_type(info, 1);
   Napi::Uint8Array w = arg_u8(info, 2, "w");
   Napi::Float32Array x = arg_f32(info, 3, "x");
@@ -146,7 +137,7 @@ struct MatmulArgs {
 
 // (backend, type, w, nRows, nCols, x, nTok, threads); w must hold exactly one matrix unless allow_copies.
 MatmulArgs arg_matmul(const Napi::CallbackInfo& info, bool allow_copies) {
-  MatmulArgs a{&arg_backend(info, 0), arg_weight_type(info, 1), arg_u8(info, 2, "w"), arg_int(info, 3, "nRows"),
+  MatmulArgs a{&arg_kernels(info, 0), arg_weight_type(info, 1), arg_u8(info, 2, "w"), arg_int(info, 3, "nRows"),
                arg_int(info, 4, "nCols"), arg_f32(info, 5, "x"), arg_int(info, 6, "nTok"), arg_threads(info, 7), 0, 0};
   arg_row_length(info, a.type, a.n_cols, "nCols");
   if (a.n_rows <= 0) throw_invalid(info.Env(), "nRows must be positive");
