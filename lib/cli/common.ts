@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import cliProgress from "cli-progress";
 import { destination, pino, type Logger } from "pino";
-import { demoConfig, type DemoModelBuilder } from "../config/index.js";
+import { demoCacheDir, demoConfig, type DemoModelBuilder } from "../config/index.js";
 import { ConfigError } from "../errors.js";
 import type { LoadModelFn, LoaderEvent } from "../loader/index.js";
 import { createSystem, type CapibaraSystem } from "../system.js";
@@ -52,8 +52,12 @@ export async function openSystem(options: SystemCliOptions, logger: Logger, ctx:
   if (!ctx.demoBuilder) {
     throw new ConfigError("CONFIG_INVALID", "no configuration given and this build cannot generate the demo models: pass --config <file> (see examples/ in the package)");
   }
-  logger.info({}, "no configuration given: serving the built-in demo experts (random weights, their output is noise)");
-  return createSystem(await demoConfig(ctx.demoBuilder), systemOptions);
+  const cacheDir = demoCacheDir();
+  logger.info(
+    { cacheDir },
+    "no configuration given: serving the built-in DEMO experts. They have RANDOM WEIGHTS: their output is NOISE (meaningless text). Pass --config <file> with real GGUF models for real answers",
+  );
+  return createSystem(await demoConfig(ctx.demoBuilder, cacheDir), systemOptions);
 }
 
 /** Shows one progress bar per model load on stderr (only on a terminal); returns a function removing them. */

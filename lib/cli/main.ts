@@ -6,6 +6,7 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
+import { createDemoBuilder } from "../demo/build.js";
 import { CapibaraError } from "../errors.js";
 import { packageRoot } from "../native.js";
 import { registerBenchCommand } from "./bench.js";
@@ -33,7 +34,13 @@ export function buildProgram(ctx: CliContext = {}): Command {
 /** Runs the CLI on `argv`; typed errors print their code and message, without a stack trace. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   try {
-    await buildProgram().parseAsync([...argv]);
+    // With no config, serve/chat/bench build the demo models on first use (a few seconds, once).
+    const demoBuilder = createDemoBuilder({
+      onProgress: (p) => {
+        if (p.phase === "building") process.stderr.write(`capibara: generating the ${p.arch} demo model (random weights, once)\n`);
+      },
+    });
+    await buildProgram({ demoBuilder }).parseAsync([...argv]);
   } catch (err) {
     if (!(err instanceof CapibaraError)) throw err;
     process.stderr.write(`capibara: ${err.code}: ${err.message}\n`);

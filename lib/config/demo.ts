@@ -27,6 +27,9 @@ export type DemoArch = (typeof DEMO_EXPERTS)[number]["arch"];
 /** Writes a random-weight GGUF of an architecture into `dir` and returns its path. */
 export type DemoModelBuilder = (arch: DemoArch, dir: string) => Promise<string>;
 
+/** Version of the demo models, in their file names: bump it when the recipes or vocabularies change, so caches are rebuilt. */
+export const DEMO_VERSION = 2;
+
 /** `$CAPIBARA_CACHE/demo`, else `$XDG_CACHE_HOME/capibara/demo`, else `~/.cache/capibara/demo`. */
 export function demoCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CAPIBARA_CACHE) return join(env.CAPIBARA_CACHE, "demo");
@@ -50,7 +53,7 @@ export async function demoConfig(build: DemoModelBuilder, cacheDir: string = dem
   await mkdir(cacheDir, { recursive: true });
   const experts = [];
   for (const e of DEMO_EXPERTS) {
-    const model_path = join(cacheDir, `${e.arch}.gguf`);
+    const model_path = join(cacheDir, `${e.arch}.v${DEMO_VERSION}.gguf`);
     if (!(await exists(model_path))) {
       const tmp = await mkdtemp(join(cacheDir, `.build-${e.arch}-`));
       try {

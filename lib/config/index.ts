@@ -4,4 +4,4 @@
  */
 export * from "./schema.js";
 export { parseConfig, loadConfig, type ConfigSource } from "./load.js";
-export { demoConfig, demoCacheDir, DEMO_EXPERTS, type DemoArch, type DemoModelBuilder } from "./demo.js";
+export { demoConfig, demoCacheDir, DEMO_EXPERTS, DEMO_VERSION, type DemoArch, type DemoModelBuilder } from "./demo.js";

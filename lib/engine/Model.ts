@@ -24,7 +24,7 @@ import type { ChatMessage, GenerateOptions, Generation, LoadOptions, Model, Mode
 export const DEFAULT_CONTEXT_SIZE = 4096;
 
 /** Architectures the runner supports (GGUF `general.architecture` strings). */
-export type ArchName = "llama" | "qwen2" | "phi3" | "gemma3" | "command-r";
+export type ArchName = "llama" | "qwen2" | "phi3" | "gemma3" | "command-r" | "cohere2";
 
 /** The architectures the native runner supports, as it reports them. */
 export function supportedArchitectures(): string[] {

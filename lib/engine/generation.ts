@@ -90,6 +90,18 @@ export class GenerationImpl implements Generation {
   }
 
   #onEvent(e: NativeGenerateEvent): void {
+    // This runs inside a native callback: an exception here must become the iterator's error, not
+    // an uncaught one (e.g. a token id the tokenizer does not know).
+    try {
+      this.#handle(e);
+    } catch (err) {
+      this.d.abort();
+      this.#push({ error: err as Error });
+      this.#rejectStats(err as Error);
+    }
+  }
+
+  #handle(e: NativeGenerateEvent): void {
     if (e.kind === "tokens") {
       const tokens = Array.from(e.tokens);
       if (this.#stopped) {

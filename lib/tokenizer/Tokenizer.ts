@@ -22,7 +22,10 @@ import { native, type NativeDecoderHandle, type NativeTokenizerHandle, type Nati
 export interface TokenizerData {
   /** `tokenizer.ggml.model`: `"llama"` (SentencePiece-style) or `"gpt2"` (byte-level BPE). */
   model: string;
-  /** `tokenizer.ggml.pre`, required for `gpt2`: `qwen2`, `llama-bpe`, `gpt-4o`, `command-r`, `gpt2` and aliases. */
+  /**
+   * `tokenizer.ggml.pre` (`gpt2` only): `qwen2`, `llama-bpe`, `gpt-4o`, `command-r`, `gpt2`,
+   * `default` and aliases; missing means llama.cpp's `default`.
+   */
   pre?: string;
   /** `tokenizer.ggml.tokens`: token texts by id. */
   tokens: readonly string[];

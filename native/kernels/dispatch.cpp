@@ -106,10 +106,13 @@ void fill_neon(Kernels& k) {
   type_of(k, G::F32) = {G::F32, neon::vec_dot_f32, gemm_by_vec_dot<neon::vec_dot_f32>, scalar::quantize_row_f32, scalar::dequantize_row_f32};
   type_of(k, G::F16) = {G::F16, neon::vec_dot_f16, gemm_by_vec_dot<neon::vec_dot_f16>, neon::quantize_row_f16, neon::dequantize_row_f16};
   type_of(k, G::BF16) = {G::BF16, neon::vec_dot_bf16, gemm_by_vec_dot<neon::vec_dot_bf16>, scalar::quantize_row_bf16, neon::dequantize_row_bf16};
+  const bool mm = dot && cpu_features().i8mm;
   type_of(k, G::Q8_0) = {G::Q8_0, dot ? neon::vec_dot_q8_0_q8_0_dotprod : neon::vec_dot_q8_0_q8_0,
-                         dot ? neon::gemm_q8_0_q8_0_dotprod : neon::gemm_q8_0_q8_0, neon::quantize_row_q8_0, scalar::dequantize_row_q8_0};
+                         mm ? neon::gemm_q8_0_q8_0_i8mm : dot ? neon::gemm_q8_0_q8_0_dotprod : neon::gemm_q8_0_q8_0,
+                         neon::quantize_row_q8_0, scalar::dequantize_row_q8_0};
   type_of(k, G::Q4_0) = {G::Q8_0, dot ? neon::vec_dot_q4_0_q8_0_dotprod : neon::vec_dot_q4_0_q8_0,
-                         dot ? neon::gemm_q4_0_q8_0_dotprod : neon::gemm_q4_0_q8_0, scalar::quantize_row_q4_0, scalar::dequantize_row_q4_0};
+                         mm ? neon::gemm_q4_0_q8_0_i8mm : dot ? neon::gemm_q4_0_q8_0_dotprod : neon::gemm_q4_0_q8_0,
+                         scalar::quantize_row_q4_0, scalar::dequantize_row_q4_0};
   type_of(k, G::Q4_K) = {G::Q8_K, dot ? neon::vec_dot_q4_K_q8_K_dotprod : neon::vec_dot_q4_K_q8_K,
                          dot ? neon::gemm_q4_K_q8_K_dotprod : neon::gemm_q4_K_q8_K,
                          scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};

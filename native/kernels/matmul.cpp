@@ -12,9 +12,10 @@ constexpr int64_t kRowGroup = 16;
 // Tokens per gemm call: their quantised activations (<= 64 * ~4.4 KB for 4096 columns) stay in L2
 // while a thread sweeps its rows.
 constexpr int64_t kTokBlock = 64;
-// Below this many multiply-adds a product runs on the calling thread: waking a worker would cost
-// more than it saves (a 64 x 256 GEMV takes ~1 us).
-constexpr int64_t kMinParallelWork = 1 << 16;
+// Below this many multiply-adds a product runs on the calling thread: a 512 x 512 GEMV takes ~7-10 us on
+// one core, and splitting it measured slower on a loaded 2-core machine (hand-off and cross-core
+// claims cost more than half of it), so a tiny model's decode never pays for a second thread.
+constexpr int64_t kMinParallelWork = 1 << 19;
 }  // namespace
 
 void QuantScratch::Free::operator()(uint8_t* p) const { std::free(p); }

@@ -2,6 +2,7 @@
 //   h = norm(x)                                          "attn_norm"
 //   q, k, v = h Wqkv (+ b)  (one fused matmul or three)
 //   q, k = per-head norm (gemma3), RoPE at pos0 + t      "Qcur", "Kcur", "Vcur"
+//          (cohere2: only on sliding-window layers)
 //   K/V rows -> F16 cache; a = flash_attn(q, cache)     "kqv_out"
 //   o = a Wo (+ bo)                                      "attn_out"
 //   sequential: o = post_norm(o)?; x += o ("ffn_inp"); h = norm(x) ("ffn_norm");
@@ -101,8 +102,10 @@ Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
       for (int64_t i = 0; i < c.n_head_kv; ++i) k.rmsnorm(kt + i * hd, kt + i * hd, w.k_norm.f32(), hd, c.norm_eps);
     }
     const int64_t pos = a.pos0 + t;
-    k.rope(qt, c.n_head, hd, pos, rp);
-    k.rope(kt, c.n_head_kv, hd, pos, rp);
+    if (swa || c.rope_global) {
+      k.rope(qt, c.n_head, hd, pos, rp);
+      k.rope(kt, c.n_head_kv, hd, pos, rp);
+    }
     uint16_t* krow = kc + pos * KV;
     uint16_t* vrow = vc + pos * KV;
     for (int64_t i = 0; i < KV; ++i) {

@@ -44,6 +44,7 @@ struct ModelConfig {
   float rope_base_swa = 10000.0f;
   float rope_scale_swa = 1.0f;
   float rope_attn_factor = 1.0f; // rope.scaling.attn_factor: multiplies cos/sin (LongRoPE)
+  bool rope_global = true;       // false: global (non-window) layers use no RoPE at all (cohere2)
   int64_t n_ctx_orig = 0;        // rope.scaling.original_context_length: above it, long factors
 
   // Attention logits = attn_scale * q.k (1/sqrt(head_dim) unless the architecture says otherwise).

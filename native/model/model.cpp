@@ -1,5 +1,8 @@
 #include "model/model.h"
 
+#include <string_view>
+#include <unordered_set>
+
 #include "gguf/reader.h"
 
 namespace capibara::model {
@@ -34,6 +37,14 @@ Result<std::unique_ptr<Model>> Model::from_file(std::unique_ptr<gguf::GgufFile> 
   auto w = load_weights(*file, m->cfg_, spec->tensors);
   if (!w) return w.status();
   m->w_ = w.take();
+  // A tensor no slot took (a bias, an expert...) would be silently ignored and the output wrong;
+  // llama.cpp refuses such files too ("wrong number of tensors").
+  std::unordered_set<std::string_view> bound;
+  for (const auto& [name, t] : m->w_.all) bound.insert(name);
+  for (const gguf::TensorInfo& t : file->tensors())
+    if (!bound.count(t.name))
+      return Status(ErrorCode::UNSUPPORTED_ARCH, "tensor '" + std::string(t.name) + "' is not used by the " + arch_name +
+                                                     " runner (an unsupported variant of the architecture)");
   m->file_ = std::move(file);
   return m;
 }

@@ -46,10 +46,12 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   s->buf_.act = a.take<float>(B * c.n_ff);
   s->last_ = a.take<float>(E);
   if (!s->last_) return Status(ErrorCode::INTERNAL, "activation arena sized too small");
-  // LongRoPE: long factors when this session's context exceeds the original one (llama.cpp's rule).
+  // LongRoPE: long factors when this session's context exceeds the original one. llama.cpp decides
+  // on its per-sequence context padded up to a multiple of 256 cells, so the same rule is used here.
   const Weights& w = model.weights();
+  const int64_t n_ctx_padded = (n_ctx + 255) / 256 * 256;
   if (w.rope_freqs) s->rope_factors_ = w.rope_freqs.f32();
-  else if (w.rope_long && n_ctx > c.n_ctx_orig) s->rope_factors_ = w.rope_long.f32();
+  else if (w.rope_long && n_ctx_padded > c.n_ctx_orig) s->rope_factors_ = w.rope_long.f32();
   else if (w.rope_short) s->rope_factors_ = w.rope_short.f32();
   return s;
 }

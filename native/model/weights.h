@@ -25,7 +25,6 @@ struct Tensor {
   GgmlType type = GgmlType::F32;
   int64_t ne[4] = {1, 1, 1, 1};
   explicit operator bool() const { return data != nullptr; }
-  int64_t rows() const { return ne[1] * ne[2] * ne[3]; }
   size_t row_bytes() const { return ggml_row_size(type, ne[0]); }
   const float* f32() const { return static_cast<const float*>(data); }  // only for F32 tensors
 };

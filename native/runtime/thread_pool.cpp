@@ -62,9 +62,9 @@ ThreadPool::~ThreadPool() {
   for (auto& t : threads_) t.join();
 }
 
-uint32_t ThreadPool::wait_generation(uint32_t seen) {
+uint32_t ThreadPool::wait_generation(uint32_t seen, int spin_us) {
   using clock = std::chrono::steady_clock;
-  const auto deadline = clock::now() + std::chrono::microseconds(spin_us_);
+  const auto deadline = clock::now() + std::chrono::microseconds(spin_us);
   for (int i = 1;; ++i) {
     const uint32_t g = generation_.load(std::memory_order_acquire);
     if (g != seen) return g;
@@ -80,15 +80,17 @@ uint32_t ThreadPool::wait_generation(uint32_t seen) {
   return g;
 }
 
-void ThreadPool::claim_chunks(uint32_t gen, int thread_idx) {
+int ThreadPool::claim_chunks(uint32_t gen, int thread_idx) {
+  int ran = 0;
   uint64_t s = claim_.load(std::memory_order_acquire);
   for (;;) {
     const auto n_chunks = static_cast<int>((s >> 16) & 0xFFFF), next = static_cast<int>(s & 0xFFFF);
-    if (static_cast<uint32_t>(s >> 32) != gen || next >= n_chunks) return;
+    if (static_cast<uint32_t>(s >> 32) != gen || next >= n_chunks) return ran;
     if (!claim_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
     // The chunk is ours and the job cannot change until done_ counts it.
     const Range r = split_range(n_items_, n_chunks, next);
     fn_(ctx_, r.begin, r.end, thread_idx);
+    ++ran;
     done_.fetch_add(1, std::memory_order_acq_rel);
     s = claim_.load(std::memory_order_acquire);
   }
@@ -96,10 +98,11 @@ void ThreadPool::claim_chunks(uint32_t gen, int thread_idx) {
 
 void ThreadPool::worker(int idx) {
   uint32_t seen = 0;
+  int spin_us = spin_us_;
   for (;;) {
-    seen = wait_generation(seen);
+    seen = wait_generation(seen, spin_us);
     if (stop_.load(std::memory_order_relaxed)) return;
-    claim_chunks(seen, idx);
+    spin_us = claim_chunks(seen, idx) > 0 ? spin_us_ : spin_us / 2;
   }
 }
 

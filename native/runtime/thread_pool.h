@@ -5,7 +5,10 @@
 // microsecond) and then sleep on a futex (condition variable off Linux), so an idle pool costs nothing.
 // The work is cut into a few chunks per thread that every thread, the caller included, claims from
 // one atomic word: a worker that the OS has not scheduled yet simply claims nothing and the others
-// do its share, so an oversubscribed machine never makes the caller wait for a sleeping thread.
+// do its share, so an oversubscribed machine never makes the caller wait for a sleeping thread. A
+// worker that arrives to find no work left halves its spin time, so on a machine where it keeps losing
+// the race (the cores are busy elsewhere) it stops burning CPU the caller needs, and spins fully
+// again as soon as it gets work.
 // No allocation and no locks on the hot path.
 #pragma once
 #include <atomic>
@@ -53,8 +56,8 @@ class ThreadPool {
   using Trampoline = void (*)(void* ctx, int64_t begin, int64_t end, int thread_idx);
   void run(int64_t n_items, Trampoline fn, void* ctx);
   void worker(int idx);
-  uint32_t wait_generation(uint32_t seen);
-  void claim_chunks(uint32_t gen, int thread_idx);
+  uint32_t wait_generation(uint32_t seen, int spin_us);
+  int claim_chunks(uint32_t gen, int thread_idx);  // returns the number of chunks run
 
   int n_threads_;
   int spin_us_;

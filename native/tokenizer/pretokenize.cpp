@@ -217,6 +217,55 @@ class Gpt4oScanner {
   }
 };
 
+// Splits every piece with `split`, which emits into a fresh list (one regex pass of llama.cpp).
+template <typename F>
+std::vector<size_t> each_piece(const std::vector<uint32_t>& cps, const std::vector<size_t>& pieces, F split) {
+  std::vector<size_t> out;
+  out.reserve(pieces.size() * 2);
+  size_t start = 0;
+  for (const size_t len : pieces) {
+    Segment s(cps, start, start + len, out);
+    split(s);
+    start += len;
+  }
+  return out;
+}
+
+// A "[class]+" regex split: each maximal run inside the class is a piece, and so is each gap.
+template <typename InClass>
+void isolate_runs(Segment& s, InClass in_class) {
+  for (size_t pos = s.ini; pos < s.end;) {
+    const bool in = in_class(s.cps[pos]);
+    size_t j = pos;
+    while (j < s.end && in_class(s.cps[j]) == in) ++j;
+    s.emit(j);
+    pos = j;
+  }
+}
+
+// "[0-9][0-9][0-9]": leftmost non-overlapping triples of ASCII digits are pieces.
+void isolate_digit_triples(Segment& s) {
+  const auto digit = [&](size_t p) { return s.cps[p] >= '0' && s.cps[p] <= '9'; };
+  for (size_t pos = s.ini; pos + 3 <= s.end;) {
+    if (digit(pos) && digit(pos + 1) && digit(pos + 2)) {
+      s.emit(pos);
+      s.emit(pos + 3);
+      pos += 3;
+    } else {
+      ++pos;
+    }
+  }
+  s.emit(s.end);
+}
+
+// [\p{P}\$\+<=>\^~\|] as llama.cpp evaluates it (non-ASCII text collapsed by category, whitespace
+// checked first).
+bool default_punct(uint32_t cp) {
+  if (cp != 0 && cp < 128 && std::strchr("$+<=>^~|", static_cast<int>(cp))) return true;
+  const uint16_t f = cp_flags(cp);
+  return !(f & kCpWhitespace) && (f & kCpPunct);
+}
+
 }  // namespace
 
 bool pre_info(const std::string& name, PreInfo* out) {
@@ -231,6 +280,8 @@ bool pre_info(const std::string& name, PreInfo* out) {
       {{"command-r"}, {PreKind::CommandR, false, false, false}},
       {{"starcoder", "refact", "smollm", "codeshell", "exaone", "minerva-7b"}, {PreKind::CommandR, true, false, false}},
       {{"gpt-4o", "llama4"}, {PreKind::Gpt4o, false, false, false}},
+      // llama.cpp also falls back to "default" (with a quality warning) when the key is missing.
+      {{"default", ""}, {PreKind::Default, true, false, false}},
   };
   for (const Entry& e : kTable)
     for (const char* n : e.names)
@@ -275,6 +326,13 @@ std::vector<size_t> pretokenize(PreKind kind, const std::vector<uint32_t>& cps) 
     case PreKind::Gpt4o: {
       Segment s(cps, 0, cps.size(), out);
       Gpt4oScanner(s).run();
+      break;
+    }
+    case PreKind::Default: {
+      out = each_piece(cps, {cps.size()}, [](Segment& s) { isolate_runs(s, default_punct); });
+      out = each_piece(cps, out, [](Segment& s) { split_gpt2(s); });
+      out = each_piece(cps, out, [](Segment& s) { isolate_runs(s, [](uint32_t cp) { return is_number(cp_flags(cp)); }); });
+      out = each_piece(cps, out, isolate_digit_triples);
       break;
     }
   }

@@ -15,6 +15,7 @@ enum class PreKind {
   Qwen2,     // as Llama3 with \p{N} (one digit per word)
   CommandR,  // \p{N} isolated first, then the Gpt2 regex on what is left
   Gpt4o,     // case-aware letter runs with contractions, \p{N}{1,3}, punctuation runs with [\r\n/]*
+  Default,   // llama.cpp's fallback: [\p{P}$+<=>^~|]+, then Gpt2, then \p{N}+, then [0-9]{3}
 };
 
 // Behaviour llama.cpp attaches to a pre-tokenizer name.

@@ -43,7 +43,7 @@ enum TokenType : int32_t { kTypeUndefined = 0, kTypeNormal, kTypeUnknown, kTypeC
 // Plain mirror of the GGUF tokenizer keys; unset optionals take llama.cpp's defaults.
 struct TokenizerData {
   std::string model;                 // tokenizer.ggml.model: "llama" or "gpt2"
-  std::string pre;                   // tokenizer.ggml.pre (gpt2 only)
+  std::string pre;                   // tokenizer.ggml.pre (gpt2 only; empty: llama.cpp's "default")
   std::vector<std::string> tokens;   // tokenizer.ggml.tokens
   std::vector<float> scores;         // tokenizer.ggml.scores (empty: all 0)
   std::vector<int32_t> token_types;  // tokenizer.ggml.token_type (empty: all normal)

@@ -1,7 +1,6 @@
 // Tokenizer construction: token table, attributes, special ids and defaults, merge ranks.
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
@@ -63,8 +62,9 @@ Status Tokenizer::init(TokenizerData& data) {
     spm_ = true;
   } else if (data.model == "gpt2") {
     spm_ = false;
-    if (data.pre.empty() || !pre_info(data.pre, &pre_))
-      return fail("unsupported tokenizer.ggml.pre '" + data.pre + "' (supported: gpt2, llama-bpe/llama3, qwen2, command-r, gpt-4o and aliases)");
+    // A missing pre means llama.cpp's "default" pre-tokenizer (pre_info maps "" to it).
+    if (!pre_info(data.pre, &pre_))
+      return fail("unsupported tokenizer.ggml.pre '" + data.pre + "' (supported: default, gpt2, llama-bpe/llama3, qwen2, command-r, gpt-4o and aliases)");
   } else {
     return fail("unsupported tokenizer.ggml.model '" + data.model + "' (supported: llama, gpt2)");
   }

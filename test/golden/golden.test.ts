@@ -10,15 +10,15 @@ import { ourRun } from "./ours.js";
 import { referenceRun, type ReferenceRun } from "./reference.js";
 
 /** Architectures covered so far (one commit each). */
-const ARCHS: RecipeArch[] = ["llama", "qwen2", "phi3", "gemma3", "command-r"];
+const ARCHS: RecipeArch[] = ["llama", "qwen2", "phi3", "gemma3", "command-r", "cohere2"];
 
 /** Max |ours - llama.cpp| over the vocabulary, relative to max |llama.cpp logit|, per weight type. */
 const TOLERANCE: Record<WeightType, number> = { f32: 2e-3, f16: 3e-3, q8_0: 4e-2, q4_0: 4e-2, q4_k_mix: 6e-2 };
 /** Greedy steps compared token for token (F32/F16); quantised types compare logits along 4 steps. */
 const STEPS: Record<WeightType, number> = { f32: 32, f16: 32, q8_0: 4, q4_0: 4, q4_k_mix: 4 };
 const CONTEXT = 256;
-/** 40 prompt tokens: BOS, then a fixed pseudo-random walk over the vocabulary. */
-const PROMPT = [1, ...Array.from({ length: 39 }, (_, i) => 3 + ((i * 131 + 17) % (DIMS.nVocab - 3)))];
+/** 100 prompt tokens (two prefill batches of our 64): BOS, then a fixed walk over the vocabulary. */
+const PROMPT = [1, ...Array.from({ length: 99 }, (_, i) => 3 + ((i * 131 + 17) % (DIMS.nVocab - 3)))];
 
 const quantizer = (type: string, data: Float32Array) => quantize(type as TensorType, data);
 
@@ -55,4 +55,15 @@ describe.each(ARCHS)("%s matches llama.cpp", (arch) => {
     // gives the same continuation.
     if (wt === "f32" || wt === "f16") expect(ours.tokens, `margins: ${ref.logits.map(margin).join(" ")}`).toEqual(ref.tokens);
   });
+});
+
+test("phi3 with a context below the original one still follows llama.cpp's LongRoPE choice", async () => {
+  // llama.cpp pads the per-sequence context to 256 cells before comparing it with the original
+  // context (64 in this file), so even a 32-token context uses the long factors.
+  const path = await buildModel("phi3", "f32");
+  const prompt = PROMPT.slice(0, 20);
+  const ref = await referenceRun(path, prompt, 4, { contextSize: 32, nVocab: DIMS.nVocab });
+  const ours = await ourRun(path, prompt, 4, { contextSize: 32, forced: ref.tokens });
+  const errs = ref.logits.map((l, i) => relErr(ours.logits[i]!, l));
+  expect(Math.max(...errs)).toBeLessThanOrEqual(TOLERANCE.f32);
 });

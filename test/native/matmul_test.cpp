@@ -72,11 +72,11 @@ Problem make_problem(GgmlType type, int64_t rows, int64_t cols, int64_t toks) {
 }  // namespace
 
 CAPI_TEST(matmul_matches_reference_and_thread_counts) {
-  const int64_t rows = 37, cols = 2048;  // 37 x 2048 is above matmul's parallel threshold even for one token
+  const int64_t rows = 67, cols = 8192;  // 67 x 8192 is above matmul's parallel threshold even for one token
   const Kernels& ref = *kernels_for(Isa::Scalar);
   for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K,
                         GgmlType::Q5_K, GgmlType::Q6_K}) {
-    for (int64_t toks : {1, 3, 70}) {
+    for (int64_t toks : {1, 3, 66}) {
       Problem p = make_problem(type, rows, cols, toks);
       const TypeKernels& tk = ref.type(type);
       const size_t wrb = ggml_row_size(type, cols), xrb = ggml_row_size(tk.vec_dot_type, cols);

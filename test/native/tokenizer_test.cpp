@@ -102,6 +102,11 @@ CAPI_TEST(pretokenizer_gpt2_and_command_r) {
   CHECK(split(PreKind::CommandR, "ab 2024x") == (Words{"ab", " ", "2", "0", "2", "4", "x"}));
 }
 
+CAPI_TEST(pretokenizer_default) {
+  // Punctuation/symbol runs first, then gpt2, then number runs, then ASCII digit triples.
+  CHECK(split(PreKind::Default, "a+=b 1234567!?") == (Words{"a", "+=", "b", " ", "123", "456", "7", "!?"}));
+}
+
 CAPI_TEST(pretokenizer_llama3_and_qwen2) {
   CHECK(split(PreKind::Llama3, "1234567 DON'T ?!\n\n  x") == (Words{"123", "456", "7", " DON", "'T", " ?!\n\n", " ", " x"}));
   CHECK(split(PreKind::Qwen2, "x=42") == (Words{"x", "=", "4", "2"}));

@@ -5,7 +5,7 @@ import { PassThrough, Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../../lib/cli/main.js";
 import { formatBenchTable, runServerBench } from "../../lib/cli/bench.js";
-import { demoConfig, DEMO_EXPERTS } from "../../lib/config/index.js";
+import { demoConfig, DEMO_EXPERTS, DEMO_VERSION } from "../../lib/config/index.js";
 import { packageRoot } from "../../lib/native.js";
 import { startServer } from "../../lib/server/index.js";
 import { createSystem } from "../../lib/system.js";
@@ -127,7 +127,7 @@ describe("capibara CLI", () => {
     const cache = join(dir, "demo-cache");
     const cfg = await demoConfig(build, cache);
     expect(built).toEqual(DEMO_EXPERTS.map((e) => e.arch));
-    expect(cfg.experts.map((e) => [e.domain, e.model_path])).toEqual(DEMO_EXPERTS.map((e) => [e.domain, join(cache, `${e.arch}.gguf`)]));
+    expect(cfg.experts.map((e) => [e.domain, e.model_path])).toEqual(DEMO_EXPERTS.map((e) => [e.domain, join(cache, `${e.arch}.v${DEMO_VERSION}.gguf`)]));
     await demoConfig(build, cache);
     expect(built).toHaveLength(5);
     await expect(demoConfig(async () => Promise.reject(new Error("no recipe")), join(dir, "demo-broken"))).rejects.toMatchObject({

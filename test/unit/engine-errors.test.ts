@@ -11,6 +11,16 @@ describe("loadModel errors", () => {
     expect(err).toMatchObject({ code: "UNSUPPORTED_ARCH", message: expect.stringContaining("'mamba'") });
   });
 
+  test("a mixture-of-experts file is UNSUPPORTED_ARCH, not a confusing missing tensor", async () => {
+    const path = await buildModel("llama", "f32", { tag: "moe", defect: { u32: { "llama.expert_count": 8, "llama.expert_used_count": 2 } } });
+    await expect(loadModel(path)).rejects.toMatchObject({ code: "UNSUPPORTED_ARCH", message: expect.stringContaining("8 experts") });
+  });
+
+  test("a tensor the architecture does not use is refused, not ignored", async () => {
+    const path = await buildModel("qwen2", "f32", { tag: "ffn-bias", defect: { extra: { name: "blk.0.ffn_up.bias", shape: [512] } } });
+    await expect(loadModel(path)).rejects.toMatchObject({ code: "UNSUPPORTED_ARCH", message: expect.stringContaining("blk.0.ffn_up.bias") });
+  });
+
   test("a missing tensor is GGUF_MISSING_TENSOR naming it", async () => {
     const path = await buildModel("qwen2", "f32", { tag: "no-ffn-down", defect: { omit: "blk.1.ffn_down.weight" } });
     const err = await loadModel(path).catch((e: unknown) => e);

@@ -31,7 +31,7 @@ const argmax = (v: Float32Array) => v.reduce((b, x, i) => (x > v[b]! ? i : b), 0
 
 describe("engine", () => {
   test("architectures() matches the ArchName union", () => {
-    const names: Record<ArchName, true> = { llama: true, qwen2: true, phi3: true, gemma3: true, "command-r": true };
+    const names: Record<ArchName, true> = { llama: true, qwen2: true, phi3: true, gemma3: true, "command-r": true, cohere2: true };
     expect(supportedArchitectures().sort()).toEqual(Object.keys(names).sort());
   });
 

@@ -80,8 +80,8 @@ describe.each(backends)("quantised kernels [%s]", (backend) => {
   });
 
   it.each(TYPES)("$type matmul: gemm equals per-token gemv and threads do not change results", ({ type }) => {
-    const nRows = 67; // 67 x 1024 is above matmul's single-thread threshold even for one token
-    const nCols = 1024;
+    const nRows = 67; // 67 x 8192 is above matmul's single-thread threshold even for one token
+    const nCols = 8192;
     const nTok = 5;
     const w = kernels.quantize(type, randomFloats(nRows * nCols, 9), { backend: "scalar" });
     const x = randomFloats(nTok * nCols, 10);

@@ -4,7 +4,8 @@
 //   - K-quants apply sub-block scales with madd on the s16 pair sums; the Q4_K/Q5_K mins and the Q6_K
 //     offset of 32 are applied through Q8_K's bsums once per super-block.
 //   - f32/f16/bf16 accumulate in float (4 x 8 lanes) instead of double: |err| <= ~1e-6 * sum |x_i y_i|.
-//   - gemm_q8_0/q4_0 compute 4 weight rows per pass so each activation block is loaded once for 4 rows.
+//   - gemm_q8_0/q4_0 use 4 rows x 2 tokens tiles: each activation block is loaded once for 4 rows and
+//     each weight block once for 2 tokens.
 #include <immintrin.h>
 
 #include "kernels/avx2/avx2.h"
@@ -45,51 +46,67 @@ inline __m256i unpack_q4_0(const uint8_t* qs) {
 
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-// R weight rows x one activation row, 32-element blocks. Row r is at w + r * w_row; results to s[r].
-// Q4_0: sum (q - 8) y = sum q y - 8 sum y; sum y is shared by the R rows.
-template <int R, bool kQ4>
-void dot_rows_32(int64_t n, const uint8_t* w, size_t w_row, const void* vy, float* s) {
-  const auto* y = static_cast<const BlockQ8_0*>(vy);
-  __m256 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+// R weight rows x T activation rows, 32-element blocks: row r at w + r * w_row, token t at x + t * x_row,
+// result (r, t) to s[t * s_stride + r]. Weights are loaded/unpacked once for the T tokens.
+// Q4_0: sum (q - 8) y = sum q y - 8 sum y, with sum y computed once per token and block.
+// The per-element arithmetic does not depend on R and T, so tiling never changes a result.
+template <int R, int T, bool kQ4>
+void dot_tile_32(int64_t n, const uint8_t* w, size_t w_row, const uint8_t* x, size_t x_row, float* s, int64_t s_stride) {
+  __m256 acc[R][T];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK0; ++b) {
-    const __m256i yq = load256(y[b].qs);
-    const float dy = h2f(y[b].d);
-    __m256i corr = _mm256_setzero_si256();
-    if (kQ4) corr = dot_u8s8(_mm256_set1_epi8(8), yq);
+    __m256i wq[R];
+    float dw[R];
     for (int r = 0; r < R; ++r) {
-      __m256i d32;
-      float dw;
-      if (kQ4) {
+      if constexpr (kQ4) {
         const auto* blk = reinterpret_cast<const BlockQ4_0*>(w + r * w_row) + b;
-        d32 = _mm256_sub_epi32(dot_u8s8(unpack_q4_0(blk->qs), yq), corr);
-        dw = h2f(blk->d);
+        wq[r] = unpack_q4_0(blk->qs);
+        dw[r] = h2f(blk->d);
       } else {
         const auto* blk = reinterpret_cast<const BlockQ8_0*>(w + r * w_row) + b;
-        d32 = dot_s8s8(load256(blk->qs), yq);
-        dw = h2f(blk->d);
+        wq[r] = load256(blk->qs);
+        dw[r] = h2f(blk->d);
       }
-      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dy), _mm256_cvtepi32_ps(d32), acc[r]);
+    }
+    for (int t = 0; t < T; ++t) {
+      const BlockQ8_0& yb = reinterpret_cast<const BlockQ8_0*>(x + t * x_row)[b];
+      const __m256i yq = load256(yb.qs);
+      const float dy = h2f(yb.d);
+      __m256i corr = _mm256_setzero_si256();
+      if constexpr (kQ4) corr = dot_u8s8(_mm256_set1_epi8(8), yq);
+      for (int r = 0; r < R; ++r) {
+        const __m256i d32 = kQ4 ? _mm256_sub_epi32(dot_u8s8(wq[r], yq), corr) : dot_s8s8(wq[r], yq);
+        acc[r][t] = _mm256_fmadd_ps(_mm256_set1_ps(dw[r] * dy), _mm256_cvtepi32_ps(d32), acc[r][t]);
+      }
     }
   }
-  for (int r = 0; r < R; ++r) s[r] = hsum(acc[r]);
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) s[t * s_stride + r] = hsum(acc[r][t]);
 }
 
+// Tiles of 4 rows x 2 tokens; edges with 1 row and/or 1 token.
 template <bool kQ4>
 void gemm_32(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
              float* y, int64_t y_stride) {
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* xb = static_cast<const uint8_t*>(x);
   for (int64_t r = 0; r < n_rows; r += 4) {
-    const int64_t nr = n_rows - r < 4 ? n_rows - r : 4;
-    for (int64_t t = 0; t < n_tok; ++t) {
+    const bool full_rows = n_rows - r >= 4;
+    for (int64_t t = 0; t < n_tok;) {
+      const int step = n_tok - t >= 2 ? 2 : 1;
       float* out = y + t * y_stride + r;
-      const uint8_t* wr = wb + r * w_row;
-      if (nr == 4) {
-        dot_rows_32<4, kQ4>(n, wr, w_row, xb + t * x_row, out);
+      const uint8_t* xt = xb + t * x_row;
+      if (full_rows) {
+        if (step == 2) dot_tile_32<4, 2, kQ4>(n, wb + r * w_row, w_row, xt, x_row, out, y_stride);
+        else dot_tile_32<4, 1, kQ4>(n, wb + r * w_row, w_row, xt, x_row, out, y_stride);
       } else {
-        for (int64_t i = 0; i < nr; ++i) dot_rows_32<1, kQ4>(n, wr + i * w_row, w_row, xb + t * x_row, out + i);
+        for (int64_t i = r; i < n_rows; ++i) {
+          if (step == 2) dot_tile_32<1, 2, kQ4>(n, wb + i * w_row, w_row, xt, x_row, out + (i - r), y_stride);
+          else dot_tile_32<1, 1, kQ4>(n, wb + i * w_row, w_row, xt, x_row, out + (i - r), y_stride);
+        }
       }
+      t += step;
     }
   }
 }
@@ -182,11 +199,11 @@ void vec_dot_bf16(int64_t n, float* s, const void* x, const void* y) {
 }
 
 void vec_dot_q8_0_q8_0(int64_t n, float* s, const void* x, const void* y) {
-  dot_rows_32<1, false>(n, static_cast<const uint8_t*>(x), 0, y, s);
+  dot_tile_32<1, 1, false>(n, static_cast<const uint8_t*>(x), 0, static_cast<const uint8_t*>(y), 0, s, 1);
 }
 
 void vec_dot_q4_0_q8_0(int64_t n, float* s, const void* x, const void* y) {
-  dot_rows_32<1, true>(n, static_cast<const uint8_t*>(x), 0, y, s);
+  dot_tile_32<1, 1, true>(n, static_cast<const uint8_t*>(x), 0, static_cast<const uint8_t*>(y), 0, s, 1);
 }
 
 void gemm_q8_0_q8_0(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,

@@ -5,7 +5,9 @@
 //     base ARMv8-A), so this folder runs on any ARMv8-A and dispatch.cpp installs the dotprod variants
 //     only when the CPU reports the feature.
 //   - f32/f16/bf16 accumulate in float (2 x 4 lanes): |err| <= ~1e-6 * sum |x_i y_i|.
-//   - gemm_* compute 4 weight rows per pass, loading each activation block once for the 4 rows.
+//   - gemm_*_i8mm (CPUs with i8mm and dotprod) use SMMLA 2 rows x 2 tokens tiles for prefill.
+//   - gemm_* use 4 rows x 2 tokens tiles: each weight block is unpacked once for 2 tokens and each
+//     activation block loaded once for 4 rows.
 #include <arm_neon.h>
 
 #include "kernels/fp16.h"
@@ -40,40 +42,119 @@ inline void weight_block(const uint8_t* row, int64_t b, int8x16_t* w0, int8x16_t
   }
 }
 
-// R rows (w + r * w_row) against one Q8_0 activation row; results to s[r].
-template <int R, bool kQ4, bool kDot>
-void dot_rows(int64_t n, const uint8_t* w, size_t w_row, const void* vy, float* s) {
-  const auto* y = static_cast<const BlockQ8_0*>(vy);
-  float32x4_t acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = vdupq_n_f32(0.0f);
+// R rows (w + r * w_row) x T tokens (Q8_0 rows x + t * x_row); result (r, t) to s[t * s_stride + r].
+// Each weight block is unpacked once for the T tokens, each activation block loaded once for the R rows;
+// the per-element arithmetic does not depend on R and T, so tiling never changes a result.
+template <int R, int T, bool kQ4, bool kDot>
+void dot_tile(int64_t n, const uint8_t* w, size_t w_row, const uint8_t* x, size_t x_row, float* s, int64_t s_stride) {
+  float32x4_t acc[R][T];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) acc[r][t] = vdupq_n_f32(0.0f);
   for (int64_t b = 0; b < n / kQK0; ++b) {
-    const int8x16_t y0 = vld1q_s8(y[b].qs), y1 = vld1q_s8(y[b].qs + 16);
-    const float dy = fp16_to_fp32(y[b].d);
+    int8x16_t w0[R], w1[R];
+    float dw[R];
     for (int r = 0; r < R; ++r) {
-      int8x16_t w0, w1;
       uint16_t d;
-      weight_block<kQ4>(w + r * w_row, b, &w0, &w1, &d);
-      acc[r] = vmlaq_n_f32(acc[r], vcvtq_f32_s32(dot32<kDot>(w0, w1, y0, y1)), fp16_to_fp32(d) * dy);
+      weight_block<kQ4>(w + r * w_row, b, &w0[r], &w1[r], &d);
+      dw[r] = fp16_to_fp32(d);
+    }
+    for (int t = 0; t < T; ++t) {
+      const BlockQ8_0& yb = reinterpret_cast<const BlockQ8_0*>(x + t * x_row)[b];
+      const int8x16_t y0 = vld1q_s8(yb.qs), y1 = vld1q_s8(yb.qs + 16);
+      const float dy = fp16_to_fp32(yb.d);
+      for (int r = 0; r < R; ++r)
+        acc[r][t] = vmlaq_n_f32(acc[r][t], vcvtq_f32_s32(dot32<kDot>(w0[r], w1[r], y0, y1)), dw[r] * dy);
     }
   }
-  for (int r = 0; r < R; ++r) s[r] = vaddvq_f32(acc[r]);
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) s[t * s_stride + r] = vaddvq_f32(acc[r][t]);
 }
 
+// Tiles of 4 rows x 2 tokens; edges with 1 row and/or 1 token.
 template <bool kQ4, bool kDot>
 void gemm_32(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
              float* y, int64_t y_stride) {
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* xb = static_cast<const uint8_t*>(x);
   for (int64_t r = 0; r < n_rows; r += 4) {
-    for (int64_t t = 0; t < n_tok; ++t) {
+    const bool full_rows = n_rows - r >= 4;
+    for (int64_t t = 0; t < n_tok;) {
+      const int step = n_tok - t >= 2 ? 2 : 1;
       float* out = y + t * y_stride + r;
-      if (n_rows - r >= 4) {
-        dot_rows<4, kQ4, kDot>(n, wb + r * w_row, w_row, xb + t * x_row, out);
+      const uint8_t* xt = xb + t * x_row;
+      if (full_rows) {
+        if (step == 2) dot_tile<4, 2, kQ4, kDot>(n, wb + r * w_row, w_row, xt, x_row, out, y_stride);
+        else dot_tile<4, 1, kQ4, kDot>(n, wb + r * w_row, w_row, xt, x_row, out, y_stride);
       } else {
-        for (int64_t i = r; i < n_rows; ++i) dot_rows<1, kQ4, kDot>(n, wb + i * w_row, w_row, xb + t * x_row, out + (i - r));
+        for (int64_t i = r; i < n_rows; ++i) {
+          if (step == 2) dot_tile<1, 2, kQ4, kDot>(n, wb + i * w_row, w_row, xt, x_row, out + (i - r), y_stride);
+          else dot_tile<1, 1, kQ4, kDot>(n, wb + i * w_row, w_row, xt, x_row, out + (i - r), y_stride);
+        }
       }
+      t += step;
     }
   }
+}
+
+// i8mm: SMMLA multiplies a 2 x 8 int8 matrix by an 8 x 2 one into 2 x 2 int32 lanes, so 2 rows x 2 tokens
+// of a 32-element block take 4 instructions. Each lane holds a whole block's sum (r0t0, r0t1, r1t0,
+// r1t1), scaled once in float: results differ from the SDOT path only by float rounding.
+inline int32x4_t smmla(int32x4_t acc, int8x16_t a, int8x16_t b) {
+  asm(".arch armv8.6-a+i8mm\n\tsmmla %0.4s, %1.16b, %2.16b" : "+w"(acc) : "w"(a), "w"(b));
+  return acc;
+}
+
+// [first 8 bytes of a | first 8 of b] and [last 8 of a | last 8 of b].
+inline int8x16_t lo_pair(int8x16_t a, int8x16_t b) {
+  return vreinterpretq_s8_s64(vzip1q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)));
+}
+inline int8x16_t hi_pair(int8x16_t a, int8x16_t b) {
+  return vreinterpretq_s8_s64(vzip2q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)));
+}
+
+template <bool kQ4>
+void tile_2x2_i8mm(int64_t n, const uint8_t* w, size_t w_row, const uint8_t* x, size_t x_row, float* s, int64_t s_stride) {
+  float32x4_t acc = vdupq_n_f32(0.0f);
+  for (int64_t b = 0; b < n / kQK0; ++b) {
+    int8x16_t a0[2], a1[2];
+    float dw[2];
+    for (int r = 0; r < 2; ++r) {
+      uint16_t d;
+      weight_block<kQ4>(w + r * w_row, b, &a0[r], &a1[r], &d);
+      dw[r] = fp16_to_fp32(d);
+    }
+    const BlockQ8_0& y0 = reinterpret_cast<const BlockQ8_0*>(x)[b];
+    const BlockQ8_0& y1 = reinterpret_cast<const BlockQ8_0*>(x + x_row)[b];
+    const int8x16_t b00 = vld1q_s8(y0.qs), b01 = vld1q_s8(y0.qs + 16), b10 = vld1q_s8(y1.qs), b11 = vld1q_s8(y1.qs + 16);
+    int32x4_t i = vdupq_n_s32(0);
+    i = smmla(i, lo_pair(a0[0], a0[1]), lo_pair(b00, b10));
+    i = smmla(i, hi_pair(a0[0], a0[1]), hi_pair(b00, b10));
+    i = smmla(i, lo_pair(a1[0], a1[1]), lo_pair(b01, b11));
+    i = smmla(i, hi_pair(a1[0], a1[1]), hi_pair(b01, b11));
+    const float dy0 = fp16_to_fp32(y0.d), dy1 = fp16_to_fp32(y1.d);
+    const float scale[4] = {dw[0] * dy0, dw[0] * dy1, dw[1] * dy0, dw[1] * dy1};
+    acc = vmlaq_f32(acc, vcvtq_f32_s32(i), vld1q_f32(scale));
+  }
+  s[0] = vgetq_lane_f32(acc, 0);               // row 0, token 0
+  s[s_stride] = vgetq_lane_f32(acc, 1);        // row 0, token 1
+  s[1] = vgetq_lane_f32(acc, 2);               // row 1, token 0
+  s[s_stride + 1] = vgetq_lane_f32(acc, 3);    // row 1, token 1
+}
+
+// Tiles of 2 rows x 2 tokens with SMMLA; odd edges use the SDOT tiles.
+template <bool kQ4>
+void gemm_32_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                  float* y, int64_t y_stride) {
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* xb = static_cast<const uint8_t*>(x);
+  const int64_t rows2 = n_rows & ~int64_t{1}, toks2 = n_tok & ~int64_t{1};
+  for (int64_t r = 0; r < rows2; r += 2)
+    for (int64_t t = 0; t < toks2; t += 2)
+      tile_2x2_i8mm<kQ4>(n, wb + r * w_row, w_row, xb + t * x_row, x_row, y + t * y_stride + r, y_stride);
+  if (toks2 < n_tok)  // last token, every row
+    gemm_32<kQ4, true>(n, w, w_row, n_rows, xb + toks2 * x_row, x_row, 1, y + toks2 * y_stride, y_stride);
+  if (rows2 < n_rows)  // last row, the paired tokens
+    gemm_32<kQ4, true>(n, wb + rows2 * w_row, w_row, 1, x, x_row, toks2, y + rows2, y_stride);
 }
 
 // Q4_K/Q5_K: levels 0..31 are used as signed bytes against Q8_K; mins come from the bsums.
@@ -191,16 +272,16 @@ void vec_dot_bf16(int64_t n, float* s, const void* x, const void* y) {
 }
 
 void vec_dot_q8_0_q8_0(int64_t n, float* s, const void* x, const void* y) {
-  dot_rows<1, false, false>(n, static_cast<const uint8_t*>(x), 0, y, s);
+  dot_tile<1, 1, false, false>(n, static_cast<const uint8_t*>(x), 0, static_cast<const uint8_t*>(y), 0, s, 1);
 }
 void vec_dot_q4_0_q8_0(int64_t n, float* s, const void* x, const void* y) {
-  dot_rows<1, true, false>(n, static_cast<const uint8_t*>(x), 0, y, s);
+  dot_tile<1, 1, true, false>(n, static_cast<const uint8_t*>(x), 0, static_cast<const uint8_t*>(y), 0, s, 1);
 }
 void vec_dot_q8_0_q8_0_dotprod(int64_t n, float* s, const void* x, const void* y) {
-  dot_rows<1, false, true>(n, static_cast<const uint8_t*>(x), 0, y, s);
+  dot_tile<1, 1, false, true>(n, static_cast<const uint8_t*>(x), 0, static_cast<const uint8_t*>(y), 0, s, 1);
 }
 void vec_dot_q4_0_q8_0_dotprod(int64_t n, float* s, const void* x, const void* y) {
-  dot_rows<1, true, true>(n, static_cast<const uint8_t*>(x), 0, y, s);
+  dot_tile<1, 1, true, true>(n, static_cast<const uint8_t*>(x), 0, static_cast<const uint8_t*>(y), 0, s, 1);
 }
 
 void vec_dot_q4_K_q8_K(int64_t n, float* s, const void* x, const void* y) {
@@ -237,6 +318,15 @@ void gemm_q8_0_q8_0_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_ro
 void gemm_q4_0_q8_0_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                             int64_t n_tok, float* y, int64_t y_stride) {
   gemm_32<true, true>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void gemm_q8_0_q8_0_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                         int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_32_i8mm<false>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+void gemm_q4_0_q8_0_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                         int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_32_i8mm<true>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 }  // namespace capibara::neon

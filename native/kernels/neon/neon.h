@@ -19,7 +19,8 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, const RopePa
 // attention.cpp
 void flash_attn(const FlashAttnArgs& a);
 
-// dot.cpp: *_dotprod variants need the ARMv8.2 dot-product extension (dispatch checks the CPU);
+// dot.cpp: *_dotprod variants need the ARMv8.2 dot-product extension, *_i8mm both i8mm and dotprod
+// (dispatch checks the CPU);
 // gemm_* tile 4 weight rows per activation pass
 void vec_dot_f32(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_f16(int64_t n, float* s, const void* x, const void* y);
@@ -42,6 +43,10 @@ void gemm_q8_0_q8_0_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_ro
                             int64_t n_tok, float* y, int64_t y_stride);
 void gemm_q4_0_q8_0_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                             int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q8_0_q8_0_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                         int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q4_0_q8_0_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                         int64_t n_tok, float* y, int64_t y_stride);
 
 // gemm_k.cpp: K-quant GEMM that unpacks each weight row once for all tokens (n_tok == 1: vec_dot)
 void gemm_q4_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,

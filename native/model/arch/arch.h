@@ -35,5 +35,6 @@ extern const ArchSpec kQwen2Spec;
 extern const ArchSpec kPhi3Spec;
 extern const ArchSpec kGemma3Spec;
 extern const ArchSpec kCommandRSpec;
+extern const ArchSpec kCohere2Spec;
 
 }  // namespace capibara::model

@@ -2,7 +2,7 @@
 // FFN (SwiGLU) computed in parallel from the same normed input and both added to the residual,
 // adjacent-pair RoPE, logits multiplied by logit_scale, output always tied to token_embd (llama.cpp
 // ignores any output.weight). The 64+-layer variant with per-head Q/K LayerNorm (command-r-plus)
-// and "cohere2" (interleaved sliding-window layers, RoPE on those only) are not supported.
+// is not supported; "cohere2" has its own spec (cohere2.cpp).
 #include "model/arch/arch.h"
 
 namespace capibara::model {

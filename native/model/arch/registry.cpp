@@ -1,5 +1,6 @@
 // GGUF architecture string -> ArchSpec, and the hyper-parameters all architectures share.
 #include <cmath>
+#include <string>
 
 #include "model/arch/arch.h"
 
@@ -13,6 +14,7 @@ const ArchSpec* const kSpecs[] = {
     &kPhi3Spec,
     &kGemma3Spec,
     &kCommandRSpec,
+    &kCohere2Spec,
 };
 }  // namespace
 
@@ -36,6 +38,11 @@ Status read_config(const ArchKeys& k, const ArchSpec& spec, ModelConfig& c) {
   CAPIBARA_RETURN_IF_ERROR(k.u32("attention.head_count", &c.n_head, true));
   if (c.n_embd <= 0 || c.n_layer <= 0 || c.n_head <= 0 || c.n_ff <= 0 || c.n_ctx_train <= 0)
     return {ErrorCode::GGUF_BAD_METADATA, "model sizes must be positive (" + k.key("embedding_length") + ", ...)"};
+  int64_t n_expert = 0;
+  CAPIBARA_RETURN_IF_ERROR(k.u32("expert_count", &n_expert, false));
+  if (n_expert > 0)
+    return {ErrorCode::UNSUPPORTED_ARCH, c.arch + " with " + std::to_string(n_expert) +
+                                             " experts (mixture of experts) is not supported"};
   c.n_head_kv = c.n_head;
   CAPIBARA_RETURN_IF_ERROR(k.u32("attention.head_count_kv", &c.n_head_kv, false));
   if (c.n_head_kv <= 0 || c.n_head % c.n_head_kv != 0)
