@@ -9,11 +9,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Command, InvalidArgumentError as CommanderArgError } from "commander";
+import { Command } from "commander";
+import { InvalidArgumentError } from "../lib/errors.js";
 import { ensureModel } from "./llm/build.js";
 import { measureBandwidth, runInfo } from "./llm/machine.js";
 import { OURS_UNAVAILABLE, loadEngine } from "./llm/ours.js";
-import { DECODE_PROMPT_TOKENS, type ChildJob, type EngineName } from "./llm/protocol.js";
+import { DECODE_PROMPT_TOKENS, ENGINES, type ChildJob, type EngineName } from "./llm/protocol.js";
 import { buildRows, jsonLines, machineLines, markdownTable, rooflineLines, scalingTable, svgChart, type Sample } from "./llm/report.js";
 import { runChild } from "./llm/run.js";
 import { DEFAULT_QUANTS, decodeBytesPerToken, parseQuant, shapeById, type BenchQuant } from "./llm/shapes.js";
@@ -36,7 +37,7 @@ interface Options {
 
 function positiveInts(list: string, what: string): number[] {
   const xs = list.split(",").map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new CommanderArgError(`${what}: expected positive integers, got '${list}'`);
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new InvalidArgumentError("INVALID_ARGUMENT", `${what}: expected positive integers, got '${list}'`);
   return xs;
 }
 
@@ -69,6 +70,8 @@ async function main(argv: string[]): Promise<void> {
   const prefill = positiveInts(o.prefill, "--prefill");
   const decode = positiveInts(o.decode, "--decode")[0]!;
   const engines = o.engines.split(",").map((e) => e.trim()) as EngineName[];
+  const unknown = engines.filter((e) => !ENGINES.includes(e));
+  if (unknown.length) throw new InvalidArgumentError("INVALID_ARGUMENT", `--engines: unknown '${unknown.join(", ")}' (known: ${ENGINES.join(", ")})`);
   const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
   const configs: { shape: ReturnType<typeof shapeById>; quant: BenchQuant; path: string }[] = [];
@@ -138,4 +141,9 @@ async function main(argv: string[]): Promise<void> {
 }
 
 // Run only as a script: `vitest bench` globs *.bench.ts and must not start a benchmark by importing it.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(process.argv).catch((err: unknown) => {
+    process.stderr.write(`bench:llm: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
