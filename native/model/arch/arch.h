@@ -29,6 +29,11 @@ std::vector<std::string> architectures();
 // Reads the keys every architecture shares (llama.cpp's load_hparams), then calls spec.configure.
 Status read_config(const ArchKeys& keys, const ArchSpec& spec, ModelConfig& cfg);
 
+// command-r's block, shared by command-r and cohere2 (command_r.cpp): LayerNorm, SwiGLU, adjacent
+// RoPE, parallel attention + FFN, and its tensor slots (output always tied to token_embd).
+Status configure_command_r_block(const ArchKeys& keys, ModelConfig& cfg);
+std::vector<SlotUse> command_r_tensors();
+
 // The specs (one per arch/*.cpp).
 extern const ArchSpec kLlamaSpec;
 extern const ArchSpec kQwen2Spec;

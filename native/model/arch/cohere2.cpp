@@ -9,14 +9,10 @@ namespace capibara::model {
 
 namespace {
 Status configure(const ArchKeys& k, ModelConfig& c) {
-  c.norm = NormKind::LayerNorm;
-  c.act = Activation::SwiGLU;
-  c.rope = RopeStyle::Adjacent;
-  c.residual = Residual::Parallel;
+  CAPIBARA_RETURN_IF_ERROR(configure_command_r_block(k, c));
   c.rope_global = false;
   c.rope_base_swa = c.rope_base;
   c.rope_scale_swa = c.rope_scale;
-  CAPIBARA_RETURN_IF_ERROR(k.f32("attention.layer_norm_epsilon", &c.norm_eps, true));
   CAPIBARA_RETURN_IF_ERROR(k.f32("logit_scale", &c.logit_scale, true));
   CAPIBARA_RETURN_IF_ERROR(k.u32("attention.sliding_window", &c.sliding_window, true));
   bool found = false;
@@ -29,19 +25,6 @@ Status configure(const ArchKeys& k, ModelConfig& c) {
 }
 }  // namespace
 
-const ArchSpec kCohere2Spec{
-    "cohere2",
-    configure,
-    {
-        {Slot::TokenEmbd, Need::Required},
-        {Slot::OutputNorm, Need::Required},
-        {Slot::AttnNorm, Need::Required},
-        {Slot::Qkv, Need::Required},
-        {Slot::QkvBias, Need::Optional},
-        {Slot::AttnOut, Need::Required},
-        {Slot::FfnGateUp, Need::Required},
-        {Slot::FfnDown, Need::Required},
-    },
-};
+const ArchSpec kCohere2Spec{"cohere2", configure, command_r_tensors()};
 
 }  // namespace capibara::model
