@@ -61,6 +61,11 @@ export interface TypeInfo {
 export interface MatmulOptions extends KernelOptions {
   /** Threads, counting the calling one (default 1). */
   threads?: number;
+  /**
+   * Run the backend's packed-layout kernel, as models do after loading (`w` is packed first).
+   * Needs {@link packRows} > 0 and `nRows` a multiple of it.
+   */
+  packed?: boolean;
 }
 
 /**
@@ -115,7 +120,15 @@ export function matmul(
   nTok: number,
   options?: MatmulOptions,
 ): Float32Array {
-  return native().quant.matmul(backendOf(options), type, w, nRows, nCols, x, nTok, options?.threads ?? 1);
+  return native().quant.matmul(backendOf(options), type, w, nRows, nCols, x, nTok, options?.threads ?? 1, options?.packed ?? false);
+}
+
+/**
+ * Rows per interleaved group of the backend's packed layout for `type` (weights a loaded model keeps
+ * repacked for faster products), or 0 when the backend multiplies the file layout directly.
+ */
+export function packRows(type: WeightType, options?: KernelOptions): number {
+  return native().quant.packRows(backendOf(options), type);
 }
 
 /** LayerNorm without bias (command-r): `(x - mean(x)) / sqrt(var(x) + eps) * w` (w optional). */

@@ -113,7 +113,9 @@ export interface NativeQuant {
     x: Float32Array,
     nTok: number,
     threads: number,
+    packed?: boolean,
   ): Float32Array;
+  packRows(backend: KernelBackend, type: string): number;
   benchMatmul(
     backend: KernelBackend,
     type: string,
@@ -124,6 +126,7 @@ export interface NativeQuant {
     nTok: number,
     threads: number,
     iterations: number,
+    packed?: boolean,
   ): number;
   readBandwidth(bytes: number, threads: number, iterations: number): number;
 }
@@ -178,6 +181,7 @@ export interface NativeModelInfo {
   name: string;
   parameters: number;
   fileSize: number;
+  packedBytes: number;
   trainContextSize: number;
   vocabSize: number;
   embeddingSize: number;
@@ -226,7 +230,7 @@ export type NativeStreamHandle = { readonly __brand: "NativeStream" };
 /** Engine entry points (`model_wrap.cpp`, `session_wrap.cpp`, `token_stream.cpp`). */
 export interface NativeEngine {
   architectures(): string[];
-  loadModel(path: string): Promise<NativeModelHandle>;
+  loadModel(path: string, options?: { repack?: boolean }): Promise<NativeModelHandle>;
   modelInfo(model: NativeModelHandle): NativeModelInfo;
   closeModel(model: NativeModelHandle): void;
   createSession(model: NativeModelHandle, options: { contextSize?: number; threads?: number; batchSize?: number }): NativeSessionHandle;

@@ -4,7 +4,7 @@
  * @module
  */
 import { native } from "../../lib/native.js";
-import { quantize, rowSize, type KernelBackend, type WeightType } from "../../lib/kernels.js";
+import { packRows, quantize, rowSize, type KernelBackend, type WeightType } from "../../lib/kernels.js";
 import { randomFloats } from "../../test/unit/kernel-util.js";
 import type { BenchCase, BenchVariant } from "../lib.js";
 
@@ -24,7 +24,20 @@ function weights(type: WeightType, nRows: number, nCols: number, copies: number)
   return out;
 }
 
-function matmulCase(kernel: string, type: WeightType, nRows: number, nCols: number, nTok: number, threads: number[], minBytes = 0): BenchCase {
+/**
+ * packed: the backends' packed-layout kernels (the weights a loaded model multiplies), for the backends
+ * that have one; scalar, which has none, stays the unpacked baseline.
+ */
+function matmulCase(
+  kernel: string,
+  type: WeightType,
+  nRows: number,
+  nCols: number,
+  nTok: number,
+  threads: number[],
+  minBytes = 0,
+  packed = false,
+): BenchCase {
   const matrix = rowSize(type, nRows === 0 ? 0 : nCols) * nRows;
   const copies = Math.max(1, Math.ceil(minBytes / matrix));
   return {
@@ -36,11 +49,12 @@ function matmulCase(kernel: string, type: WeightType, nRows: number, nCols: numb
       const w = weights(type, nRows, nCols, copies);
       const x = randomFloats(nTok * nCols, 99);
       const q = native().quant;
+      const usable = packed ? backends.filter((b) => b === "scalar" || packRows(type, { backend: b }) > 0) : backends;
       return threads.flatMap((t) =>
-        backends.map((backend) => ({
+        usable.map((backend) => ({
           backend,
           threads: t,
-          time: (iterations: number) => q.benchMatmul(backend, type, w, nRows, nCols, x, nTok, t, iterations),
+          time: (iterations: number) => q.benchMatmul(backend, type, w, nRows, nCols, x, nTok, t, iterations, packed && backend !== "scalar"),
         })),
       );
     },
@@ -57,8 +71,10 @@ export function quantCases(): BenchCase[] {
     ["q6_K", "gemv q6_K"],
     ["f16", "gemv f16"],
   ];
+  const packable: WeightType[] = ["q4_0", "q8_0"];
   return [
     ...big.map(([type, name]) => matmulCase(name, type, 4096, 11008, 1, [1, 2], MIN_WORKING_SET)),
+    ...packable.map((type) => matmulCase(`gemv ${type} packed`, type, 4096, 11008, 1, [1, 2], MIN_WORKING_SET, true)),
     // Compute rate without the memory wall: 256 x 4096 weights (<= 1.1 MiB) stay in L2 across calls.
     ...(["q4_0", "q8_0", "q4_K", "q6_K"] as WeightType[]).map((type) => matmulCase(`gemv ${type} in-cache`, type, 256, 4096, 1, [1])),
     // A tiny model's decode step: the pool's hand-off must not make 2 threads slower than 1.
@@ -66,6 +82,7 @@ export function quantCases(): BenchCase[] {
     matmulCase("gemm q4_0", "q4_0", 1024, 4096, 32, [1, 2]),
     matmulCase("gemm q8_0", "q8_0", 1024, 4096, 32, [1, 2]),
     matmulCase("gemm q4_K", "q4_K", 1024, 4096, 32, [1, 2]),
+    ...packable.map((type) => matmulCase(`gemm ${type} packed`, type, 1024, 4096, 32, [1, 2], 0, true)),
   ];
 }
 

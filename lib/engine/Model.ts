@@ -54,7 +54,8 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   const aborted = () => new AbortError("ABORTED", `loading ${path} was aborted`);
   if (options.signal?.aborted) throw aborted();
   const e = native().engine;
-  const handle = await e.loadModel(path);
+  if (options.repack !== undefined && typeof options.repack !== "boolean") throw new InvalidArgumentError("INVALID_ARGUMENT", "loadModel: repack must be a boolean");
+  const handle = await e.loadModel(path, { repack: options.repack ?? true });
   try {
     const [tokenizer, inspection] = await Promise.all([Tokenizer.fromGguf(path), inspectGguf(path)]);
     if (options.signal?.aborted) throw aborted();
@@ -121,6 +122,7 @@ class NativeModel implements Model {
       name: native.name,
       parameters: native.parameters,
       fileSize: native.fileSize,
+      packedBytes: native.packedBytes,
       contextSize,
       trainContextSize: native.trainContextSize,
       vocabSize: native.vocabSize,

@@ -31,14 +31,23 @@ Napi::Value architectures(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// load(path): Promise<handle>. Mapping and validation run on the libuv pool.
+// load(path, { repack? }): Promise<handle>. Mapping, validation and repacking run on the libuv pool.
 Napi::Value load(const Napi::CallbackInfo& info) {
   const std::string path = arg_string(info, 0, "path");
+  model::LoadOptions opts;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsObject()) throw_invalid(info.Env(), "load options must be an object");
+    const Napi::Value repack = info[1].As<Napi::Object>().Get("repack");
+    if (!repack.IsUndefined()) {
+      if (!repack.IsBoolean()) throw_invalid(info.Env(), "repack must be a boolean");
+      opts.repack = repack.As<Napi::Boolean>().Value();
+    }
+  }
   using Ptr = std::shared_ptr<const model::Model>;
   return PromiseWorker<Ptr>::run(
       info.Env(), "capibara.loadModel",
-      [path]() -> Result<Ptr> {
-        auto m = model::Model::load(path);
+      [path, opts]() -> Result<Ptr> {
+        auto m = model::Model::load(path, opts);
         if (!m) return m.status();
         return Ptr(m.take());
       },
@@ -58,6 +67,7 @@ Napi::Value info_of(const Napi::CallbackInfo& info) {
   o.Set("name", c.name);
   o.Set("parameters", static_cast<double>(m->parameters()));
   o.Set("fileSize", static_cast<double>(m->file().file_size()));
+  o.Set("packedBytes", static_cast<double>(m->packed_bytes()));
   o.Set("trainContextSize", static_cast<double>(c.n_ctx_train));
   o.Set("vocabSize", static_cast<double>(c.n_vocab));
   o.Set("embeddingSize", static_cast<double>(c.n_embd));

@@ -133,12 +133,14 @@ struct MatmulArgs {
   int threads;
   size_t matrix_bytes;  // one nRows x nCols matrix
   size_t copies;        // matrices w holds back to back (1 unless the caller allows more)
+  std::vector<uint8_t> packed;  // w in the backend's packed layout, when asked for
 };
 
-// (backend, type, w, nRows, nCols, x, nTok, threads); w must hold exactly one matrix unless allow_copies.
-MatmulArgs arg_matmul(const Napi::CallbackInfo& info, bool allow_copies) {
+// (backend, type, w, nRows, nCols, x, nTok, threads, ..., packed at packed_arg); w must hold exactly one
+// matrix unless allow_copies. packed: w is first converted to the backend's packed layout (copies too).
+MatmulArgs arg_matmul(const Napi::CallbackInfo& info, bool allow_copies, size_t packed_arg) {
   MatmulArgs a{&arg_kernels(info, 0), arg_weight_type(info, 1), arg_u8(info, 2, "w"), arg_int(info, 3, "nRows"),
-               arg_int(info, 4, "nCols"), arg_f32(info, 5, "x"), arg_int(info, 6, "nTok"), arg_threads(info, 7), 0, 0};
+               arg_int(info, 4, "nCols"), arg_f32(info, 5, "x"), arg_int(info, 6, "nTok"), arg_threads(info, 7), 0, 0, {}};
   arg_row_length(info, a.type, a.n_cols, "nCols");
   if (a.n_rows <= 0) throw_invalid(info.Env(), "nRows must be positive");
   a.matrix_bytes = ggml_row_size(a.type, a.n_cols) * static_cast<size_t>(a.n_rows);
@@ -149,33 +151,50 @@ MatmulArgs arg_matmul(const Napi::CallbackInfo& info, bool allow_copies) {
                                   " (nRows x nCols " + ggml_type_traits(a.type).name + ")");
   if (a.n_tok <= 0 || static_cast<int64_t>(a.x.ElementLength()) != a.n_tok * a.n_cols)
     throw_invalid(info.Env(), "x must hold nTok * nCols floats (nTok > 0)");
+  if (info.Length() > packed_arg && info[packed_arg].ToBoolean().Value()) {
+    const TypeKernels& tk = a.k->type(a.type);
+    if (!tk.pack || a.n_rows % tk.pack_rows != 0)
+      throw_invalid(info.Env(), std::string("the ") + isa_name(a.k->isa) + " backend has no packed " + ggml_type_traits(a.type).name +
+                                    " layout for " + std::to_string(a.n_rows) + " rows (see packRows)");
+    a.packed.resize(a.w.ByteLength());
+    for (size_t c = 0; c < a.copies; ++c)
+      tk.pack(a.w.Data() + c * a.matrix_bytes, ggml_row_size(a.type, a.n_cols), a.n_rows, a.n_cols, a.packed.data() + c * a.matrix_bytes);
+  }
   return a;
 }
 
+const uint8_t* weights_of(const MatmulArgs& a) { return a.packed.empty() ? a.w.Data() : a.packed.data(); }
+
 void run_matmul(const Napi::CallbackInfo& info, const MatmulArgs& a, const uint8_t* w, float* y) {
   PoolCache& pc = pool_for(a.threads);
-  const Status st = matmul(*pc.pool, a.type, w, a.n_rows, a.n_cols, a.x.Data(), a.n_tok, y, pc.scratch, *a.k);
+  const Status st = matmul(*pc.pool, a.type, w, a.n_rows, a.n_cols, a.x.Data(), a.n_tok, y, pc.scratch, *a.k, !a.packed.empty());
   if (!st.is_ok()) throw_status(info.Env(), st);
 }
 
-// matmul(backend, type, w, nRows, nCols, x, nTok, threads) -> Float32Array(nTok * nRows), y[t * nRows + r]
+// matmul(backend, type, w, nRows, nCols, x, nTok, threads, packed) -> Float32Array(nTok * nRows), y[t * nRows + r]
 Napi::Value matmul_js(const Napi::CallbackInfo& info) {
-  const MatmulArgs a = arg_matmul(info, false);
+  const MatmulArgs a = arg_matmul(info, false, 8);
   Napi::Float32Array y = Napi::Float32Array::New(info.Env(), static_cast<size_t>(a.n_tok * a.n_rows));
-  run_matmul(info, a, a.w.Data(), y.Data());
+  run_matmul(info, a, weights_of(a), y.Data());
   return y;
 }
 
-// benchMatmul(backend, type, w, nRows, nCols, x, nTok, threads, iterations) -> seconds per call, timed
+// packRows(backend, type) -> rows per group of the backend's packed layout for the type, 0 for none.
+Napi::Value pack_rows(const Napi::CallbackInfo& info) {
+  const Kernels& k = arg_kernels(info, 0);
+  return Napi::Number::New(info.Env(), k.type(arg_weight_type(info, 1)).pack_rows);
+}
+
+// benchMatmul(backend, type, w, nRows, nCols, x, nTok, threads, iterations, packed) -> seconds per call, timed
 // natively (no JS allocation in the loop). w may hold several copies of the matrix back to back; call i
 // uses copy i % copies, so a benchmark can make the weights' working set larger than the caches.
 Napi::Value bench_matmul(const Napi::CallbackInfo& info) {
-  const MatmulArgs a = arg_matmul(info, true);
+  const MatmulArgs a = arg_matmul(info, true, 9);
   const int64_t iters = arg_int(info, 8, "iterations");
   if (iters < 1) throw_invalid(info.Env(), "iterations must be >= 1");
   std::vector<float> y(static_cast<size_t>(a.n_tok * a.n_rows));
   const auto t0 = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < iters; ++i) run_matmul(info, a, a.w.Data() + (static_cast<size_t>(i) % a.copies) * a.matrix_bytes, y.data());
+  for (int64_t i = 0; i < iters; ++i) run_matmul(info, a, weights_of(a) + (static_cast<size_t>(i) % a.copies) * a.matrix_bytes, y.data());
   const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
   return Napi::Number::New(info.Env(), dt.count() / static_cast<double>(iters));
 }
@@ -225,6 +244,7 @@ void init_quant(Napi::Env env, Napi::Object exports) {
   q.Set("dequantize", Napi::Function::New(env, dequantize, "dequantize"));
   q.Set("vecDot", Napi::Function::New(env, vec_dot, "vecDot"));
   q.Set("matmul", Napi::Function::New(env, matmul_js, "matmul"));
+  q.Set("packRows", Napi::Function::New(env, pack_rows, "packRows"));
   q.Set("benchMatmul", Napi::Function::New(env, bench_matmul, "benchMatmul"));
   q.Set("readBandwidth", Napi::Function::New(env, read_bandwidth, "readBandwidth"));
   exports.Set("quant", q);

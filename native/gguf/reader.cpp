@@ -428,6 +428,14 @@ Status GgufFile::advise(Advice advice) const {
   return Status::ok();
 }
 
+void GgufFile::release(const void* p, size_t n) const {
+  if (!mapped_) return;
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // a hint: failure is harmless
+}
+
 Result<const Value*> GgufFile::lookup(std::string_view key) const {
   const Value* v = find(key);
   if (!v) return Status(ErrorCode::GGUF_MISSING_KEY, "metadata key " + quoted(key) + " is missing");

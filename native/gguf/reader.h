@@ -197,6 +197,10 @@ class GgufFile {
   // madvise hint over the tensor data section (e.g. WILLNEED before a full load, RANDOM for
   // inspection). No-op for from_buffer files; IO_ERROR if the kernel rejects it.
   Status advise(Advice advice) const;
+  // Drops this process's resident pages wholly inside [p, p + n) (MADV_DONTNEED; the file is
+  // unchanged and a later read faults them back in). Used once a tensor has been copied elsewhere,
+  // so its bytes are not resident twice. No-op for from_buffer files.
+  void release(const void* p, size_t n) const;
 
  private:
   friend class Parser;

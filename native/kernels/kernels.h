@@ -76,12 +76,25 @@ using ToFloatFn = void (*)(const void* x, float* y, int64_t n);
 using GemmFn = void (*)(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* x,
                         size_t x_row_bytes, int64_t n_tok, float* y, int64_t y_stride);
 
+// Weight repacking (optional per type and ISA). A GGUF row stores its blocks one after another, so a
+// GEMV reduces every row horizontally and converts its scales one at a time. A packed layout
+// interleaves groups of `pack_rows` rows block by block (the group's scales, then its quants with one
+// vector lane per row), which the ISA's gemm_packed reads as one sequential stream with no horizontal
+// sums. It is exactly as large as the rows it replaces, so packed group g sits at g * pack_rows *
+// row_bytes. pack converts n_rows (a multiple of pack_rows) rows of row_bytes each from src to dst.
+using PackFn = void (*)(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+
 struct TypeKernels {
   GgmlType vec_dot_type = GgmlType::F32;  // activation type this weight type multiplies with
   VecDotFn vec_dot = nullptr;
   GemmFn gemm = nullptr;
   FromFloatFn from_float = nullptr;
   ToFloatFn to_float = nullptr;
+  // Packed layout (all three set, or none): gemm_packed takes w in pack's layout, n_rows a multiple
+  // of pack_rows (which divides 16), and the same activations as gemm.
+  int pack_rows = 0;
+  PackFn pack = nullptr;
+  GemmFn gemm_packed = nullptr;
 };
 
 struct Kernels {

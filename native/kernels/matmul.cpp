@@ -30,13 +30,17 @@ uint8_t* QuantScratch::reserve(size_t bytes) {
 }
 
 Status matmul(ThreadPool& pool, GgmlType wtype, const void* W, int64_t n_rows, int64_t n_cols, const float* x,
-              int64_t n_tok, float* y, QuantScratch& scratch, const Kernels& k) {
+              int64_t n_tok, float* y, QuantScratch& scratch, const Kernels& k, bool packed) {
   const uint32_t id = static_cast<uint32_t>(wtype);
   if (id >= kGgmlTypeCount || !k.type(wtype).vec_dot)
     return {ErrorCode::UNSUPPORTED_QUANT, std::string("matmul: no dot product for weight type ") +
                                               (ggml_type_known(id) ? ggml_type_traits(wtype).name : std::to_string(id))};
   if (n_rows <= 0 || n_cols <= 0 || n_tok <= 0) return {ErrorCode::INVALID_ARGUMENT, "matmul: sizes must be positive"};
   const TypeKernels& tk = k.type(wtype);
+  if (packed && (!tk.gemm_packed || n_rows % tk.pack_rows != 0))
+    return {ErrorCode::INVALID_ARGUMENT, std::string("matmul: no packed ") + ggml_type_traits(wtype).name + " kernel for " +
+                                             std::to_string(n_rows) + " rows in the " + isa_name(k.isa) + " table"};
+  const GemmFn gemm = packed ? tk.gemm_packed : tk.gemm;
   const GgmlType vdt = tk.vec_dot_type;
   const int64_t bs = std::max(ggml_type_traits(wtype).block_size, ggml_type_traits(vdt).block_size);
   if (n_cols % bs != 0)
@@ -61,7 +65,7 @@ Status matmul(ThreadPool& pool, GgmlType wtype, const void* W, int64_t n_rows, i
     const int64_t r0 = g0 * kRowGroup, r1 = std::min(n_rows, g1 * kRowGroup);
     for (int64_t t0 = 0; t0 < n_tok; t0 += kTokBlock) {
       const int64_t nt = std::min(kTokBlock, n_tok - t0);
-      tk.gemm(n_cols, wb + r0 * w_row, w_row, r1 - r0, xq + t0 * x_row, x_row, nt, y + t0 * n_rows + r0, n_rows);
+      gemm(n_cols, wb + r0 * w_row, w_row, r1 - r0, xq + t0 * x_row, x_row, nt, y + t0 * n_rows + r0, n_rows);
     }
   };
   const int64_t n_groups = (n_rows + kRowGroup - 1) / kRowGroup;

@@ -6,6 +6,7 @@
 // x is first converted once to the weight type's vec_dot_type (Q8_0 / Q8_K / F16 / BF16, or used as is
 // for F32) into `scratch`, then rows are split over the pool's threads; each thread runs the active
 // table's gemm on its rows (a GEMV when n_tok == 1), in token blocks that keep the activations in cache.
+// Row groups of 16 are never split, so a packed layout's groups (pack_rows divides 16) stay whole.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -35,7 +36,9 @@ class QuantScratch {
 
 // Errors: UNSUPPORTED_QUANT for a type without a dot product, INVALID_ARGUMENT for n_cols not a
 // multiple of the type's block size or non-positive sizes. `k` defaults to the active kernel table.
+// packed: W is in k's packed layout for wtype (TypeKernels::pack) and is multiplied by its
+// gemm_packed; INVALID_ARGUMENT when k has none or n_rows is not a multiple of its pack_rows.
 Status matmul(ThreadPool& pool, GgmlType wtype, const void* W, int64_t n_rows, int64_t n_cols, const float* x,
-              int64_t n_tok, float* y, QuantScratch& scratch, const Kernels& k = kernels());
+              int64_t n_tok, float* y, QuantScratch& scratch, const Kernels& k = kernels(), bool packed = false);
 
 }  // namespace capibara

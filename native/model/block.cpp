@@ -154,7 +154,8 @@ void add_rows(float* x, const float* y, int64_t n) {
 }  // namespace
 
 Status linear(const Exec& ex, const Tensor& w, const float* x, int64_t n_tok, float* y) {
-  return matmul(*ex.pool, w.type, w.data, w.ne[1], w.ne[0], x, n_tok, y, *ex.scratch);
+  return matmul(*ex.pool, w.type, w.data, w.ne[1], w.ne[0], x, n_tok, y, *ex.scratch,
+                w.packed_by ? *w.packed_by : kernels(), w.packed_by != nullptr);
 }
 
 void norm_rows(const ModelConfig& c, const Tensor& w, const float* x, float* y, int64_t n_tok, int64_t n) {

@@ -4,18 +4,20 @@
 #include <unordered_set>
 
 #include "gguf/reader.h"
+#include "kernels/kernels.h"
+#include "model/packed_weights.h"
 
 namespace capibara::model {
 
 Model::~Model() = default;
 
-Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
+Result<std::unique_ptr<Model>> Model::load(const std::string& path, const LoadOptions& opts) {
   auto file = gguf::GgufFile::open(path);
   if (!file) return file.status();
-  return from_file(file.take());
+  return from_file(file.take(), opts);
 }
 
-Result<std::unique_ptr<Model>> Model::from_file(std::unique_ptr<gguf::GgufFile> file) {
+Result<std::unique_ptr<Model>> Model::from_file(std::unique_ptr<gguf::GgufFile> file, const LoadOptions& opts) {
   auto arch = file->get_string("general.architecture");
   if (!arch) return arch.status();
   const std::string arch_name(arch.value());
@@ -45,9 +47,16 @@ Result<std::unique_ptr<Model>> Model::from_file(std::unique_ptr<gguf::GgufFile> 
     if (!bound.count(t.name))
       return Status(ErrorCode::UNSUPPORTED_ARCH, "tensor '" + std::string(t.name) + "' is not used by the " + arch_name +
                                                      " runner (an unsupported variant of the architecture)");
+  if (opts.repack) {
+    auto packed = PackedWeights::pack(m->w_, *file, kernels());
+    if (!packed) return packed.status();
+    m->packed_ = packed.take();
+  }
   m->file_ = std::move(file);
   return m;
 }
+
+size_t Model::packed_bytes() const { return packed_ ? packed_->bytes() : 0; }
 
 int64_t Model::parameters() const {
   int64_t n = 0;

@@ -12,6 +12,9 @@
 #include "common/status.h"
 #include "model/config.h"
 
+namespace capibara {
+struct Kernels;
+}
 namespace capibara::gguf {
 class GgufFile;
 }
@@ -23,6 +26,9 @@ namespace capibara::model {
 struct Tensor {
   const void* data = nullptr;
   GgmlType type = GgmlType::F32;
+  // Set when `data` is a copy in this table's packed layout (TypeKernels::pack), which must then
+  // multiply it whatever table is active later.
+  const Kernels* packed_by = nullptr;
   int64_t ne[4] = {1, 1, 1, 1};
   explicit operator bool() const { return data != nullptr; }
   size_t row_bytes() const { return ggml_row_size(type, ne[0]); }
@@ -51,7 +57,8 @@ struct Weights {
   Tensor rope_long;     // [n_rot/2] F32 LongRoPE factors used when the context exceeds n_ctx_orig
   Tensor rope_short;    // [n_rot/2] F32 LongRoPE factors otherwise
   std::vector<LayerWeights> layers;
-  // Every tensor bound above, once each (a tied output is not repeated), in load order.
+  // Every tensor bound above, once each (a tied output is not repeated), in load order, as bound from
+  // the file: for names and shapes (the fields above may since point at packed copies).
   std::vector<std::pair<std::string, Tensor>> all;
 };
 

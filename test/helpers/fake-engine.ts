@@ -108,6 +108,7 @@ class FakeModel implements Model {
       name: basename(path),
       parameters: 1000,
       fileSize: statSync(path).size,
+      packedBytes: 0,
       contextSize,
       trainContextSize: engine.options.contextSize,
       vocabSize: WORDS.length,

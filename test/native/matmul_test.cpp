@@ -2,6 +2,7 @@
 // matmul equal to the dequantised reference, and typed errors for bad input.
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -69,24 +70,28 @@ Problem make_problem(GgmlType type, int64_t rows, int64_t cols, int64_t toks) {
   return p;
 }
 
+// Scalar vec_dot on scalar-quantised activations: y[t * rows + r].
+std::vector<float> reference(GgmlType type, const Problem& p, int64_t rows, int64_t cols, int64_t toks) {
+  const Kernels& ref = *kernels_for(Isa::Scalar);
+  const TypeKernels& tk = ref.type(type);
+  const size_t wrb = ggml_row_size(type, cols), xrb = ggml_row_size(tk.vec_dot_type, cols);
+  std::vector<uint8_t> xq(toks * xrb);
+  for (int64_t t = 0; t < toks; ++t) ref.type(tk.vec_dot_type).from_float(&p.x[t * cols], &xq[t * xrb], cols);
+  std::vector<float> want(toks * rows);
+  for (int64_t t = 0; t < toks; ++t)
+    for (int64_t r = 0; r < rows; ++r) tk.vec_dot(cols, &want[t * rows + r], &p.w[r * wrb], &xq[t * xrb]);
+  return want;
+}
+
 }  // namespace
 
 CAPI_TEST(matmul_matches_reference_and_thread_counts) {
   const int64_t rows = 67, cols = 8192;  // 67 x 8192 is above matmul's parallel threshold even for one token
-  const Kernels& ref = *kernels_for(Isa::Scalar);
   for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K,
                         GgmlType::Q5_K, GgmlType::Q6_K}) {
     for (int64_t toks : {1, 3, 66}) {
       Problem p = make_problem(type, rows, cols, toks);
-      const TypeKernels& tk = ref.type(type);
-      const size_t wrb = ggml_row_size(type, cols), xrb = ggml_row_size(tk.vec_dot_type, cols);
-      // Reference: scalar vec_dot on scalar-quantised activations.
-      std::vector<uint8_t> xq(toks * xrb);
-      for (int64_t t = 0; t < toks; ++t) ref.type(tk.vec_dot_type).from_float(&p.x[t * cols], &xq[t * xrb], cols);
-      std::vector<float> want(toks * rows);
-      for (int64_t t = 0; t < toks; ++t)
-        for (int64_t r = 0; r < rows; ++r) tk.vec_dot(cols, &want[t * rows + r], &p.w[r * wrb], &xq[t * xrb]);
-
+      const std::vector<float> want = reference(type, p, rows, cols, toks);
       for (int i = 0; i < kIsaCount; ++i) {
         const Kernels* k = kernels_for(static_cast<Isa>(i));
         if (!k) continue;
@@ -109,6 +114,67 @@ CAPI_TEST(matmul_matches_reference_and_thread_counts) {
       }
     }
   }
+}
+
+// Every table's packed layouts: pack, then matmul(packed) equals the reference for GEMV and GEMM token
+// counts around the kernels' tile sizes, independently of the thread count.
+CAPI_TEST(packed_matmul_matches_reference) {
+  const int64_t rows = 80, cols = 4096;  // 5 groups of 16 (or 10 of 8, 20 of 4)
+  int packed_types = 0;
+  for (int i = 0; i < kIsaCount; ++i) {
+    const Kernels* k = kernels_for(static_cast<Isa>(i));
+    if (!k) continue;
+    for (uint32_t id = 0; id < kGgmlTypeCount; ++id) {
+      const auto type = static_cast<GgmlType>(id);
+      const TypeKernels& tk = k->type(type);
+      if (!tk.pack) continue;
+      ++packed_types;
+      CHECK(tk.gemm_packed != nullptr && tk.pack_rows > 0 && 16 % tk.pack_rows == 0);
+      for (int64_t toks : {1, 3, 8, 9, 66}) {
+        Problem p = make_problem(type, rows, cols, toks);
+        const std::vector<float> want = reference(type, p, rows, cols, toks);
+        std::vector<uint8_t> packed(p.w.size());
+        tk.pack(p.w.data(), ggml_row_size(type, cols), rows, cols, packed.data());
+        const std::string ctx = std::string(isa_name(k->isa)) + " packed " + ggml_type_traits(type).name + " toks=" + std::to_string(toks);
+        // The same table's unpacked product quantises the activations identically and sums the same
+        // exact integers, so only float rounding may differ (outputs are ~10 in size).
+        std::vector<float> unpacked(toks * rows), y1;
+        {
+          ThreadPool pool(1);
+          QuantScratch scratch;
+          CHECK(matmul(pool, type, p.w.data(), rows, cols, p.x.data(), toks, unpacked.data(), scratch, *k).is_ok());
+        }
+        for (int threads : {1, 2, 3}) {
+          ThreadPool pool(threads);
+          QuantScratch scratch;
+          std::vector<float> y(toks * rows, NAN);
+          CHECK(matmul(pool, type, packed.data(), rows, cols, p.x.data(), toks, y.data(), scratch, *k, true).is_ok());
+          if (threads == 1) {
+            y1 = y;
+            CHECK_LE(capitest::max_err(want.data(), y.data(), toks * rows), 0.05, ctx);
+            CHECK_LE(capitest::max_err(unpacked.data(), y.data(), toks * rows), 1e-3, ctx + " vs unpacked");
+          } else {
+            CHECK_LE(capitest::max_err(y1.data(), y.data(), toks * rows), 0.0, ctx + " threads=" + std::to_string(threads));
+          }
+        }
+      }
+      // A row count that splits a group is refused, not read past.
+      ThreadPool pool(1);
+      QuantScratch scratch;
+      Problem p = make_problem(type, tk.pack_rows + 1, 256, 1);
+      std::vector<float> y(tk.pack_rows + 1);
+      CHECK(matmul(pool, type, p.w.data(), tk.pack_rows + 1, 256, p.x.data(), 1, y.data(), scratch, *k, true).code() ==
+            ErrorCode::INVALID_ARGUMENT);
+    }
+  }
+  // The scalar table has no packed layout: asking for one is an error, not a misread.
+  ThreadPool pool(1);
+  QuantScratch scratch;
+  Problem p = make_problem(GgmlType::Q4_0, 16, 256, 1);
+  std::vector<float> y(16);
+  CHECK(matmul(pool, GgmlType::Q4_0, p.w.data(), 16, 256, p.x.data(), 1, y.data(), scratch, *kernels_for(Isa::Scalar), true)
+            .code() == ErrorCode::INVALID_ARGUMENT);
+  std::printf("  (%d packed type kernels checked)\n", packed_types);
 }
 
 CAPI_TEST(matmul_rejects_bad_input) {

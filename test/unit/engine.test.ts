@@ -6,6 +6,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { AbortError, ChatTemplate, ContextFullError, ModelClosedError, loadModel, supportedArchitectures, traceLayers, type ArchName, type Model, type TokenChunk } from "../../lib/index.js";
+import { packRows, quantize, type TensorType } from "../../lib/kernels.js";
 import { buildModel } from "../fixtures/recipes.js";
 
 let model: Model;
@@ -39,6 +40,28 @@ describe("engine", () => {
     expect(model.info).toMatchObject({ architecture: "llama", contextSize: 256, trainContextSize: 4096, vocabSize: 512, embeddingSize: 256, layers: 2 });
     expect(model.info.parameters).toBeGreaterThan(1_000_000);
     expect(model.info.fileSize).toBeGreaterThan(model.info.parameters * 4);
+  });
+
+  test("repacked weights give the file layout's logits; packedBytes says what was packed", async () => {
+    const path = await buildModel("llama", "q4_0", { quantize: (type, data) => quantize(type as TensorType, data) });
+    const packed = await loadModel(path, { threads: 2, contextSize: 64 });
+    const plain = await loadModel(path, { threads: 2, contextSize: 64, repack: false });
+    try {
+      expect(plain.info.packedBytes).toBe(0);
+      // Every layer matrix of this model has a row count that is a multiple of 16.
+      if (packRows("q4_0") > 0) expect(packed.info.packedBytes).toBeGreaterThan(0.5 * packed.info.fileSize);
+      else expect(packed.info.packedBytes).toBe(0);
+      const ids = packed.tokenize("the people of the state");
+      const a = await packed.logits(ids);
+      const b = await plain.logits(ids);
+      const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const diff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+      expect(diff).toBeLessThanOrEqual(1e-4 * scale);
+      await expect(loadModel(path, { repack: "yes" as unknown as boolean })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    } finally {
+      await packed.close();
+      await plain.close();
+    }
   });
 
   test("tokenize / detokenize round-trip, BOS added for a raw prompt", () => {

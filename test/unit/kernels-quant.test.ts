@@ -97,6 +97,27 @@ describe.each(backends)("quantised kernels [%s]", (backend) => {
       expect(Math.abs(row0 - y1[t * nRows]!)).toBeLessThanOrEqual(1e-4);
     }
   });
+  it.each(TYPES)("$type packed layout: the packed product equals the file-layout one", ({ type }) => {
+    const rows = kernels.packRows(type, { backend });
+    if (rows === 0) {
+      expect(() => kernels.matmul(type, new Uint8Array(kernels.rowSize(type, 256) * 16), 16, 256, new Float32Array(256), 1, { backend, packed: true })).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+      );
+      return;
+    }
+    const nRows = 4 * rows, nCols = 2048;
+    const w = kernels.quantize(type, randomFloats(nRows * nCols, 11), { backend: "scalar" });
+    for (const nTok of [1, 12]) {
+      const x = randomFloats(nTok * nCols, 12);
+      const plain = kernels.matmul(type, w, nRows, nCols, x, nTok, { backend });
+      const packed = kernels.matmul(type, w, nRows, nCols, x, nTok, { backend, packed: true, threads: 2 });
+      // Same integer block sums, only float rounding differs; outputs are ~10 in size.
+      expect(maxAbsDiff(plain, packed)).toBeLessThanOrEqual(1e-3);
+    }
+    expect(() => kernels.matmul(type, w.subarray(0, kernels.rowSize(type, nCols) * (rows + 1)), rows + 1, nCols, new Float32Array(nCols), 1, { backend, packed: true })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
+  });
 });
 
 describe("bad input", () => {
