@@ -6,14 +6,16 @@
 import { native } from "../../lib/native.js";
 import { packRows, quantize, rowSize, type KernelBackend, type WeightType } from "../../lib/kernels.js";
 import { randomFloats } from "../../test/unit/kernel-util.js";
+import { distinctRows } from "../distinct.js";
 import type { BenchCase, BenchVariant } from "../lib.js";
 
 /** Bytes the weights of one GEMV case may occupy at least, so they never fit the caches (L3 <= 32 MiB here). */
 const MIN_WORKING_SET = 96 * 2 ** 20;
 
 /**
- * `copies` copies of an nRows x nCols matrix of `type`, back to back. Rows repeat a quantised block of
- * 64 random rows (quantising 45 M floats with the reference K-quant fitters would take minutes).
+ * `copies` copies of an nRows x nCols matrix of `type`, back to back. Rows tile a quantised block of
+ * 64 random rows (quantising 45 M floats with the reference K-quant fitters would take minutes), made
+ * distinct by ../distinct.ts so no page of the working set repeats.
  */
 function weights(type: WeightType, nRows: number, nCols: number, copies: number): Uint8Array {
   const unique = Math.min(64, nRows);
@@ -21,7 +23,7 @@ function weights(type: WeightType, nRows: number, nCols: number, copies: number)
   const row = rowSize(type, nCols);
   const out = new Uint8Array(row * nRows * copies);
   for (let r = 0; r < nRows * copies; r++) out.set(block.subarray((r % unique) * row, ((r % unique) + 1) * row), r * row);
-  return out;
+  return distinctRows(type, out, nRows + nCols);
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Random-weight GGUF files of real model shapes, built once and cached under `.cache/bench/`.
  * Values come from a small pool of quantised rows per (type, row length), tiled at a different
- * offset for every tensor: quantising a billion elements (Q4_K runs at a few M elements/s) would take
- * hours, while the benchmark only needs realistic sizes, types and magnitudes.
+ * offset for every tensor, then made distinct row by row (../distinct.ts): quantising a billion
+ * elements (Q4_K runs at a few M elements/s) would take hours, while the benchmark only needs
+ * realistic sizes, types and magnitudes, and no two pages alike.
  * @module
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -13,13 +14,14 @@ import { GgufWriter, type GgmlTypeName } from "../../lib/gguf/index.js";
 import { quantize, type TensorType } from "../../lib/kernels.js";
 import type { TokenizerData } from "../../lib/tokenizer/index.js";
 import { loadVocab } from "../../test/fixtures/tokenizer/vocabs.js";
+import { distinctRows } from "../distinct.js";
 import { FILE_TYPE_IDS, planTensors, type BenchQuant, type ModelShape, type TensorPlan } from "./shapes.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Where built models are cached (gitignored). */
 export const BENCH_CACHE_DIR = join(root, ".cache/bench");
 /** Bumped whenever the generated content changes, so stale caches are not reused. */
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 /** Distinct rows per (type, row length) pool. */
 const POOL_ROWS = 64;
 /** GGUF token type of padding entries (unused). */
@@ -72,7 +74,7 @@ class RowPools {
       out.set(pool.subarray(start * rowBytes, (start + n) * rowBytes), r * rowBytes);
       r += n;
     }
-    return out;
+    return distinctRows(type, out, offset * 2654435761 + rowLen);
   }
 }
 

@@ -8,10 +8,34 @@ import { writeModel } from "../../bench/llm/build.js";
 import type { ChildResult } from "../../bench/llm/protocol.js";
 import { buildRows, jsonLines, markdownTable, scalingTable, svgChart, type Sample } from "../../bench/llm/report.js";
 import { decodeBytesPerToken, parameterCount, planTensors, shapeById, useMoreBits, type ModelShape } from "../../bench/llm/shapes.js";
+import { distinctRows } from "../../bench/distinct.js";
+import { dequantize, quantize } from "../../lib/kernels.js";
 import { tempDir } from "./gguf-fixture.js";
+import { randomFloats } from "./kernel-util.js";
 
 const tiny: ModelShape = { ...shapeById("small"), id: "tiny", nLayer: 8, tiedOutput: false };
 const typeOf = (s: ModelShape, quant: Parameters<typeof planTensors>[1], name: string) => planTensors(s, quant).find((t) => t.name === name)?.type;
+
+describe("distinctRows", () => {
+  it("makes tiled rows distinct, keeps block scales and finite values", () => {
+    for (const type of ["q4_0", "q8_0", "q4_K", "q6_K", "f16"] as const) {
+      const row = quantize(type, randomFloats(256, 5), { backend: "scalar" });
+      const tiled = new Uint8Array(row.length * 4);
+      for (let r = 0; r < 4; r++) tiled.set(row, r * row.length);
+      const out = distinctRows(type, tiled.slice(), 42);
+      const rows = [0, 1, 2, 3].map((r) => Buffer.from(out.subarray(r * row.length, (r + 1) * row.length)).toString("hex"));
+      expect(new Set(rows).size).toBe(4);
+      const before = dequantize(type, row, 256, { backend: "scalar" });
+      const after = dequantize(type, out.subarray(0, row.length), 256, { backend: "scalar" });
+      expect(after.every(Number.isFinite)).toBe(true);
+      const maxAbs = (v: Float32Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+      // Same scales: the value range stays that of the pool row (a Q4_K/Q6_K sub-block scale may grow).
+      expect(maxAbs(after)).toBeLessThanOrEqual(8 * maxAbs(before) + 1e-6);
+      if (type === "q4_0" || type === "q8_0") for (let b = 0; b < row.length; b += type === "q4_0" ? 18 : 34) expect([out[b], out[b + 1]]).toEqual([row[b], row[b + 1]]);
+    }
+    expect(() => distinctRows("q4_0", new Uint8Array(17), 1)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+  });
+});
 
 describe("Q4_K_M type assignment", () => {
   it("use_more_bits selects llama.cpp's layers (integer eighths)", () => {
