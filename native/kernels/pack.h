@@ -1,37 +1,54 @@
-// The interleaved layout shared by the packed Q4_0 / Q8_0 kernels of every ISA (see PackFn in
-// kernels.h). For a group of R rows, block b of the group holds
-//   R fp16 scales (row order), then the R rows' quant bytes as 4-byte words: word k of row r at
-//   byte (k * R + r) * 4,
-// so one load of R 32-bit lanes at word k gives bytes 4k..4k+3 of every row, ready for a dot
-// instruction that multiplies each lane by the same 4 activation bytes (vpdpbusd with a broadcast,
-// sdot by lane). Each quant byte is XORed with kXor: 0x80 turns Q8_0's signed bytes into the
-// unsigned ones vpdpbusd wants (w + 128), 0 keeps them.
+// The interleaved layouts shared by the packed kernels of every ISA (see PackFn in kernels.h).
+// A block type is a list of fields (fp16 scales, scale bytes, quant bytes). For a group of R rows,
+// packed block b holds each field in turn, in R-row interleave by units:
+//   unit u of the field of row r at  field_start + (u * R + r) * unit_bytes
+// where field_start is the sum of R * bytes of the fields before it. With unit = the field's size
+// (an fp16 scale) the R values sit side by side, one vector load for all rows; with unit = 1 (K-quant
+// scale bytes) byte u of every row forms a 16-byte plane; with unit = 4 (quants) one load of R 32-bit
+// lanes gives bytes 4k..4k+3 of every row, ready for a dot instruction that multiplies each lane by the
+// same 4 activation bytes (vpdpbusd with a broadcast, sdot by lane). A field may XOR its bytes (0x80
+// turns Q8_0's signed bytes into the unsigned ones vpdpbusd wants). The group is exactly as large as
+// its R rows.
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "kernels/quant_blocks.h"
 
 namespace capibara {
 
-template <int R, typename Block, uint8_t kXor>
-void pack_interleaved(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
-  constexpr int kWords = static_cast<int>(sizeof(Block::qs)) / 4;
-  static_assert(sizeof(Block) == 2 + 4 * kWords, "a 32-element block is an fp16 scale and whole words");
-  const int64_t nb = n_cols / kQK0;
+struct PackField {
+  uint16_t offset;  // in the GGUF block
+  uint16_t bytes;
+  uint16_t unit;    // interleave unit; divides bytes
+  uint8_t xor_mask;
+};
+
+// Fields of the packed layouts, in packed order (together they cover the block exactly).
+constexpr PackField kPackQ4_0[] = {{0, 2, 2, 0}, {2, 16, 4, 0}};                              // d | qs
+constexpr PackField kPackQ8_0[] = {{0, 2, 2, 0}, {2, 32, 4, 0}};                              // d | qs
+constexpr PackField kPackQ8_0Unsigned[] = {{0, 2, 2, 0}, {2, 32, 4, 0x80}};                   // d | qs + 128
+constexpr PackField kPackQ4_K[] = {{0, 2, 2, 0}, {2, 2, 2, 0}, {4, 12, 1, 0}, {16, 128, 4, 0}};  // d | dmin | scales | qs
+constexpr PackField kPackQ6_K[] = {{208, 2, 2, 0}, {192, 16, 1, 0}, {0, 128, 4, 0}, {128, 64, 4, 0}};  // d | scales | ql | qh
+
+// Packs n_rows (a multiple of R) rows of n_cols elements in blocks of block_elems / block_bytes.
+template <int R, size_t kFields>
+void pack_rows(const PackField (&fields)[kFields], size_t block_bytes, int64_t block_elems, const void* src, size_t row_bytes,
+               int64_t n_rows, int64_t n_cols, void* dst) {
+  const int64_t nb = n_cols / block_elems;
   const auto* in = static_cast<const uint8_t*>(src);
   auto* out = static_cast<uint8_t*>(dst);
   for (int64_t g = 0; g < n_rows / R; ++g) {
     const uint8_t* rows = in + g * R * row_bytes;
-    for (int64_t b = 0; b < nb; ++b, out += R * sizeof(Block)) {
-      for (int r = 0; r < R; ++r) {
-        Block blk;
-        std::memcpy(&blk, rows + r * row_bytes + b * sizeof(Block), sizeof(Block));
-        std::memcpy(out + 2 * r, &blk.d, 2);
-        for (int k = 0; k < kWords; ++k)
-          for (int i = 0; i < 4; ++i)
-            out[2 * R + (k * R + r) * 4 + i] = static_cast<uint8_t>(static_cast<uint8_t>(blk.qs[4 * k + i]) ^ kXor);
+    for (int64_t b = 0; b < nb; ++b) {
+      for (const PackField& f : fields) {
+        for (int r = 0; r < R; ++r) {
+          const uint8_t* from = rows + r * row_bytes + b * block_bytes + f.offset;
+          for (int u = 0; u < f.bytes / f.unit; ++u)
+            for (int i = 0; i < f.unit; ++i)
+              out[(u * R + r) * f.unit + i] = static_cast<uint8_t>(from[u * f.unit + i] ^ f.xor_mask);
+        }
+        out += R * f.bytes;
       }
     }
   }

@@ -1,4 +1,5 @@
-// Packed Q4_0 / Q8_0 GEMM for AVX-512 VNNI: 16-row groups in pack.h's layout, one zmm lane per row.
+// Packed Q4_0 / Q8_0 GEMM for AVX-512 VNNI: 16-row groups in pack.h's layouts (kPackQ4_0,
+// kPackQ8_0Unsigned), one zmm lane per row.
 // Per 32-element block of a group:
 //   - the 16 fp16 row scales convert with one vcvtph2ps;
 //   - Q4_0: four 64-byte loads give bytes 4k..4k+3 of every row; & 0x0F is elements 4k..4k+3 and
@@ -121,11 +122,11 @@ void gemm_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const v
 }  // namespace
 
 void pack_q4_0(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
-  pack_interleaved<kRows, BlockQ4_0, 0>(src, row_bytes, n_rows, n_cols, dst);
+  pack_rows<kRows>(kPackQ4_0, sizeof(BlockQ4_0), kQK0, src, row_bytes, n_rows, n_cols, dst);
 }
 
 void pack_q8_0(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
-  pack_interleaved<kRows, BlockQ8_0, 0x80>(src, row_bytes, n_rows, n_cols, dst);
+  pack_rows<kRows>(kPackQ8_0Unsigned, sizeof(BlockQ8_0), kQK0, src, row_bytes, n_rows, n_cols, dst);
 }
 
 void gemm_q4_0_q8_0_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
