@@ -29,7 +29,13 @@ constexpr PackField kPackQ4_0[] = {{0, 2, 2, 0}, {2, 16, 4, 0}};                
 constexpr PackField kPackQ8_0[] = {{0, 2, 2, 0}, {2, 32, 4, 0}};                              // d | qs
 constexpr PackField kPackQ8_0Unsigned[] = {{0, 2, 2, 0}, {2, 32, 4, 0x80}};                   // d | qs + 128
 constexpr PackField kPackQ4_K[] = {{0, 2, 2, 0}, {2, 2, 2, 0}, {4, 12, 1, 0}, {16, 128, 4, 0}};  // d | dmin | scales | qs
-constexpr PackField kPackQ6_K[] = {{208, 2, 2, 0}, {192, 16, 1, 0}, {0, 128, 4, 0}, {128, 64, 4, 0}};  // d | scales | ql | qh
+// Q6_K: d | scales | then per half h and quarter-word group mq (bytes in the order the kernels read
+// them, so the stream only ascends): ql bytes 64h + 16mq.. (levels of quarters 0 and 2), ql bytes
+// 64h + 32 + 16mq.. (quarters 1 and 3), qh bytes 128 + 32h + 16mq.. (their top 2 bits).
+constexpr PackField kPackQ6_K[] = {{208, 2, 2, 0},  {192, 16, 1, 0}, {0, 16, 4, 0},   {32, 16, 4, 0},
+                                   {128, 16, 4, 0}, {16, 16, 4, 0},  {48, 16, 4, 0},  {144, 16, 4, 0},
+                                   {64, 16, 4, 0},  {96, 16, 4, 0},  {160, 16, 4, 0}, {80, 16, 4, 0},
+                                   {112, 16, 4, 0}, {176, 16, 4, 0}};
 
 // Packs n_rows (a multiple of R) rows of n_cols elements in blocks of block_elems / block_bytes.
 template <int R, size_t kFields>

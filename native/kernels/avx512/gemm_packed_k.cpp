@@ -1,0 +1,191 @@
+// Packed Q4_K / Q6_K GEMM for AVX-512 VNNI: 16-row groups in pack.h's layouts (kPackQ4_K, kPackQ6_K),
+// one zmm lane per row, as gemm_packed.cpp does for Q4_0 / Q8_0. Per 256-element super-block of a group:
+//   - the rows' fp16 d (and Q4_K's dmin) convert with one vcvtph2ps each; the 6-bit Q4_K scales and
+//     mins (Q6_K: int8 scales) are decoded from byte planes for all 16 rows at once;
+//   - every 4 weight levels of a row meet the 4 activation bytes they multiply, broadcast to all lanes
+//     (vpdpbusd u8 x s8); a sub-block's sum is multiplied by its scale in s32 (vpmulld);
+//   - Q6_K's -32 offset starts each sub-block sum at -32 * bsum (Q8_K's sums of 16); Q4_K's mins
+//     multiply the bsums of 32 in one vpdpwssd per two sub-blocks;
+//   - one FMA per super-block and token (two for Q4_K) adds d * d_y * sum into 16 row accumulators.
+// Integer sums are exact; only the float scaling order differs from scalar: |err| ~ 1e-6 relative.
+#include <immintrin.h>
+
+#include "kernels/avx512/avx512.h"
+#include "kernels/pack.h"
+
+namespace capibara::avx512 {
+
+namespace {
+
+constexpr int kRows = 16;
+constexpr int kMaxTile = 6;  // tokens per tile: accumulators, sums and 8 weight vectors within 32 zmm
+
+inline __m128i load128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+inline __m512i load512(const uint8_t* p) { return _mm512_loadu_si512(p); }
+inline __m512 load_f16x16(const uint8_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+
+// Q4_K sub-block j's 6-bit scale (kMin: its min) of 16 rows, from the 12 scale-byte planes P
+// (the ggml packing: j < 4 in the low 6 bits of bytes j / j+4; j >= 4 split over byte j+4's nibbles
+// and the top 2 bits of bytes j-4 / j).
+template <bool kMin>
+inline __m512i k4_scale(const __m128i* P, int j) {
+  const __m128i m6 = _mm_set1_epi8(0x3F), m4 = _mm_set1_epi8(0x0F), m2 = _mm_set1_epi8(0x03);
+  __m128i v;
+  if (j < 4) {
+    v = _mm_and_si128(P[kMin ? j + 4 : j], m6);
+  } else {
+    const __m128i low = kMin ? _mm_and_si128(_mm_srli_epi16(P[j + 4], 4), m4) : _mm_and_si128(P[j + 4], m4);
+    const __m128i top = _mm_and_si128(_mm_srli_epi16(P[kMin ? j : j - 4], 6), m2);
+    v = _mm_or_si128(low, _mm_slli_epi16(top, 4));
+  }
+  return _mm512_cvtepu8_epi32(v);
+}
+
+template <int T>
+void tile_q4_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+  constexpr size_t kSuper = kRows * sizeof(BlockQ4_K);
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    const uint8_t* blk = group + sb * kSuper;
+    const uint8_t* qs = blk + 4 * kRows + 12 * kRows;  // after d, dmin and the scale planes
+    __m128i P[12];
+    for (int i = 0; i < 12; ++i) P[i] = load128(blk + 4 * kRows + 16 * i);
+    __m512i isum[T];
+    for (int t = 0; t < T; ++t) isum[t] = _mm512_setzero_si512();
+    // Sub-block j is chunk j / 2's low (even j) or high (odd j) nibbles: elements 32j.., words 8j...
+    for (int j = 0; j < 8; ++j) {
+      __m512i q[8];
+      for (int m = 0; m < 8; ++m) {
+        const __m512i w = load512(qs + (8 * (j / 2) + m) * 64);
+        q[m] = _mm512_and_si512((j & 1) ? _mm512_srli_epi16(w, 4) : w, m4);
+      }
+      const __m512i sc = k4_scale<false>(P, j);
+      for (int t = 0; t < T; ++t) {
+        const auto* y32 = reinterpret_cast<const int32_t*>(y[t][sb].qs) + 8 * j;
+        __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+        for (int m = 0; m < 4; ++m) {
+          a0 = _mm512_dpbusd_epi32(a0, q[2 * m], _mm512_set1_epi32(y32[2 * m]));
+          a1 = _mm512_dpbusd_epi32(a1, q[2 * m + 1], _mm512_set1_epi32(y32[2 * m + 1]));
+        }
+        isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(sc, _mm512_add_epi32(a0, a1)));
+      }
+    }
+    // Mins: lane r of mins[i] holds (m_2i, m_2i+1) of row r as two s16, against the two bsums of 32.
+    __m512i mins[4];
+    for (int i = 0; i < 4; ++i)
+      mins[i] = _mm512_or_si512(k4_scale<true>(P, 2 * i), _mm512_slli_epi32(k4_scale<true>(P, 2 * i + 1), 16));
+    const __m512 d = load_f16x16(blk), dmin = load_f16x16(blk + 2 * kRows);
+    for (int t = 0; t < T; ++t) {
+      const int16_t* bs = y[t][sb].bsums;
+      __m512i msum = _mm512_setzero_si512();
+      for (int i = 0; i < 4; ++i) {
+        const int lo = bs[4 * i] + bs[4 * i + 1], hi = bs[4 * i + 2] + bs[4 * i + 3];  // |sum of 32| <= 4064
+        msum = _mm512_dpwssd_epi32(msum, mins[i], _mm512_set1_epi32(static_cast<int>((static_cast<uint32_t>(hi) << 16) | static_cast<uint16_t>(lo))));
+      }
+      const __m512 dy = _mm512_set1_ps(y[t][sb].d);
+      acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, dy), _mm512_cvtepi32_ps(isum[t]), acc[t]);
+      acc[t] = _mm512_fnmadd_ps(_mm512_mul_ps(dmin, dy), _mm512_cvtepi32_ps(msum), acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(s + t * s_stride, acc[t]);
+}
+
+template <int T>
+void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+  constexpr size_t kSuper = kRows * sizeof(BlockQ6_K);
+  constexpr size_t kSection = 3 * 16 * kRows;  // kPackQ6_K: three 16-byte fields per (h, mq)
+  const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    const uint8_t* blk = group + sb * kSuper;
+    const uint8_t* planes = blk + 2 * kRows;
+    __m512i isum[T];
+    for (int t = 0; t < T; ++t) isum[t] = _mm512_setzero_si512();
+    // Section (h, mq) completes the four 16-element sub-blocks s = 8h + 2k + mq, k = quarter: word m
+    // of its ql fields holds quarters 0/2 (low/high nibble) and 1/3, with bits 2k..2k+1 of the qh
+    // word on top (moved to bits 4-5 by a 16-bit shift: the mask drops what crosses bytes).
+    for (int h = 0; h < 2; ++h)
+      for (int mq = 0; mq < 2; ++mq) {
+        const uint8_t* sec = planes + 16 * kRows + (2 * h + mq) * kSection;
+        __m512i part[4][T];
+        for (int k = 0; k < 4; ++k)
+          for (int t = 0; t < T; ++t) part[k][t] = _mm512_set1_epi32(-32 * y[t][sb].bsums[8 * h + 2 * k + mq]);
+        for (int m = 0; m < 4; ++m) {
+          const __m512i l0 = load512(sec + 64 * m), l1 = load512(sec + 16 * kRows + 64 * m);
+          const __m512i hb = load512(sec + 32 * kRows + 64 * m);
+          const __m512i q[4] = {
+              _mm512_or_si512(_mm512_and_si512(l0, m4), _mm512_and_si512(_mm512_slli_epi16(hb, 4), m30)),
+              _mm512_or_si512(_mm512_and_si512(l1, m4), _mm512_and_si512(_mm512_slli_epi16(hb, 2), m30)),
+              _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l0, 4), m4), _mm512_and_si512(hb, m30)),
+              _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1, 4), m4), _mm512_and_si512(_mm512_srli_epi16(hb, 2), m30)),
+          };
+          for (int t = 0; t < T; ++t) {
+            const auto* y32 = reinterpret_cast<const int32_t*>(y[t][sb].qs) + 32 * h + 4 * mq + m;
+            for (int k = 0; k < 4; ++k) part[k][t] = _mm512_dpbusd_epi32(part[k][t], q[k], _mm512_set1_epi32(y32[8 * k]));
+          }
+        }
+        for (int k = 0; k < 4; ++k) {
+          const __m512i sc = _mm512_cvtepi8_epi32(load128(planes + 16 * (8 * h + 2 * k + mq)));
+          for (int t = 0; t < T; ++t) isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(sc, part[k][t]));
+        }
+      }
+    const __m512 d = load_f16x16(blk);
+    for (int t = 0; t < T; ++t)
+      acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_set1_ps(y[t][sb].d)), _mm512_cvtepi32_ps(isum[t]), acc[t]);
+  }
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(s + t * s_stride, acc[t]);
+}
+
+using TileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, float*, int64_t);
+
+template <TileFn (*Pick)(int)>
+void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
+            int64_t y_stride) {
+  const int64_t nsb = n / kQKK;
+  const auto* xb = static_cast<const uint8_t*>(x);
+  // Group outer, tokens inner: a group's weights stay in L1/L2 across the token tiles.
+  for (int64_t g = 0; g < n_rows / kRows; ++g) {
+    const uint8_t* group = static_cast<const uint8_t*>(w) + g * kRows * w_row;
+    for (int64_t t0 = 0; t0 < n_tok; t0 += kMaxTile) {
+      const int nt = static_cast<int>(n_tok - t0 < kMaxTile ? n_tok - t0 : kMaxTile);
+      const BlockQ8_K* ys[kMaxTile];
+      for (int t = 0; t < nt; ++t) ys[t] = reinterpret_cast<const BlockQ8_K*>(xb + (t0 + t) * x_row);
+      Pick(nt)(nsb, group, ys, y + t0 * y_stride + g * kRows, y_stride);
+    }
+  }
+}
+
+TileFn pick_q4_K(int nt) {
+  static constexpr TileFn kTiles[kMaxTile + 1] = {nullptr, tile_q4_K<1>, tile_q4_K<2>, tile_q4_K<3>, tile_q4_K<4>, tile_q4_K<5>, tile_q4_K<6>};
+  return kTiles[nt];
+}
+
+TileFn pick_q6_K(int nt) {
+  static constexpr TileFn kTiles[kMaxTile + 1] = {nullptr, tile_q6_K<1>, tile_q6_K<2>, tile_q6_K<3>, tile_q6_K<4>, tile_q6_K<5>, tile_q6_K<6>};
+  return kTiles[nt];
+}
+
+}  // namespace
+
+void pack_q4_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows>(kPackQ4_K, sizeof(BlockQ4_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void pack_q6_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows>(kPackQ6_K, sizeof(BlockQ6_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void gemm_q4_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<pick_q4_K>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void gemm_q6_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<pick_q6_K>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+}  // namespace capibara::avx512
