@@ -92,6 +92,10 @@ void fill_avx512(Kernels& k) {
   type_of(k, G::Q4_K).gemm_packed = avx512::gemm_q4_K_q8_K_packed;
   type_of(k, G::Q6_K).pack = avx512::pack_q6_K;
   type_of(k, G::Q6_K).gemm_packed = avx512::gemm_q6_K_q8_K_packed;
+  type_of(k, G::F16).pack_rows = type_of(k, G::BF16).pack_rows = 16;
+  type_of(k, G::F16).pack = type_of(k, G::BF16).pack = avx512::pack_half;
+  type_of(k, G::F16).gemm_packed = avx512::gemm_f16_packed;
+  type_of(k, G::BF16).gemm_packed = avx512::gemm_bf16_packed;
   type_of(k, G::Q4_K).vec_dot = avx512::vec_dot_q4_K_q8_K;
   type_of(k, G::Q4_K).gemm = avx512::gemm_q4_K_q8_K;
   type_of(k, G::Q5_K).vec_dot = avx512::vec_dot_q5_K_q8_K;

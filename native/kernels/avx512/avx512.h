@@ -51,4 +51,11 @@ void gemm_q4_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_row
 void gemm_q6_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride);
 
+// gemm_packed_half.cpp: 16-row interleaved F16/BF16 (pack.h kPackHalf) and their GEMMs
+void pack_half(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void gemm_f16_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                     float* y, int64_t y_stride);
+void gemm_bf16_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                      float* y, int64_t y_stride);
+
 }  // namespace capibara::avx512

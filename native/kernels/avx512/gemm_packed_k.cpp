@@ -171,11 +171,11 @@ TileFn pick_q6_K(int nt) {
 }  // namespace
 
 void pack_q4_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
-  pack_rows<kRows>(kPackQ4_K, sizeof(BlockQ4_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+  pack_rows<kRows, std::size(kPackQ4_K), kPackQ4_K>(sizeof(BlockQ4_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
 }
 
 void pack_q6_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
-  pack_rows<kRows>(kPackQ6_K, sizeof(BlockQ6_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+  pack_rows<kRows, std::size(kPackQ6_K), kPackQ6_K>(sizeof(BlockQ6_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
 }
 
 void gemm_q4_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
