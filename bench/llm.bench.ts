@@ -5,7 +5,7 @@
  * same file and thread count, one child process per run, alternating engines.
  * @module
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -17,7 +17,7 @@ import { OURS_UNAVAILABLE, loadEngine } from "./llm/ours.js";
 import { DECODE_PROMPT_TOKENS, ENGINES, type ChildJob, type EngineName } from "./llm/protocol.js";
 import { buildRows, jsonLines, machineLines, markdownTable, rooflineLines, scalingTable, svgChart, type Sample } from "./llm/report.js";
 import { runChild } from "./llm/run.js";
-import { DEFAULT_QUANTS, decodeBytesPerToken, parseQuant, shapeById, type BenchQuant } from "./llm/shapes.js";
+import { DEFAULT_QUANTS, decodeBytesPerToken, kvCacheBytes, parseQuant, shapeById, type BenchQuant } from "./llm/shapes.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -113,7 +113,11 @@ async function main(argv: string[]): Promise<void> {
 
   const best = Math.max(...Object.values(bandwidth));
   const bytesPerToken = Object.fromEntries(configs.map((c) => [`${c.shape.id}/${c.quant}`, decodeBytesPerToken(c.shape, c.quant)]));
-  const roofline = { bytesPerToken, bandwidth: best };
+  // The issue's memory target: no second resident copy of the weights.
+  const rssBudgetBytes = Object.fromEntries(
+    configs.map((c) => [`${c.shape.id}/${c.quant}`, statSync(c.path).size + kvCacheBytes(c.shape, contextSize) + 150 * 2 ** 20]),
+  );
+  const roofline = { bytesPerToken, bandwidth: best, rssBudgetBytes };
   const rows = buildRows(samples, decode, roofline);
   const info = runInfo(bandwidth, llamaCppVersion);
   if (o.json) {

@@ -20,6 +20,8 @@ export interface RooflineInput {
   bytesPerToken: Record<string, number>;
   /** Attainable read bandwidth, bytes/s (null when not measured). */
   bandwidth: number | null;
+  /** The issue's RSS budget per `model/quant`: file size + KV cache + 150 MiB, bytes (optional). */
+  rssBudgetBytes?: Record<string, number>;
 }
 
 /** One line of the results: a configuration and phase, both engines side by side. */
@@ -39,6 +41,8 @@ export interface BenchRow {
   llamacpp_pct_roofline: number | null;
   ours_rss_mb: number | null;
   llamacpp_rss_mb: number | null;
+  /** File size + KV cache + 150 MiB, when known. */
+  rss_budget_mb: number | null;
   /** Why an engine has no figure (unavailable runner, failed run). */
   ours_note: string | null;
   llamacpp_note: string | null;
@@ -107,6 +111,7 @@ export function buildRows(samples: readonly Sample[], decode: number, roofline: 
       const theirs = median(ok("llamacpp").map((r) => tpsOf(r, phase)).filter((x): x is number => x !== undefined));
       const bytes = roofline.bytesPerToken[`${model}/${quant}`];
       const bound = phase.startsWith("decode") && bytes && roofline.bandwidth ? roofline.bandwidth / bytes : null;
+      const budget = roofline.rssBudgetBytes?.[`${model}/${quant}`];
       rows.push({
         model,
         quant,
@@ -120,6 +125,7 @@ export function buildRows(samples: readonly Sample[], decode: number, roofline: 
         llamacpp_pct_roofline: bound && theirs !== null ? (100 * theirs) / bound : null,
         ours_rss_mb: rss("ours"),
         llamacpp_rss_mb: rss("llamacpp"),
+        rss_budget_mb: budget === undefined ? null : budget / 2 ** 20,
         ours_note: ours === null ? note("ours") : null,
         llamacpp_note: theirs === null ? note("llamacpp") : null,
         ours_runs: ok("ours").length,
@@ -148,11 +154,13 @@ export function machineLines(info: RunInfo): string[] {
 
 /** The side-by-side table (markdown). */
 export function markdownTable(rows: readonly BenchRow[]): string {
-  const head = "| model | quant | phase | threads | ours t/s | llama.cpp t/s | ratio | % of roofline (ours / llama.cpp) | peak RSS MiB (ours / llama.cpp) |";
-  const sep = "|---|---|---|---:|---:|---:|---:|---:|---:|";
+  const head =
+    "| model | quant | phase | threads | ours t/s | llama.cpp t/s | ratio | % of roofline (ours / llama.cpp) | peak RSS MiB (ours / llama.cpp) | RSS budget MiB |";
+  const sep = "|---|---|---|---:|---:|---:|---:|---:|---:|---:|";
   const lines = rows.map((r) => {
     const pct = r.roofline_tps === null ? "" : pair(fmt(r.ours_pct_roofline, 0), fmt(r.llamacpp_pct_roofline, 0));
-    return `| ${r.model} | ${r.quant} | ${r.phase} | ${r.threads} | ${tpsCell(r.ours_tps, r.ours_note)} | ${tpsCell(r.llamacpp_tps, r.llamacpp_note)} | ${fmt(r.ratio, 2)} | ${pct} | ${pair(fmt(r.ours_rss_mb, 0), fmt(r.llamacpp_rss_mb, 0))} |`;
+    const within = r.rss_budget_mb === null || r.ours_rss_mb === null ? "" : r.ours_rss_mb <= r.rss_budget_mb ? " (ours within)" : " (ours over)";
+    return `| ${r.model} | ${r.quant} | ${r.phase} | ${r.threads} | ${tpsCell(r.ours_tps, r.ours_note)} | ${tpsCell(r.llamacpp_tps, r.llamacpp_note)} | ${fmt(r.ratio, 2)} | ${pct} | ${pair(fmt(r.ours_rss_mb, 0), fmt(r.llamacpp_rss_mb, 0))} | ${fmt(r.rss_budget_mb, 0)}${within} |`;
   });
   return [head, sep, ...lines].join("\n");
 }

@@ -202,6 +202,11 @@ export function tensorBytes(t: TensorPlan): number {
  * only one row is read — unless it is also the output matrix. KV-cache reads are left out (small at
  * the context lengths benchmarked), so this is the bound's denominator for short contexts.
  */
+/** Bytes of the F16 K and V caches (both engines' default) for `nCtx` positions. */
+export function kvCacheBytes(s: ModelShape, nCtx: number): number {
+  return 2 * 2 * nCtx * s.nLayer * s.nHeadKv * (s.nEmbd / s.nHead);
+}
+
 export function decodeBytesPerToken(s: ModelShape, quant: BenchQuant): number {
   let bytes = 0;
   for (const t of planTensors(s, quant)) {
