@@ -73,7 +73,7 @@ export function quantCases(): BenchCase[] {
     ["q6_K", "gemv q6_K"],
     ["f16", "gemv f16"],
   ];
-  const packable: WeightType[] = ["q4_0", "q8_0", "q4_K", "q6_K", "f16"];
+  const packable: WeightType[] = ["q4_0", "q8_0", "q4_K", "q5_K", "q6_K", "f16"];
   return [
     ...big.map(([type, name]) => matmulCase(name, type, 4096, 11008, 1, [1, 2], MIN_WORKING_SET)),
     ...packable.map((type) => matmulCase(`gemv ${type} packed`, type, 4096, 11008, 1, [1, 2], MIN_WORKING_SET, true)),

@@ -87,7 +87,9 @@ void fill_avx512(Kernels& k) {
   type_of(k, G::Q8_0).gemm_packed = avx512::gemm_q8_0_q8_0_packed;
   type_of(k, G::Q4_0).pack = avx512::pack_q4_0;
   type_of(k, G::Q4_0).gemm_packed = avx512::gemm_q4_0_q8_0_packed;
-  type_of(k, G::Q4_K).pack_rows = type_of(k, G::Q6_K).pack_rows = 16;
+  type_of(k, G::Q4_K).pack_rows = type_of(k, G::Q5_K).pack_rows = type_of(k, G::Q6_K).pack_rows = 16;
+  type_of(k, G::Q5_K).pack = avx512::pack_q5_K;
+  type_of(k, G::Q5_K).gemm_packed = avx512::gemm_q5_K_q8_K_packed;
   type_of(k, G::Q4_K).pack = avx512::pack_q4_K;
   type_of(k, G::Q4_K).gemm_packed = avx512::gemm_q4_K_q8_K_packed;
   type_of(k, G::Q6_K).pack = avx512::pack_q6_K;

@@ -30,6 +30,7 @@ constexpr PackField kPackQ4_0[] = {{0, 2, 2, 0}, {2, 16, 4, 0}};                
 constexpr PackField kPackQ8_0[] = {{0, 2, 2, 0}, {2, 32, 4, 0}};                              // d | qs
 constexpr PackField kPackQ8_0Unsigned[] = {{0, 2, 2, 0}, {2, 32, 4, 0x80}};                   // d | qs + 128
 constexpr PackField kPackQ4_K[] = {{0, 2, 2, 0}, {2, 2, 2, 0}, {4, 12, 1, 0}, {16, 128, 4, 0}};  // d | dmin | scales | qs
+constexpr PackField kPackQ5_K[] = {{0, 2, 2, 0}, {2, 2, 2, 0}, {4, 12, 1, 0}, {16, 32, 4, 0}, {48, 128, 4, 0}};  // ... | qh | qs
 // F16 / BF16: a "block" is one element, so a group's column is its R values side by side.
 constexpr PackField kPackHalf[] = {{0, 2, 2, 0}};
 // Q6_K: d | scales | then per half h and quarter-word group mq (bytes in the order the kernels read

@@ -43,9 +43,12 @@ void gemm_q4_0_q8_0_packed(int64_t n, const void* w, size_t w_row, int64_t n_row
 void gemm_q8_0_q8_0_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride);
 
-// gemm_packed_k.cpp: 16-row interleaved Q4_K/Q6_K (pack.h) and their GEMMs
+// gemm_packed_k.cpp: 16-row interleaved Q4_K/Q5_K/Q6_K (pack.h) and their GEMMs
 void pack_q4_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_q5_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
 void pack_q6_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void gemm_q5_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride);
 void gemm_q4_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride);
 void gemm_q6_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,

@@ -1,4 +1,5 @@
-// Packed Q4_K / Q6_K GEMM for AVX-512 VNNI: 16-row groups in pack.h's layouts (kPackQ4_K, kPackQ6_K),
+// Packed Q4_K / Q5_K / Q6_K GEMM for AVX-512 VNNI: 16-row groups in pack.h's layouts (kPackQ4_K,
+// kPackQ5_K, kPackQ6_K),
 // one zmm lane per row, as gemm_packed.cpp does for Q4_0 / Q8_0. Per 256-element super-block of a group:
 //   - the rows' fp16 d (and Q4_K's dmin) convert with one vcvtph2ps each; the 6-bit Q4_K scales and
 //     mins (Q6_K: int8 scales) are decoded from byte planes for all 16 rows at once;
@@ -41,15 +42,17 @@ inline __m512i k4_scale(const __m128i* P, int j) {
   return _mm512_cvtepu8_epi32(v);
 }
 
-template <int T>
-void tile_q4_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
-  constexpr size_t kSuper = kRows * sizeof(BlockQ4_K);
-  const __m512i m4 = _mm512_set1_epi8(0x0F);
+// Q4_K, and Q5_K (kQ5) whose fifth bit of sub-block j's element l is bit j of qh byte l.
+template <bool kQ5, int T>
+void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+  constexpr size_t kSuper = kRows * (kQ5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
+  const __m512i m4 = _mm512_set1_epi8(0x0F), bit4 = _mm512_set1_epi8(0x10);
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
-    const uint8_t* qs = blk + 4 * kRows + 12 * kRows;  // after d, dmin and the scale planes
+    const uint8_t* qh = blk + 4 * kRows + 12 * kRows;  // after d, dmin and the scale planes (Q5_K only)
+    const uint8_t* qs = qh + (kQ5 ? 32 * kRows : 0);
     __m128i P[12];
     for (int i = 0; i < 12; ++i) P[i] = load128(blk + 4 * kRows + 16 * i);
     __m512i isum[T];
@@ -60,6 +63,10 @@ void tile_q4_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
       for (int m = 0; m < 8; ++m) {
         const __m512i w = load512(qs + (8 * (j / 2) + m) * 64);
         q[m] = _mm512_and_si512((j & 1) ? _mm512_srli_epi16(w, 4) : w, m4);
+        if constexpr (kQ5) {  // bit j of each byte to bit 4 (a 16-bit shift; the mask drops the rest)
+          const __m512i h = load512(qh + m * 64);
+          q[m] = _mm512_or_si512(q[m], _mm512_and_si512(j <= 4 ? _mm512_slli_epi16(h, 4 - j) : _mm512_srli_epi16(h, j - 4), bit4));
+        }
       }
       const __m512i sc = k4_scale<false>(P, j);
       for (int t = 0; t < T; ++t) {
@@ -158,8 +165,10 @@ void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* 
   }
 }
 
-TileFn pick_q4_K(int nt) {
-  static constexpr TileFn kTiles[kMaxTile + 1] = {nullptr, tile_q4_K<1>, tile_q4_K<2>, tile_q4_K<3>, tile_q4_K<4>, tile_q4_K<5>, tile_q4_K<6>};
+template <bool kQ5>
+TileFn pick_q45_K(int nt) {
+  static constexpr TileFn kTiles[kMaxTile + 1] = {nullptr,           tile_q45_K<kQ5, 1>, tile_q45_K<kQ5, 2>, tile_q45_K<kQ5, 3>,
+                                                  tile_q45_K<kQ5, 4>, tile_q45_K<kQ5, 5>, tile_q45_K<kQ5, 6>};
   return kTiles[nt];
 }
 
@@ -174,13 +183,22 @@ void pack_q4_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols
   pack_rows<kRows, std::size(kPackQ4_K), kPackQ4_K>(sizeof(BlockQ4_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
 }
 
+void pack_q5_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackQ5_K), kPackQ5_K>(sizeof(BlockQ5_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
 void pack_q6_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
   pack_rows<kRows, std::size(kPackQ6_K), kPackQ6_K>(sizeof(BlockQ6_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
 }
 
 void gemm_q4_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride) {
-  gemm_k<pick_q4_K>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_k<pick_q45_K<false>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void gemm_q5_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<pick_q45_K<true>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 void gemm_q6_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
