@@ -2,10 +2,11 @@
 // kPackQ5_K, kPackQ6_K),
 // one zmm lane per row, as gemm_packed.cpp does for Q4_0 / Q8_0. Per 256-element super-block of a group:
 //   - the rows' fp16 d (and Q4_K's dmin) convert with one vcvtph2ps each; the 6-bit Q4_K scales and
-//     mins (Q6_K: int8 scales) are decoded from byte planes for all 16 rows at once;
+//     mins (Q6_K: int8 scales) are decoded from byte planes for all 16 rows at once; Q5_K's fifth
+//     bits come from an interleaved qh;
 //   - every 4 weight levels of a row meet the 4 activation bytes they multiply, broadcast to all lanes
 //     (vpdpbusd u8 x s8); a sub-block's sum is multiplied by its scale in s32 (vpmulld);
-//   - Q6_K's -32 offset starts each sub-block sum at -32 * bsum (Q8_K's sums of 16); Q4_K's mins
+//   - Q6_K's -32 offset starts each sub-block sum at -32 * bsum (Q8_K's sums of 16); Q4_K/Q5_K mins
 //     multiply the bsums of 32 in one vpdpwssd per two sub-blocks;
 //   - one FMA per super-block and token (two for Q4_K) adds d * d_y * sum into 16 row accumulators.
 // Integer sums are exact; only the float scaling order differs from scalar: |err| ~ 1e-6 relative.
