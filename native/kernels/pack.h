@@ -5,7 +5,8 @@
 // so one load of R 32-bit lanes at word k gives bytes 4k..4k+3 of every row, ready for a dot
 // instruction that multiplies each lane by the same 4 activation bytes (vpdpbusd with a broadcast,
 // sdot by lane). Each quant byte is XORed with kXor: 0x80 turns Q8_0's signed bytes into the
-// unsigned ones vpdpbusd wants (w + 128), 0 keeps them.
+// unsigned ones vpdpbusd wants (w + 128), 0 keeps them, 0x88 makes each Q4_0 nibble n the 4-bit two's
+// complement of n - 8 (NEON).
 #pragma once
 #include <cstddef>
 #include <cstdint>
