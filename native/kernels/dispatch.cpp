@@ -139,6 +139,13 @@ void fill_neon(Kernels& k) {
                          dot ? neon::gemm_q6_K_q8_K_dotprod : neon::gemm_q6_K_q8_K,
                          scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
   type_of(k, G::Q8_K).from_float = neon::quantize_row_q8_K;
+  if (dot) {  // the packed kernels multiply with SDOT: without it the table keeps no packed layout
+    type_of(k, G::Q8_0).pack_rows = type_of(k, G::Q4_0).pack_rows = 4;
+    type_of(k, G::Q8_0).pack = neon::pack_q8_0;
+    type_of(k, G::Q8_0).gemm_packed = neon::gemm_q8_0_q8_0_packed_dotprod;
+    type_of(k, G::Q4_0).pack = neon::pack_q4_0;
+    type_of(k, G::Q4_0).gemm_packed = neon::gemm_q4_0_q8_0_packed_dotprod;
+  }
 }
 #endif
 

@@ -6,9 +6,10 @@
 // (an fp16 scale) the R values sit side by side, one vector load for all rows; with unit = 1 (K-quant
 // scale bytes) byte u of every row forms a 16-byte plane; with unit = 4 (quants) one load of R 32-bit
 // lanes gives bytes 4k..4k+3 of every row, ready for a dot instruction that multiplies each lane by the
-// same 4 activation bytes (vpdpbusd with a broadcast, sdot by lane). A field may XOR its bytes (0x80
-// turns Q8_0's signed bytes into the unsigned ones vpdpbusd wants). The group is exactly as large as
-// its R rows.
+// same 4 activation bytes (vpdpbusd with a broadcast, sdot by lane). A field may XOR its bytes: 0x80
+// turns Q8_0's signed bytes into the unsigned ones vpdpbusd wants; 0x88 makes each Q4_0 nibble n the
+// 4-bit two's complement of n - 8 (NEON shifts it to the top of a signed byte). The group is exactly
+// as large as its R rows.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +28,7 @@ struct PackField {
 
 // Fields of the packed layouts, in packed order (together they cover the block exactly).
 constexpr PackField kPackQ4_0[] = {{0, 2, 2, 0}, {2, 16, 4, 0}};                              // d | qs
+constexpr PackField kPackQ4_0Signed[] = {{0, 2, 2, 0}, {2, 16, 4, 0x88}};                     // d | qs ^ 0x88
 constexpr PackField kPackQ8_0[] = {{0, 2, 2, 0}, {2, 32, 4, 0}};                              // d | qs
 constexpr PackField kPackQ8_0Unsigned[] = {{0, 2, 2, 0}, {2, 32, 4, 0x80}};                   // d | qs + 128
 constexpr PackField kPackQ4_K[] = {{0, 2, 2, 0}, {2, 2, 2, 0}, {4, 12, 1, 0}, {16, 128, 4, 0}};  // d | dmin | scales | qs
