@@ -65,6 +65,11 @@ void fill_avx2(Kernels& k) {
   type_of(k, G::Q5_K) = {G::Q8_K, avx2::vec_dot_q5_K_q8_K, avx2::gemm_q5_K_q8_K, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
   type_of(k, G::Q6_K) = {G::Q8_K, avx2::vec_dot_q6_K_q8_K, avx2::gemm_q6_K_q8_K, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
   type_of(k, G::Q8_K).from_float = avx2::quantize_row_q8_K;
+  type_of(k, G::Q8_0).pack_rows = type_of(k, G::Q4_0).pack_rows = 8;
+  type_of(k, G::Q8_0).pack = avx2::pack_q8_0;
+  type_of(k, G::Q8_0).gemm_packed = avx2::gemm_q8_0_q8_0_packed;
+  type_of(k, G::Q4_0).pack = avx2::pack_q4_0;
+  type_of(k, G::Q4_0).gemm_packed = avx2::gemm_q4_0_q8_0_packed;
 }
 
 // AVX-512 builds on the AVX2 table: only ops with a 512-bit version are replaced.

@@ -1,8 +1,10 @@
 // Thread pool hand-off and the matmul driver: every item once, results independent of the thread count,
 // matmul equal to the dequantised reference, and typed errors for bad input.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -175,6 +177,48 @@ CAPI_TEST(packed_matmul_matches_reference) {
   CHECK(matmul(pool, GgmlType::Q4_0, p.w.data(), 16, 256, p.x.data(), 1, y.data(), scratch, *kernels_for(Isa::Scalar), true)
             .code() == ErrorCode::INVALID_ARGUMENT);
   std::printf("  (%d packed type kernels checked)\n", packed_types);
+}
+
+// The packed kernels' integer sums at the quants' extremes: Q4_0 nibbles 15 and 0 (AVX2 adds 8 words'
+// s16 pairs, at most 30480 here) and Q8_0 bytes +-127 and -128 (AVX2's sign trick pairs reach 32512),
+// against activations of +-127. Saturation or a wrapped s16 would be off by thousands.
+CAPI_TEST(packed_matmul_exact_at_quant_extremes) {
+  const int64_t rows = 16, cols = 4096, toks = 5;
+  std::vector<float> x(toks * cols);
+  for (int64_t t = 0; t < toks; ++t)
+    for (int64_t i = 0; i < cols; ++i) x[t * cols + i] = t == 4 ? (i % 3 == 0 ? -1.0f : 1.0f) : (t % 2 ? -1.0f : 1.0f);
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0}) {
+    const size_t bsz = ggml_type_traits(type).type_size, wrb = ggml_row_size(type, cols);
+    Problem p;
+    p.x = x;
+    p.w.resize(rows * wrb);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t b = 0; b < cols / 32; ++b) {
+        uint8_t* blk = &p.w[r * wrb + b * bsz];
+        const uint16_t one = 0x3C00;  // fp16 1.0
+        std::memcpy(blk, &one, 2);
+        for (size_t i = 2; i < bsz; ++i) {
+          static const uint8_t q4[3] = {0xFF, 0x00, 0x0F}, q8[3] = {0x7F, 0x80, 0x81};  // q8: 127, -128, -127
+          blk[i] = (type == GgmlType::Q4_0 ? q4 : q8)[(r + (r % 4 == 3 ? i : 0)) % 3];
+        }
+      }
+    const std::vector<float> want = reference(type, p, rows, cols, toks);
+    double top = 0;
+    for (float v : want) top = std::max(top, std::fabs(static_cast<double>(v)));
+    for (int i = 0; i < kIsaCount; ++i) {
+      const Kernels* k = kernels_for(static_cast<Isa>(i));
+      if (!k || !k->type(type).pack) continue;
+      std::vector<uint8_t> packed(p.w.size());
+      k->type(type).pack(p.w.data(), wrb, rows, cols, packed.data());
+      ThreadPool pool(1);
+      QuantScratch scratch;
+      std::vector<float> y(toks * rows, NAN);
+      CHECK(matmul(pool, type, packed.data(), rows, cols, p.x.data(), toks, y.data(), scratch, *k, true).is_ok());
+      // Only float rounding may differ (~1e-7 relative per operation).
+      CHECK_LE(capitest::max_err(want.data(), y.data(), toks * rows), 1e-5 * top,
+               std::string(isa_name(k->isa)) + " packed " + ggml_type_traits(type).name);
+    }
+  }
 }
 
 CAPI_TEST(matmul_rejects_bad_input) {

@@ -14,10 +14,9 @@
 // reference, so only float rounding differs (|err| ~ 1e-6 relative).
 #include <immintrin.h>
 
-#include <vector>
-
 #include "kernels/avx512/avx512.h"
 #include "kernels/pack.h"
+#include "kernels/packed_gemm_x86.h"
 
 namespace capibara::avx512 {
 
@@ -26,35 +25,10 @@ namespace {
 constexpr int kRows = 16;
 constexpr int kMaxTile = 8;  // tokens per tile: 8 accumulators + 8 unpacked weight vectors fit the 32 zmm
 
-struct Prep {
-  float dy;       // activation scale
-  int32_t start;  // -offset * sum(y)
-};
-
-// Prepared activations of one call, per thread, grown on demand and then reused.
-Prep* prep_buffer(size_t n) {
-  thread_local std::vector<Prep> buf;
-  if (buf.size() < n) buf.resize(n);
-  return buf.data();
-}
-
-template <int kOffset>
-void prepare(const BlockQ8_0* y, int64_t nb, Prep* out) {
-  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
-  for (int64_t b = 0; b < nb; ++b) {
-    // sum(y) = sum(y + 128) - 32 * 128, with the unsigned sum from vpsadbw.
-    const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs)), flip),
-                                        _mm256_setzero_si256());
-    const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
-    const int sum = static_cast<int>(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128;
-    out[b].dy = _cvtsh_ss(y[b].d);
-    out[b].start = -kOffset * sum;
-  }
-}
-
 // One group of 16 rows x T tokens; results for token t to s[t * s_stride + 0..15].
 template <bool kQ4, int T>
-void tile(int64_t nb, const uint8_t* group, const BlockQ8_0* const* y, const Prep* const* p, float* s, int64_t s_stride) {
+void tile(int64_t nb, const uint8_t* group, const BlockQ8_0* const* y, const PackedPrep* const* p, float* s,
+          int64_t s_stride) {
   constexpr size_t kBlockBytes = kRows * (kQ4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0));
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   __m512 acc[T];
@@ -89,34 +63,13 @@ void tile(int64_t nb, const uint8_t* group, const BlockQ8_0* const* y, const Pre
 }
 
 template <bool kQ4>
-using TileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_0* const*, const Prep* const*, float*, int64_t);
-
-template <bool kQ4>
-constexpr TileFn<kQ4> kTiles[kMaxTile + 1] = {nullptr,         tile<kQ4, 1>, tile<kQ4, 2>, tile<kQ4, 3>, tile<kQ4, 4>,
-                                              tile<kQ4, 5>, tile<kQ4, 6>, tile<kQ4, 7>, tile<kQ4, 8>};
+constexpr PackedTileFn kTiles[kMaxTile + 1] = {nullptr,         tile<kQ4, 1>, tile<kQ4, 2>, tile<kQ4, 3>, tile<kQ4, 4>,
+                                               tile<kQ4, 5>, tile<kQ4, 6>, tile<kQ4, 7>, tile<kQ4, 8>};
 
 template <bool kQ4>
 void gemm_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
                  float* y, int64_t y_stride) {
-  const int64_t nb = n / kQK0;
-  const auto* xb = static_cast<const uint8_t*>(x);
-  Prep* prep = prep_buffer(static_cast<size_t>(nb * n_tok));
-  for (int64_t t = 0; t < n_tok; ++t)
-    prepare<kQ4 ? 8 : 128>(reinterpret_cast<const BlockQ8_0*>(xb + t * x_row), nb, prep + t * nb);
-  // Group outer, tokens inner: a group's weights (16 rows, <= ~100 KB) stay in L1/L2 across the tiles.
-  for (int64_t g = 0; g < n_rows / kRows; ++g) {
-    const uint8_t* group = static_cast<const uint8_t*>(w) + g * kRows * w_row;
-    for (int64_t t0 = 0; t0 < n_tok; t0 += kMaxTile) {
-      const int64_t nt = n_tok - t0 < kMaxTile ? n_tok - t0 : kMaxTile;
-      const BlockQ8_0* ys[kMaxTile];
-      const Prep* ps[kMaxTile];
-      for (int64_t t = 0; t < nt; ++t) {
-        ys[t] = reinterpret_cast<const BlockQ8_0*>(xb + (t0 + t) * x_row);
-        ps[t] = prep + (t0 + t) * nb;
-      }
-      kTiles<kQ4>[nt](nb, group, ys, ps, y + t0 * y_stride + g * kRows, y_stride);
-    }
-  }
+  packed_gemm<kRows, kMaxTile, kQ4 ? 8 : 128>(kTiles<kQ4>, n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 }  // namespace

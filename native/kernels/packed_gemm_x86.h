@@ -1,0 +1,75 @@
+// The ISA-independent half of the x86 packed Q4_0 / Q8_0 GEMMs (avx2/ and avx512/ gemm_packed.cpp):
+// per-token activation preparation and the loop over row groups and token tiles. A tile kernel does
+// the arithmetic of one group of kRows packed rows (pack.h) times up to kMaxTile tokens.
+//
+// AVX2 + F16C intrinsics only, since the avx2 folder is compiled without AVX-512. Everything sits in an
+// unnamed namespace: each including file is compiled with its own ISA flags, and an inline function
+// shared between them could be merged by the linker into the AVX-512 build and then run on a CPU
+// without AVX-512.
+#pragma once
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/quant_blocks.h"
+
+namespace capibara {
+namespace {
+
+struct PackedPrep {
+  float dy;       // activation scale
+  int32_t start;  // s32 start of a block's sum: -offset * sum(y) removes an unsigned weight offset
+};
+
+// sum(y) per block of every token, computed once per call instead of once per row group.
+template <int kOffset>
+void prepare_packed(const BlockQ8_0* y, int64_t nb, PackedPrep* out) {
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+  for (int64_t b = 0; b < nb; ++b) {
+    // sum(y) = sum(y + 128) - 32 * 128, with the unsigned sum from vpsadbw.
+    const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs)), flip),
+                                        _mm256_setzero_si256());
+    const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
+    const int sum = static_cast<int>(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128;
+    out[b].dy = _cvtsh_ss(y[b].d);
+    out[b].start = -kOffset * sum;
+  }
+}
+
+// One group of kRows rows x T tokens: token t's activation blocks y[t] and preparation p[t], results to
+// s[t * s_stride + 0 .. kRows - 1].
+using PackedTileFn = void (*)(int64_t nb, const uint8_t* group, const BlockQ8_0* const* y, const PackedPrep* const* p,
+                              float* s, int64_t s_stride);
+
+// gemm_packed over tiles[1..kMaxTile] (tiles[T] takes T tokens) with unsigned weight offset kOffset.
+template <int kRows, int kMaxTile, int kOffset>
+void packed_gemm(const PackedTileFn* tiles, int64_t n, const void* w, size_t w_row, int64_t n_rows,
+                 const void* x, size_t x_row, int64_t n_tok, float* y, int64_t y_stride) {
+  const int64_t nb = n / kQK0;
+  const auto* xb = static_cast<const uint8_t*>(x);
+  // Prepared activations of one call, per thread, grown on demand and then reused.
+  thread_local std::vector<PackedPrep> buf;
+  if (buf.size() < static_cast<size_t>(nb * n_tok)) buf.resize(static_cast<size_t>(nb * n_tok));
+  PackedPrep* prep = buf.data();
+  for (int64_t t = 0; t < n_tok; ++t)
+    prepare_packed<kOffset>(reinterpret_cast<const BlockQ8_0*>(xb + t * x_row), nb, prep + t * nb);
+  // Group outer, tokens inner: a group's weights (kRows rows, <= ~100 KB) stay in L1/L2 across the tiles.
+  for (int64_t g = 0; g < n_rows / kRows; ++g) {
+    const uint8_t* group = static_cast<const uint8_t*>(w) + g * kRows * w_row;
+    for (int64_t t0 = 0; t0 < n_tok; t0 += kMaxTile) {
+      const int64_t nt = n_tok - t0 < kMaxTile ? n_tok - t0 : kMaxTile;
+      const BlockQ8_0* ys[kMaxTile];
+      const PackedPrep* ps[kMaxTile];
+      for (int64_t t = 0; t < nt; ++t) {
+        ys[t] = reinterpret_cast<const BlockQ8_0*>(xb + (t0 + t) * x_row);
+        ps[t] = prep + (t0 + t) * nb;
+      }
+      tiles[nt](nb, group, ys, ps, y + t0 * y_stride + g * kRows, y_stride);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace capibara
