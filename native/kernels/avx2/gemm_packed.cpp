@@ -90,11 +90,11 @@ constexpr PackedTileFn kTiles[kMaxTile + 1] = {nullptr, tile<kQ4, 1>, tile<kQ4, 
 }  // namespace
 
 void pack_q4_0(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
-  pack_interleaved<kRows, BlockQ4_0, 0>(src, row_bytes, n_rows, n_cols, dst);
+  pack_rows<kRows, std::size(kPackQ4_0), kPackQ4_0>(sizeof(BlockQ4_0), kQK0, src, row_bytes, n_rows, n_cols, dst);
 }
 
 void pack_q8_0(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
-  pack_interleaved<kRows, BlockQ8_0, 0>(src, row_bytes, n_rows, n_cols, dst);
+  pack_rows<kRows, std::size(kPackQ8_0), kPackQ8_0>(sizeof(BlockQ8_0), kQK0, src, row_bytes, n_rows, n_cols, dst);
 }
 
 void gemm_q4_0_q8_0_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
