@@ -83,7 +83,8 @@ async function main(argv: string[]): Promise<void> {
 
   log(`measuring memory bandwidth at ${threads.join(", ")} thread(s) ...`);
   const bandwidth = measureBandwidth(threads);
-  const oursReady = engines.includes("ours") && (await loadEngine()) !== null;
+  const engineUrl = pathToFileURL(join(root, "dist/engine/index.js")).href;
+  const oursReady = engines.includes("ours") && (await loadEngine(engineUrl)) !== null;
   const contextSize = Math.ceil(Math.max(...prefill, DECODE_PROMPT_TOKENS + decode + 1) / 256) * 256;
   const samples: Sample[] = [];
   let llamaCppVersion = "not run";
@@ -97,7 +98,7 @@ async function main(argv: string[]): Promise<void> {
             continue;
           }
           log(`${shape.id} ${quant} ${t}T run ${rep + 1}/${reps}: ${engine} ...`);
-          const job: ChildJob = { engine, modelPath: path, threads: t, prefill, decode, contextSize };
+          const job: ChildJob = { engine, modelPath: path, threads: t, prefill, decode, contextSize, engineUrl };
           try {
             const result = await runChild(job);
             if (engine === "llamacpp") llamaCppVersion = result.version;

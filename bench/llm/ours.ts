@@ -1,7 +1,7 @@
 /**
- * Our side of the benchmark, through the public engine contract (`loadModel` → {@link Model}).
- * The engine module is imported by a computed specifier so the benchmark builds and runs (with the
- * column marked unavailable) on a tree where the runner has not landed yet.
+ * Our side of the benchmark, through the public engine contract (`loadModel` → {@link Model}) of the
+ * compiled package (`dist/`, what users run). The module is imported by a location given at run
+ * time, so the benchmark still runs (our column marked unavailable) where it has not been built.
  * @module
  */
 import type { LoadOptions, Model } from "../../lib/engine/types.js";
@@ -13,14 +13,12 @@ interface EngineModule {
 }
 
 /** Why our column is empty when the engine cannot be loaded. */
-export const OURS_UNAVAILABLE = "n/a (runner not merged)";
+export const OURS_UNAVAILABLE = "n/a (engine not built: npm run build:ts)";
 
-const ENGINE_SPECIFIER = new URL("../../lib/engine/index.js", import.meta.url).href;
-
-/** The engine module, or null when this tree has no model runner. */
-export async function loadEngine(): Promise<EngineModule | null> {
+/** The engine module at `url` (a file URL), or null when it is absent or has no `loadModel`. */
+export async function loadEngine(url: string): Promise<EngineModule | null> {
   try {
-    const mod = (await import(ENGINE_SPECIFIER)) as Partial<EngineModule>;
+    const mod = (await import(url)) as Partial<EngineModule>;
     return typeof mod.loadModel === "function" ? (mod as EngineModule) : null;
   } catch (err) {
     if ((err as { code?: string }).code === "ERR_MODULE_NOT_FOUND") return null;
@@ -35,7 +33,7 @@ export async function loadEngine(): Promise<EngineModule | null> {
  * (GenerationStats) rather than from chunk arrival.
  */
 export async function runOurs(job: ChildJob): Promise<ChildResult> {
-  const engine = await loadEngine();
+  const engine = await loadEngine(job.engineUrl);
   if (!engine) throw new Error(OURS_UNAVAILABLE);
   const t0 = performance.now();
   const model = await engine.loadModel(job.modelPath, { threads: job.threads, contextSize: job.contextSize });

@@ -18,6 +18,8 @@ export interface ChildJob {
   /** Tokens generated greedily for the decode figure. */
   decode: number;
   contextSize: number;
+  /** File URL of the compiled engine module our side imports. */
+  engineUrl: string;
 }
 
 /** A child's measurements. */

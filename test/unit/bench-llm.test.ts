@@ -107,7 +107,7 @@ describe("report", () => {
     version: "test",
   });
   const samples: Sample[] = [1, 2].flatMap((threads) => [
-    { model: "tiny", quant: "q4_0", threads, engine: "ours" as const, result: { error: "n/a (runner not merged)" } },
+    { model: "tiny", quant: "q4_0", threads, engine: "ours" as const, result: { error: "n/a (engine not built: npm run build:ts)" } },
     { model: "tiny", quant: "q4_0", threads, engine: "llamacpp" as const, result: result(100 * threads, 10 * threads, 300) },
     { model: "tiny", quant: "q4_0", threads, engine: "llamacpp" as const, result: result(120 * threads, 14 * threads, 320) },
   ]);
@@ -117,7 +117,7 @@ describe("report", () => {
     expect(rows.map((r) => `${r.threads}:${r.phase}`)).toEqual(["1:prefill-128", "1:prefill-512", "1:decode-128", "2:prefill-128", "2:prefill-512", "2:decode-128"]);
     const decode = rows[2]!;
     expect(decode).toMatchObject({ ours_tps: null, llamacpp_tps: 12, ratio: null, roofline_tps: 20, llamacpp_pct_roofline: 60, llamacpp_rss_mb: 320, rss_budget_mb: 310 });
-    expect(decode.ours_note).toBe("n/a (runner not merged)");
+    expect(decode.ours_note).toBe("n/a (engine not built: npm run build:ts)");
     expect(rows[0]!.roofline_tps).toBeNull();
   });
 
@@ -134,7 +134,7 @@ describe("report", () => {
     const md = markdownTable(rows).split("\n");
     expect(md[0]).toContain("| ours t/s | llama.cpp t/s | ratio |");
     expect(md).toHaveLength(rows.length + 2);
-    expect(md[4]).toBe("| tiny | q4_0 | decode-128 | 1 | n/a (runner not merged) | 12.0 | n/a | n/a / 60 | n/a / 320 | 310 |");
+    expect(md[4]).toBe("| tiny | q4_0 | decode-128 | 1 | n/a (engine not built: npm run build:ts) | 12.0 | n/a | n/a / 60 | n/a / 320 | 310 |");
     expect(scalingTable(rows).split("\n")[0]).toBe("| model | quant | phase | engine | 1T | 2T |");
     const svg = svgChart(rows, "a <title>");
     expect(svg.startsWith("<svg")).toBe(true);
