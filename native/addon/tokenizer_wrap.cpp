@@ -226,7 +226,8 @@ Napi::Value piece(const Napi::CallbackInfo& info) {
 
 Napi::Value token_text(const Napi::CallbackInfo& info) {
   const Tokenizer& t = arg_tokenizer(info, 0);
-  return Napi::String::New(info.Env(), t.text(arg_token(info, 1, t)));
+  const std::string_view text = t.text(arg_token(info, 1, t));
+  return Napi::String::New(info.Env(), text.data(), text.size());
 }
 
 Napi::Value token_attr(const Napi::CallbackInfo& info) {

@@ -27,18 +27,19 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
 
 // Piece with special=true (the cached form); piece() hides control/unknown ones when not special.
 std::string Tokenizer::make_piece(int32_t id) const {
-  const Token& t = tokens_[id];
-  if (t.attr & (kAttrShownOnlyIfSpecial | kAttrUserDefined)) return t.text;
-  if (t.attr & kAttrNormal) {
+  const uint32_t a = attr(id);
+  const std::string_view t = text(id);
+  if (a & (kAttrShownOnlyIfSpecial | kAttrUserDefined)) return std::string(t);
+  if (a & kAttrNormal) {
     if (spm_) {
-      std::string s = t.text;
+      std::string s(t);
       replace_all(s, "\xE2\x96\x81", " ");
       return s;
     }
     // Byte-level BPE: each code point stands for one byte. Unknown ones are rendered the way
     // llama.cpp's llama_decode_text does, so both give the same text.
     std::string s;
-    for (const uint32_t cp : utf8_to_cps(t.text)) {
+    for (const uint32_t cp : utf8_to_cps(std::string(t))) {
       const int b = bpe_char_to_byte(cp);
       if (b >= 0) {
         s.push_back(static_cast<char>(b));
@@ -52,13 +53,14 @@ std::string Tokenizer::make_piece(int32_t id) const {
         s.push_back(hex[static_cast<uint8_t>(c) >> 4]);
         s.push_back(hex[static_cast<uint8_t>(c) & 15]);
       }
-      s += t.text + "]";
+      s.append(t);
+      s += "]";
     }
     return s;
   }
-  if (t.attr & kAttrByte) {
+  if (a & kAttrByte) {
     // "<0xXX>": the two hex digits at offset 3.
-    const std::string hex = t.text.size() >= 5 ? t.text.substr(3, 2) : std::string();
+    const std::string hex = t.size() >= 5 ? std::string(t.substr(3, 2)) : std::string();
     return std::string(1, static_cast<char>(std::strtol(hex.c_str(), nullptr, 16)));
   }
   return {};
@@ -66,7 +68,7 @@ std::string Tokenizer::make_piece(int32_t id) const {
 
 std::string_view Tokenizer::piece(int32_t id, bool special) const {
   if (!special && (tokens_[id].attr & kAttrShownOnlyIfSpecial)) return {};
-  return pieces_[id];
+  return pieces_[static_cast<size_t>(id)];
 }
 
 // llama.cpp's three clean-up passes for vocabularies with clean_spaces: " ?" " !" " ." " ," lose

@@ -46,9 +46,9 @@ std::vector<Tokenizer::Fragment> Tokenizer::partition(std::string_view text, boo
   std::vector<Fragment> frags{{-1, 0, text.size()}}, next;
   for (const size_t rank : specials_in(text)) {
     const int32_t id = specials_[rank];
-    const Token& tok = tokens_[id];
-    if (!parse_special && (tok.attr & (kAttrControl | kAttrUnknown))) continue;
-    const std::string_view needle = tok.text;
+    const uint32_t tok_attr = attr(id);
+    if (!parse_special && (tok_attr & (kAttrControl | kAttrUnknown))) continue;
+    const std::string_view needle = this->text(id);  // `text` here is the input
     bool hit = false;
     next.clear();
     for (const Fragment& f : frags) {
@@ -62,12 +62,12 @@ std::vector<Tokenizer::Fragment> Tokenizer::partition(std::string_view text, boo
         if (m == std::string_view::npos) break;
         hit = true;
         size_t left_len = m - off;
-        if (tok.attr & kAttrLstrip)
+        if (tok_attr & kAttrLstrip)
           while (left_len > 0 && c_isspace(text[off + left_len - 1])) --left_len;
         if (left_len > 0) next.push_back({-1, off, left_len});
         next.push_back({id, 0, 0});
         size_t r_off = m + needle.size(), r_len = off + len - r_off;
-        if (tok.attr & kAttrRstrip)
+        if (tok_attr & kAttrRstrip)
           while (r_len > 0 && c_isspace(text[r_off])) ++r_off, --r_len;
         off = r_off;
         len = r_len;
@@ -176,10 +176,9 @@ void Tokenizer::bpe_word(const std::string& word, const std::string& raw, BpeScr
   }
   const auto try_add = [&](int32_t l, int32_t r) {
     if (l < 0 || r < 0 || syms[l].id < 0 || syms[r].id < 0) return;
-    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(syms[l].id)) << 32) | static_cast<uint32_t>(syms[r].id);
-    const auto it = merges_.find(key);
-    if (it == merges_.end()) return;
-    heap.push_back({l, r, it->second.rank, syms[l].id, syms[r].id, it->second.result});
+    const Merge* m = merges_.find(static_cast<uint32_t>(syms[l].id), static_cast<uint32_t>(syms[r].id));
+    if (!m) return;
+    heap.push_back({l, r, m->rank, syms[l].id, syms[r].id, m->result});
     std::push_heap(heap.begin(), heap.end(), worse);
   };
   for (int32_t i = 1; i < static_cast<int32_t>(syms.size()); ++i) try_add(i - 1, i);
@@ -201,7 +200,8 @@ void Tokenizer::bpe_word(const std::string& word, const std::string& raw, BpeScr
   }
   for (const Sym& s : syms) {
     if (s.n == 0) continue;
-    const int32_t id = s.id >= 0 ? symbol_token_[s.id] : find(std::string_view(word).substr(s.off, s.n));
+    // A symbol id below size() is the token with that text; above, the text is no token.
+    const int32_t id = s.id >= 0 ? (static_cast<size_t>(s.id) < tokens_.size() ? s.id : -1) : find(std::string_view(word).substr(s.off, s.n));
     if (id >= 0) {
       out.push_back(id);
       continue;

@@ -17,6 +17,7 @@
 
 #include "common/status.h"
 #include "tokenizer/pretokenize.h"
+#include "tokenizer/tables.h"
 
 namespace capibara::gguf {
 class GgufFile;
@@ -78,7 +79,7 @@ class Tokenizer {
 
   size_t size() const { return tokens_.size(); }
   bool is_spm() const { return spm_; }
-  const std::string& text(int32_t id) const { return tokens_[id].text; }
+  std::string_view text(int32_t id) const { return texts_[static_cast<size_t>(id)]; }
   float score(int32_t id) const { return tokens_[id].score; }
   uint32_t attr(int32_t id) const { return tokens_[id].attr; }
   bool valid(int32_t id) const { return id >= 0 && static_cast<size_t>(id) < tokens_.size(); }
@@ -101,8 +102,7 @@ class Tokenizer {
   int32_t find(std::string_view text) const;
 
  private:
-  struct Token {
-    std::string text;
+  struct Token {  // the text is texts_[id]
     float score = 0.0f;
     uint32_t attr = kAttrNormal;
   };
@@ -119,9 +119,8 @@ class Tokenizer {
   Tokenizer() = default;
   Status init(TokenizerData& data);
   void init_specials(const TokenizerData& data);
-  void init_merges(const std::vector<std::string>& merges);
+  void init_merges(std::vector<std::string>& merges);
   int32_t intern(std::string_view s);
-  int32_t symbol(std::string_view s) const;
 
   struct BpeScratch;
   void init_special_trie();
@@ -137,8 +136,9 @@ class Tokenizer {
   bool spm_ = true;
   PreInfo pre_{};
   std::vector<Token> tokens_;
-  std::unordered_map<std::string_view, int32_t> token_ids_;  // views into tokens_[i].text
-  std::vector<std::string> pieces_;                          // piece(id, special=true)
+  // Token texts (ids below size()), then byte-level BPE symbols that are no token's text.
+  StringTable texts_;
+  StringTable pieces_;                                       // piece(id, special=true), not indexed
   std::vector<int32_t> specials_;                            // partition order: longest text first
   // Trie over the special texts, to find which specials occur in a text in one pass: root edges in
   // an array, deeper edges keyed by (node << 8 | byte); ends: ranks in specials_ ending at a node.
@@ -146,12 +146,10 @@ class Tokenizer {
   std::unordered_map<uint64_t, int32_t> trie_edges_;
   std::vector<std::vector<uint32_t>> trie_ends_;
 
-  // Byte-level BPE: every string that appears in a merge or the vocabulary gets a symbol id.
-  std::vector<std::unique_ptr<std::string>> extra_symbols_;   // owners of merge-only strings
-  std::unordered_map<std::string_view, int32_t> symbol_ids_;  // views into tokens_ or extra_symbols_
-  std::vector<int32_t> symbol_token_;                         // symbol id -> token id or -1
-  std::unordered_map<uint64_t, Merge> merges_;                // (left << 32 | right) -> merge
-  std::array<int32_t, 256> byte_symbol_{};                    // symbol of each byte's GPT-2 character
+  // Byte-level BPE: every string that appears in a merge or the vocabulary gets a symbol id, its id
+  // in texts_ (a token's symbol is its token id).
+  PairMap<Merge> merges_;                   // (left, right) symbols -> merge
+  std::array<int32_t, 256> byte_symbol_{};  // symbol of each byte's GPT-2 character
 
   int32_t bos_ = -1, eos_ = -1, eot_ = -1, eom_ = -1, unk_ = -1, sep_ = -1, pad_ = -1;
   bool add_bos_ = false, add_eos_ = false, add_space_prefix_ = false, clean_spaces_ = false;

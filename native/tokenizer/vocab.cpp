@@ -52,8 +52,8 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::create(TokenizerData data) {
 }
 
 int32_t Tokenizer::find(std::string_view text) const {
-  const auto it = token_ids_.find(text);
-  return it == token_ids_.end() ? -1 : it->second;
+  const int32_t id = texts_.find(text);
+  return static_cast<size_t>(id) < tokens_.size() ? id : -1;  // ids past the tokens are BPE-only symbols
 }
 
 Status Tokenizer::init(TokenizerData& data) {
@@ -78,16 +78,18 @@ Status Tokenizer::init(TokenizerData& data) {
   if (!spm_ && data.merges.empty()) return fail("tokenizer.ggml.merges is missing for a gpt2 tokenizer");
 
   tokens_.resize(n);
-  token_ids_.reserve(n * 2);
+  size_t text_bytes = 0;
+  for (const std::string& t : data.tokens) text_bytes += t.size();
+  texts_.reserve(n, text_bytes);
   for (size_t i = 0; i < n; ++i) {
     Token& t = tokens_[i];
-    t.text = std::move(data.tokens[i]);
-    if (t.text.empty()) t.text = "[EMPTY_" + std::to_string(i) + "]";  // llama.cpp's placeholder
+    std::string& text = data.tokens[i];
+    if (text.empty()) text = "[EMPTY_" + std::to_string(i) + "]";  // llama.cpp's placeholder
+    texts_.add(text);  // a duplicated text maps to its last id, as in llama.cpp
+    std::string().swap(text);  // free as we go: the copy and the table never peak together
     if (!data.scores.empty()) t.score = data.scores[i];
     if (!data.token_types.empty()) t.attr = attr_of_type(data.token_types[i]);
   }
-  // Built after the loop so views stay valid; a duplicated text maps to its last id, as in llama.cpp.
-  for (size_t i = 0; i < n; ++i) token_ids_[tokens_[i].text] = static_cast<int32_t>(i);
 
   if (spm_) {
     bos_ = 1, eos_ = 2, unk_ = 0;
@@ -106,8 +108,8 @@ Status Tokenizer::init(TokenizerData& data) {
   if (add_bos_ && bos_ < 0) return fail("the vocabulary asks for a BOS token but has no valid bos id");
   if (add_eos_ && eos_ < 0) return fail("the vocabulary asks for an EOS token but has no valid eos id");
 
-  pieces_.resize(n);
-  for (size_t i = 0; i < n; ++i) pieces_[i] = make_piece(static_cast<int32_t>(i));
+  pieces_.reserve(n, text_bytes);
+  for (size_t i = 0; i < n; ++i) pieces_.add(make_piece(static_cast<int32_t>(i)), false);
   return Status::ok();
 }
 
@@ -140,8 +142,8 @@ void Tokenizer::init_specials(const TokenizerData& data) {
       }
     }
   }
-  for (Token& t : tokens_)
-    if ((t.attr & kAttrControl) && t.text.find("unused") != std::string::npos) t.attr |= kAttrUnused;
+  for (int32_t id = 0; id < n; ++id)
+    if ((tokens_[id].attr & kAttrControl) && text(id).find("unused") != std::string_view::npos) tokens_[id].attr |= kAttrUnused;
   for (const char* t : kEogTexts) {
     const int32_t id = find(t);
     if (id >= 0) {
@@ -161,7 +163,7 @@ void Tokenizer::init_specials(const TokenizerData& data) {
     if (tokens_[id].attr & (kAttrControl | kAttrUserDefined | kAttrUnknown)) specials_.push_back(id);
   // Same comparator and input order as llama.cpp (std::sort, not stable) so ties resolve alike.
   std::sort(specials_.begin(), specials_.end(),
-            [&](int32_t a, int32_t b) { return tokens_[a].text.size() > tokens_[b].text.size(); });
+            [&](int32_t a, int32_t b) { return text(a).size() > text(b).size(); });
   init_special_trie();
 
   // phi-3 GGUFs: special tokens swallow the whitespace that follows them.
@@ -182,7 +184,7 @@ void Tokenizer::init_special_trie() {
   trie_root_.fill(-1);
   trie_ends_.assign(1, {});  // node 0: the root (never an end: texts are not empty)
   for (uint32_t rank = 0; rank < specials_.size(); ++rank) {
-    const std::string& t = tokens_[specials_[rank]].text;
+    const std::string_view t = text(specials_[rank]);
     int32_t node = 0;
     for (size_t i = 0; i < t.size(); ++i) {
       const uint8_t c = static_cast<uint8_t>(t[i]);
@@ -203,33 +205,17 @@ void Tokenizer::init_special_trie() {
 }
 
 int32_t Tokenizer::intern(std::string_view s) {
-  const auto it = symbol_ids_.find(s);
-  if (it != symbol_ids_.end()) return it->second;
-  extra_symbols_.push_back(std::make_unique<std::string>(s));
-  const int32_t id = static_cast<int32_t>(symbol_token_.size());
-  symbol_ids_.emplace(*extra_symbols_.back(), id);
-  symbol_token_.push_back(-1);
-  return id;
+  const int32_t id = texts_.find(s);
+  return id >= 0 ? id : texts_.add(s);
 }
 
-int32_t Tokenizer::symbol(std::string_view s) const {
-  const auto it = symbol_ids_.find(s);
-  return it == symbol_ids_.end() ? -1 : it->second;
-}
-
-void Tokenizer::init_merges(const std::vector<std::string>& merges) {
-  // Vocabulary texts are symbols first, so a symbol id below size() whose token maps back is a token.
-  symbol_ids_.reserve(tokens_.size() + merges.size());
-  symbol_token_.reserve(tokens_.size() + merges.size());
-  for (const auto& [text, id] : token_ids_) {
-    symbol_ids_.emplace(text, static_cast<int32_t>(symbol_token_.size()));
-    symbol_token_.push_back(id);
-  }
+void Tokenizer::init_merges(std::vector<std::string>& merges) {
   for (int b = 0; b < 256; ++b) byte_symbol_[b] = intern(byte_to_bpe_char(static_cast<uint8_t>(b)));
-  merges_.reserve(merges.size() * 2);
+  merges_ = PairMap<Merge>(merges.size());
   std::string joined;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
-    const std::string& m = merges[rank];
+    std::string m;
+    m.swap(merges[rank]);  // freed after use, like the token texts
     // llama.cpp splits at the first space after the first byte; a line without one never matches.
     const size_t sp = m.find(' ', 1);
     if (sp == std::string::npos) continue;
@@ -238,8 +224,7 @@ void Tokenizer::init_merges(const std::vector<std::string>& merges) {
     joined.assign(left);
     joined.append(right);
     const int32_t res = intern(joined);
-    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(l)) << 32) | static_cast<uint32_t>(r);
-    merges_.emplace(key, Merge{static_cast<int32_t>(rank), res});  // first rank wins, as emplace in llama.cpp
+    merges_.emplace(static_cast<uint32_t>(l), static_cast<uint32_t>(r), Merge{static_cast<int32_t>(rank), res});  // first rank wins, as in llama.cpp
   }
 }
 

@@ -75,6 +75,29 @@ std::string text_of(const Tokenizer& t, const std::vector<int32_t>& v, bool spec
 
 }  // namespace
 
+CAPI_TEST(string_table_and_pair_map) {
+  // Past several index growths: every text stays findable, a repeated text maps to its last id.
+  StringTable t;
+  for (int i = 0; i < 5000; ++i) CHECK(t.add("w" + std::to_string(i)) == i);
+  CHECK(t.add("w17") == 5000);
+  CHECK(t.add("hidden", false) == 5001);
+  CHECK(t.size() == 5002);
+  CHECK(t.find("w17") == 5000);
+  CHECK(t.find("w4999") == 4999);
+  CHECK(t[17] == "w17" && t[5001] == "hidden");
+  CHECK(t.find("hidden") == -1);
+  CHECK(t.find("w5000") == -1);
+  CHECK(t.add("") == 5002 && t.find("") == 5002 && t[5002].empty());
+
+  PairMap<int32_t> m(4);  // sized for 4, grown by the inserts
+  for (uint32_t i = 0; i < 3000; ++i) m.emplace(i, i * 7, static_cast<int32_t>(i));
+  m.emplace(5, 35, -1);  // first insert wins
+  CHECK(m.find(5, 35) && *m.find(5, 35) == 5);
+  CHECK(m.find(2999, 2999 * 7) && *m.find(2999, 2999 * 7) == 2999);
+  CHECK(m.find(35, 5) == nullptr);
+  CHECK(m.find(0x7fffffff, 0x7fffffff) == nullptr);
+}
+
 CAPI_TEST(unicode_flags_and_utf8) {
   CHECK(cp_flags('a') & kCpLetter);
   CHECK(cp_flags('7') & kCpNumber);
