@@ -127,7 +127,7 @@ export interface NativeQuant {
     threads: number,
     iterations: number,
     packed?: boolean,
-  ): number;
+  ): { seconds: number; cpuSeconds: number };
   readBandwidth(bytes: number, threads: number, iterations: number): number;
 }
 

@@ -1,6 +1,8 @@
 // Quantised formats and matrix products callable from JS on typed arrays (the GGUF writer's quantize,
 // tests and benchmarks): quant.typeInfo / quantize / dequantize / vecDot / matmul / benchMatmul /
 // readBandwidth. Types are named as in ggml ("q4_K"); every entry takes a kernel backend name.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -185,18 +187,30 @@ Napi::Value pack_rows(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), k.type(arg_weight_type(info, 1)).pack_rows);
 }
 
-// benchMatmul(backend, type, w, nRows, nCols, x, nTok, threads, iterations, packed) -> seconds per call, timed
-// natively (no JS allocation in the loop). w may hold several copies of the matrix back to back; call i
-// uses copy i % copies, so a benchmark can make the weights' working set larger than the caches.
+// Process CPU time (every thread), seconds.
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// benchMatmul(backend, type, w, nRows, nCols, x, nTok, threads, iterations, packed) -> { seconds, cpuSeconds }
+// per call, timed natively (no JS allocation in the loop; packing, done first, is in neither). w may
+// hold several copies of the matrix back to back; call i uses copy i % copies, so a benchmark can make
+// the weights' working set larger than the caches.
 Napi::Value bench_matmul(const Napi::CallbackInfo& info) {
   const MatmulArgs a = arg_matmul(info, true, 9);
   const int64_t iters = arg_int(info, 8, "iterations");
   if (iters < 1) throw_invalid(info.Env(), "iterations must be >= 1");
   std::vector<float> y(static_cast<size_t>(a.n_tok * a.n_rows));
+  const double cpu0 = process_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < iters; ++i) run_matmul(info, a, weights_of(a) + (static_cast<size_t>(i) % a.copies) * a.matrix_bytes, y.data());
   const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
-  return Napi::Number::New(info.Env(), dt.count() / static_cast<double>(iters));
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("seconds", dt.count() / static_cast<double>(iters));
+  out.Set("cpuSeconds", (process_cpu_seconds() - cpu0) / static_cast<double>(iters));
+  return out;
 }
 
 // readBandwidth(bytes, threads, iterations) -> bytes per second of a parallel read-sum over a fresh
