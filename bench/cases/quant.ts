@@ -81,9 +81,7 @@ export function quantCases(): BenchCase[] {
     ...(["q4_0", "q8_0", "q4_K", "q6_K"] as WeightType[]).map((type) => matmulCase(`gemv ${type} in-cache`, type, 256, 4096, 1, [1])),
     // A tiny model's decode step: the pool's hand-off must not make 2 threads slower than 1.
     matmulCase("gemv q8_0 small", "q8_0", 512, 512, 1, [1, 2]),
-    matmulCase("gemm q4_0", "q4_0", 1024, 4096, 32, [1, 2]),
-    matmulCase("gemm q8_0", "q8_0", 1024, 4096, 32, [1, 2]),
-    matmulCase("gemm q4_K", "q4_K", 1024, 4096, 32, [1, 2]),
+    ...packable.map((type) => matmulCase(`gemm ${type}`, type, 1024, 4096, 32, [1, 2])),
     ...packable.map((type) => matmulCase(`gemm ${type} packed`, type, 1024, 4096, 32, [1, 2], 0, true)),
   ];
 }
