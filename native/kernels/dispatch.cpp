@@ -22,6 +22,14 @@ namespace {
 
 TypeKernels& type_of(Kernels& k, GgmlType t) { return k.types[static_cast<uint32_t>(t)]; }
 
+// A packed layout is three entries that only make sense together (kernels.h): set them as one.
+void set_packed(Kernels& k, GgmlType t, int rows, PackFn pack, GemmFn gemm) {
+  TypeKernels& tk = type_of(k, t);
+  tk.pack_rows = rows;
+  tk.pack = pack;
+  tk.gemm_packed = gemm;
+}
+
 void fill_scalar(Kernels& k) {
   k.isa = Isa::Scalar;
   k.rmsnorm = scalar::rmsnorm;
@@ -65,11 +73,8 @@ void fill_avx2(Kernels& k) {
   type_of(k, G::Q5_K) = {G::Q8_K, avx2::vec_dot_q5_K_q8_K, avx2::gemm_q5_K_q8_K, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
   type_of(k, G::Q6_K) = {G::Q8_K, avx2::vec_dot_q6_K_q8_K, avx2::gemm_q6_K_q8_K, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
   type_of(k, G::Q8_K).from_float = avx2::quantize_row_q8_K;
-  type_of(k, G::Q8_0).pack_rows = type_of(k, G::Q4_0).pack_rows = 8;
-  type_of(k, G::Q8_0).pack = avx2::pack_q8_0;
-  type_of(k, G::Q8_0).gemm_packed = avx2::gemm_q8_0_q8_0_packed;
-  type_of(k, G::Q4_0).pack = avx2::pack_q4_0;
-  type_of(k, G::Q4_0).gemm_packed = avx2::gemm_q4_0_q8_0_packed;
+  set_packed(k, G::Q8_0, 8, avx2::pack_q8_0, avx2::gemm_q8_0_q8_0_packed);
+  set_packed(k, G::Q4_0, 8, avx2::pack_q4_0, avx2::gemm_q4_0_q8_0_packed);
 }
 
 // AVX-512 builds on the AVX2 table: only ops with a 512-bit version are replaced.
@@ -87,22 +92,13 @@ void fill_avx512(Kernels& k) {
   type_of(k, G::Q8_0).gemm = avx512::gemm_q8_0_q8_0;
   type_of(k, G::Q4_0).vec_dot = avx512::vec_dot_q4_0_q8_0;
   type_of(k, G::Q4_0).gemm = avx512::gemm_q4_0_q8_0;
-  type_of(k, G::Q8_0).pack_rows = type_of(k, G::Q4_0).pack_rows = 16;
-  type_of(k, G::Q8_0).pack = avx512::pack_q8_0;
-  type_of(k, G::Q8_0).gemm_packed = avx512::gemm_q8_0_q8_0_packed;
-  type_of(k, G::Q4_0).pack = avx512::pack_q4_0;
-  type_of(k, G::Q4_0).gemm_packed = avx512::gemm_q4_0_q8_0_packed;
-  type_of(k, G::Q4_K).pack_rows = type_of(k, G::Q5_K).pack_rows = type_of(k, G::Q6_K).pack_rows = 16;
-  type_of(k, G::Q5_K).pack = avx512::pack_q5_K;
-  type_of(k, G::Q5_K).gemm_packed = avx512::gemm_q5_K_q8_K_packed;
-  type_of(k, G::Q4_K).pack = avx512::pack_q4_K;
-  type_of(k, G::Q4_K).gemm_packed = avx512::gemm_q4_K_q8_K_packed;
-  type_of(k, G::Q6_K).pack = avx512::pack_q6_K;
-  type_of(k, G::Q6_K).gemm_packed = avx512::gemm_q6_K_q8_K_packed;
-  type_of(k, G::F16).pack_rows = type_of(k, G::BF16).pack_rows = 16;
-  type_of(k, G::F16).pack = type_of(k, G::BF16).pack = avx512::pack_half;
-  type_of(k, G::F16).gemm_packed = avx512::gemm_f16_packed;
-  type_of(k, G::BF16).gemm_packed = avx512::gemm_bf16_packed;
+  set_packed(k, G::Q8_0, 16, avx512::pack_q8_0, avx512::gemm_q8_0_q8_0_packed);
+  set_packed(k, G::Q4_0, 16, avx512::pack_q4_0, avx512::gemm_q4_0_q8_0_packed);
+  set_packed(k, G::Q4_K, 16, avx512::pack_q4_K, avx512::gemm_q4_K_q8_K_packed);
+  set_packed(k, G::Q5_K, 16, avx512::pack_q5_K, avx512::gemm_q5_K_q8_K_packed);
+  set_packed(k, G::Q6_K, 16, avx512::pack_q6_K, avx512::gemm_q6_K_q8_K_packed);
+  set_packed(k, G::F16, 16, avx512::pack_half, avx512::gemm_f16_packed);
+  set_packed(k, G::BF16, 16, avx512::pack_half, avx512::gemm_bf16_packed);
   type_of(k, G::Q4_K).vec_dot = avx512::vec_dot_q4_K_q8_K;
   type_of(k, G::Q4_K).gemm = avx512::gemm_q4_K_q8_K;
   type_of(k, G::Q5_K).vec_dot = avx512::vec_dot_q5_K_q8_K;
@@ -145,11 +141,8 @@ void fill_neon(Kernels& k) {
                          scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
   type_of(k, G::Q8_K).from_float = neon::quantize_row_q8_K;
   if (dot) {  // the packed kernels multiply with SDOT: without it the table keeps no packed layout
-    type_of(k, G::Q8_0).pack_rows = type_of(k, G::Q4_0).pack_rows = 4;
-    type_of(k, G::Q8_0).pack = neon::pack_q8_0;
-    type_of(k, G::Q8_0).gemm_packed = neon::gemm_q8_0_q8_0_packed_dotprod;
-    type_of(k, G::Q4_0).pack = neon::pack_q4_0;
-    type_of(k, G::Q4_0).gemm_packed = neon::gemm_q4_0_q8_0_packed_dotprod;
+    set_packed(k, G::Q8_0, 4, neon::pack_q8_0, neon::gemm_q8_0_q8_0_packed_dotprod);
+    set_packed(k, G::Q4_0, 4, neon::pack_q4_0, neon::gemm_q4_0_q8_0_packed_dotprod);
   }
 }
 #endif

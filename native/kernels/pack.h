@@ -69,4 +69,19 @@ void pack_rows(size_t block_bytes, int64_t block_elems, const void* src, size_t 
   }
 }
 
+// The loop of every packed GEMM: groups of R rows outer, tiles of at most kMaxTile tokens inner, so a
+// group's weights stay in L1/L2 across its tiles. tile(group, t0, nt, out) multiplies the group by
+// tokens t0 .. t0 + nt - 1 and writes token t's R results at out + t * y_stride.
+template <int R, int kMaxTile, typename Tile>
+inline void for_each_packed_tile(const void* w, size_t w_row, int64_t n_rows, int64_t n_tok, float* y, int64_t y_stride,
+                                 Tile&& tile) {
+  for (int64_t g = 0; g < n_rows / R; ++g) {
+    const uint8_t* group = static_cast<const uint8_t*>(w) + g * R * w_row;
+    for (int64_t t0 = 0; t0 < n_tok; t0 += kMaxTile) {
+      const int nt = static_cast<int>(n_tok - t0 < kMaxTile ? n_tok - t0 : kMaxTile);
+      tile(group, t0, nt, y + t0 * y_stride + g * R);
+    }
+  }
+}
+
 }  // namespace capibara

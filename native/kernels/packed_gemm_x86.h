@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/pack.h"
 #include "kernels/quant_blocks.h"
 
 namespace capibara {
@@ -55,20 +56,15 @@ void packed_gemm(const PackedTileFn* tiles, int64_t n, const void* w, size_t w_r
   PackedPrep* prep = buf.data();
   for (int64_t t = 0; t < n_tok; ++t)
     prepare_packed<kOffset>(reinterpret_cast<const BlockQ8_0*>(xb + t * x_row), nb, prep + t * nb);
-  // Group outer, tokens inner: a group's weights (kRows rows, <= ~100 KB) stay in L1/L2 across the tiles.
-  for (int64_t g = 0; g < n_rows / kRows; ++g) {
-    const uint8_t* group = static_cast<const uint8_t*>(w) + g * kRows * w_row;
-    for (int64_t t0 = 0; t0 < n_tok; t0 += kMaxTile) {
-      const int64_t nt = n_tok - t0 < kMaxTile ? n_tok - t0 : kMaxTile;
-      const BlockQ8_0* ys[kMaxTile];
-      const PackedPrep* ps[kMaxTile];
-      for (int64_t t = 0; t < nt; ++t) {
-        ys[t] = reinterpret_cast<const BlockQ8_0*>(xb + (t0 + t) * x_row);
-        ps[t] = prep + (t0 + t) * nb;
-      }
-      tiles[nt](nb, group, ys, ps, y + t0 * y_stride + g * kRows, y_stride);
+  for_each_packed_tile<kRows, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
+    const BlockQ8_0* ys[kMaxTile];
+    const PackedPrep* ps[kMaxTile];
+    for (int t = 0; t < nt; ++t) {
+      ys[t] = reinterpret_cast<const BlockQ8_0*>(xb + (t0 + t) * x_row);
+      ps[t] = prep + (t0 + t) * nb;
     }
-  }
+    tiles[nt](nb, group, ys, ps, out, y_stride);
+  });
 }
 
 }  // namespace

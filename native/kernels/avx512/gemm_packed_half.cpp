@@ -78,16 +78,11 @@ void gemm_half(int64_t n, const void* w, size_t w_row, int64_t n_rows, const voi
       dst[i] = kBf16 ? _mm_cvtss_f32(_mm_castsi128_ps(_mm_cvtsi32_si128(static_cast<int>(h) << 16))) : _cvtsh_ss(h);
     }
   }
-  // Group outer, tokens inner: a group's weights stay in L2 across the token tiles.
-  for (int64_t g = 0; g < n_rows / kRows; ++g) {
-    const uint8_t* group = static_cast<const uint8_t*>(w) + g * kRows * w_row;
-    for (int64_t t0 = 0; t0 < n_tok; t0 += kMaxTile) {
-      const int64_t nt = n_tok - t0 < kMaxTile ? n_tok - t0 : kMaxTile;
-      const float* xs[kMaxTile];
-      for (int64_t t = 0; t < nt; ++t) xs[t] = xf + (t0 + t) * n;
-      kTiles<kBf16>[nt](n, group, xs, y + t0 * y_stride + g * kRows, y_stride);
-    }
-  }
+  for_each_packed_tile<kRows, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
+    const float* xs[kMaxTile];
+    for (int t = 0; t < nt; ++t) xs[t] = xf + (t0 + t) * n;
+    kTiles<kBf16>[nt](n, group, xs, out, y_stride);
+  });
 }
 
 }  // namespace

@@ -154,16 +154,11 @@ void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* 
             int64_t y_stride) {
   const int64_t nsb = n / kQKK;
   const auto* xb = static_cast<const uint8_t*>(x);
-  // Group outer, tokens inner: a group's weights stay in L1/L2 across the token tiles.
-  for (int64_t g = 0; g < n_rows / kRows; ++g) {
-    const uint8_t* group = static_cast<const uint8_t*>(w) + g * kRows * w_row;
-    for (int64_t t0 = 0; t0 < n_tok; t0 += kMaxTile) {
-      const int nt = static_cast<int>(n_tok - t0 < kMaxTile ? n_tok - t0 : kMaxTile);
-      const BlockQ8_K* ys[kMaxTile];
-      for (int t = 0; t < nt; ++t) ys[t] = reinterpret_cast<const BlockQ8_K*>(xb + (t0 + t) * x_row);
-      Pick(nt)(nsb, group, ys, y + t0 * y_stride + g * kRows, y_stride);
-    }
-  }
+  for_each_packed_tile<kRows, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
+    const BlockQ8_K* ys[kMaxTile];
+    for (int t = 0; t < nt; ++t) ys[t] = reinterpret_cast<const BlockQ8_K*>(xb + (t0 + t) * x_row);
+    Pick(nt)(nsb, group, ys, out, y_stride);
+  });
 }
 
 template <bool kQ5>

@@ -98,15 +98,9 @@ void gemm_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const v
                  float* y, int64_t y_stride) {
   const int64_t nb = n / kQK0;
   const auto* xb = static_cast<const uint8_t*>(x);
-  // Group outer, tokens inner: a group's weights (4 rows, ~9 KB at 4096 Q4_0 columns) stay in L1 across
-  // the tiles.
-  for (int64_t g = 0; g < n_rows / kRows; ++g) {
-    const uint8_t* group = static_cast<const uint8_t*>(w) + g * kRows * w_row;
-    for (int64_t t0 = 0; t0 < n_tok; t0 += kMaxTile) {
-      const int64_t nt = n_tok - t0 < kMaxTile ? n_tok - t0 : kMaxTile;
-      kTiles<kQ4>[nt](nb, group, xb + t0 * x_row, x_row, y + t0 * y_stride + g * kRows, y_stride);
-    }
-  }
+  for_each_packed_tile<kRows, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
+    kTiles<kQ4>[nt](nb, group, xb + t0 * x_row, x_row, out, y_stride);
+  });
 }
 
 }  // namespace
