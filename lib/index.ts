@@ -7,6 +7,7 @@ export * as kernels from "./kernels.js";
 export * from "./gguf/index.js";
 export * from "./tokenizer/index.js";
 export * as router from "./router/index.js";
+export { route } from "./router/index.js";
 export * from "./chat/index.js";
 export type * from "./engine/types.js";
 export * from "./config/index.js";

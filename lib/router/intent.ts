@@ -30,7 +30,9 @@ const TECHNICAL_TRANSLATION = /\b(?:(?:network\s+)?address|binary|machine|neural
 /** Asking how something is said or what it means: counts when the language differs from the user's. */
 const SAY = /\b(?:say|said|saying|dice|decir|digo|mean|means|meaning|significa\w*|word|words|palabras?|called|llama|llaman|spell\w*|deletrea|pronounc\w*|pronunci\w*|equivalent|equivalente|expression|expresion|idiom|modismo|phrase|frase)\b/;
 /** Asking for output written in a language: counts for non-primary languages only. */
-const PRODUCE = /\b(?:write|written|escrib\w*|reply|respond\w*|answer|contesta\w*|redacta\w*|compose|speak|talk|habla\w*)\b/;
+const PRODUCE = /\b(?:write|written|escrib\w*|redacta\w*|compose)\b/;
+/** Asking the assistant to answer in a language: counts for non-primary languages, whatever the subject. */
+const ANSWER = /\b(?:reply|respond\w*|answer|contesta\w*|speak|talk|habla\w*|tell|say\s+it|dimelo|dilo|cuentamelo|explain|explica\w*)\b/;
 /** A named language with the preposition or noun that makes it a target ("in French", "palabra en ruso", "German word for"). */
 const TARGET = new RegExp(
   `\\b(?:in|into|to|from|en|al|a|del|de)\\s+(?:the\\s+|el\\s+|la\\s+|lengua\\s+|idioma\\s+)?(${PRIMARY}|${OTHER})\\b(?![-\\d])|\\b(${PRIMARY}|${OTHER})\\s+(?:word|words|translation|version|equivalent|for)\\b`,
@@ -67,7 +69,8 @@ export function translationIntent(text: string, userLanguage: string, hasCode: b
   const translate = TRANSLATE.test(t);
   const say = SAY.test(t);
   const produce = PRODUCE.test(t);
-  if (!translate && !say && !produce) return NONE;
+  const answer = ANSWER.test(t);
+  if (!translate && !say && !produce && !answer) return NONE;
   if (say && NON_LATIN_LETTER.test(text.slice(0, 2000))) return found("asks about a word in another script");
   if (say && quotedLanguage) return found(`asks about a phrase in ${quotedLanguage}`);
   if (MANY_LANGUAGES.test(t)) return found("asks for several languages");
@@ -78,6 +81,7 @@ export function translationIntent(text: string, userLanguage: string, hasCode: b
     const primary = PRIMARY_NAME.test(name);
     const lang = ENGLISH_NAME.test(name) ? "en" : "es";
     if (translate || (say && (!primary || lang !== userLanguage))) return found(`asks how something is said in ${name}`);
+    if (answer && !primary) return found(`asks for an answer in ${name}`);
     // "Write a program that prints 'hello' in Japanese" asks for code, not for Japanese.
     if (produce && !primary && !PROGRAMMING.test(t)) return found(`asks for an answer in ${name}`);
   }

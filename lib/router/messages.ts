@@ -1,6 +1,7 @@
 /**
  * Validates chat messages and extracts what the policy looks at: images anywhere, the whole
- * conversation's size, and the last user message's text.
+ * conversation's size, and the text of every message (the user messages decide, the others give
+ * context to follow-ups).
  * @module
  */
 import { RouterInputError } from "./errors.js";
@@ -12,8 +13,10 @@ export interface ConversationView {
   images: number;
   /** Estimated prompt tokens over every message (counting stops soon after the threshold is passed). */
   estimatedTokens: number;
-  /** Text of the last user message (text parts joined by newlines); "" if there is none. */
-  lastUserText: string;
+  /** Text of every message (text parts joined by newlines), in order. */
+  texts: string[];
+  /** Indices (into `texts`) of the user messages, in order. */
+  userIndices: number[];
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -46,7 +49,8 @@ export function readConversation(messages: readonly ChatMessage[], charsPerToken
   if (!Array.isArray(messages)) throw new RouterInputError("messages must be an array of chat messages");
   let images = 0;
   let tokens = 0;
-  let lastUserText = "";
+  const texts: string[] = [];
+  const userIndices: number[] = [];
   messages.forEach((m: unknown, i) => {
     if (!isRecord(m)) throw new RouterInputError(`messages[${i}] must be an object`);
     if (typeof m.role !== "string") throw new RouterInputError(`messages[${i}].role must be a string`);
@@ -73,7 +77,8 @@ export function readConversation(messages: readonly ChatMessage[], charsPerToken
     }
     // Each message is scanned at most once, and none once the conversation is known to be long.
     if (tokens <= tokenCap) tokens += estimateTokens(text, charsPerToken, tokenCap);
-    if (m.role === "user") lastUserText = text;
+    texts.push(text);
+    if (m.role === "user") userIndices.push(i);
   });
-  return { images, estimatedTokens: tokens, lastUserText };
+  return { images, estimatedTokens: tokens, texts, userIndices };
 }

@@ -44,11 +44,13 @@ export interface RouteDecision {
   /** How sure the router is of `domain`, in [0, 1]. */
   confidence: number;
   /**
-   * Evidence for every domain in [0, 1]: rule strength for the multimodal and multilingual
-   * domains, classifier probability (raised by code syntax for `coding`) for the topic domains.
+   * Evidence of the last user message for every domain in [0, 1]: rule strength for the
+   * multimodal and multilingual domains, classifier probability (raised by code syntax for
+   * `coding`) for the topic domains. A follow-up's `domain` comes from earlier in the
+   * conversation, so it may differ from the highest score.
    */
   scores: Record<Domain, number>;
-  /** Why, in words, e.g. `"contains an image"`, `"language: fr"`, `"asks for code"`. */
+  /** Why, in words, e.g. `"contains an image"`, `"language: fr"`, `"follow-up: stays with coding from message 1"`. */
   reasons: string[];
 }
 
@@ -56,4 +58,10 @@ export interface RouteDecision {
 export interface RouteOptions {
   /** Overrides the configured long-prompt threshold (estimated tokens) for this call. */
   longPromptTokens?: number;
+  /**
+   * The decision for the previous turn of this conversation, when the caller kept it (in-process
+   * callers; the HTTP API is stateless and never needs it). A follow-up without a topic of its own
+   * then stays with `previous.domain` without looking back through the messages.
+   */
+  previous?: Pick<RouteDecision, "domain">;
 }

@@ -5,11 +5,23 @@ import { createRouter, DOMAINS, route, RouterInputError, type ChatMessage } from
 const user = (content: ChatMessage["content"]): ChatMessage[] => [{ role: "user", content }];
 
 describe("router robustness", () => {
-  it("routes empty content, null content and no user message to general", () => {
-    for (const messages of [user(""), user("   "), user(null), user([]), [], [{ role: "system", content: "Be brief." }]] as ChatMessage[][]) {
+  it("routes empty content and null content to general", () => {
+    for (const messages of [user(""), user("   "), user(null), user([])] as ChatMessage[][]) {
       const d = route(messages);
       expect(d.domain).toBe("general");
       expect(d.reasons).toContain("empty message");
+    }
+  });
+
+  it("routes a conversation without user messages to general", () => {
+    const onlyAssistant: ChatMessage[] = [
+      { role: "assistant", content: "Here is the function you asked for: def f(): pass" },
+      { role: "assistant", content: "Anything else?" },
+    ];
+    for (const messages of [[], [{ role: "system", content: "Be brief." }], onlyAssistant] as ChatMessage[][]) {
+      const d = route(messages);
+      expect(d.domain).toBe("general");
+      expect(d.reasons).toEqual(["no user message"]);
     }
   });
 
