@@ -1,25 +1,21 @@
 /**
  * The learned topic classifier (general / technical / coding): multinomial logistic regression
- * over hashed n-gram features. Weights are trained by `npm run train:router` and shipped in
- * `weights.generated.ts` as int8 with one scale, so they load from `lib/` and `dist/` alike.
+ * over hashed n-gram features. Weights are trained by `npm run train:router` from the data in
+ * `data/router/train/` and shipped as data: int8 with one scale, gzipped
+ * (`data/router/topic-weights.i8.gz`, described by `data/router/topic-model.json`).
  * @module
  */
+import { createHash } from "node:crypto";
+import { gunzipSync } from "node:zlib";
+import { readRouterData } from "./data.js";
 import { featurize, FEATURE_DIM } from "./features.js";
-import { TOPIC_DOMAINS, type TopicDomain } from "./types.js";
-import { TOPIC_MODEL } from "./weights.generated.js";
+import { TOPIC_DOMAINS, type SerializedTopicModel, type TopicDomain } from "./types.js";
 
-/** Serialised model, as written by the training script. */
-export interface SerializedTopicModel {
-  /** Feature bits the weights were trained with (must match `FEATURE_BITS`). */
-  bits: number;
-  /** Class order of the weight rows. */
-  classes: readonly string[];
-  /** Dequantisation scale: weight = int8 * scale. */
-  scale: number;
-  /** Per-class bias. */
-  bias: readonly number[];
-  /** Base64 of FEATURE_DIM * classes.length int8 weights, feature-major. */
-  weights: string;
+/** `data/router/topic-model.json`: the model without its weights, and the weights' SHA-256. */
+interface TopicModelHeader extends Omit<SerializedTopicModel, "weights"> {
+  /** Number of training examples (informative). */
+  examples: number;
+  sha256: string;
 }
 
 /** Dense float weights of a trained model. */
@@ -35,7 +31,8 @@ export function decodeTopicModel(m: SerializedTopicModel): TopicWeights {
   if (1 << m.bits !== FEATURE_DIM || m.classes.join() !== TOPIC_DOMAINS.join()) {
     throw new Error(`topic model mismatch: bits ${m.bits}, classes ${m.classes.join()}; retrain with npm run train:router`);
   }
-  const q = new Int8Array(Buffer.from(m.weights, "base64").buffer.slice(0));
+  const q = m.weights;
+  if (q.length !== FEATURE_DIM * TOPIC_DOMAINS.length) throw new Error(`topic model has ${q.length} weights, expected ${FEATURE_DIM * TOPIC_DOMAINS.length}`);
   const w = new Float32Array(q.length);
   for (let i = 0; i < q.length; i++) w[i] = (q[i] as number) * m.scale;
   return { w, b: Float32Array.from(m.bias) };
@@ -63,11 +60,28 @@ export function topicProbabilities(weights: TopicWeights, text: string): [number
   return [e0 / s, e1 / s, e2 / s];
 }
 
+/** SHA-256 (hex) of int8 weights, as recorded in `topic-model.json`. */
+export function topicWeightsHash(weights: Int8Array): string {
+  return createHash("sha256").update(weights).digest("hex");
+}
+
+/**
+ * Reads the shipped model from `data/router/`.
+ * @throws Error when the weights file does not match the hash its header records.
+ */
+export function readShippedTopicModel(): SerializedTopicModel {
+  const { sha256, examples: _examples, ...header } = JSON.parse(readRouterData("topic-model.json").toString("utf8")) as TopicModelHeader;
+  const raw = gunzipSync(readRouterData("topic-weights.i8.gz"));
+  const weights = new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (topicWeightsHash(weights) !== sha256) throw new Error("data/router/topic-weights.i8.gz does not match topic-model.json; retrain with npm run train:router");
+  return { ...header, weights };
+}
+
 let shipped: TopicWeights | undefined;
 
-/** The shipped model, decoded on first use. */
+/** The shipped model, read and decoded on first use. */
 export function shippedTopicWeights(): TopicWeights {
-  shipped ??= decodeTopicModel(TOPIC_MODEL);
+  shipped ??= decodeTopicModel(readShippedTopicModel());
   return shipped;
 }
 

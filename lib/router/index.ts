@@ -9,9 +9,9 @@ import type { ChatMessage, RouteDecision, RouteOptions } from "./types.js";
 export { Router, createRouter } from "./router.js";
 export { RouterConfigSchema, parseRouterConfig, expertFor, type RouterConfig, type RouterConfigInput } from "./config.js";
 export { RouterInputError } from "./errors.js";
-export { classifyTopic, decodeTopicModel, type TopicWeights, type SerializedTopicModel } from "./classifier.js";
+export { classifyTopic, decodeTopicModel, readShippedTopicModel, topicWeightsHash, type TopicWeights } from "./classifier.js";
 export { DOMAINS, TOPIC_DOMAINS } from "./types.js";
-export type { Domain, TopicDomain, ChatMessage, ContentPart, TextContentPart, ImageContentPart, RouteDecision, RouteOptions } from "./types.js";
+export type { Domain, TopicDomain, ChatMessage, ContentPart, TextContentPart, ImageContentPart, RouteDecision, RouteOptions, SerializedTopicModel } from "./types.js";
 
 let defaultRouter: Router | undefined;
 

@@ -65,3 +65,21 @@ export interface RouteOptions {
    */
   previous?: Pick<RouteDecision, "domain">;
 }
+
+/**
+ * The topic classifier as stored: int8 weights with one dequantisation scale. On disk it is
+ * `data/router/topic-model.json` (everything but the weights, plus their SHA-256) and
+ * `data/router/topic-weights.i8.gz` (the gzipped int8 weights), written by `npm run train:router`.
+ */
+export interface SerializedTopicModel {
+  /** Feature bits the weights were trained with (must match the feature extractor's). */
+  bits: number;
+  /** Class order of the weight rows. */
+  classes: readonly string[];
+  /** Dequantisation scale: weight = int8 * scale. */
+  scale: number;
+  /** Per-class bias. */
+  bias: readonly number[];
+  /** 2^bits * classes.length int8 weights, feature-major. */
+  weights: Int8Array;
+}

@@ -1,12 +1,14 @@
 /**
  * Shared helpers of the router training and evaluation scripts: the example type, the
- * deterministic held-out split, and loading the project's training data and the shared dev set.
+ * deterministic held-out split, and loading the project's training data, its hand-written
+ * evaluation sets and the shared dev sets.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChatMessage, Domain, TopicDomain } from "../../lib/router/index.js";
+import { generateTopicData } from "./generate-data.js";
 
 export type Lang = "en" | "es";
 
@@ -37,45 +39,47 @@ function readJsonl<T>(path: string): T[] {
 
 /** Generated plus hand-written topic examples (hand-written rows are split by their text). */
 export function loadTopicData(): Example[] {
-  const generated = readJsonl<Example>(`${REPO_ROOT}data/router/generated.jsonl`);
-  const hand = readJsonl<Omit<Example, "split">>(`${REPO_ROOT}data/router/handwritten.jsonl`).map(
+  const hand = readJsonl<Omit<Example, "split">>(`${REPO_ROOT}data/router/train/handwritten.jsonl`).map(
     (e): Example => ({ ...e, split: holdOut(e.text) ? "test" : "train" }),
   );
-  return [...generated, ...hand];
+  return [...generateTopicData(), ...hand];
 }
 
-/** A labelled request of the shared dev set. */
+/** A labelled request or conversation. */
 export interface DevRow {
   messages: ChatMessage[];
   expected: Domain;
 }
 
-/** Hand-written requests in the style of real traffic, all five domains, never used for training. */
-export function loadValidationSet(): DevRow[] {
-  return readJsonl<DevRow>(`${REPO_ROOT}data/router/validation.jsonl`);
+/**
+ * The hand-written evaluation sets, never trained on: `requests` (single requests, all five
+ * domains) and `conversations` (follow-ups and topic switches, several languages).
+ */
+export function loadEvalSet(name: "requests" | "conversations"): DevRow[] {
+  return readJsonl<DevRow>(`${REPO_ROOT}data/router/eval/${name}.jsonl`);
 }
 
 /**
- * Where the shared dev set may be: next to this checkout, or (in a git worktree) next to the main
+ * Where a shared dev set may be: next to this checkout, or (in a git worktree) next to the main
  * checkout that owns the repository.
  */
-function devSetCandidates(): string[] {
-  const paths = [resolve(REPO_ROOT, "../shared/router/dev.jsonl")];
+function devSetCandidates(file: string): string[] {
+  const paths = [resolve(REPO_ROOT, `../shared/router/${file}`)];
   try {
     const common = execFileSync("git", ["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    paths.push(resolve(dirname(common), "../shared/router/dev.jsonl"));
+    paths.push(resolve(dirname(common), `../shared/router/${file}`));
   } catch {
     // Not a git checkout (e.g. an unpacked tarball): only the sibling folder applies.
   }
   return [...new Set(paths)];
 }
 
-/** Loads `<repo>/../shared/router/dev.jsonl`, or explains where it was expected. */
-export function loadDevSet(): DevRow[] {
-  const candidates = devSetCandidates();
+/** Loads `<repo>/../shared/router/<file>` (`dev.jsonl` or `dev-multiturn.jsonl`), or explains where it was expected. */
+export function loadDevSet(file: "dev.jsonl" | "dev-multiturn.jsonl" = "dev.jsonl"): DevRow[] {
+  const candidates = devSetCandidates(file);
   const path = candidates.find((p) => existsSync(p));
   if (path === undefined) {
-    throw new Error(`dev set not found; looked at ${candidates.join(", ")}. It lives in the shared folder next to the repository (<repo>/../shared/router/dev.jsonl).`);
+    throw new Error(`${file} not found; looked at ${candidates.join(", ")}. It lives in the shared folder next to the repository (<repo>/../shared/router/${file}).`);
   }
   return readJsonl<DevRow>(path);
 }

@@ -4,8 +4,8 @@
  * (to measure held-out accuracy of a model that never saw the held-out rows).
  */
 import { featurize, FEATURE_BITS, FEATURE_DIM, type SparseFeatures } from "../../lib/router/features.js";
-import { topicProbabilities, type SerializedTopicModel, type TopicWeights } from "../../lib/router/classifier.js";
-import { TOPIC_DOMAINS } from "../../lib/router/types.js";
+import { topicProbabilities, type TopicWeights } from "../../lib/router/classifier.js";
+import { TOPIC_DOMAINS, type SerializedTopicModel } from "../../lib/router/types.js";
 import type { Example } from "./dataset.js";
 
 /** Training hyper-parameters. */
@@ -112,7 +112,7 @@ export function quantize(weights: TopicWeights): { model: SerializedTopicModel; 
     classes: [...TOPIC_DOMAINS],
     scale,
     bias: Array.from(weights.b),
-    weights: Buffer.from(q.buffer).toString("base64"),
+    weights: q,
   };
   return { model, dequantized: { w: dq, b: weights.b } };
 }

@@ -1,18 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { classifyTopic, decodeTopicModel, Router, type SerializedTopicModel } from "../../lib/router/index.js";
+import { classifyTopic, decodeTopicModel, readShippedTopicModel, Router, type SerializedTopicModel } from "../../lib/router/index.js";
 import { featurize, FEATURE_BITS, FEATURE_DIM } from "../../lib/router/features.js";
-import { TOPIC_MODEL } from "../../lib/router/weights.generated.js";
 
 describe("topic classifier", () => {
   it("ships weights that match this build's feature space", () => {
-    expect(TOPIC_MODEL.bits).toBe(FEATURE_BITS);
-    expect(TOPIC_MODEL.classes).toEqual(["general", "technical", "coding"]);
-    expect(Buffer.from(TOPIC_MODEL.weights, "base64").length).toBe(FEATURE_DIM * 3);
+    const model = readShippedTopicModel();
+    expect(model.bits).toBe(FEATURE_BITS);
+    expect(model.classes).toEqual(["general", "technical", "coding"]);
+    expect(model.weights.length).toBe(FEATURE_DIM * 3);
   });
 
-  it("refuses weights trained for another feature space", () => {
-    const stale: SerializedTopicModel = { ...TOPIC_MODEL, bits: FEATURE_BITS - 1 };
+  it("refuses weights trained for another feature space or of the wrong size", () => {
+    const model = readShippedTopicModel();
+    const stale: SerializedTopicModel = { ...model, bits: FEATURE_BITS - 1 };
     expect(() => decodeTopicModel(stale)).toThrow(/retrain/);
+    expect(() => decodeTopicModel({ ...model, weights: model.weights.subarray(1) })).toThrow(/weights/);
   });
 
   it("extracts L2-normalised, deterministic features within the hashed space", () => {
