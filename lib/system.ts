@@ -8,7 +8,7 @@ import { loadConfig, parseConfig, type Config, type ConfigInput, type ExpertConf
 import type { ChatMessage, GenerateOptions, GenerationStats, TokenChunk } from "./engine/types.js";
 import { ExpertLoadError, LazyLoader, type ExpertLoadStatus, type LoadModelFn, type LoaderEvent } from "./loader/index.js";
 import { ExpertRegistry } from "./registry/index.js";
-import { createRouter } from "./router/index.js";
+import { createRouter, routerConfigFromSection } from "./router/index.js";
 
 /** What the system needs from a router (the real one is `lib/router`). */
 export interface RouterLike {
@@ -158,15 +158,7 @@ const defaultLoadModel: LoadModelFn = async (path, options) => {
 };
 
 function routerFromConfig(config: Config): RouterLike {
-  const r = config.router;
-  return createRouter({
-    longPromptTokens: r.long_prompt_tokens,
-    charsPerToken: r.chars_per_token,
-    topicMinProbability: r.topic_min_probability,
-    foreignScriptShare: r.foreign_script_share,
-    domainToExpert: r.domain_to_expert,
-    keywords: r.keywords,
-  });
+  return createRouter(routerConfigFromSection(config.router));
 }
 
 function contentText(messages: readonly ChatMessage[]): string {

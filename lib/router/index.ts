@@ -7,7 +7,7 @@ import { Router } from "./router.js";
 import type { ChatMessage, RouteDecision, RouteOptions } from "./types.js";
 
 export { Router, createRouter } from "./router.js";
-export { RouterConfigSchema, parseRouterConfig, expertFor, type RouterConfig, type RouterConfigInput } from "./config.js";
+export { RouterConfigSchema, RouterSectionSchema, parseRouterConfig, routerConfigFromSection, type RouterConfig, type RouterConfigInput, type RouterSection } from "./config.js";
 export { RouterInputError } from "./errors.js";
 export { classifyTopic, decodeTopicModel, readShippedTopicModel, topicWeightsHash, type TopicWeights } from "./classifier.js";
 export { DOMAINS, TOPIC_DOMAINS } from "./types.js";

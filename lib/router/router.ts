@@ -90,6 +90,7 @@ export class Router {
    * @throws {@link RouterInputError} (`ROUTER_BAD_INPUT`) for malformed messages or options.
    */
   route(messages: readonly ChatMessage[], options: RouteOptions = {}): RouteDecision {
+    if (typeof options !== "object" || options === null) throw new RouterInputError("options must be an object");
     const cfg = this.config;
     const threshold = options.longPromptTokens ?? cfg.longPromptTokens;
     if (!Number.isFinite(threshold) || threshold <= 0) {
@@ -140,6 +141,8 @@ export class Router {
           if (before.reasons[0] === "empty message") continue;
           return decide(before.domain, FOLLOW_UP_CONFIDENCE, [`follow-up: stays with ${before.domain} from message ${i + 1}`]);
         }
+        // Only follow-ups as far back as the router looks: nothing to stay with.
+        if (shape.followUp) return decide("general", FOLLOW_UP_CONFIDENCE, [verdict.reasons[0] as string, `follow-up without an earlier topic in the last ${MAX_LOOKBACK} user messages`]);
       }
       if (shape.switches) verdict.reasons.unshift("announces a new topic");
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../lib/errors.js";
-import { createRouter, expertFor, parseRouterConfig, RouterConfigSchema, type ChatMessage } from "../../lib/router/index.js";
+import { createRouter, parseRouterConfig, routerConfigFromSection, RouterConfigSchema, RouterSectionSchema, type ChatMessage } from "../../lib/router/index.js";
 
 const user = (content: string): ChatMessage[] => [{ role: "user", content }];
 
@@ -8,19 +8,23 @@ describe("router config", () => {
   it("fills in defaults", () => {
     const c = parseRouterConfig({});
     expect(c.longPromptTokens).toBe(2048);
-    expect(c.domainToExpert).toEqual({});
+    expect(c.keywords).toEqual({});
     expect(RouterConfigSchema.parse({})).toEqual(c);
   });
 
-  it("maps domains to experts, defaulting to the domain name", () => {
-    const c = parseRouterConfig({ domainToExpert: { coding: "qwen-coder-1.5b" } });
-    expect(expertFor(c, "coding")).toBe("qwen-coder-1.5b");
-    expect(expertFor(c, "general")).toBe("general");
+  it("reads the configuration file's router section with the same fields and defaults, in snake_case", () => {
+    expect(routerConfigFromSection(RouterSectionSchema.parse({}))).toEqual(parseRouterConfig({}));
+    const section = RouterSectionSchema.parse({ long_prompt_tokens: 4096, foreign_script_share: 0.5, keywords: { coding: ["terraform"] }, domain_to_expert: { coding: "coder" } });
+    expect(routerConfigFromSection(section)).toEqual(parseRouterConfig({ longPromptTokens: 4096, foreignScriptShare: 0.5, keywords: { coding: ["terraform"] } }));
+    // Every router setting has its snake_case twin, and nothing else but the expert mapping.
+    const snake = Object.keys(RouterConfigSchema.shape).map((k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+    expect(Object.keys(RouterSectionSchema.shape).sort()).toEqual([...snake, "domain_to_expert"].sort());
+    expect(RouterSectionSchema.safeParse({ keywords: { cooking: ["pan"] } }).error?.issues[0]?.message).toMatch(/unknown domain/);
   });
 
   it.each([
     [{ longPromptTokens: -1 }, "longPromptTokens"],
-    [{ domainToExpert: { cooking: "x" } }, "domainToExpert"],
+    [{ keywords: { cooking: ["x"] } }, "keywords.cooking"],
     [{ keywords: { coding: "terraform" } }, "keywords"],
     [{ unknownKey: 1 }, "unknownKey"],
   ])("rejects %j with CONFIG_INVALID naming the key", (input, key) => {
