@@ -5,20 +5,17 @@
  * not translation.
  * @module
  */
+import { readTsv } from "./data.js";
 import { fold } from "./text.js";
 
-const PRIMARY = "english|spanish|castilian|ingles|espanol|castellano";
-const OTHER = [
-  "french|german|italian|portuguese|dutch|flemish|russian|chinese|mandarin|cantonese|japanese|korean|arabic",
-  "hindi|bengali|urdu|turkish|greek|hebrew|polish|swedish|norwegian|danish|finnish|czech|hungarian|romanian",
-  "ukrainian|vietnamese|thai|indonesian|malay|tagalog|filipino|swahili|persian|farsi|catalan|basque|galician",
-  "latin|esperanto|irish|gaelic|welsh|icelandic|croatian|serbian|bulgarian|slovak|slovenian|estonian|latvian",
-  "lithuanian|tamil|telugu|punjabi|gujarati|marathi|nepali|burmese|khmer|mongolian|amharic|yoruba|zulu",
-  "afrikaans|hausa|somali|quechua|guarani|nahuatl|maori|hawaiian|klingon",
-  "frances|aleman|italiano|portugues|holandes|neerlandes|ruso|chino|cantones|japones|coreano|arabe|turco",
-  "griego|hebreo|polaco|sueco|noruego|danes|finlandes|checo|hungaro|rumano|ucraniano|vietnamita|tailandes",
-  "indonesio|catalan|euskera|vasco|gallego|irlandes|gales|islandes|croata|serbio|bulgaro|persa|tagalo|suajili",
-].join("|");
+/** Language names in English and Spanish (data/router/language-names.tsv), as regex alternatives. */
+const NAMES = readTsv("language-names.tsv");
+const namesOf = (keep: (names: string) => boolean): string =>
+  NAMES.filter((r) => keep(r.names ?? ""))
+    .map((r) => r.name as string)
+    .join("|");
+const PRIMARY = namesOf((n) => n === "en" || n === "es");
+const OTHER = namesOf((n) => n === "other");
 
 /** Asking for a translation: any named language counts, even the one the user writes in. */
 const TRANSLATE = /\b(?:translat\w*|traduc\w*|traduz\w*)\b/;
@@ -43,7 +40,7 @@ const NON_LATIN_LETTER = /[^\P{L}\p{Script=Latin}]/u;
 /** "in five languages", "en varios idiomas": several languages at once. */
 const MANY_LANGUAGES = /\b(?:in|into|en|a)\s+(?:\d+|two|three|four|five|several|many|different|other|multiple|dos|tres|cuatro|cinco|varios|varias|muchos|distintos|diferentes|otros)\s+(?:languages|idiomas|lenguas)\b/;
 const PRIMARY_NAME = new RegExp(`^(?:${PRIMARY})$`);
-const ENGLISH_NAME = /^(?:english|ingles)$/;
+const ENGLISH_NAME = new RegExp(`^(?:${namesOf((n) => n === "en")})$`);
 /** Programming languages and formats: "translate this Java to Kotlin" is code conversion, not translation. */
 const PROGRAMMING = /\b(?:python|java|javascript|typescript|kotlin|swift|rust|golang|go|c\+\+|c#|ruby|php|perl|scala|haskell|elixir|sql|bash|shell|powershell|lua|dart|json|yaml|xml|html|css|regex|code|codigo|function|funcion|program|programa|script|query|consulta|pseudocode|pseudocodigo|assembly|ensamblador)\b/;
 

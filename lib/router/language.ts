@@ -6,6 +6,7 @@
  * @module
  */
 import { eld } from "eld/small";
+import { readTsv } from "./data.js";
 import { fold } from "./text.js";
 
 /** The language verdict. */
@@ -38,53 +39,18 @@ function scriptLanguage(text: string): string {
   return "non-Latin script";
 }
 
-// Words that mark a language in short messages. A word listed under two languages ("me", "come",
-// "de") is ignored: only words exclusive to one list vote.
-const EN_WORDS = `
-the a an is are was were be you your yours i i'm im my me we our it it's its this that these those there
-what what's whats how how's why who whom where when which can could would should will shall may might must
-please thanks thank hello hi hey hiya good morning afternoon evening night bye goodbye see later yes yeah
-ok okay sorry and or of to for with about from in on at by do does did don't doesn't not have has had
-write explain tell give make help need want show list find get know think like just also some any all
-today tomorrow yesterday day week great fine well nice cool awesome cheers welcome mate guys folks
-fix check review create generate build show convert optimize refactor implement add remove find calculate
-summarize compare recommend suggest plan prepare describe translate tell should whats difference between
-`;
-const ES_WORDS = `
-hola buenas buenos dias tardes noches gracias que como el los las una unos unas es son esta estas estoy
-estan eres soy por para con del y o mi mis tu tus su sus nos les lo al pero porque tambien muy mas menos
-escribe explica explicame dame dime cuentame necesito quiero quieres puedes podrias ayuda ayudame
-adios hasta luego manana hoy ayer si bien tal cual cuales cuanto cuanta cuantos donde quien quienes
-cuando sobre desde entre hay hace hacer tengo tiene tienes algo alguien nada todo todos todas cosa cosas
-genial vale oye mucho mucha muchos muchas poco ese esa eso este estos esas esos aqui alli ahi
-hablame pasalo dimelo hazlo ponlo mandame escribeme explicamelo
-arregla corrige revisa haz hazme crea genera construye muestra muestrame convierte pasa optimiza refactoriza
-implementa anade quita elimina busca encuentra calcula resume compara recomienda recomiendame sugiere
-sugiereme pon ponme organiza planifica prepara traduce ensename porque debo deberia
-codigo funcion consulta archivo fichero pregunta respuesta ejemplo diferencia puedo hago mejor peor sirve
-consiste ahora siempre nunca hacia otra usando quiero la le se te en un de no
-`;
-/** French, German, Portuguese, Italian, Dutch, Turkish, Swedish; shared words with en/es listed on purpose so they stop voting. */
-const OTHER_WORDS = `
-bonjour salut merci je vous est c'est les des et pour avec ca oui tres suis bonsoir bonne nuit comment
-pourquoi quel quelle quels aujourd'hui peux pouvez voudrais s'il plait fait il elle nous dans sur pas mais
-j'ai qu'est-ce ou au aux du ne moi toi leur cette ces sont avez avoir etre faire tu que te se la le en un
-hallo guten morgen tag abend danke bitte ich du sie wie geht dir mir ist und nicht das der die ein eine
-kannst konnen was wer warum gute nacht schon tschuss mit fur auf ja nein ihr wir sind haben habe wo es in
-ola oi obrigado obrigada tudo bem voce nao sim bom boa noite estou tchau muito meu minha com em voces uma
-ajudar preciso pode fazer isso ate logo fala gostaria queria para por como no a o e me una si con
-ciao buongiorno buonasera buonanotte grazie prego stai sto sono io che cosa perche questo questa della
-puoi aiutarmi ho bisogno tutto molto anche sei siamo ti gli delle il mi come
-hoi goedemorgen goedemiddag goedenavond dank je jij ik het een niet wat hoe gaat kun kunt helpen met van
-voor bedankt alsjeblieft mij wij zijn hebt heb is
-merhaba nasilsin tesekkur ederim evet hayir gunaydin iyi ben sen bu ne nasil
-hej tack jag hur mar god dag
-arrivederci addio salve ciao dziekuje dzien dobry czesc prosze tak nie jak sie masz
-`;
-function wordSet(list: string): Set<string> {
-  return new Set(fold(list).split(/\s+/).filter(Boolean));
-}
-const LEXICONS: ReadonlyArray<Set<string>> = [wordSet(EN_WORDS), wordSet(ES_WORDS), wordSet(OTHER_WORDS)];
+// Words that mark a language in short messages (data/router/language-words.tsv). A word listed
+// under two languages ("me", "come", "de") is ignored: only words exclusive to one list vote.
+const WORD_LISTS = ["en", "es", "other"] as const;
+const LEXICONS: ReadonlyArray<Set<string>> = ((): Array<Set<string>> => {
+  const sets = WORD_LISTS.map(() => new Set<string>());
+  for (const { word, language } of readTsv("language-words.tsv")) {
+    const i = WORD_LISTS.indexOf(language as (typeof WORD_LISTS)[number]);
+    if (i < 0) throw new Error(`data/router/language-words.tsv: unknown language "${language}" for "${word}"`);
+    sets[i]?.add(fold(word ?? ""));
+  }
+  return sets;
+})();
 const EXCLUSIVE = new Map<string, number>();
 {
   const seen = new Map<string, number>();

@@ -42,6 +42,14 @@ describe("packaging", () => {
     const info = JSON.parse(out) as { available: string[]; active: string };
     expect(info.available).toContain("scalar");
     expect(info.available).toContain(info.active);
+
+    // The router reads its vocabularies and topic weights from data/router: they must ship.
+    const routed = sh(
+      process.execPath,
+      ["--input-type=module", "-e", "import { route } from 'capibara'; console.log(route([{ role: 'user', content: 'Write a regex for ISO dates' }]).domain);"],
+      consumer,
+    );
+    expect(routed.trim()).toBe("coding");
   }, 300_000);
 
   it("typedoc builds the API reference without warnings", () => {
