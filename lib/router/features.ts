@@ -1,9 +1,11 @@
 /**
  * Feature extraction for the topic classifier, shared by training and inference so both see
  * exactly the same features: hashed word unigrams and bigrams, character 3-6-grams within words,
- * code-punctuation tokens and code markers, L2-normalised.
+ * code-punctuation tokens and code markers, and the concepts of known words
+ * (`data/router/concepts.tsv`), L2-normalised.
  * @module
  */
+import { readTsv } from "./data.js";
 import { codeSignals, fold } from "./text.js";
 
 /** log2 of the hashed feature space. */
@@ -19,6 +21,7 @@ const SEED_CHAR = 0x9747b28c;
 const SEED_BIGRAM = 0x5bd1e995;
 const SEED_PUNCT = 0x27d4eb2f;
 const SEED_MARK = 0x165667b1;
+const SEED_CONCEPT = 0x3c6ef372;
 
 /** FNV-1a over `s[start, end)`, seeded per feature family so families do not collide systematically. */
 function hashRange(s: string, start: number, end: number, seed: number): number {
@@ -43,6 +46,27 @@ export interface SparseFeatures {
 }
 
 const TOKEN = /[a-z0-9_]+|[{}()[\];=<>#$|&*\\/@%^~!?+-]/g;
+
+/**
+ * Concept of each vocabulary word (folded), as a feature hash and a weight. A word the training
+ * rows never used still brings its concept, which the classifier has learnt from the words that
+ * share it: this is how the model generalises past its lexicons.
+ */
+const CONCEPTS = ((): Map<string, [number, number]> => {
+  const map = new Map<string, [number, number]>();
+  for (const { word, concept, weight } of readTsv("concepts.tsv")) {
+    const name = `concept:${concept}`;
+    const w = Number(weight);
+    if (!concept || !Number.isFinite(w)) throw new Error(`data/router/concepts.tsv: bad row for "${word}"`);
+    map.set(fold(word ?? ""), [hashRange(name, 0, name.length, SEED_CONCEPT), w]);
+  }
+  return map;
+})();
+
+/** The concept of a folded token: the word itself, else its singular. */
+function conceptOf(tok: string): [number, number] | undefined {
+  return CONCEPTS.get(tok) ?? (tok.length > 3 && tok.endsWith("s") ? CONCEPTS.get(tok.slice(0, -1)) : undefined);
+}
 const CODE_MARKS = ["fence", "inline", "codeline", "snippet"] as const;
 
 /**
@@ -65,9 +89,9 @@ const SHAPES: ReadonlyArray<[string, RegExp]> = [
 export function featurize(text: string): SparseFeatures {
   const raw = text.length > MAX_TOPIC_CHARS ? text.slice(0, MAX_TOPIC_CHARS) : text;
   const counts = new Map<number, number>();
-  const add = (h: number): void => {
+  const add = (h: number, by = 1): void => {
     const k = h & MASK;
-    counts.set(k, (counts.get(k) ?? 0) + 1);
+    counts.set(k, (counts.get(k) ?? 0) + by);
   };
   const code = codeSignals(raw);
   const marks = [code.fences > 0, code.inline > 0, code.codeLines > 0, code.hasSnippet];
@@ -92,6 +116,8 @@ export function featurize(text: string): SparseFeatures {
     }
     const hw = hashRange(tok, 0, tok.length, SEED_WORD);
     add(hw);
+    const concept = conceptOf(tok);
+    if (concept) add(concept[0], concept[1]);
     if (prevWord !== 0) add(mix(prevWord, hw) ^ SEED_BIGRAM);
     prevWord = hw;
     if (tok.length < 3 || tok.length > 24) continue;
