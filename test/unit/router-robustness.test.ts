@@ -30,6 +30,44 @@ describe("router robustness", () => {
     expect(d.domain).toBe("multimodal_expert");
   });
 
+  it("routes a conversation of images only to the multimodal expert", () => {
+    const img = { type: "image_url", image_url: { url: "https://example.com/a.png" } } as const;
+    const d = route([{ role: "user", content: [img] }, { role: "assistant", content: "A cat." }, { role: "user", content: [img, img] }]);
+    expect(d.domain).toBe("multimodal_expert");
+    expect(d.reasons).toEqual(["contains 3 images"]);
+  });
+
+  it("joins the text parts of a content array", () => {
+    const d = route(user([{ type: "text", text: "Write a Rust function" }, { type: "text", text: "that parses a CSV line." }]));
+    expect(d.domain).toBe("coding");
+  });
+
+  it("never throws anything but RouterInputError, whatever the input (seeded fuzz)", () => {
+    let seed = 7;
+    const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    const texts = ["", " ", "and?", "Danke", "Write a regex", "```js\nx()\n```", "🙂", "\u0000", "¿y?", "x".repeat(3000), "什么", null, 42, undefined];
+    const part = (): unknown => pick([{ type: "text", text: pick(texts) }, { type: "image_url", image_url: { url: "u" } }, { type: "image_url", image_url: "u" }, { type: "input_audio" }, { type: 5 }, null, "text", { type: "text" }]);
+    const message = (): unknown => pick([
+      { role: pick(["user", "assistant", "system", "tool", 3, undefined]), content: pick(texts) },
+      { role: "user", content: Array.from({ length: Math.floor(rnd() * 4) }, part) },
+      { role: "user" },
+      null,
+      "hi",
+    ]);
+    for (let i = 0; i < 2000; i++) {
+      const messages = Array.from({ length: Math.floor(rnd() * 6) }, message);
+      const options = pick([undefined, {}, { previous: { domain: pick(["coding", "general", "nope"]) } }, { longPromptTokens: pick([1, 10, -1, 1e9]) }]);
+      try {
+        const d = route(messages as ChatMessage[], options as never);
+        expect(DOMAINS).toContain(d.domain);
+        expect(d.reasons.length).toBeGreaterThan(0);
+      } catch (e) {
+        expect(e).toBeInstanceOf(RouterInputError);
+      }
+    }
+  });
+
   it("ignores unknown part types", () => {
     const d = route(user([{ type: "input_audio", input_audio: { data: "", format: "wav" } }, { type: "text", text: "Write a haiku about rain." }]));
     expect(d.domain).toBe("general");
