@@ -17,11 +17,17 @@ let defaultRouter: Router | undefined;
 
 /**
  * Routes a chat request with the default configuration. Pure and deterministic: the same
- * messages always give the same decision.
- * @throws {@link RouterInputError} (`ROUTER_BAD_INPUT`) for malformed messages.
+ * messages (and options) always give the same decision. Also exported at the package's top level
+ * (`import { route } from "capibara"`).
+ * @param messages - OpenAI-style chat messages; the last user message decides, a follow-up without
+ *   a topic of its own stays with the conversation's domain.
+ * @param options - per-call options, e.g. `{ previous }`: the previous turn's decision as a hint.
+ * @throws {@link RouterInputError} (`ROUTER_BAD_INPUT`) for malformed messages or options.
  * @example
  * ```ts
  * route([{ role: "user", content: "Write a regex for ISO dates" }]).domain; // "coding"
+ * const first = route([{ role: "user", content: "Write a Kotlin data class for a user" }]);
+ * route([...history, { role: "user", content: "and in Swift?" }], { previous: first }).domain; // "coding"
  * ```
  */
 export function route(messages: readonly ChatMessage[], options?: RouteOptions): RouteDecision {
