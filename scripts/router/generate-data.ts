@@ -189,5 +189,20 @@ export function generateTopicData(): Example[] {
       repeat(c.weight, () => emit("general", lang, key(c), fill(pick(frames("creative", lang)), { f: s(pick(forms), lang), s: s(c, lang) })));
     }
   }
+
+  // ---- the same symptom and trade-off frames for machines and systems (technical) and for
+  // people, animals and ways of living (general): the subject decides, not the everyday wording ----
+  for (const lang of LANGS) {
+    for (const [subjects, events, conditions] of [["systems", "symptoms", "conditions"], ["beings", "behaviours", "situations"]] as const) {
+      const who = items(subjects);
+      const when = items(conditions);
+      for (const e of items(events)) {
+        repeat(e.weight, () => emit(e.label, lang, key(e), fill(pick(frames("symptom", lang)), { d: s(pick(who), lang), s: s(e, lang), c: s(pick(when), lang) })));
+      }
+    }
+    for (const set of ["tradeoffs", "life_tradeoffs"]) {
+      for (const p of items(set)) repeat(p.weight, () => emit(p.label, lang, key(p), fill(pick(frames("tradeoff", lang)), { a: s(p, lang, 0), b: s(p, lang, 1) })));
+    }
+  }
   return out;
 }
