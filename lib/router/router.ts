@@ -6,6 +6,7 @@
  */
 import { parseRouterConfig, type RouterConfig, type RouterConfigInput } from "./config.js";
 import { shippedTopicWeights, topicProbabilities, type TopicWeights } from "./classifier.js";
+import { namesCode } from "./features.js";
 import { followUpShape, seenStems } from "./followup.js";
 import { translationIntent } from "./intent.js";
 import { RouterInputError } from "./errors.js";
@@ -32,6 +33,7 @@ const CONTEXT_MESSAGES = 4;
  */
 const SHORT_WORDS = 8;
 const UNSURE_TOPIC = 0.7;
+const SURE_CODE = 0.9;
 
 /** Confidence of a decision carried over from an earlier message. */
 const FOLLOW_UP_CONFIDENCE = 0.8;
@@ -127,26 +129,40 @@ export class Router {
     if (verdict.strong) return decide(verdict.domain, verdict.confidence, verdict.reasons);
 
     // Follow-ups stay: a message without a topic of its own keeps the conversation's domain.
-    const earlier = users.length - 1;
-    if (earlier > 0 || previous !== undefined) {
+    if (users.length > 1 || previous !== undefined) {
       const text = conv.texts[lastIndex] as string;
       const shape = followUpShape(text, seenStems(conv.texts.slice(Math.max(0, lastIndex - CONTEXT_MESSAGES), lastIndex)));
       if (shape.followUp || (!shape.switches && shape.words <= SHORT_WORDS && verdict.confidence < UNSURE_TOPIC)) {
-        if (previous !== undefined) return decide(previous, FOLLOW_UP_CONFIDENCE, ["follow-up: stays with " + previous + " from the previous decision"]);
-        for (let k = earlier - 1; k >= Math.max(0, earlier - MAX_LOOKBACK); k--) {
-          const i = users[k] as number;
-          const t = conv.texts[i] as string;
-          const before = this.analyse(t);
-          if (!before.strong && k > 0 && followUpShape(t, seenStems(conv.texts.slice(Math.max(0, i - CONTEXT_MESSAGES), i))).followUp) continue;
-          if (before.reasons[0] === "empty message") continue;
-          return decide(before.domain, FOLLOW_UP_CONFIDENCE, [`follow-up: stays with ${before.domain} from message ${i + 1}`]);
-        }
+        const held = previous !== undefined ? { domain: previous, from: "the previous decision" } : this.conversationDomain(conv.texts, users);
+        // Naming code in a message the classifier is sure asks for code ("now do it in Python") leaves any other domain.
+        const asksCode = verdict.domain === "coding" && verdict.confidence >= SURE_CODE && namesCode(text);
+        if (held && !(asksCode && held.domain !== "coding")) return decide(held.domain, FOLLOW_UP_CONFIDENCE, [`follow-up: stays with ${held.domain} from ${held.from}`]);
         // Only follow-ups as far back as the router looks: nothing to stay with.
-        if (shape.followUp) return decide("general", FOLLOW_UP_CONFIDENCE, [verdict.reasons[0] as string, `follow-up without an earlier topic in the last ${MAX_LOOKBACK} user messages`]);
+        if (!held && shape.followUp && !asksCode) {
+          return decide("general", FOLLOW_UP_CONFIDENCE, [verdict.reasons[0] as string, `follow-up without an earlier topic in the last ${MAX_LOOKBACK} user messages`]);
+        }
       }
       if (shape.switches) verdict.reasons.unshift("announces a new topic");
     }
     return decide(verdict.domain, verdict.confidence, verdict.reasons);
+  }
+
+  /**
+   * The domain of the latest earlier user message (before the last one) that had a topic of its
+   * own, looking back through at most {@link MAX_LOOKBACK} of them; the first user message always
+   * counts.
+   */
+  private conversationDomain(texts: readonly string[], users: readonly number[]): { domain: Domain; from: string } | undefined {
+    const last = users.length - 1;
+    for (let k = last - 1; k >= Math.max(0, last - MAX_LOOKBACK); k--) {
+      const i = users[k] as number;
+      const t = texts[i] as string;
+      const before = this.analyse(t);
+      if (before.reasons[0] === "empty message") continue;
+      if (!before.strong && k > 0 && followUpShape(t, seenStems(texts.slice(Math.max(0, i - CONTEXT_MESSAGES), i))).followUp) continue;
+      return { domain: before.domain, from: `message ${i + 1}` };
+    }
+    return undefined;
   }
 
   /** The domain one user message asks for on its own (policy rules 2-5). */

@@ -40,6 +40,13 @@ describe("follow-ups stay with the conversation's domain", () => {
     expectRoute(convo("Recomiéndame una serie.", "Te recomiendo 'Dark'.", "Explícame qué es la entropía en termodinámica."), "technical");
   });
 
+  it("switches to coding when a short message names code and clearly asks for it", () => {
+    const sorted = ["Sort these names alphabetically: Zoe, Adam, Maria", "Adam, Maria, Zoe"];
+    expectRoute(convo(...sorted, "now do it in Python"), "coding");
+    expectRoute(convo(...sorted, "hazlo en JavaScript"), "coding");
+    expectRoute(convo(...sorted, "what about reverse order?"), "general");
+  });
+
   it("treats any language but English and Spanish as a signal, even in two words", () => {
     for (const text of ["Danke sehr!", "Merci beaucoup", "Grazie mille!", "Спасибо!", "ありがとう"]) {
       expectRoute(convo("Write a Python function that reverses a string.", "def rev(s): return s[::-1]", text), "multilingual_expert");
