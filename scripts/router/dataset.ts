@@ -37,10 +37,18 @@ function readJsonl<T>(path: string): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
+/** A hand-written training row: `weight` is how many times it counts. */
+interface HandwrittenRow {
+  text: string;
+  label: TopicDomain;
+  lang: Lang;
+  weight: number;
+}
+
 /** Generated plus hand-written topic examples (hand-written rows are split by their text). */
 export function loadTopicData(): Example[] {
-  const hand = readJsonl<Omit<Example, "split">>(`${REPO_ROOT}data/router/train/handwritten.jsonl`).map(
-    (e): Example => ({ ...e, split: holdOut(e.text) ? "test" : "train" }),
+  const hand = readJsonl<HandwrittenRow>(`${REPO_ROOT}data/router/train/handwritten.jsonl`).flatMap(({ text, label, lang, weight }): Example[] =>
+    Array.from({ length: weight }, () => ({ text, label, lang, split: holdOut(text) ? "test" : "train" })),
   );
   return [...generateTopicData(), ...hand];
 }
