@@ -68,11 +68,16 @@ function conceptOf(tok: string): [number, number] | undefined {
   return CONCEPTS.get(tok) ?? (tok.length > 3 && tok.endsWith("s") ? CONCEPTS.get(tok.slice(0, -1)) : undefined);
 }
 
-const CODE_CONCEPT = hashRange("concept:code", 0, "concept:code".length, SEED_CONCEPT);
+const conceptHash = (concept: string): number => hashRange(`concept:${concept}`, 0, concept.length + 8, SEED_CONCEPT);
 
-/** True when the start of `text` names a programming artefact or language of the concept vocabulary ("regex", "Python", "función"). */
-export function namesCode(text: string): boolean {
-  for (const m of fold(text.length > 400 ? text.slice(0, 400) : text).matchAll(/[a-z0-9_]+/g)) if (conceptOf(m[0])?.[0] === CODE_CONCEPT) return true;
+/**
+ * True when the start of `text` names a word of `concept` in the concept vocabulary: `code`
+ * ("regex", "Python", "función"), `engineering` ("latency", "voltaje") or `everyday` ("recipe",
+ * "cumpleaños").
+ */
+export function namesConcept(text: string, concept: "code" | "engineering" | "everyday"): boolean {
+  const h = conceptHash(concept);
+  for (const m of fold(text.length > 400 ? text.slice(0, 400) : text).matchAll(/[a-z0-9_]+/g)) if (conceptOf(m[0])?.[0] === h) return true;
   return false;
 }
 const CODE_MARKS = ["fence", "inline", "codeline", "snippet"] as const;

@@ -49,6 +49,8 @@ export interface FollowUpShape {
   switches: boolean;
   /** Number of words. */
   words: number;
+  /** True when the message points back at the conversation ("it", "that one", "eso", ordénalo). */
+  anaphor: boolean;
 }
 
 /** Word stems seen in earlier messages: a word the conversation already used is not new content. */
@@ -74,8 +76,8 @@ export function followUpShape(text: string, seen: SeenStems): FollowUpShape {
   // Opening Spanish marks and quotes do not hide a continuation ("vale, ¿y si...?").
   const t = fold(raw).replace(/[¿¡"“«(]/g, "").trim();
   const words = raw.match(WORD) ?? [];
-  if (SWITCH.test(t)) return { followUp: false, switches: true, words: words.length };
-  if (words.length > MAX_FOLLOW_UP_WORDS) return { followUp: false, switches: false, words: words.length };
+  if (SWITCH.test(t)) return { followUp: false, switches: true, words: words.length, anaphor: false };
+  if (words.length > MAX_FOLLOW_UP_WORDS) return { followUp: false, switches: false, words: words.length, anaphor: false };
   let anaphor = ANAPHOR_PHRASES.test(t);
   ANAPHOR_PHRASES.lastIndex = 0;
   let content = 0;
@@ -95,5 +97,5 @@ export function followUpShape(text: string, seen: SeenStems): FollowUpShape {
     (anaphor && content <= 3) ||
     (continuation && content <= 2 && !request) ||
     (words.length <= 5 && content <= 1 && !request);
-  return { followUp, switches: false, words: words.length };
+  return { followUp, switches: false, words: words.length, anaphor };
 }

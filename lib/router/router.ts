@@ -6,7 +6,7 @@
  */
 import { parseRouterConfig, type RouterConfig, type RouterConfigInput } from "./config.js";
 import { shippedTopicWeights, topicProbabilities, type TopicWeights } from "./classifier.js";
-import { namesCode } from "./features.js";
+import { namesConcept } from "./features.js";
 import { followUpShape, seenStems } from "./followup.js";
 import { translationIntent } from "./intent.js";
 import { RouterInputError } from "./errors.js";
@@ -33,7 +33,13 @@ const CONTEXT_MESSAGES = 4;
  */
 const SHORT_WORDS = 8;
 const UNSURE_TOPIC = 0.7;
-const SURE_CODE = 0.9;
+/** A very short one ("more edge cases please") needs a confident classifier to have a topic of its own. */
+const VERY_SHORT_WORDS = 6;
+const UNSURE_VERY_SHORT = 0.9;
+/** How sure the classifier must be that a message naming one of its domain's concepts has that topic. */
+const SURE_TOPIC = 0.9;
+
+const CONCEPT_OF = { coding: "code", technical: "engineering", general: "everyday" } as const;
 
 /** Confidence of a decision carried over from an earlier message. */
 const FOLLOW_UP_CONFIDENCE = 0.8;
@@ -132,13 +138,18 @@ export class Router {
     if (users.length > 1 || previous !== undefined) {
       const text = conv.texts[lastIndex] as string;
       const shape = followUpShape(text, seenStems(conv.texts.slice(Math.max(0, lastIndex - CONTEXT_MESSAGES), lastIndex)));
-      if (shape.followUp || (!shape.switches && shape.words <= SHORT_WORDS && verdict.confidence < UNSURE_TOPIC)) {
+      const unsure = shape.words <= VERY_SHORT_WORDS ? verdict.confidence < UNSURE_VERY_SHORT : shape.words <= SHORT_WORDS && verdict.confidence < UNSURE_TOPIC;
+      if (shape.followUp || (!shape.switches && unsure)) {
         const held = previous !== undefined ? { domain: previous, from: "the previous decision" } : this.conversationDomain(conv.texts, users);
-        // Naming code in a message the classifier is sure asks for code ("now do it in Python") leaves any other domain.
-        const asksCode = verdict.domain === "coding" && verdict.confidence >= SURE_CODE && namesCode(text);
-        if (held && !(asksCode && held.domain !== "coding")) return decide(held.domain, FOLLOW_UP_CONFIDENCE, [`follow-up: stays with ${held.domain} from ${held.from}`]);
+        // A short message the classifier is sure about that names a concept of that domain has a
+        // topic of its own ("now do it in Python", "how about a haiku instead?"); one that points
+        // back keeps the conversation, except for code words, which are precise enough.
+        const topic = verdict.domain as TopicDomain;
+        const ownTopic =
+          verdict.confidence >= SURE_TOPIC && namesConcept(text, CONCEPT_OF[topic]) && (topic === "coding" || !shape.anaphor);
+        if (held && !(ownTopic && held.domain !== topic)) return decide(held.domain, FOLLOW_UP_CONFIDENCE, [`follow-up: stays with ${held.domain} from ${held.from}`]);
         // Only follow-ups as far back as the router looks: nothing to stay with.
-        if (!held && shape.followUp && !asksCode) {
+        if (!held && shape.followUp && !ownTopic) {
           return decide("general", FOLLOW_UP_CONFIDENCE, [verdict.reasons[0] as string, `follow-up without an earlier topic in the last ${MAX_LOOKBACK} user messages`]);
         }
       }

@@ -61,9 +61,11 @@ export interface DevRow {
 
 /**
  * The hand-written evaluation sets, never trained on: `requests` (single requests, all five
- * domains) and `conversations` (follow-ups and topic switches, several languages).
+ * domains), `conversations` (follow-ups and topic switches, several languages, written before the
+ * follow-up rule was tuned) and `conversations-later` (written after the last tuning, to check it
+ * did not overfit; never tuned on).
  */
-export function loadEvalSet(name: "requests" | "conversations"): DevRow[] {
+export function loadEvalSet(name: "requests" | "conversations" | "conversations-later"): DevRow[] {
   return readJsonl<DevRow>(`${REPO_ROOT}data/router/eval/${name}.jsonl`);
 }
 

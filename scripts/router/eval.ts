@@ -1,6 +1,6 @@
 /**
  * Evaluates the router. The main metric is the hand-written sets, never trained on
- * (data/router/eval/requests.jsonl and conversations.jsonl); then the shared dev sets
+ * (data/router/eval/requests.jsonl, conversations.jsonl, conversations-later.jsonl); then the shared dev sets
  * (`<repo>/../shared/router/dev.jsonl` and `dev-multiturn.jsonl`) and the held-out split of the
  * project's own topic data (routed end to end by a model retrained without it); then latency:
  * p50/p99 per decision (best of 5 runs per request) and a 10,000-turn conversation.
@@ -54,6 +54,7 @@ function shared(file: "dev.jsonl" | "dev-multiturn.jsonl"): Case[] {
 }
 const requests = loadEvalSet("requests");
 const conversations = loadEvalSet("conversations");
+const later = loadEvalSet("conversations-later");
 const dev = shared("dev.jsonl");
 const devMulti = shared("dev-multiturn.jsonl");
 const topicData = loadTopicData();
@@ -67,6 +68,7 @@ const trainOnly = new Router({}, quantize(trainTopicModel(topicData.filter((e) =
 console.log("== main metric: hand-written sets, never trained on ==");
 report("data/router/eval/requests.jsonl (single requests, all domains)", requests);
 report("data/router/eval/conversations.jsonl (conversations: follow-ups and topic switches)", conversations);
+report("data/router/eval/conversations-later.jsonl (conversations written after the last tuning, never tuned on)", later);
 console.log("\n== shared dev sets ==");
 if (dev.length > 0) report("dev.jsonl (../shared/router)", dev);
 if (devMulti.length > 0) report("dev-multiturn.jsonl (../shared/router)", devMulti);
@@ -76,7 +78,7 @@ report("held-out split of data/router/train (topic classes, routed end to end by
 // Latency: every request is routed RUNS times; the per-request best removes preemption by other
 // processes on a shared machine, the raw figures keep it.
 const RUNS = 5;
-const pool = [...requests, ...conversations, ...dev, ...devMulti, ...heldOut].map((c) => c.messages);
+const pool = [...requests, ...conversations, ...later, ...dev, ...devMulti, ...heldOut].map((c) => c.messages);
 for (let i = 0; i < 3000; i++) route(pool[i % pool.length] as ChatMessage[]); // warm-up (JIT)
 const all = new Float64Array(RUNS * pool.length);
 const best = new Float64Array(pool.length).fill(Number.POSITIVE_INFINITY);
