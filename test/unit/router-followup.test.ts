@@ -47,6 +47,13 @@ describe("follow-ups stay with the conversation's domain", () => {
     expectRoute(convo(...sorted, "what about reverse order?"), "general");
   });
 
+  it("switches when a short message names a subject of another domain the classifier is sure of, unless it points back", () => {
+    const code = ["Write a Python function that merges two sorted lists.", "def merge(a, b): ..."];
+    expectRoute(convo(...code, "How about a haiku instead?"), "general");
+    expectRoute(convo(...code, "and how much memory does it use?"), "coding");
+    expectRoute(convo(...code, "and the time complexity?"), "coding");
+  });
+
   it("treats any language but English and Spanish as a signal, even in two words", () => {
     for (const text of ["Danke sehr!", "Merci beaucoup", "Grazie mille!", "Спасибо!", "ありがとう"]) {
       expectRoute(convo("Write a Python function that reverses a string.", "def rev(s): return s[::-1]", text), "multilingual_expert");
