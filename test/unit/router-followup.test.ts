@@ -55,7 +55,7 @@ describe("follow-ups stay with the conversation's domain", () => {
   });
 
   it("treats any language but English and Spanish as a signal, even in two words", () => {
-    for (const text of ["Danke sehr!", "Merci beaucoup", "Grazie mille!", "Спасибо!", "ありがとう"]) {
+    for (const text of ["Danke sehr!", "Merci beaucoup", "Grazie mille!", "Kiitos!", "Hvala!", "terima kasih", "Спасибо!", "ありがとう"]) {
       expectRoute(convo("Write a Python function that reverses a string.", "def rev(s): return s[::-1]", text), "multilingual_expert");
     }
     // ... and a translation request is one too.
