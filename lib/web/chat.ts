@@ -67,7 +67,9 @@ export class Chat {
     this.addMessage("You", "user", el("div", { class: "text" }, text));
     const expert = el("span", { class: "by" }, "…");
     const reason = el("span", { class: "reason" }, "…");
-    const answer = el("div", { class: "text" });
+    // One text node grows as pieces arrive (no re-rendering of the whole answer per token).
+    const answerText = document.createTextNode("");
+    const answer = el("div", { class: "text" }, answerText);
     const foot = el("p", { class: "foot" });
     this.addMessage("Answer", "assistant", answer, el("p", { class: "meta" }, "Expert: ", expert, " · Reason: ", reason), foot);
 
@@ -101,7 +103,7 @@ export class Chat {
         if (piece) {
           firstAt ??= performance.now();
           content += piece;
-          answer.textContent = content;
+          answerText.appendData(piece);
           this.log.scrollTop = this.log.scrollHeight;
         }
         if (chunk.usage) usage = chunk.usage;
