@@ -71,7 +71,7 @@ export class Chat {
     const answerText = document.createTextNode("");
     const answer = el("div", { class: "text" }, answerText);
     const foot = el("p", { class: "foot" });
-    this.addMessage("Answer", "assistant", answer, el("p", { class: "meta" }, "Expert: ", expert, " · Reason: ", reason), foot);
+    this.addMessage("Answer", "assistant", el("p", { class: "meta" }, "Expert: ", expert, " · Reason: ", reason), answer, foot);
 
     const system = byId<HTMLTextAreaElement>("system").value.trim();
     const messages: Message[] = [...(system ? [{ role: "system" as const, content: system }] : []), ...this.history, { role: "user", content: text }];

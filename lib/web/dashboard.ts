@@ -98,6 +98,8 @@ export class Dashboard {
       b.fields.requests.textContent = s.failed_requests > 0 ? `${s.requests} (${s.failed_requests} failed)` : String(s.requests);
       b.fields.speed.textContent = s.tokens_per_second === null ? "—" : `${s.tokens_per_second} tokens/s`;
       b.fields.queue.textContent = `${s.active} running, ${s.queued} waiting`;
+      // The server refuses to unload a busy expert (409): say so before the click.
+      if (s.active + s.queued > 0) b.unload.disabled = true;
     }
     if (stats.recent_routes) this.routes.replaceChildren(...stats.recent_routes.slice(0, MAX_ROUTES).map(routeItem));
   }
