@@ -130,15 +130,11 @@ export class Dashboard {
   }
 
   private onEvent(type: string, data: unknown): void {
-    if (type === "snapshot") {
-      for (const s of data as Array<{ name: string; state: string }>) {
-        const b = this.blocks.get(s.name);
-        if (b) this.setState(b, s.state);
-      }
-    } else if (type === "routed") {
+    // A `snapshot` (on every connection) needs only the /stats refresh below, whose states cover remote experts too.
+    if (type === "routed") {
       this.routes.prepend(routeItem(data as Routed));
       while (this.routes.children.length > MAX_ROUTES) this.routes.lastElementChild!.remove();
-    } else {
+    } else if (type !== "snapshot") {
       const ev = data as LoaderEvent;
       const b = ev.expert ? this.blocks.get(ev.expert) : undefined;
       if (b) this.applyLoaderEvent(b, ev);

@@ -225,6 +225,30 @@ describe.skipIf(!haveChromium && !inCi)("web page in Chromium", () => {
     expect(h.system.stats().experts[name]!.state).toBe("unloaded");
   });
 
+  it("shows remote experts' states as words, with nothing to load or unload", async () => {
+    // The server's remote experts are another part of the system; here its answers are rewritten to have two.
+    const [up, down] = [h.system.config.experts[0]!.name, h.system.config.experts[2]!.name];
+    const remote: Record<string, string> = { [up]: "remote-up", [down]: "remote-down" };
+    const page = await browser.newPage();
+    opened.push(page);
+    await page.route(/\/(v1\/models|stats)$/, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { data?: Array<{ id: string; state: string; remote?: boolean }>; experts?: Record<string, { state: string }> };
+      for (const m of body.data ?? []) if (remote[m.id]) Object.assign(m, { state: remote[m.id], remote: true });
+      for (const [name, s] of Object.entries(body.experts ?? {})) if (remote[name]) s.state = remote[name]!;
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.goto(h.server.url);
+    for (const [name, state] of Object.entries(remote)) {
+      const block = expertBlock(page, name);
+      await poll(() => block.getByText(state, { exact: true }).count()).toBe(1);
+      expect(await block.getByRole("button").count()).toBe(0);
+    }
+    await poll(() => page.getByRole("status").first().textContent()).toBe("live");
+    await page.waitForTimeout(300);
+    expect(await expertBlock(page, up).getByText("remote-up", { exact: true }).count()).toBe(1);
+  });
+
   it("shows HTML in an expert description and in an answer as text", async () => {
     const { page, errors } = await open(h.server.url);
     const block = expertBlock(page, h.htmlExpert);
