@@ -112,6 +112,8 @@ export class Chat {
       foot.textContent = summary(usage?.completion_tokens ?? null, t0, firstAt);
       this.status.textContent = `answer from ${expert.textContent} complete`;
     } catch (err) {
+      // No expert answered when the request failed before its headers.
+      if (expert.textContent === "…") expert.textContent = reason.textContent = "none";
       if (ac.signal.aborted) {
         foot.textContent = "stopped";
         this.status.textContent = "stopped";

@@ -195,6 +195,13 @@ describe.skipIf(!haveChromium && !inCi)("web page in Chromium", () => {
     expect(await answer.locator(".text").textContent()).toBe(fakeReply(expert.model_path, messages, 3).join(" "));
     expect(await answer.getByText(`Expert: ${expert.name} · Reason: requested expert ${expert.name}`).count()).toBe(1);
 
+    // A request the server refuses shows its error as text, and the next one goes through.
+    await page.getByLabel("Temperature").fill("7");
+    await page.getByLabel("Message", { exact: true }).fill("too hot");
+    await page.getByRole("button", { name: "Send" }).click();
+    await poll(() => lastAnswer(page).getByRole("alert").textContent()).toMatch(/^Error: 400: .*temperature/);
+    await page.getByLabel("Temperature").fill("");
+
     h.engine.options.tokenDelayMs = 300;
     await page.getByLabel("Max tokens").fill("");
     const aborted = h.engine.abortedGenerations;
