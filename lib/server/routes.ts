@@ -29,6 +29,8 @@ export class RouteLog extends EventEmitter {
 
   constructor(private readonly size = 20) {
     super();
+    // One listener per open dashboard: many tabs are not a leak.
+    this.setMaxListeners(0);
   }
 
   /** Records the route of a request once its expert is known (after any fallback). */
