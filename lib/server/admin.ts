@@ -2,31 +2,45 @@
  * Admin endpoints: load progress as server-sent events, and explicit load / unload of an expert.
  * @module
  */
+import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import type { LoaderEvent } from "../loader/index.js";
 import type { CapibaraSystem } from "../system.js";
+import type { RouteLog, RoutedEvent } from "./routes.js";
 
 /** Keeps idle SSE connections open through proxies that close silent ones. */
 const HEARTBEAT_MS = 15_000;
 
-/** Registers `GET /admin/events`, `POST /admin/experts/:name/load` and `POST /admin/experts/:name/unload`. */
-export function registerAdminRoutes(app: FastifyInstance, system: CapibaraSystem): void {
+/**
+ * Registers `GET /admin/events`, `POST /admin/experts/:name/load` and `POST /admin/experts/:name/unload`.
+ * The events are the loader's, plus `routed` for each request's routing decision.
+ */
+export function registerAdminRoutes(app: FastifyInstance, system: CapibaraSystem, routes: RouteLog): void {
+  // Event streams never end on their own: closing the server ends them, or it would wait forever on an open dashboard.
+  const streams = new Set<ServerResponse>();
+  app.addHook("preClose", async () => {
+    for (const raw of streams) raw.end();
+  });
   app.get("/admin/events", (request, reply) => {
     reply.hijack();
     const raw = reply.raw;
+    streams.add(raw);
     raw.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
     const send = (type: string, data: unknown): void => {
       raw.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     // The current state first, so a client needs no separate /stats call to start from.
     send("snapshot", system.loader.status());
-    const onEvent = (ev: LoaderEvent): void => send(ev.type, ev);
+    const onEvent = (ev: LoaderEvent | RoutedEvent): void => send(ev.type, ev);
     system.loader.on("event", onEvent);
+    routes.on("routed", onEvent);
     const heartbeat = setInterval(() => raw.write(": heartbeat\n\n"), HEARTBEAT_MS);
     heartbeat.unref();
     request.raw.on("close", () => {
+      streams.delete(raw);
       clearInterval(heartbeat);
       system.loader.off("event", onEvent);
+      routes.off("routed", onEvent);
     });
   });
 

@@ -12,6 +12,8 @@ import type { CapibaraSystem, ChatResponse, ChatStats, RouteInfo } from "../syst
 import { registerAdminRoutes } from "./admin.js";
 import { errorBody, toHttpError } from "./errors.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
+import { RouteLog } from "./routes.js";
+import { isWebPath, registerWebRoutes } from "./web.js";
 import {
   ChatCompletionRequestSchema,
   CompletionRequestSchema,
@@ -83,7 +85,7 @@ interface GenerationCall {
  * the load or the prompt (context size) still get their proper status; after that a stream reports
  * errors as an SSE `error` event. A client that disconnects aborts the generation, freeing its slot.
  */
-async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, call: GenerationCall): Promise<unknown> {
+async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, routes: RouteLog, call: GenerationCall): Promise<unknown> {
   const t0 = performance.now();
   const ac = new AbortController();
   reply.raw.on("close", () => {
@@ -96,6 +98,7 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, call
   try {
     const res = await call.start(ac.signal);
     expert = res.route.expert;
+    routes.record(call.endpoint, res.route);
     const meta = responseMeta(call.kind, expert);
     const headers = routeHeaders(res.route);
     const it = res[Symbol.asyncIterator]();
@@ -147,6 +150,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
     bodyLimit: options.bodyLimit ?? cfg.body_limit_bytes,
   });
   const metrics = createMetrics(system);
+  const routes = new RouteLog();
 
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toHttpError(err);
@@ -158,7 +162,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
   });
   if (apiKey) {
     app.addHook("onRequest", async (request, reply) => {
-      if (request.url.split("?")[0] === "/health") return;
+      if (request.url.split("?")[0] === "/health" || isWebPath(request.url)) return;
       const header = request.headers.authorization ?? "";
       const token = header.startsWith("Bearer ") ? header.slice(7) : "";
       if (!sameSecret(token, apiKey)) {
@@ -184,7 +188,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
     request.params.model === "auto" ? autoEntry() : modelEntry(system.registry.get(request.params.model).name),
   );
 
-  app.get("/stats", async () => system.stats());
+  app.get("/stats", async () => ({ ...system.stats(), recent_routes: routes.list() }));
   app.get("/metrics", async (_request, reply) => {
     void reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();
@@ -193,7 +197,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
   app.post("/v1/chat/completions", async (request, reply) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
     const messages = messagesOf(body);
-    return serveGeneration(reply, metrics, {
+    return serveGeneration(reply, metrics, routes, {
       endpoint: "chat",
       kind: "chat",
       stream: body.stream === true,
@@ -204,7 +208,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
 
   app.post("/v1/completions", async (request, reply) => {
     const body = parseBody(CompletionRequestSchema, request.body);
-    return serveGeneration(reply, metrics, {
+    return serveGeneration(reply, metrics, routes, {
       endpoint: "completions",
       kind: "text",
       stream: body.stream === true,
@@ -213,7 +217,8 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
     });
   });
 
-  registerAdminRoutes(app, system);
+  registerAdminRoutes(app, system, routes);
+  registerWebRoutes(app);
   return app;
 }
 

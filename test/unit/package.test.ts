@@ -34,6 +34,8 @@ describe("packaging", () => {
 
     const installed = join(consumer, "node_modules/capibara");
     expect(existsSync(join(installed, "build")), "no source build may happen in the consumer").toBe(false);
+    // The web page is built at `prepare` and shipped under dist/ (lib/server/web.ts serves it from there).
+    for (const f of ["index.html", "app.js", "style.css", "favicon.svg"]) expect(existsSync(join(installed, "dist/web", f)), f).toBe(true);
     const out = sh(
       process.execPath,
       ["--input-type=module", "-e", "import { kernels } from 'capibara'; const i = kernels.cpuInfo(); console.log(JSON.stringify(i));"],
