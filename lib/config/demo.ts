@@ -12,13 +12,16 @@ import { ConfigError } from "../errors.js";
 import { parseConfig } from "./load.js";
 import type { Config } from "./schema.js";
 
-/** The demo experts: one router domain and one architecture each. */
+/**
+ * The demo experts: one router domain and one architecture each, under the names of the original
+ * Python system's five experts, so its documented commands (`"model": "aya_expanse_multilingual"`) work.
+ */
 export const DEMO_EXPERTS = [
-  { name: "demo-general", domain: "general", arch: "phi3", priority: 1 },
-  { name: "demo-technical", domain: "technical", arch: "llama", priority: 2 },
-  { name: "demo-coding", domain: "coding", arch: "qwen2", priority: 2 },
-  { name: "demo-multimodal", domain: "multimodal_expert", arch: "gemma3", priority: 3 },
-  { name: "demo-multilingual", domain: "multilingual_expert", arch: "command-r", priority: 3 },
+  { name: "phi4_fast", domain: "general", arch: "phi3", priority: 1 },
+  { name: "mistral_balanced", domain: "technical", arch: "llama", priority: 2 },
+  { name: "qwen_coder", domain: "coding", arch: "qwen2", priority: 2 },
+  { name: "gemma3_multimodal", domain: "multimodal_expert", arch: "gemma3", priority: 3 },
+  { name: "aya_expanse_multilingual", domain: "multilingual_expert", arch: "command-r", priority: 3 },
 ] as const;
 
 /** An architecture of the demo. */
