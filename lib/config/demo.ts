@@ -10,7 +10,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../errors.js";
 import { parseConfig } from "./load.js";
-import type { Config } from "./schema.js";
+import type { LocalConfig } from "./schema.js";
 
 /**
  * The demo experts: one router domain and one architecture each, under the names of the original
@@ -52,7 +52,7 @@ async function exists(path: string): Promise<boolean> {
  * interrupted build never leaves a truncated file behind.
  * @throws {@link ConfigError} (`CONFIG_INVALID`) when a model cannot be built.
  */
-export async function demoConfig(build: DemoModelBuilder, cacheDir: string = demoCacheDir()): Promise<Config> {
+export async function demoConfig(build: DemoModelBuilder, cacheDir: string = demoCacheDir()): Promise<LocalConfig> {
   await mkdir(cacheDir, { recursive: true });
   const experts = [];
   for (const e of DEMO_EXPERTS) {
@@ -76,5 +76,5 @@ export async function demoConfig(build: DemoModelBuilder, cacheDir: string = dem
       sampling: { max_tokens: 64 },
     });
   }
-  return parseConfig({ experts, lazy_loading: { max_loaded_experts: 5, auto_unload_after_s: 300 } }, { file: "(built-in demo)" });
+  return parseConfig({ experts, lazy_loading: { max_loaded_experts: 5, auto_unload_after_s: 300 } }, { file: "(built-in demo)" }) as LocalConfig;
 }

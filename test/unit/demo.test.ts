@@ -6,14 +6,14 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../../lib/cli/main.js";
-import { demoCacheDir, DEMO_EXPERTS, DEMO_VERSION, type Config } from "../../lib/config/index.js";
+import { demoCacheDir, DEMO_EXPERTS, DEMO_VERSION, type LocalConfig } from "../../lib/config/index.js";
 import { buildDemoModels, createDemoBuilder, type DemoBuildProgress } from "../../lib/demo/index.js";
 import { loadModel } from "../../lib/engine/index.js";
 import { packageRoot } from "../../lib/native.js";
 
 const cache = mkdtempSync(join(tmpdir(), "capibara-demo-cache-"));
 const saved = { cache: process.env.CAPIBARA_CACHE, config: process.env.CAPIBARA_CONFIG };
-let config: Config;
+let config: LocalConfig;
 let built: DemoBuildProgress[] = [];
 
 beforeAll(async () => {
