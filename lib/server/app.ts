@@ -176,9 +176,9 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
   const modelEntry = (id: string) => {
     const s = system.stats().experts[id]!;
     const e = system.registry.get(id);
-    return { id, object: "model", created: 0, owned_by: "capibara", domain: e.domain, description: e.description, state: s.state, loaded: s.loaded };
+    return { id, object: "model", created: 0, owned_by: "capibara", domain: e.domain, description: e.description, state: s.state, loaded: s.loaded, remote: s.remote };
   };
-  const autoEntry = () => ({ id: "auto", object: "model", created: 0, owned_by: "capibara", domain: "auto", description: "routes each request to the best expert", state: "ready", loaded: true });
+  const autoEntry = () => ({ id: "auto", object: "model", created: 0, owned_by: "capibara", domain: "auto", description: "routes each request to the best expert", state: "ready", loaded: true, remote: false });
   app.get("/v1/models", async () => ({ object: "list", data: [autoEntry(), ...system.config.experts.map((e) => modelEntry(e.name))] }));
   app.get<{ Params: { model: string } }>("/v1/models/:model", async (request) =>
     request.params.model === "auto" ? autoEntry() : modelEntry(system.registry.get(request.params.model).name),
