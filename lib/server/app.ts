@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { TokenChunk } from "../engine/types.js";
 import type { CapibaraSystem, ChatResponse, ChatStats, RouteInfo } from "../system.js";
 import { registerAdminRoutes } from "./admin.js";
+import { drainRequest } from "./drain.js";
 import { errorBody, toHttpError } from "./errors.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
 import {
@@ -148,10 +149,11 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
   });
   const metrics = createMetrics(system);
 
-  app.setErrorHandler((err, request, reply) => {
+  app.setErrorHandler(async (err, request, reply) => {
     const { status, body } = toHttpError(err);
     if (status >= 500 && status !== 503) request.log.error({ err }, "request failed");
-    void reply.status(status).send(body);
+    if (status === 413) await drainRequest(request.raw);
+    return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(errorBody(`no route ${request.method} ${request.url}`, "invalid_request_error", "not_found"));
