@@ -14,8 +14,11 @@ export interface HostProcess {
   exited: Promise<void>;
 }
 
-/** Starts `capibara serve` (fake engine) with these arguments; resolves once it listens. */
-export function startHost(args: string[], opts: { tokenDelayMs?: number; replyTokens?: number; prefix?: string[] } = {}): Promise<HostProcess> {
+/**
+ * Starts `capibara serve` (fake engine) with these arguments; resolves once it listens, read from
+ * its "capibara listening" log line, or, when `url` is given (quiet log levels), once `/health` answers there.
+ */
+export function startHost(args: string[], opts: { tokenDelayMs?: number; replyTokens?: number; prefix?: string[]; url?: string } = {}): Promise<HostProcess> {
   const cmd = [...(opts.prefix ?? []), process.execPath, "--import", "tsx", join(packageRoot, "test/e2e/remote-host.ts"), String(opts.tokenDelayMs ?? 0), String(opts.replyTokens ?? 8), ...args];
   const proc = spawn(cmd[0]!, cmd.slice(1), { cwd: packageRoot, stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
@@ -28,6 +31,16 @@ export function startHost(args: string[], opts: { tokenDelayMs?: number; replyTo
       resolve({ proc, url: (JSON.parse(line) as { url: string }).url, exited });
     });
     void exited.then(() => reject(new Error(`capibara exited before listening: ${stderr.slice(-2000)}`)));
+    const url = opts.url;
+    if (url === undefined) return;
+    const poll = (): void => {
+      if (proc.exitCode !== null) return;
+      fetch(`${url}/health`).then(
+        (res) => (res.ok ? resolve({ proc, url, exited }) : setTimeout(poll, 100)),
+        () => setTimeout(poll, 100),
+      );
+    };
+    poll();
   });
 }
 
