@@ -90,6 +90,8 @@ interface Remote {
   def: RemoteExpertConfig;
   base: URL;
   agent: http.Agent;
+  /** Probes get their own connection, so they are never queued behind busy streams. */
+  probeAgent: http.Agent;
   state: RemoteState;
   active: number;
   waiters: Array<{ grant: () => void; fail: (err: Error) => void }>;
@@ -141,7 +143,8 @@ interface UpstreamChunk {
 async function* sseData(res: IncomingMessage): AsyncGenerator<UpstreamChunk> {
   const decoder = new TextDecoder();
   let buf = "";
-  for await (const bytes of res as AsyncIterable<Buffer>) {
+  // Leaving at [DONE] must not destroy the response: the connection goes back to the keep-alive pool.
+  for await (const bytes of res.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     buf += decoder.decode(bytes, { stream: true });
     for (let end = buf.search(/\r?\n\r?\n/); end >= 0; end = buf.search(/\r?\n\r?\n/)) {
       const event = buf.slice(0, end);
@@ -232,10 +235,22 @@ class UpstreamCall {
 
   private readonly onAbort = (): void => this.stop(abortError("request"));
 
-  close(): void {
+  private closed = false;
+
+  /** Ends the call once: after a normal end the connection is kept for reuse, otherwise it is cut. */
+  close(normal = false): void {
+    if (this.closed) return;
+    this.closed = true;
     clearTimeout(this.timer);
     this.signal?.removeEventListener("abort", this.onAbort);
-    this.res?.destroy();
+    const res = this.res;
+    if (!res || res.complete || res.destroyed) return;
+    if (!normal) return void res.destroy();
+    // What follows [DONE] is the chunked terminator; a remote that keeps sending is cut off.
+    res.resume();
+    const t = setTimeout(() => res.destroy(), 1000);
+    t.unref();
+    res.once("end", () => clearTimeout(t));
   }
 
   /** Sends the request and reads up to the first content chunk (or the end). Throws {@link RemoteUnavailableError} when the remote cannot serve. */
@@ -304,7 +319,7 @@ class UpstreamCall {
       const { value, done } = await this.events!.next();
       clearTimeout(this.timer);
       if (done) {
-        this.close();
+        this.close(true);
         return null;
       }
       if (value.error !== undefined) {
@@ -412,7 +427,7 @@ export class RemoteExperts extends EventEmitter {
           const base = new URL(def.url + "/");
           const Agent = base.protocol === "https:" ? https.Agent : http.Agent;
           const agent = new Agent({ keepAlive: true, ...(def.max_concurrent ? { maxSockets: def.max_concurrent + 1 } : {}) });
-          return [def.name, { def, base, agent, state: "remote-down", active: 0, waiters: [], lastUsed: null, lastError: "not probed yet" } satisfies Remote];
+          return [def.name, { def, base, agent, probeAgent: new Agent({ keepAlive: true, maxSockets: 1 }), state: "remote-down", active: 0, waiters: [], lastUsed: null, lastError: null } satisfies Remote];
         }),
     );
     this.ready = Promise.all([...this.remotes.values()].map((r) => this.probe(r))).then(() => undefined);
@@ -438,7 +453,7 @@ export class RemoteExperts extends EventEmitter {
     const r = this.remotes.get(name);
     if (!r) throw new RemoteUnavailableError(name, `unknown remote expert "${name}"`, false);
     if (this.closed) throw new RemoteUnavailableError(name, "the system is closing", false);
-    if (r.state === "remote-down") throw new RemoteUnavailableError(name, `remote expert "${name}" is down: ${r.lastError}`, false);
+    if (r.state === "remote-down") throw new RemoteUnavailableError(name, `remote expert "${name}" is down: ${r.lastError ?? "not probed yet"}`, false);
     await this.takeSlot(r, signal);
     let released = false;
     const release = (): void => {
@@ -473,6 +488,7 @@ export class RemoteExperts extends EventEmitter {
       clearTimeout(r.timer);
       for (const w of r.waiters.splice(0)) w.fail(new RemoteUnavailableError(r.def.name, "the system is closing", false));
       r.agent.destroy();
+      r.probeAgent.destroy();
     }
   }
 
@@ -543,7 +559,7 @@ export class RemoteExperts extends EventEmitter {
     const url = new URL("models", r.base);
     const lib = url.protocol === "https:" ? https : http;
     const ok = await new Promise<true | string>((resolve) => {
-      const req = lib.get(url, { agent: r.agent, headers: authHeader(r.def), timeout: this.probeTimeoutMs }, (res) => {
+      const req = lib.get(url, { agent: r.probeAgent, headers: authHeader(r.def), timeout: this.probeTimeoutMs }, (res) => {
         res.resume();
         const s = res.statusCode ?? 0;
         resolve(s >= 200 && s < 300 ? true : `health probe GET ${url.pathname} answered HTTP ${s}`);
