@@ -119,6 +119,25 @@ describe("remote experts: bad upstreams", () => {
   });
 });
 
+describe("remote experts: admin", () => {
+  it("there is nothing to load or unload: the admin endpoints answer 400; the events snapshot lists the remote", async () => {
+    for (const action of ["load", "unload"]) {
+      const res = await fetch(`${server.url}/admin/experts/endless/${action}`, { method: "POST" });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { message: expect.stringMatching(/is remote .*nothing to load or unload/) } });
+    }
+    const ac = new AbortController();
+    const res = await fetch(`${server.url}/admin/events`, { signal: ac.signal });
+    const reader = res.body!.getReader();
+    let text = "";
+    while (!text.includes("\n\n")) text += new TextDecoder().decode((await reader.read()).value);
+    ac.abort();
+    const snapshot = JSON.parse(text.split("\n").find((l) => l.startsWith("data: "))!.slice(6)) as { name: string; state: string }[];
+    expect(snapshot.find((e) => e.name === "endless")).toMatchObject({ state: "remote-up" });
+    expect(snapshot.find((e) => e.name === "local")).toMatchObject({ state: expect.stringMatching(/loaded|unloaded/) });
+  });
+});
+
 describe("body over body_limit_bytes", () => {
   /** Sends `bytes` in 64 KiB writes, pausing now and then as a slow network would. */
   function slowPost(bytes: number): Promise<{ status: number | null; body: string; errors: string[] }> {
