@@ -69,7 +69,7 @@ export interface FailoverResult {
   inFlightAtKill: number;
   /** From the kill until the gateway showed every remote expert down. */
   detectedDownMs: number | null;
-  /** From the restart until the gateway showed every remote expert up again. */
+  /** From the restarted host answering /health until the gateway showed every remote expert up again. */
   recoveredMs: number | null;
   /** Requests served per expert over the run (remote and local fallbacks). */
   perExpert: Record<string, number>;
@@ -99,9 +99,8 @@ export async function failoverBench(o: RemoteBenchOptions): Promise<FailoverResu
     await stopHost(host, "SIGKILL");
     detectedDownMs = await waitFor("remote-down", killed);
     await new Promise((r) => setTimeout(r, Math.max(0, killed + (o.durationS * 1000) / 3 - Date.now())));
-    const restarted = Date.now();
     host = await modelsHost(o, port);
-    recoveredMs = await waitFor("remote-up", restarted);
+    recoveredMs = await waitFor("remote-up", Date.now());
   })();
   try {
     const result = await runServerBench({ url: gw.url, clients: o.clients, durationS: o.durationS, maxTokens: o.maxTokens });

@@ -70,7 +70,7 @@ if (values.setup === "remote" || values.setup === "failover") {
     } else {
       const f = await failoverBench(o);
       process.stdout.write(formatBenchTable(f.result));
-      process.stdout.write(`streams open on the remote when it was killed: ${f.inFlightAtKill}; all remotes shown down after ${f.detectedDownMs} ms; up again ${f.recoveredMs} ms after the restart\n`);
+      process.stdout.write(`streams open on the remote when it was killed: ${f.inFlightAtKill}; all remotes shown down after ${f.detectedDownMs} ms; up again ${f.recoveredMs} ms after the restarted host answered\n`);
       process.stdout.write(`requests per expert: ${Object.entries(f.perExpert).map(([n, c]) => `${n}=${c}`).join(" ")}\n`);
     }
   } finally {
