@@ -25,12 +25,15 @@ async function configError(p: Promise<unknown> | (() => unknown)): Promise<Confi
 describe("configuration", () => {
   it("every example in examples/ is valid and has five experts", async () => {
     const files = readdirSync(join(packageRoot, "examples")).filter((f) => f.endsWith(".json"));
-    expect(files.sort()).toEqual(["low-latency.json", "memory-saving.json", "production.json"]);
+    expect(files.sort()).toEqual(["gateway.json", "low-latency.json", "memory-saving.json", "production.json"]);
     for (const f of files) {
       const cfg = await loadConfig(join(packageRoot, "examples", f));
       expect(cfg.experts, f).toHaveLength(5);
-      for (const e of cfg.experts) expect(e.model_path!.startsWith(join(packageRoot, "examples", "models")), f).toBe(true);
+      expect(cfg.experts.map((e) => e.name), f).toEqual(["phi4_fast", "mistral_balanced", "qwen_coder", "gemma3_multimodal", "aya_expanse_multilingual"]);
+      for (const e of cfg.experts) expect(e.url !== undefined || e.model_path!.startsWith(join(packageRoot, "examples", "models")), f).toBe(true);
     }
+    const gateway = await loadConfig(join(packageRoot, "examples/gateway.json"));
+    expect(gateway.experts.filter((e) => e.url).map((e) => e.name)).toEqual(["mistral_balanced", "gemma3_multimodal", "aya_expanse_multilingual"]);
     const mem = await loadConfig(join(packageRoot, "examples/memory-saving.json"));
     expect(mem.lazy_loading.max_loaded_experts).toBe(3);
     expect(mem.lazy_loading.auto_unload_after_s).toBe(180);
