@@ -204,6 +204,7 @@ class UpstreamCall {
   upstreamReported = false;
   /** Set when a timer or the caller's signal ended the call, so the socket error reads as what it is. */
   private ended: Error | null = null;
+  private closed = false;
 
   constructor(
     private readonly r: Remote,
@@ -234,8 +235,6 @@ class UpstreamCall {
   }
 
   private readonly onAbort = (): void => this.stop(abortError("request"));
-
-  private closed = false;
 
   /** Ends the call once: after a normal end the connection is kept for reuse, otherwise it is cut. */
   close(normal = false): void {
@@ -286,7 +285,9 @@ class UpstreamCall {
     } catch (err) {
       this.close();
       if (this.ended instanceof AbortError) throw this.ended;
-      throw new RemoteUnavailableError(name, `remote expert "${name}" failed before the first token: ${describe(this.ended ?? err)}`, true, { cause: err });
+      throw new RemoteUnavailableError(name, `remote expert "${name}" failed before the first token: ${describe(this.ended ?? err)}`, !this.upstreamReported, {
+        cause: err,
+      });
     }
   }
 
