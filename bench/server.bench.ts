@@ -1,5 +1,8 @@
 /**
  * Server load test: `npm run bench:server [-- --duration 60 --clients 32 --engine fake|demo]`.
+ * `--setup remote` measures a gateway's overhead (direct to a models host vs through a gateway of
+ * remote experts, two processes); `--setup failover` kills and restarts the models host during the
+ * run (see bench/remote-setups.ts). Both use the fake engine.
  * Streaming clients with automatic routing against the real HTTP server on 127.0.0.1, in this
  * process, backed by either the fake engine (deterministic text, `--token-delay-ms` per token,
  * `--parallel` slots per expert) or the demo system: the real engine with five random-weight models,
@@ -18,6 +21,7 @@ import { startServer } from "../lib/server/index.js";
 import { DEMO_EXPERTS } from "../lib/config/index.js";
 import { createSystem, type CapibaraSystem } from "../lib/system.js";
 import { buildModel } from "../test/fixtures/recipes.js";
+import { failoverBench, remoteOverheadBench } from "./remote-setups.js";
 import { FakeEngine, fiveExpertConfig } from "../test/helpers/fake-engine.js";
 
 const { values } = parseArgs({
@@ -30,6 +34,7 @@ const { values } = parseArgs({
     engine: { type: "string", default: "fake" },
     threads: { type: "string", default: "2" },
     "max-heap-growth-mib": { type: "string", default: "32" },
+    setup: { type: "string", default: "local" },
   },
 });
 const num = (k: keyof typeof values): number => Number(values[k]);
@@ -50,6 +55,28 @@ async function demoSystem(): Promise<CapibaraSystem> {
 function fakeSystem(): Promise<CapibaraSystem> {
   const engine = new FakeEngine({ replyTokens: num("max-tokens"), tokenDelayMs: num("token-delay-ms"), contextSize: 4096 });
   return createSystem(fiveExpertConfig(dir, { parallel: num("parallel") }), { loadModel: engine.loadModel });
+}
+if (values.setup === "remote" || values.setup === "failover") {
+  const o = { dir, clients: num("clients"), durationS: num("duration"), maxTokens: num("max-tokens"), tokenDelayMs: num("token-delay-ms"), parallel: num("parallel") };
+  process.stdout.write(`server bench, setup ${values.setup}: fake engine, ${o.tokenDelayMs} ms/token, ${o.parallel} slots per expert, ${o.clients} clients, node ${process.version}\n`);
+  try {
+    if (values.setup === "remote") {
+      const { direct, gateway } = await remoteOverheadBench(o);
+      process.stdout.write(`direct to the models host:\n${formatBenchTable(direct)}through the gateway (remote experts):\n${formatBenchTable(gateway)}`);
+      const added = Math.round((gateway.timeToFirstTokenMs.p50 - direct.timeToFirstTokenMs.p50) * 10) / 10;
+      const ratio = Math.round((gateway.chunksPerSecond / direct.chunksPerSecond) * 1000) / 1000;
+      process.stdout.write(`gateway overhead: TTFT p50 +${added} ms, throughput ${ratio}x of direct (chunks/s)\n`);
+      if (direct.failed + gateway.failed > 0) process.exitCode = 1;
+    } else {
+      const f = await failoverBench(o);
+      process.stdout.write(formatBenchTable(f.result));
+      process.stdout.write(`streams open on the remote when it was killed: ${f.inFlightAtKill}; all remotes shown down after ${f.detectedDownMs} ms; up again ${f.recoveredMs} ms after the restarted host answered\n`);
+      process.stdout.write(`requests per expert: ${Object.entries(f.perExpert).map(([n, c]) => `${n}=${c}`).join(" ")}\n`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit();
 }
 const demo = values.engine === "demo";
 const system = demo ? await demoSystem() : await fakeSystem();

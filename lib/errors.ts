@@ -42,7 +42,8 @@ export type LibErrorCode =
   | "QUEUE_FULL"
   | "EXPERT_BUSY"
   | "BAD_REQUEST"
-  | "CHAT_TEMPLATE_ERROR";
+  | "CHAT_TEMPLATE_ERROR"
+  | "UPSTREAM_ERROR";
 
 /** Every error code capibara uses. */
 export type ErrorCode = NativeErrorCode | LibErrorCode;

@@ -6,8 +6,9 @@
 import { AbortError, ContextFullError, ModelClosedError } from "./errors.js";
 import { loadConfig, parseConfig, type Config, type ConfigInput, type ExpertConfig } from "./config/index.js";
 import type { ChatMessage, GenerateOptions, GenerationStats, TokenChunk } from "./engine/types.js";
-import { ExpertLoadError, LazyLoader, type ExpertLoadStatus, type LoadModelFn, type LoaderEvent } from "./loader/index.js";
+import { ExpertLoadError, LazyLoader, type ExpertLease, type ExpertLoadStatus, type LoadModelFn, type LoaderEvent } from "./loader/index.js";
 import { ExpertRegistry } from "./registry/index.js";
+import { RemoteExperts, type RemoteEvent, type RemoteLease, type RemoteOptions, type RemoteState, type UpstreamRequest } from "./registry/remote.js";
 import { createRouter, routerConfigFromSection } from "./router/index.js";
 
 /** What the system needs from a router (the real one is `lib/router`). */
@@ -39,6 +40,8 @@ export interface SystemOptions {
   logger?: SystemLogger;
   /** Start loading pinned and `preload` experts at once (default true); see {@link CapibaraSystem.ready}. */
   preload?: boolean;
+  /** Health-probe and connect timings of remote experts. */
+  remote?: RemoteOptions;
 }
 
 /** Sampling options of a request; unset ones come from the expert's `sampling` defaults. */
@@ -123,7 +126,10 @@ export interface SystemStats {
 /** Per-expert figures of {@link SystemStats}. */
 export interface ExpertStats {
   domain: string;
-  state: ExpertLoadStatus["state"];
+  /** Load state of a local expert; `remote-up` / `remote-down` for a remote one. */
+  state: ExpertLoadStatus["state"] | RemoteState;
+  /** Served by a remote server (`url`): nothing is loaded here. */
+  remote: boolean;
   loaded: boolean;
   pinned: boolean;
   bytes: number;
@@ -190,7 +196,9 @@ export class CapibaraSystem {
   readonly registry: ExpertRegistry;
   /** Emits {@link LoaderEvent}s (`event`, and each event's `type`). */
   readonly loader: LazyLoader;
-  /** Settles when the startup loads (pinned and `preload` experts) have finished; failures are logged, not thrown. */
+  /** Remote experts (`url`): health and proxying. Emits {@link RemoteEvent}s (`event`, and each event's `type`). */
+  readonly remotes: RemoteExperts;
+  /** Settles when the startup loads (pinned and `preload` experts) and the remotes' first health probes have finished; failures are logged, not thrown. */
   readonly ready: Promise<void>;
   private readonly router: RouterLike;
   private readonly logger: SystemLogger;
@@ -215,8 +223,14 @@ export class CapibaraSystem {
       if (ev.type === "load_failed") this.logger.error(fields, `expert ${ev.expert} failed to load`);
       else this.logger.info(fields, `expert ${ev.expert}: ${ev.type}`);
     });
+    this.remotes = new RemoteExperts(config.experts, options.remote);
+    this.remotes.on("event", (ev: RemoteEvent) => {
+      const { time: _time, ...fields } = ev;
+      if (ev.type === "remote_down") this.logger.warn(fields, `remote expert ${ev.expert} is down`);
+      else this.logger.info(fields, `remote expert ${ev.expert} is up`);
+    });
     const startup = options.preload === false ? [] : this.loader.startupExperts(config.lazy_loading.preload);
-    this.ready = Promise.all(startup.map((name) => this.loader.load(name, "preload").catch(() => undefined))).then(() => undefined);
+    this.ready = Promise.all([...startup.map((name) => this.loader.load(name, "preload").catch(() => undefined)), this.remotes.ready]).then(() => undefined);
   }
 
   /**
@@ -254,17 +268,22 @@ export class CapibaraSystem {
   /** The `/stats` document. */
   stats(): SystemStats {
     const experts: Record<string, ExpertStats> = {};
-    for (const s of this.loader.status()) {
-      const c = this.counters.get(s.name)!;
-      experts[s.name] = {
-        domain: this.registry.get(s.name).domain,
+    const local = new Map(this.loader.status().map((s) => [s.name, s]));
+    const remote = new Map(this.remotes.status().map((s) => [s.name, s]));
+    for (const e of this.config.experts) {
+      const c = this.counters.get(e.name)!;
+      const l = local.get(e.name);
+      const s = l ?? remote.get(e.name)!;
+      experts[e.name] = {
+        domain: e.domain,
         state: s.state,
+        remote: l === undefined,
         loaded: s.state === "loaded",
-        pinned: s.pinned,
-        bytes: s.bytes,
-        load_time_ms: s.lastLoadMs,
-        loads: s.loads,
-        load_failures: s.loadFailures,
+        pinned: l?.pinned ?? false,
+        bytes: l?.bytes ?? 0,
+        load_time_ms: l?.lastLoadMs ?? null,
+        loads: l?.loads ?? 0,
+        load_failures: l?.loadFailures ?? 0,
         requests: c.requests,
         failed_requests: c.failed,
         prompt_tokens: c.promptTokens,
@@ -295,6 +314,7 @@ export class CapibaraSystem {
     if (this.closed) return;
     this.closed = true;
     for (const ac of this.running) ac.abort();
+    this.remotes.close();
     await this.loader.close();
   }
 
@@ -306,18 +326,22 @@ export class CapibaraSystem {
     if (route.decision) this.routedByDomain[route.domain] = (this.routedByDomain[route.domain] ?? 0) + 1;
     const ac = new AbortController();
     const signal = req.signal ? AbortSignal.any([req.signal, ac.signal]) : ac.signal;
-    const lease = await this.acquireWithFallback(route, signal);
+    const lease = await this.acquireWithFallback(route, signal, (expert) => ({ prompt, options: generateOptions(expert, req, signal) }));
     const expert = lease.expert;
     const counters = this.counters.get(expert.name)!;
     counters.requests++;
     let generation;
     try {
-      const promptTokens = lease.model.tokenize(typeof prompt === "string" ? prompt : contentText(prompt)).length;
-      const contextSize = lease.model.info.contextSize;
-      if (promptTokens >= contextSize) {
-        throw new ContextFullError("CONTEXT_FULL", `the prompt has ${promptTokens} tokens; expert ${expert.name} has a context of ${contextSize}`);
+      if ("generation" in lease) {
+        generation = lease.generation;
+      } else {
+        const promptTokens = lease.model.tokenize(typeof prompt === "string" ? prompt : contentText(prompt)).length;
+        const contextSize = lease.model.info.contextSize;
+        if (promptTokens >= contextSize) {
+          throw new ContextFullError("CONTEXT_FULL", `the prompt has ${promptTokens} tokens; expert ${expert.name} has a context of ${contextSize}`);
+        }
+        generation = lease.model.generate(prompt, generateOptions(expert, req, signal));
       }
-      generation = lease.model.generate(prompt, generateOptions(expert, req, signal));
     } catch (err) {
       counters.failed++;
       lease.release();
@@ -372,17 +396,20 @@ export class CapibaraSystem {
     return response;
   }
 
-  /** Acquires the routed expert, or the next by priority when it cannot load (reported in the route). */
-  private async acquireWithFallback(route: RouteInfo, signal: AbortSignal) {
+  /**
+   * Acquires the routed expert, or the next by priority when it cannot load or its remote cannot
+   * serve (reported in the route). A remote expert's request is sent here, up to its first token.
+   */
+  private async acquireWithFallback(route: RouteInfo, signal: AbortSignal, upstream: (expert: ExpertConfig) => UpstreamRequest): Promise<ExpertLease | RemoteLease> {
     const candidates = [this.registry.get(route.expert), ...this.registry.fallbacks(route.expert)];
     let firstError: ExpertLoadError | undefined;
     for (const candidate of candidates) {
       try {
-        const lease = await this.loader.acquire(candidate.name, signal);
+        const lease = this.remotes.has(candidate.name) ? await this.remotes.start(candidate.name, upstream(candidate), signal) : await this.loader.acquire(candidate.name, signal);
         if (candidate.name !== route.expert) {
           this.fallbacksTotal++;
           this.logger.warn({ requested: route.expert, served: candidate.name, fallbacks: route.fallbacks }, `fell back from ${route.expert} to ${candidate.name}`);
-          route.reason = `${route.reason}; fallback to ${candidate.name}: ${route.fallbacks.map((f) => `${f.expert} failed to load`).join(", ")}`;
+          route.reason = `${route.reason}; fallback to ${candidate.name}: ${route.fallbacks.map((f) => `${f.expert} ${this.remotes.has(f.expert) ? "unavailable" : "failed to load"}`).join(", ")}`;
           route.expert = candidate.name;
         }
         return lease;

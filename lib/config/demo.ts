@@ -10,15 +10,18 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../errors.js";
 import { parseConfig } from "./load.js";
-import type { Config } from "./schema.js";
+import type { LocalConfig } from "./schema.js";
 
-/** The demo experts: one router domain and one architecture each. */
+/**
+ * The demo experts: one router domain and one architecture each, under the names of the original
+ * Python system's five experts, so its documented commands (`"model": "aya_expanse_multilingual"`) work.
+ */
 export const DEMO_EXPERTS = [
-  { name: "demo-general", domain: "general", arch: "phi3", priority: 1 },
-  { name: "demo-technical", domain: "technical", arch: "llama", priority: 2 },
-  { name: "demo-coding", domain: "coding", arch: "qwen2", priority: 2 },
-  { name: "demo-multimodal", domain: "multimodal_expert", arch: "gemma3", priority: 3 },
-  { name: "demo-multilingual", domain: "multilingual_expert", arch: "command-r", priority: 3 },
+  { name: "phi4_fast", domain: "general", arch: "phi3", priority: 1 },
+  { name: "mistral_balanced", domain: "technical", arch: "llama", priority: 2 },
+  { name: "qwen_coder", domain: "coding", arch: "qwen2", priority: 2 },
+  { name: "gemma3_multimodal", domain: "multimodal_expert", arch: "gemma3", priority: 3 },
+  { name: "aya_expanse_multilingual", domain: "multilingual_expert", arch: "command-r", priority: 3 },
 ] as const;
 
 /** An architecture of the demo. */
@@ -49,7 +52,7 @@ async function exists(path: string): Promise<boolean> {
  * interrupted build never leaves a truncated file behind.
  * @throws {@link ConfigError} (`CONFIG_INVALID`) when a model cannot be built.
  */
-export async function demoConfig(build: DemoModelBuilder, cacheDir: string = demoCacheDir()): Promise<Config> {
+export async function demoConfig(build: DemoModelBuilder, cacheDir: string = demoCacheDir()): Promise<LocalConfig> {
   await mkdir(cacheDir, { recursive: true });
   const experts = [];
   for (const e of DEMO_EXPERTS) {
@@ -73,5 +76,5 @@ export async function demoConfig(build: DemoModelBuilder, cacheDir: string = dem
       sampling: { max_tokens: 64 },
     });
   }
-  return parseConfig({ experts, lazy_loading: { max_loaded_experts: 5, auto_unload_after_s: 300 } }, { file: "(built-in demo)" });
+  return parseConfig({ experts, lazy_loading: { max_loaded_experts: 5, auto_unload_after_s: 300 } }, { file: "(built-in demo)" }) as LocalConfig;
 }

@@ -35,7 +35,7 @@ export function parseConfig(input: unknown, source: ConfigSource = {}): Config {
   const baseDir = source.baseDir ?? (source.file ? dirname(resolve(source.file)) : process.cwd());
   const config = result.data;
   for (const expert of config.experts) {
-    if (!isAbsolute(expert.model_path)) expert.model_path = resolve(baseDir, expert.model_path);
+    if (expert.model_path !== undefined && !isAbsolute(expert.model_path)) expert.model_path = resolve(baseDir, expert.model_path);
   }
   return config;
 }

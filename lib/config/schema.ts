@@ -24,15 +24,37 @@ export const SamplingSchema = z
   })
   .strict();
 
-/** One expert: a GGUF model serving one domain. */
-export const ExpertSchema = z
+/** An http(s) base URL (no query or fragment); a trailing slash is dropped. */
+const httpBaseUrl = z
+  .string()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === "http:" || u.protocol === "https:") && u.search === "" && u.hash === "" && u.username === "" && u.password === "";
+    } catch {
+      return false;
+    }
+  }, "expected an http(s) base URL such as http://host:8000/v1 (no query, fragment or credentials)")
+  .transform((v) => v.replace(/\/+$/, ""));
+
+const ExpertFieldsSchema = z
   .object({
     /** Unique id, used as the OpenAI `model` name. */
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "letters, digits, '.', '_', ':' or '-'"),
     /** Router domain this expert serves (e.g. `general`, `coding`). */
     domain: z.string().min(1),
-    /** GGUF file; a relative path is resolved against the config file's folder. */
-    model_path: z.string().min(1),
+    /** GGUF file; a relative path is resolved against the config file's folder. Exclusive with `url`. */
+    model_path: z.string().min(1).optional(),
+    /** Base URL of a remote OpenAI-compatible API, e.g. `http://gpu-host:8000/v1`. Exclusive with `model_path`. */
+    url: httpBaseUrl.optional(),
+    /** Remote only: sent as `Authorization: Bearer <api_key>`, on health probes too. */
+    api_key: z.string().min(1).nullable().default(null),
+    /** Remote only: the `model` sent upstream (default: the expert's name). */
+    upstream_model: z.string().min(1).optional(),
+    /** Remote only: seconds to the first token (and between tokens) before the remote counts as unavailable. */
+    timeout_s: z.number().positive().max(3600).default(10),
+    /** Remote only: requests sent upstream at once; more wait (default: no limit). */
+    max_concurrent: positiveInt.nullable().default(null),
     /** Fallback order: lower numbers are tried first. */
     priority: z.number().int().default(100),
     description: z.string().default(""),
@@ -49,6 +71,37 @@ export const ExpertSchema = z
     pinned: z.boolean().default(false),
   })
   .strict();
+
+/**
+ * One expert: a GGUF model (`model_path`) or an OpenAI-compatible server elsewhere (`url`: vLLM,
+ * llama-server, another capibara), serving one domain.
+ */
+export const ExpertSchema = ExpertFieldsSchema.superRefine((e, ctx) => {
+  if (e.url !== undefined && e.model_path !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["url"], message: "an expert has either model_path (a local GGUF file) or url (a remote server), not both" });
+  } else if (e.url === undefined && e.model_path === undefined) {
+    ctx.addIssue({ code: "custom", path: ["model_path"], message: "expected model_path (a GGUF file) or url (a remote OpenAI-compatible server)" });
+  }
+  if (e.url === undefined) {
+    for (const key of ["api_key", "upstream_model"] as const) {
+      if (e[key] !== null && e[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "only for a remote expert (one with url)" });
+    }
+  }
+}).transform((e) => e as LocalExpertConfig | RemoteExpertConfig);
+
+type ExpertFields = Omit<z.output<typeof ExpertFieldsSchema>, "model_path" | "url">;
+
+/** An expert whose GGUF model runs in this process. */
+export interface LocalExpertConfig extends ExpertFields {
+  model_path: string;
+  url?: undefined;
+}
+
+/** An expert served by a remote OpenAI-compatible API: nothing is loaded here. */
+export interface RemoteExpertConfig extends ExpertFields {
+  url: string;
+  model_path?: undefined;
+}
 
 /** When experts are loaded and unloaded. */
 export const LazyLoadingSchema = z
@@ -120,8 +173,10 @@ export const ConfigSchema = z
 export type Config = z.output<typeof ConfigSchema>;
 /** A configuration as written by a user (defaults may be omitted). */
 export type ConfigInput = z.input<typeof ConfigSchema>;
-/** One validated expert. */
-export type ExpertConfig = z.output<typeof ExpertSchema>;
+/** A configuration whose experts are all local GGUF models (the built-in demo's). */
+export type LocalConfig = Omit<Config, "experts"> & { experts: LocalExpertConfig[] };
+/** One validated expert, local or remote (`url` set). */
+export type ExpertConfig = LocalExpertConfig | RemoteExpertConfig;
 /** Default sampling of an expert. */
 export type SamplingConfig = z.output<typeof SamplingSchema>;
 /** Validated `lazy_loading` section. */

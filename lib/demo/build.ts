@@ -5,7 +5,7 @@
  * @module
  */
 import { demoCacheDir, demoConfig, type DemoArch, type DemoModelBuilder } from "../config/demo.js";
-import type { Config } from "../config/schema.js";
+import type { LocalConfig } from "../config/schema.js";
 import { AbortError } from "../errors.js";
 import { GgufWriter } from "../gguf/writer.js";
 import { quantize, type TensorType } from "../kernels.js";
@@ -72,6 +72,6 @@ export function createDemoBuilder(options: DemoBuildOptions = {}): DemoModelBuil
  * interrupted builds never leave a truncated file; file names carry the demo version.
  * @throws {@link ConfigError} (`CONFIG_INVALID`) when a model cannot be built (the cause says why).
  */
-export async function buildDemoModels(dir: string = demoCacheDir(), options: DemoBuildOptions = {}): Promise<Config> {
+export async function buildDemoModels(dir: string = demoCacheDir(), options: DemoBuildOptions = {}): Promise<LocalConfig> {
   return demoConfig(createDemoBuilder(options), dir);
 }

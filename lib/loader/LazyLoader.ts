@@ -8,7 +8,7 @@
 import { EventEmitter } from "node:events";
 import { stat } from "node:fs/promises";
 import { ModelClosedError } from "../errors.js";
-import type { ExpertConfig, LazyLoadingConfig } from "../config/schema.js";
+import type { ExpertConfig, LazyLoadingConfig, LocalExpertConfig } from "../config/schema.js";
 import type { LoadOptions, Model } from "../engine/types.js";
 import { ExpertBusyError, ExpertLoadError, QueueFullError, abortError, abortable } from "./errors.js";
 
@@ -35,7 +35,7 @@ export type LoaderEvent =
 
 /** A held slot on a loaded expert; call `release()` exactly once when the request ends. */
 export interface ExpertLease {
-  readonly expert: ExpertConfig;
+  readonly expert: LocalExpertConfig;
   readonly model: Model;
   release(): void;
 }
@@ -61,13 +61,14 @@ export interface ExpertLoadStatus {
 
 /** Options of {@link LazyLoader}. */
 export interface LazyLoaderOptions {
+  /** Remote experts (`url`) among them are left out: there is nothing to load for them. */
   experts: readonly ExpertConfig[];
   lazy: LazyLoadingConfig;
   loadModel: LoadModelFn;
 }
 
 interface Entry {
-  def: ExpertConfig;
+  def: LocalExpertConfig;
   pinned: boolean;
   state: ExpertLoadState;
   model?: Model;
@@ -114,26 +115,28 @@ export class LazyLoader extends EventEmitter {
     this.idleMs = lazy.enabled ? lazy.auto_unload_after_s * 1000 : 0;
     this.maxQueued = lazy.max_queued_requests;
     this.entries = new Map(
-      options.experts.map((def) => [
-        def.name,
-        {
-          def,
-          pinned: def.pinned || !lazy.enabled,
-          state: "unloaded",
-          reserved: false,
-          bytes: 0,
-          settled: Promise.resolve(),
-          loadKeep: false,
-          loadWaiters: 0,
-          active: 0,
-          pending: 0,
-          slotQueue: [],
-          lastUsed: null,
-          lastLoadMs: null,
-          loads: 0,
-          loadFailures: 0,
-        } satisfies Entry,
-      ]),
+      options.experts
+        .filter((def): def is LocalExpertConfig => def.url === undefined)
+        .map((def) => [
+          def.name,
+          {
+            def,
+            pinned: def.pinned || !lazy.enabled,
+            state: "unloaded",
+            reserved: false,
+            bytes: 0,
+            settled: Promise.resolve(),
+            loadKeep: false,
+            loadWaiters: 0,
+            active: 0,
+            pending: 0,
+            slotQueue: [],
+            lastUsed: null,
+            lastLoadMs: null,
+            loads: 0,
+            loadFailures: 0,
+          } satisfies Entry,
+        ]),
     );
   }
 

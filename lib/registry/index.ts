@@ -81,3 +81,5 @@ export class ExpertRegistry {
     return this.experts.filter((e) => e.name !== name);
   }
 }
+
+export * from "./remote.js";

@@ -5,8 +5,10 @@
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import type { LoaderEvent } from "../loader/index.js";
+import type { RemoteEvent } from "../registry/remote.js";
 import type { CapibaraSystem } from "../system.js";
 import type { RouteLog, RoutedEvent } from "./routes.js";
+import { BadRequestError } from "./errors.js";
 
 /** Keeps idle SSE connections open through proxies that close silent ones. */
 const HEARTBEAT_MS = 15_000;
@@ -30,9 +32,10 @@ export function registerAdminRoutes(app: FastifyInstance, system: CapibaraSystem
       raw.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     // The current state first, so a client needs no separate /stats call to start from.
-    send("snapshot", system.loader.status());
-    const onEvent = (ev: LoaderEvent | RoutedEvent): void => send(ev.type, ev);
+    send("snapshot", [...system.loader.status(), ...system.remotes.status()]);
+    const onEvent = (ev: LoaderEvent | RemoteEvent | RoutedEvent): void => send(ev.type, ev);
     system.loader.on("event", onEvent);
+    system.remotes.on("event", onEvent);
     routes.on("routed", onEvent);
     const heartbeat = setInterval(() => raw.write(": heartbeat\n\n"), HEARTBEAT_MS);
     heartbeat.unref();
@@ -41,17 +44,24 @@ export function registerAdminRoutes(app: FastifyInstance, system: CapibaraSystem
       clearInterval(heartbeat);
       system.loader.off("event", onEvent);
       routes.off("routed", onEvent);
+      system.remotes.off("event", onEvent);
     });
   });
 
+  const local = (name: string) => {
+    const expert = system.registry.get(name);
+    if (expert.url !== undefined) throw new BadRequestError(`expert "${expert.name}" is remote (${expert.url}): there is nothing to load or unload`);
+    return expert;
+  };
+
   app.post<{ Params: { name: string } }>("/admin/experts/:name/load", async (request) => {
-    const expert = system.registry.get(request.params.name);
+    const expert = local(request.params.name);
     await system.loader.load(expert.name, "admin");
     return { expert: expert.name, state: "loaded" };
   });
 
   app.post<{ Params: { name: string } }>("/admin/experts/:name/unload", async (request) => {
-    const expert = system.registry.get(request.params.name);
+    const expert = local(request.params.name);
     await system.loader.unload(expert.name);
     return { expert: expert.name, state: "unloaded" };
   });

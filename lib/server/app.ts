@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { TokenChunk } from "../engine/types.js";
 import type { CapibaraSystem, ChatResponse, ChatStats, RouteInfo } from "../system.js";
 import { registerAdminRoutes } from "./admin.js";
+import { drainRequest } from "./drain.js";
 import { errorBody, toHttpError } from "./errors.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
 import { RouteLog } from "./routes.js";
@@ -152,10 +153,11 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
   const metrics = createMetrics(system);
   const routes = new RouteLog();
 
-  app.setErrorHandler((err, request, reply) => {
+  app.setErrorHandler(async (err, request, reply) => {
     const { status, body } = toHttpError(err);
     if (status >= 500 && status !== 503) request.log.error({ err }, "request failed");
-    void reply.status(status).send(body);
+    if (status === 413) await drainRequest(request.raw);
+    return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(errorBody(`no route ${request.method} ${request.url}`, "invalid_request_error", "not_found"));
@@ -180,9 +182,9 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
   const modelEntry = (id: string) => {
     const s = system.stats().experts[id]!;
     const e = system.registry.get(id);
-    return { id, object: "model", created: 0, owned_by: "capibara", domain: e.domain, description: e.description, state: s.state, loaded: s.loaded };
+    return { id, object: "model", created: 0, owned_by: "capibara", domain: e.domain, description: e.description, state: s.state, loaded: s.loaded, remote: s.remote };
   };
-  const autoEntry = () => ({ id: "auto", object: "model", created: 0, owned_by: "capibara", domain: "auto", description: "routes each request to the best expert", state: "ready", loaded: true });
+  const autoEntry = () => ({ id: "auto", object: "model", created: 0, owned_by: "capibara", domain: "auto", description: "routes each request to the best expert", state: "ready", loaded: true, remote: false });
   app.get("/v1/models", async () => ({ object: "list", data: [autoEntry(), ...system.config.experts.map((e) => modelEntry(e.name))] }));
   app.get<{ Params: { model: string } }>("/v1/models/:model", async (request) =>
     request.params.model === "auto" ? autoEntry() : modelEntry(system.registry.get(request.params.model).name),

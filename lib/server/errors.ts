@@ -4,6 +4,7 @@
  * @module
  */
 import { CapibaraError, type ErrorCode } from "../errors.js";
+import { UpstreamError } from "../registry/remote.js";
 
 /** A request the server rejects before running it (HTTP 400); `param` names the offending field. */
 export class BadRequestError extends CapibaraError {
@@ -56,6 +57,10 @@ export function errorBody(message: string, type: string, code: string | null, pa
 
 /** Maps any thrown value to a status and an OpenAI error body; unknown errors are 500 without details. */
 export function toHttpError(err: unknown): HttpError {
+  // A remote expert's own 4xx reaches the client as it was; its failures mid-stream are a bad gateway.
+  if (err instanceof UpstreamError) {
+    return { status: err.status, body: errorBody(err.message, err.status < 500 ? "invalid_request_error" : "server_error", err.status < 500 ? "upstream_rejected" : "upstream_error") };
+  }
   if (err instanceof CapibaraError) {
     const m = BY_CODE[err.code];
     if (m) {

@@ -51,6 +51,15 @@ export function createMetrics(system: CapibaraSystem): ServerMetrics {
     },
   });
   new Gauge({
+    name: "capibara_remote_up",
+    help: "1 while a remote expert answers its health probes, 0 while it is down",
+    labelNames: ["expert"] as const,
+    registers: [registry],
+    collect() {
+      for (const [name, e] of Object.entries(system.stats().experts)) if (e.remote) this.set({ expert: name }, e.state === "remote-up" ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: "capibara_queue_depth",
     help: "Requests waiting for an expert (load or free slot)",
     labelNames: ["expert"] as const,

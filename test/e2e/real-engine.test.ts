@@ -38,10 +38,10 @@ describe("server with the real engine (random-weight models)", () => {
 
   it("routes to each domain's architecture and answers; at most two models stay resident", async () => {
     const cases: Array<[string, string]> = [
-      ["Write a Python function that reverses a linked list", "demo-coding"],
-      ["Explain how TCP congestion control works in networks", "demo-technical"],
-      ["What should I cook for dinner tonight with my family?", "demo-general"],
-      ["Bonjour, pouvez-vous m'aider à écrire une lettre à ma grand-mère ?", "demo-multilingual"],
+      ["Write a Python function that reverses a linked list", "qwen_coder"],
+      ["Explain how TCP congestion control works in networks", "mistral_balanced"],
+      ["What should I cook for dinner tonight with my family?", "phi4_fast"],
+      ["Bonjour, pouvez-vous m'aider à écrire une lettre à ma grand-mère ?", "aya_expanse_multilingual"],
     ];
     for (const [content, expert] of cases) {
       const res = await client.chat.completions.create({ model: "auto", messages: user(content) });
@@ -54,14 +54,14 @@ describe("server with the real engine (random-weight models)", () => {
       expect(loaded).toBeLessThanOrEqual(2);
     }
     const stats = system.stats();
-    expect(stats.experts["demo-coding"]!.load_time_ms).toBeGreaterThan(0);
-    expect(stats.experts["demo-coding"]!.state).toBe("unloaded"); // evicted by the later ones
+    expect(stats.experts["qwen_coder"]!.load_time_ms).toBeGreaterThan(0);
+    expect(stats.experts["qwen_coder"]!.state).toBe("unloaded"); // evicted by the later ones
   });
 
   it("streams with usage, greedy output is reproducible", async () => {
     const run = async () => {
       const stream = await client.chat.completions.create({
-        model: "demo-general",
+        model: "phi4_fast",
         messages: user("hello"),
         stream: true,
         stream_options: { include_usage: true },
@@ -86,14 +86,14 @@ describe("server with the real engine (random-weight models)", () => {
   it("a client abort frees the expert for the next request", async () => {
     const ac = new AbortController();
     const stream = await client.chat.completions.create(
-      { model: "demo-technical", messages: user("go on"), stream: true, max_tokens: 200, temperature: 0.8 },
+      { model: "mistral_balanced", messages: user("go on"), stream: true, max_tokens: 200, temperature: 0.8 },
       { signal: ac.signal },
     );
     for await (const _ of stream) {
       ac.abort();
     }
-    const next = await client.chat.completions.create({ model: "demo-technical", messages: user("again"), max_tokens: 2 });
+    const next = await client.chat.completions.create({ model: "mistral_balanced", messages: user("again"), max_tokens: 2 });
     expect(next.usage!.completion_tokens).toBeGreaterThan(0);
-    expect(system.stats().experts["demo-technical"]!.active).toBe(0);
+    expect(system.stats().experts["mistral_balanced"]!.active).toBe(0);
   });
 });

@@ -55,7 +55,7 @@ describe("OpenAI-compatible server (openai client)", () => {
       .withResponse();
     expect(data.object).toBe("chat.completion");
     expect(data.model).toBe("phi4_fast");
-    expect(data.choices[0]!.message.content).toBe(fakeReply(join(h.system.config.experts[0]!.model_path), user("hello world"), 6, 7).join(" "));
+    expect(data.choices[0]!.message.content).toBe(fakeReply(join(h.system.config.experts[0]!.model_path!), user("hello world"), 6, 7).join(" "));
     expect(data.choices[0]!.finish_reason).toBe("stop");
     expect(data.usage).toEqual({ prompt_tokens: 2, completion_tokens: 6, total_tokens: 8 });
     expect(response.headers.get("x-capibara-expert")).toBe("phi4_fast");

@@ -167,7 +167,7 @@ describe.skipIf(!haveChromium && !inCi)("web page in Chromium", () => {
     expect(await page.getByRole("button", { name: "Stop" }).isEnabled()).toBe(true);
     await poll(() => page.getByRole("button", { name: "Send" }).isEnabled(), 20_000).toBe(true);
     h.engine.options.tokenDelayMs = 20;
-    expect(await answer.locator(".text").textContent()).toBe(fakeReply(expert.model_path, [{ role: "user", content }], 12).join(" "));
+    expect(await answer.locator(".text").textContent()).toBe(fakeReply(expert.model_path!, [{ role: "user", content }], 12).join(" "));
     expect(await answer.getByText(`Expert: ${expert.name} · Reason: ${route.reason}`, { exact: true }).count()).toBe(1);
     expect(await answer.getByText(/^12 tokens · /).count()).toBe(1);
     await poll(() => expertBlock(page, expert.name).getByText("loaded", { exact: true }).count()).toBe(1);
@@ -192,7 +192,7 @@ describe.skipIf(!haveChromium && !inCi)("web page in Chromium", () => {
       { role: "system" as const, content: "Answer briefly." },
       { role: "user" as const, content: "hello there" },
     ];
-    expect(await answer.locator(".text").textContent()).toBe(fakeReply(expert.model_path, messages, 3).join(" "));
+    expect(await answer.locator(".text").textContent()).toBe(fakeReply(expert.model_path!, messages, 3).join(" "));
     expect(await answer.getByText(`Expert: ${expert.name} · Reason: requested expert ${expert.name}`).count()).toBe(1);
 
     // A request the server refuses shows its error as text, and the next one goes through.

@@ -25,18 +25,21 @@ async function configError(p: Promise<unknown> | (() => unknown)): Promise<Confi
 describe("configuration", () => {
   it("every example in examples/ is valid and has five experts", async () => {
     const files = readdirSync(join(packageRoot, "examples")).filter((f) => f.endsWith(".json"));
-    expect(files.sort()).toEqual(["low-latency.json", "memory-saving.json", "production.json"]);
+    expect(files.sort()).toEqual(["gateway.json", "low-latency.json", "memory-saving.json", "production.json"]);
     for (const f of files) {
       const cfg = await loadConfig(join(packageRoot, "examples", f));
       expect(cfg.experts, f).toHaveLength(5);
-      for (const e of cfg.experts) expect(e.model_path.startsWith(join(packageRoot, "examples", "models")), f).toBe(true);
+      expect(cfg.experts.map((e) => e.name), f).toEqual(["phi4_fast", "mistral_balanced", "qwen_coder", "gemma3_multimodal", "aya_expanse_multilingual"]);
+      for (const e of cfg.experts) expect(e.url !== undefined || e.model_path!.startsWith(join(packageRoot, "examples", "models")), f).toBe(true);
     }
+    const gateway = await loadConfig(join(packageRoot, "examples/gateway.json"));
+    expect(gateway.experts.filter((e) => e.url).map((e) => e.name)).toEqual(["mistral_balanced", "gemma3_multimodal", "aya_expanse_multilingual"]);
     const mem = await loadConfig(join(packageRoot, "examples/memory-saving.json"));
     expect(mem.lazy_loading.max_loaded_experts).toBe(3);
     expect(mem.lazy_loading.auto_unload_after_s).toBe(180);
     const prod = await loadConfig(join(packageRoot, "examples/production.json"));
     expect(prod.lazy_loading.auto_unload_after_s).toBe(300);
-    expect(prod.experts.map((e) => e.model_path.split("/").pop())).toEqual([
+    expect(prod.experts.map((e) => e.model_path!.split("/").pop())).toEqual([
       "phi-4-mini-instruct-Q4_K_M.gguf",
       "mistral-7b-instruct-v0.2.Q4_K_M.gguf",
       "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
@@ -82,6 +85,33 @@ describe("configuration", () => {
     );
     expect(pinned.message).toMatch(/lazy_loading\.max_loaded_experts: 2 pinned experts/);
     expect((await configError(() => parseConfig({ experts: [] }))).message).toMatch(/experts: .*>=1|experts: .*at least/i);
+  });
+
+  it("a remote expert takes url instead of model_path, with its own defaults", () => {
+    const cfg = parseConfig({ experts: [expert("a"), { name: "big", domain: "technical", url: "https://gpu-1:8000/v1/", api_key: "k" }] });
+    const big = cfg.experts[1]!;
+    expect(big).toMatchObject({ url: "https://gpu-1:8000/v1", api_key: "k", timeout_s: 10, max_concurrent: null, priority: 100 });
+    expect(big.model_path).toBeUndefined();
+    expect(cfg.experts[0]).toMatchObject({ api_key: null });
+  });
+
+  it("a url that is not http(s), or both url and model_path, is a ConfigError naming the file and the key", async () => {
+    const file = join(dir, "remote-bad.json");
+    const bad = [
+      { name: "r1", domain: "general", url: "ftp://host/v1" },
+      { name: "r2", domain: "general", url: "not a url" },
+      { name: "r3", domain: "general", url: "http://host:8000/v1", model_path: "m.gguf" },
+      { name: "r4", domain: "general" },
+      { name: "r5", domain: "general", model_path: "m.gguf", upstream_model: "x" },
+    ];
+    writeFileSync(file, JSON.stringify({ experts: bad }));
+    const err = await configError(loadConfig(file));
+    expect(err.message).toContain(file);
+    expect(err.message).toMatch(/experts\[0\]\.url: expected an http\(s\) base URL/);
+    expect(err.message).toMatch(/experts\[1\]\.url: expected an http\(s\) base URL/);
+    expect(err.message).toMatch(/experts\[2\]\.url: .*either model_path .* or url .*, not both/);
+    expect(err.message).toMatch(/experts\[3\]\.model_path: expected model_path .* or url/);
+    expect(err.message).toMatch(/experts\[4\]\.upstream_model: only for a remote expert/);
   });
 
   it("unreadable and non-JSON files are ConfigErrors", async () => {

@@ -6,14 +6,14 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../../lib/cli/main.js";
-import { demoCacheDir, DEMO_EXPERTS, DEMO_VERSION, type Config } from "../../lib/config/index.js";
+import { demoCacheDir, DEMO_EXPERTS, DEMO_VERSION, type LocalConfig } from "../../lib/config/index.js";
 import { buildDemoModels, createDemoBuilder, type DemoBuildProgress } from "../../lib/demo/index.js";
 import { loadModel } from "../../lib/engine/index.js";
 import { packageRoot } from "../../lib/native.js";
 
 const cache = mkdtempSync(join(tmpdir(), "capibara-demo-cache-"));
 const saved = { cache: process.env.CAPIBARA_CACHE, config: process.env.CAPIBARA_CONFIG };
-let config: Config;
+let config: LocalConfig;
 let built: DemoBuildProgress[] = [];
 
 beforeAll(async () => {
@@ -86,11 +86,11 @@ describe("built-in demo", () => {
       const res = await fetch(`${url}/v1/chat/completions`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "demo-coding", max_tokens: 3, messages: [{ role: "user", content: "Hello world" }] }),
+        body: JSON.stringify({ model: "qwen_coder", max_tokens: 3, messages: [{ role: "user", content: "Hello world" }] }),
       });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { model: string; choices: { message: { content: string } }[]; usage: { completion_tokens: number } };
-      expect(body.model).toBe("demo-coding");
+      expect(body.model).toBe("qwen_coder");
       expect(body.usage.completion_tokens).toBeGreaterThan(0);
       expect(body.usage.completion_tokens).toBeLessThanOrEqual(3);
       expect(typeof body.choices[0]!.message.content).toBe("string");

@@ -1,0 +1,113 @@
+/**
+ * Setups of `npm run bench:server -- --setup remote|failover`: a models host and a gateway as two
+ * capibara processes (the CLI's `serve` with the fake engine, test/e2e/remote-host.ts), so the bench
+ * process only runs the clients.
+ * - remote: the same load direct to the models host, then through a gateway whose five experts are
+ *   remote (url) to it; the gateway's added time to first token and its throughput ratio.
+ * - failover: the load through a gateway whose five remote experts have local fallbacks, while the
+ *   models host is killed (SIGKILL) a third of the way in and restarted at two thirds.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runServerBench, type ServerBenchResult } from "../lib/cli/bench.js";
+import { FIVE_EXPERTS, fiveExpertConfig } from "../test/helpers/fake-engine.js";
+import { freePort, startHost, stopHost, type HostProcess } from "../test/e2e/remote-procs.js";
+
+/** Load and engine settings shared by both setups. */
+export interface RemoteBenchOptions {
+  dir: string;
+  clients: number;
+  durationS: number;
+  maxTokens: number;
+  tokenDelayMs: number;
+  parallel: number;
+}
+
+async function modelsHost(o: RemoteBenchOptions, port: number): Promise<HostProcess> {
+  const file = join(o.dir, "host.json");
+  writeFileSync(file, JSON.stringify(fiveExpertConfig(join(o.dir, "host-models"), { parallel: o.parallel })));
+  return startHost(["--config", file, "--port", String(port), "--log-level", "warn"], { tokenDelayMs: o.tokenDelayMs, replyTokens: o.maxTokens, url: `http://127.0.0.1:${port}` });
+}
+
+async function gatewayFor(o: RemoteBenchOptions, hostUrl: string, withFallbacks: boolean): Promise<HostProcess> {
+  const remote = FIVE_EXPERTS.map((e) => ({ name: e.name, domain: e.domain, priority: e.priority, url: `${hostUrl}/v1`, timeout_s: 10 }));
+  const local = withFallbacks ? fiveExpertConfig(join(o.dir, "gateway-models"), { parallel: o.parallel }).experts.map((e) => ({ ...e, name: `local_${e.name}`, priority: 10 + e.priority })) : [];
+  const file = join(o.dir, `gateway-${withFallbacks ? "failover" : "plain"}.json`);
+  writeFileSync(file, JSON.stringify({ experts: [...remote, ...local], lazy_loading: { max_loaded_experts: 10 } }));
+  const port = await freePort();
+  const gw = await startHost(["--config", file, "--port", String(port), "--log-level", "warn"], { tokenDelayMs: o.tokenDelayMs, replyTokens: o.maxTokens, url: `http://127.0.0.1:${port}` });
+  // The gateway's first health probes run right after it listens.
+  for (let i = 0; i < 100; i++) {
+    const models = (await (await fetch(`${gw.url}/v1/models`)).json()) as { data: { state: string; remote: boolean }[] };
+    if (models.data.filter((m) => m.remote).every((m) => m.state === "remote-up")) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return gw;
+}
+
+/** The same load direct to the models host and through the gateway. */
+export async function remoteOverheadBench(o: RemoteBenchOptions): Promise<{ direct: ServerBenchResult; gateway: ServerBenchResult }> {
+  const host = await modelsHost(o, await freePort());
+  const gw = await gatewayFor(o, host.url, false);
+  const load = { clients: o.clients, durationS: o.durationS, maxTokens: o.maxTokens };
+  try {
+    // A short warm-up of each path, so neither pays for JIT and first loads in the measurement.
+    await runServerBench({ url: host.url, ...load, durationS: 2 });
+    await runServerBench({ url: gw.url, ...load, durationS: 2 });
+    const direct = await runServerBench({ url: host.url, ...load });
+    const gateway = await runServerBench({ url: gw.url, ...load });
+    return { direct, gateway };
+  } finally {
+    await Promise.all([stopHost(gw), stopHost(host)]);
+  }
+}
+
+/** What the failover run measured. */
+export interface FailoverResult {
+  result: ServerBenchResult;
+  /** Streams the gateway had open on remote experts when the host was killed. */
+  inFlightAtKill: number;
+  /** From the kill until the gateway showed every remote expert down. */
+  detectedDownMs: number | null;
+  /** From the restarted host answering /health until the gateway showed every remote expert up again. */
+  recoveredMs: number | null;
+  /** Requests served per expert over the run (remote and local fallbacks). */
+  perExpert: Record<string, number>;
+}
+
+/** The load through a gateway with fallbacks while the models host is killed and restarted. */
+export async function failoverBench(o: RemoteBenchOptions): Promise<FailoverResult> {
+  const port = await freePort();
+  let host = await modelsHost(o, port);
+  const gw = await gatewayFor(o, host.url, true);
+  const stats = async () => (await (await fetch(`${gw.url}/stats`)).json()) as { experts: Record<string, { remote: boolean; state: string; active: number; requests: number }> };
+  const remotes = async (state: string) => Object.values((await stats()).experts).filter((e) => e.remote).every((e) => e.state === state);
+  const waitFor = async (state: string, since: number): Promise<number | null> => {
+    for (let i = 0; i < 300; i++) {
+      if (await remotes(state)) return Date.now() - since;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return null;
+  };
+  let inFlightAtKill = 0;
+  let detectedDownMs: number | null = null;
+  let recoveredMs: number | null = null;
+  const chaos = (async () => {
+    await new Promise((r) => setTimeout(r, (o.durationS * 1000) / 3));
+    inFlightAtKill = Object.values((await stats()).experts).reduce((s, e) => s + (e.remote ? e.active : 0), 0);
+    const killed = Date.now();
+    await stopHost(host, "SIGKILL");
+    detectedDownMs = await waitFor("remote-down", killed);
+    await new Promise((r) => setTimeout(r, Math.max(0, killed + (o.durationS * 1000) / 3 - Date.now())));
+    host = await modelsHost(o, port);
+    recoveredMs = await waitFor("remote-up", Date.now());
+  })();
+  try {
+    const result = await runServerBench({ url: gw.url, clients: o.clients, durationS: o.durationS, maxTokens: o.maxTokens });
+    await chaos;
+    const perExpert = Object.fromEntries(Object.entries((await stats()).experts).map(([n, e]) => [n, e.requests]));
+    return { result, inFlightAtKill, detectedDownMs, recoveredMs, perExpert };
+  } finally {
+    await Promise.all([stopHost(gw), stopHost(host)]);
+  }
+}

@@ -1,0 +1,575 @@
+/**
+ * Remote experts: an expert whose `url` points at another OpenAI-compatible server (vLLM,
+ * llama-server, another capibara). Nothing is loaded here; requests are proxied upstream as a
+ * stream, chunk by chunk, and the remote's health is probed in the background so that a dead one
+ * is skipped at once (the system then falls back to the next expert by priority).
+ * @module
+ */
+import { EventEmitter } from "node:events";
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
+import { AbortError, CapibaraError } from "../errors.js";
+import type { ExpertConfig, RemoteExpertConfig } from "../config/schema.js";
+import type { ChatMessage, GenerateOptions, Generation, GenerationStats, StopReason, TokenChunk } from "../engine/types.js";
+import { ExpertLoadError, abortError } from "../loader/errors.js";
+
+/** Health of a remote expert, as `/stats` and `/v1/models` show it. */
+export type RemoteState = "remote-up" | "remote-down";
+
+/** Health changes, emitted as `event` and under each event's `type`. */
+export type RemoteEvent =
+  | { type: "remote_up"; expert: string; time: number }
+  | { type: "remote_down"; expert: string; error: string; time: number };
+
+/** State and counters of one remote expert. */
+export interface RemoteStatus {
+  name: string;
+  state: RemoteState;
+  /** Requests streaming from the remote now. */
+  active: number;
+  /** Requests waiting for one of its `max_concurrent` slots. */
+  queued: number;
+  /** When the last request ended, epoch ms. */
+  lastUsed: number | null;
+  /** Why it was last marked down (null while it never was). */
+  lastError: string | null;
+}
+
+/** The remote cannot serve this request (down, refused, timed out, 5xx or garbage before the first token): the system falls back. */
+export class RemoteUnavailableError extends ExpertLoadError {
+  constructor(
+    expert: string,
+    message: string,
+    /** Whether this failure marks the remote down (unreachable, 5xx, garbage) rather than refusing one request (401, 404, 429). */
+    readonly remoteDown: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(expert, message, options);
+  }
+}
+
+/** The upstream failed a request it had accepted (mid-stream), or rejected it as invalid (its 4xx status is kept). */
+export class UpstreamError extends CapibaraError {
+  constructor(
+    /** HTTP status for the client: the upstream's own 400/413/422, else 502. */
+    readonly status: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super("UPSTREAM_ERROR", message, options);
+  }
+}
+
+/** What goes upstream: the prompt and the merged sampling options (request values over the expert's defaults). */
+export interface UpstreamRequest {
+  /** Messages go to `/chat/completions`, a string to `/completions`. */
+  prompt: string | ChatMessage[];
+  options: GenerateOptions;
+}
+
+/** A started upstream generation holding one of the remote's slots; call `release()` once when it ends. */
+export interface RemoteLease {
+  readonly expert: RemoteExpertConfig;
+  readonly generation: Generation;
+  release(): void;
+}
+
+/** Timings of {@link RemoteExperts}; the defaults suit production, tests shorten them. */
+export interface RemoteOptions {
+  /** Probe period while the remote is up (default 5 s). */
+  probeIntervalMs?: number;
+  /** Probe period while it is down, so a restarted remote is used again soon (default 1 s). */
+  downProbeIntervalMs?: number;
+  /** TCP connect limit, capped by the expert's `timeout_s` (default 2 s). */
+  connectTimeoutMs?: number;
+  /** Limit of one health probe (default 2 s). */
+  probeTimeoutMs?: number;
+}
+
+interface Remote {
+  def: RemoteExpertConfig;
+  base: URL;
+  agent: http.Agent;
+  /** Probes get their own connection, so they are never queued behind busy streams. */
+  probeAgent: http.Agent;
+  state: RemoteState;
+  active: number;
+  waiters: Array<{ grant: () => void; fail: (err: Error) => void }>;
+  lastUsed: number | null;
+  lastError: string | null;
+  timer?: NodeJS.Timeout;
+  probing?: Promise<void>;
+}
+
+/** Client-side statuses that are the request's fault: the client gets them as they are, with no fallback. */
+const CLIENT_FAULTS = new Set([400, 413, 422]);
+
+const describe = (err: unknown): string => {
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
+  const code = typeof e.code === "string" ? e.code : typeof e.cause?.code === "string" ? e.cause.code : null;
+  const message = typeof e.message === "string" ? e.message : String(err);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+};
+
+/** The OpenAI body sent upstream: the caller's messages or prompt and sampling values, nothing else added. */
+function upstreamBody(def: RemoteExpertConfig, req: UpstreamRequest): string {
+  const o = req.options;
+  return JSON.stringify({
+    model: def.upstream_model ?? def.name,
+    ...(typeof req.prompt === "string" ? { prompt: req.prompt } : { messages: req.prompt }),
+    stream: true,
+    stream_options: { include_usage: true },
+    max_tokens: o.maxTokens,
+    temperature: o.temperature,
+    top_p: o.topP,
+    top_k: o.topK,
+    min_p: o.minP,
+    repeat_penalty: o.repeatPenalty,
+    frequency_penalty: o.frequencyPenalty,
+    presence_penalty: o.presencePenalty,
+    seed: o.seed,
+    stop: o.stop,
+  });
+}
+
+/** Upstream stream chunk fields we read (OpenAI chat or text completion chunks). */
+interface UpstreamChunk {
+  choices?: Array<{ delta?: { content?: string | null }; text?: string; finish_reason?: string | null }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  error?: { message?: string } | string;
+}
+
+/** Splits an SSE byte stream into the JSON of its `data:` fields; stops at `[DONE]`. */
+async function* sseData(res: IncomingMessage): AsyncGenerator<UpstreamChunk> {
+  const decoder = new TextDecoder();
+  let buf = "";
+  // Leaving at [DONE] must not destroy the response: the connection goes back to the keep-alive pool.
+  for await (const bytes of res.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    buf += decoder.decode(bytes, { stream: true });
+    for (let end = buf.search(/\r?\n\r?\n/); end >= 0; end = buf.search(/\r?\n\r?\n/)) {
+      const event = buf.slice(0, end);
+      buf = buf.slice(end + (buf[end] === "\r" ? 4 : 2));
+      const data = event
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5).trimStart())
+        .join("\n");
+      if (data === "") continue;
+      if (data === "[DONE]") return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        throw new UpstreamError(502, `upstream sent an event that is not JSON: ${data.slice(0, 80)}`);
+      }
+      if (parsed === null || typeof parsed !== "object") throw new UpstreamError(502, `upstream sent an event that is not an object: ${data.slice(0, 80)}`);
+      yield parsed as UpstreamChunk;
+    }
+  }
+  throw new UpstreamError(502, "upstream stream ended before [DONE]");
+}
+
+async function readText(res: IncomingMessage, limit = 4096): Promise<string> {
+  let text = "";
+  for await (const b of res as AsyncIterable<Buffer>) {
+    if (text.length < limit) text += b.toString("utf8");
+  }
+  return text.slice(0, limit);
+}
+
+function upstreamMessage(text: string): string {
+  try {
+    const j = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const m = typeof j.error === "string" ? j.error : (j.error?.message ?? j.message);
+    if (typeof m === "string") return m;
+  } catch {
+    // not JSON: the raw text says more than nothing
+  }
+  return text.trim().slice(0, 200) || "(empty body)";
+}
+
+/** One upstream generation: sends the request, then reads the stream as chunks. */
+class UpstreamCall {
+  private res?: IncomingMessage;
+  private req?: http.ClientRequest;
+  private timer?: NodeJS.Timeout;
+  private events?: AsyncGenerator<UpstreamChunk>;
+  private finish: string | null = null;
+  private usage: { prompt: number; completion: number } | null = null;
+  private chunksSeen = 0;
+  private readonly t0 = performance.now();
+  private tFirst: number | null = null;
+  private tLast: number | null = null;
+  /** The upstream itself reported the error (an `error` event): it is alive, so it is not marked down. */
+  upstreamReported = false;
+  /** Set when a timer or the caller's signal ended the call, so the socket error reads as what it is. */
+  private ended: Error | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly r: Remote,
+    private readonly path: string,
+    private readonly body: string,
+    private readonly signal: AbortSignal | undefined,
+    private readonly connectMs: number,
+  ) {}
+
+  private get timeoutMs(): number {
+    return this.r.def.timeout_s * 1000;
+  }
+
+  /**
+   * Arms the limit on the remote's silence: `timeout_s` from the start to the first token, then
+   * for each later chunk. Only while we wait on the remote, so a slow client never trips it.
+   */
+  private arm(): void {
+    clearTimeout(this.timer);
+    const ms = this.tFirst === null ? Math.max(0, this.t0 + this.timeoutMs - performance.now()) : this.timeoutMs;
+    this.timer = setTimeout(() => this.stop(new Error(`no answer from the remote within ${this.r.def.timeout_s} s`)), ms);
+  }
+
+  private stop(reason: Error): void {
+    this.ended ??= reason;
+    this.req?.destroy(reason);
+    this.res?.destroy(reason);
+  }
+
+  private readonly onAbort = (): void => this.stop(abortError("request"));
+
+  /** Ends the call once: after a normal end the connection is kept for reuse, otherwise it is cut. */
+  close(normal = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener("abort", this.onAbort);
+    const res = this.res;
+    if (!res || res.complete || res.destroyed) return;
+    if (!normal) return void res.destroy();
+    // What follows [DONE] is the chunked terminator; a remote that keeps sending is cut off.
+    res.resume();
+    const t = setTimeout(() => res.destroy(), 1000);
+    t.unref();
+    res.once("end", () => clearTimeout(t));
+  }
+
+  /** Sends the request and reads up to the first content chunk (or the end). Throws {@link RemoteUnavailableError} when the remote cannot serve. */
+  async open(): Promise<TokenChunk | null> {
+    if (this.signal?.aborted) throw abortError("request");
+    this.signal?.addEventListener("abort", this.onAbort, { once: true });
+    this.arm();
+    const name = this.r.def.name;
+    let res: IncomingMessage;
+    try {
+      res = await this.send();
+    } catch (err) {
+      this.close();
+      throw this.ended instanceof AbortError ? this.ended : new RemoteUnavailableError(name, `remote expert "${name}" is unreachable: ${describe(this.ended ?? err)}`, true, { cause: err });
+    }
+    this.res = res;
+    const status = res.statusCode ?? 0;
+    if (status !== 200) {
+      const text = await readText(res).catch(() => "");
+      this.close();
+      const message = `remote expert "${name}" answered HTTP ${status}: ${upstreamMessage(text)}`;
+      if (CLIENT_FAULTS.has(status)) throw new UpstreamError(status, message);
+      throw new RemoteUnavailableError(name, message, status >= 500);
+    }
+    if (!String(res.headers["content-type"] ?? "").includes("text/event-stream")) {
+      const text = await readText(res, 200).catch(() => "");
+      this.close();
+      throw new RemoteUnavailableError(name, `remote expert "${name}" did not answer with an event stream (content-type ${res.headers["content-type"] ?? "none"}): ${text.slice(0, 80)}`, true);
+    }
+    this.events = sseData(res);
+    try {
+      return await this.next();
+    } catch (err) {
+      this.close();
+      if (this.ended instanceof AbortError) throw this.ended;
+      throw new RemoteUnavailableError(name, `remote expert "${name}" failed before the first token: ${describe(this.ended ?? err)}`, !this.upstreamReported, {
+        cause: err,
+      });
+    }
+  }
+
+  private send(): Promise<IncomingMessage> {
+    const url = new URL(this.path, this.r.base);
+    const lib = url.protocol === "https:" ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(url, {
+        method: "POST",
+        agent: this.r.agent,
+        headers: { "content-type": "application/json", accept: "text/event-stream", "content-length": Buffer.byteLength(this.body), ...authHeader(this.r.def) },
+      });
+      this.req = req;
+      req.on("socket", (socket) => {
+        if (!socket.connecting) return;
+        const t = setTimeout(() => req.destroy(new Error(`connect timed out after ${this.connectMs} ms`)), this.connectMs);
+        socket.once("connect", () => clearTimeout(t));
+        socket.once("close", () => clearTimeout(t));
+      });
+      req.on("response", resolve);
+      req.on("error", reject);
+      req.end(this.body);
+    });
+  }
+
+  /** The next content chunk, or null at the end. */
+  async next(): Promise<TokenChunk | null> {
+    for (;;) {
+      this.arm();
+      const { value, done } = await this.events!.next();
+      clearTimeout(this.timer);
+      if (done) {
+        this.close(true);
+        return null;
+      }
+      if (value.error !== undefined) {
+        const m = typeof value.error === "string" ? value.error : (value.error.message ?? "unknown error");
+        this.upstreamReported = true;
+        throw new UpstreamError(502, `remote expert "${this.r.def.name}" failed: ${m}`);
+      }
+      if (value.usage) this.usage = { prompt: value.usage.prompt_tokens ?? 0, completion: value.usage.completion_tokens ?? 0 };
+      const choice = value.choices?.[0];
+      if (!choice) continue;
+      if (choice.finish_reason) this.finish = choice.finish_reason;
+      const text = choice.delta?.content ?? choice.text ?? "";
+      if (text === "") continue;
+      this.chunksSeen++;
+      this.tLast = performance.now();
+      this.tFirst ??= this.tLast;
+      return { text, tokens: [] };
+    }
+  }
+
+  /** Why a failure after the first token happened, in the client's terms. */
+  failure(err: unknown): Error {
+    if (this.ended instanceof AbortError) return this.ended;
+    if (err instanceof UpstreamError) return err;
+    return new UpstreamError(502, `remote expert "${this.r.def.name}" failed mid-stream: ${describe(this.ended ?? err)}`, { cause: err });
+  }
+
+  stats(): GenerationStats {
+    const generated = this.usage?.completion ?? this.chunksSeen;
+    const prompt = this.usage?.prompt ?? 0;
+    const firstS = this.tFirst === null ? 0 : (this.tFirst - this.t0) / 1000;
+    const decodeS = this.tFirst !== null && this.tLast !== null ? (this.tLast - this.tFirst) / 1000 : 0;
+    const stopReason: StopReason = this.finish === "length" ? "maxTokens" : "stop";
+    return {
+      promptTokens: prompt,
+      generatedTokens: generated,
+      prefillTokensPerSecond: firstS > 0 ? prompt / firstS : 0,
+      decodeTokensPerSecond: decodeS > 0 && generated > 1 ? (generated - 1) / decodeS : 0,
+      stopReason,
+    };
+  }
+}
+
+function authHeader(def: RemoteExpertConfig): Record<string, string> {
+  return def.api_key ? { authorization: `Bearer ${def.api_key}` } : {};
+}
+
+/** Wraps an opened call as a {@link Generation}: the first chunk was read already, the rest are pulled on demand (back-pressure). */
+function generationOf(call: UpstreamCall, first: TokenChunk | null, onEnd: (err: unknown) => void): Generation {
+  let resolveStats!: (s: GenerationStats) => void;
+  let rejectStats!: (e: unknown) => void;
+  const stats = new Promise<GenerationStats>((res, rej) => {
+    resolveStats = res;
+    rejectStats = rej;
+  });
+  stats.catch(() => undefined);
+  let started = false;
+  async function* run(): AsyncGenerator<TokenChunk> {
+    let failed: unknown = null;
+    try {
+      for (let chunk = first; chunk !== null; chunk = await call.next()) yield chunk;
+      resolveStats(call.stats());
+    } catch (err) {
+      failed = call.failure(err);
+      rejectStats(failed);
+      throw failed;
+    } finally {
+      call.close();
+      // A consumer that stops early (return()) ends the upstream request too.
+      if (failed === null) rejectStats(abortError("request"));
+      onEnd(failed);
+    }
+  }
+  return {
+    stats,
+    [Symbol.asyncIterator]() {
+      if (started) throw new TypeError("a generation can be iterated only once");
+      started = true;
+      return run();
+    },
+  };
+}
+
+/** The remote experts of a configuration: health, slots and proxying. Events: {@link RemoteEvent}. */
+export class RemoteExperts extends EventEmitter {
+  /** Settles once every remote has answered (or failed) its first health probe. */
+  readonly ready: Promise<void>;
+  private readonly remotes: Map<string, Remote>;
+  private readonly probeMs: number;
+  private readonly downProbeMs: number;
+  private readonly connectMs: number;
+  private readonly probeTimeoutMs: number;
+  private closed = false;
+
+  constructor(experts: readonly ExpertConfig[], options: RemoteOptions = {}) {
+    super();
+    this.probeMs = options.probeIntervalMs ?? 5000;
+    this.downProbeMs = options.downProbeIntervalMs ?? 1000;
+    this.connectMs = options.connectTimeoutMs ?? 2000;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 2000;
+    this.remotes = new Map(
+      experts
+        .filter((def): def is RemoteExpertConfig => def.url !== undefined)
+        .map((def) => {
+          const base = new URL(def.url + "/");
+          const Agent = base.protocol === "https:" ? https.Agent : http.Agent;
+          const agent = new Agent({ keepAlive: true, ...(def.max_concurrent ? { maxSockets: def.max_concurrent + 1 } : {}) });
+          return [def.name, { def, base, agent, probeAgent: new Agent({ keepAlive: true, maxSockets: 1 }), state: "remote-down", active: 0, waiters: [], lastUsed: null, lastError: null } satisfies Remote];
+        }),
+    );
+    this.ready = Promise.all([...this.remotes.values()].map((r) => this.probe(r))).then(() => undefined);
+  }
+
+  /** Whether `name` is a remote expert. */
+  has(name: string): boolean {
+    return this.remotes.has(name);
+  }
+
+  /** State and counters of every remote expert, in configuration order. */
+  status(): RemoteStatus[] {
+    return [...this.remotes.values()].map((r) => ({ name: r.def.name, state: r.state, active: r.active, queued: r.waiters.length, lastUsed: r.lastUsed, lastError: r.lastError }));
+  }
+
+  /**
+   * Sends a generation upstream once a slot is free and reads it up to the first token.
+   * @throws {@link RemoteUnavailableError} when the remote is down or fails before the first token (the system falls back).
+   * @throws {@link UpstreamError} when the remote rejects the request itself (400, 413, 422).
+   * @throws {@link AbortError} when `signal` aborts first.
+   */
+  async start(name: string, request: UpstreamRequest, signal?: AbortSignal): Promise<RemoteLease> {
+    const r = this.remotes.get(name);
+    if (!r) throw new RemoteUnavailableError(name, `unknown remote expert "${name}"`, false);
+    if (this.closed) throw new RemoteUnavailableError(name, "the system is closing", false);
+    if (r.state === "remote-down") throw new RemoteUnavailableError(name, `remote expert "${name}" is down: ${r.lastError ?? "not probed yet"}`, false);
+    await this.takeSlot(r, signal);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      r.lastUsed = Date.now();
+      const next = r.waiters.shift();
+      if (next) next.grant();
+      else r.active--;
+    };
+    const path = typeof request.prompt === "string" ? "completions" : "chat/completions";
+    const call = new UpstreamCall(r, path, upstreamBody(r.def, request), signal, Math.min(this.connectMs, r.def.timeout_s * 1000));
+    let first: TokenChunk | null;
+    try {
+      first = await call.open();
+    } catch (err) {
+      release();
+      if (err instanceof RemoteUnavailableError && err.remoteDown) this.markDown(r, err.message);
+      throw err;
+    }
+    const generation = generationOf(call, first, (err) => {
+      if (err instanceof UpstreamError && !call.upstreamReported) this.markDown(r, err.message);
+      release();
+    });
+    return { expert: r.def, generation, release };
+  }
+
+  /** Stops probing and closes idle connections. */
+  close(): void {
+    this.closed = true;
+    for (const r of this.remotes.values()) {
+      clearTimeout(r.timer);
+      for (const w of r.waiters.splice(0)) w.fail(new RemoteUnavailableError(r.def.name, "the system is closing", false));
+      r.agent.destroy();
+      r.probeAgent.destroy();
+    }
+  }
+
+  private takeSlot(r: Remote, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortError("request"));
+    const limit = r.def.max_concurrent ?? Infinity;
+    if (r.active < limit && r.waiters.length === 0) {
+      r.active++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = r.waiters.indexOf(waiter);
+        if (i >= 0) r.waiters.splice(i, 1);
+        reject(abortError("request"));
+      };
+      const waiter = {
+        grant: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        fail: (err: Error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(err);
+        },
+      };
+      r.waiters.push(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  private markDown(r: Remote, error: string): void {
+    r.lastError = error;
+    if (r.state === "remote-down") return;
+    r.state = "remote-down";
+    this.emitEvent({ type: "remote_down", expert: r.def.name, error, time: Date.now() });
+    this.schedule(r);
+  }
+
+  private markUp(r: Remote): void {
+    if (r.state === "remote-up") return;
+    r.state = "remote-up";
+    this.emitEvent({ type: "remote_up", expert: r.def.name, time: Date.now() });
+  }
+
+  private emitEvent(ev: RemoteEvent): void {
+    this.emit("event", ev);
+    this.emit(ev.type, ev);
+  }
+
+  private schedule(r: Remote): void {
+    if (this.closed) return;
+    clearTimeout(r.timer);
+    r.timer = setTimeout(() => void this.probe(r), r.state === "remote-up" ? this.probeMs : this.downProbeMs);
+    r.timer.unref();
+  }
+
+  /** `GET <url>/models` with the API key; any 2xx means up. */
+  private probe(r: Remote): Promise<void> {
+    r.probing ??= this.probeOnce(r).finally(() => {
+      r.probing = undefined;
+      this.schedule(r);
+    });
+    return r.probing;
+  }
+
+  private async probeOnce(r: Remote): Promise<void> {
+    const url = new URL("models", r.base);
+    const lib = url.protocol === "https:" ? https : http;
+    const ok = await new Promise<true | string>((resolve) => {
+      const req = lib.get(url, { agent: r.probeAgent, headers: authHeader(r.def), timeout: this.probeTimeoutMs }, (res) => {
+        res.resume();
+        const s = res.statusCode ?? 0;
+        resolve(s >= 200 && s < 300 ? true : `health probe GET ${url.pathname} answered HTTP ${s}`);
+      });
+      req.on("timeout", () => req.destroy(new Error(`health probe timed out after ${this.probeTimeoutMs} ms`)));
+      req.on("error", (err) => resolve(`health probe failed: ${describe(err)}`));
+    });
+    if (this.closed) return;
+    if (ok === true) this.markUp(r);
+    else this.markDown(r, ok);
+  }
+}
