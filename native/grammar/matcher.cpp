@@ -1,0 +1,300 @@
+#include "grammar/matcher.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace capibara::grammar {
+
+namespace {
+
+constexpr uint32_t kMaxCodePoint = 0x10FFFF;
+constexpr size_t kMaskCacheEntries = 256;  // ~5 MiB with a 151k vocabulary
+constexpr size_t kMaxForcedBytes = 256;
+
+bool seq_end(const Elem& e) { return e.op == Op::End || e.op == Op::Alt; }
+
+uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
+void put_utf8(std::string& s, uint32_t cp) {
+  if (cp < 0x80) {
+    s += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    s += static_cast<char>(0xC0 | (cp >> 6));
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    s += static_cast<char>(0xE0 | (cp >> 12));
+    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    s += static_cast<char>(0xF0 | (cp >> 18));
+    s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace
+
+Matcher::Matcher(std::shared_ptr<const CompiledGrammar> g)
+    : cg_(std::move(g)), g_(cg_->grammar), trie_(*cg_->trie), is_eog_(trie_.n_vocab(), false) {
+  for (int32_t t : cg_->eog)
+    if (t >= 0 && static_cast<size_t>(t) < is_eog_.size()) is_eog_[t] = true;
+  nodes_.emplace_back(UINT32_MAX, 0);
+  std::vector<uint32_t> none;
+  intern(none, false);  // set 0: dead
+  std::vector<uint32_t> start;
+  bool acc = false;
+  expand_rule(g_.root, 0, start, acc);
+  cur_.set = intern(start, acc);
+  mask_.assign((trie_.n_vocab() + 31) / 32, 0);
+}
+
+uint32_t Matcher::node(uint32_t pos, uint32_t parent) {
+  const uint64_t key = (static_cast<uint64_t>(pos) << 32) | parent;
+  auto it = node_ids_.find(key);
+  if (it != node_ids_.end()) return it->second;
+  const uint32_t id = static_cast<uint32_t>(nodes_.size());
+  nodes_.emplace_back(pos, parent);
+  node_ids_.emplace(key, id);
+  return id;
+}
+
+// Continues the sequence at `pos` on top of stack `parent`, collecting every stack whose top is a
+// character class; reaching the end of the outermost sequence marks the set accepting.
+void Matcher::expand(uint32_t pos, uint32_t parent, std::vector<uint32_t>& out, bool& acc) {
+  const Elem& e = g_.elems[pos];
+  if (seq_end(e)) {
+    if (parent == 0) {
+      acc = true;
+    } else {
+      expand(nodes_[parent].first, nodes_[parent].second, out, acc);
+    }
+  } else if (e.op == Op::Class) {
+    out.push_back(node(pos, parent));
+  } else {
+    // Tail call: nothing follows the reference in this sequence, so return straight to `parent`.
+    const uint32_t ret = seq_end(g_.elems[pos + 1]) ? parent : node(pos + 1, parent);
+    expand_rule(e.arg, ret, out, acc);
+  }
+}
+
+void Matcher::expand_rule(uint32_t rule, uint32_t ret, std::vector<uint32_t>& out, bool& acc) {
+  for (uint32_t p = g_.rule_start[rule];; ++p) {
+    expand(p, ret, out, acc);
+    while (!seq_end(g_.elems[p])) ++p;
+    if (g_.elems[p].op == Op::End) break;
+  }
+}
+
+uint32_t Matcher::intern(std::vector<uint32_t>& stacks, bool acc) {
+  std::sort(stacks.begin(), stacks.end());
+  stacks.erase(std::unique(stacks.begin(), stacks.end()), stacks.end());
+  uint64_t h = acc ? 1 : 2;
+  for (uint32_t s : stacks) h = mix(h, s);
+  auto& bucket = set_ids_[h];
+  for (uint32_t id : bucket)
+    if (sets_[id].accepting == acc && sets_[id].stacks == stacks) return id;
+  const uint32_t id = static_cast<uint32_t>(sets_.size());
+  sets_.emplace_back();
+  sets_.back().stacks = stacks;
+  sets_.back().accepting = acc;
+  bucket.push_back(id);
+  return id;
+}
+
+uint32_t Matcher::advance(uint32_t set, uint32_t cp) {
+  int32_t* slot = nullptr;
+  if (cp < 128) {
+    auto& tab = sets_[set].ascii;
+    if (!tab) {
+      tab = std::make_unique<std::array<int32_t, 128>>();
+      tab->fill(-1);
+    }
+    slot = &(*tab)[cp];
+    if (*slot >= 0) return static_cast<uint32_t>(*slot);
+  } else {
+    auto it = trans_.find((static_cast<uint64_t>(set) << 21) | cp);
+    if (it != trans_.end()) return it->second;
+  }
+  std::vector<uint32_t> out;
+  bool acc = false;
+  const std::vector<uint32_t> stacks = sets_[set].stacks;  // copy: interning may grow sets_
+  for (uint32_t s : stacks) {
+    const auto [pos, parent] = nodes_[s];
+    if (g_.classes[g_.elems[pos].arg].contains(cp)) expand(pos + 1, parent, out, acc);
+  }
+  const uint32_t next = intern(out, acc);
+  if (cp < 128)
+    (*sets_[set].ascii)[cp] = static_cast<int32_t>(next);
+  else
+    trans_.emplace((static_cast<uint64_t>(set) << 21) | cp, next);
+  return next;
+}
+
+// Whether some code point starting with the partial bytes can be matched.
+bool Matcher::may_continue(uint32_t set, const Partial& p) const {
+  const uint32_t lo = p.value << (6 * p.need), hi = std::min(lo | ((1u << (6 * p.need)) - 1), kMaxCodePoint);
+  for (uint32_t s : sets_[set].stacks)
+    if (g_.classes[g_.elems[nodes_[s].first].arg].intersects(lo, hi)) return true;
+  return false;
+}
+
+bool Matcher::step(Walk& w, uint8_t b) {
+  if (w.part.need == 0) {
+    if (b < 0x80) {
+      w.set = advance(w.set, b);
+      return w.set != 0;
+    }
+    if (b >= 0xC2 && b <= 0xDF) {
+      w.part = {b & 0x1Fu, 1};
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      w.part = {b & 0x0Fu, 2};
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      w.part = {b & 0x07u, 3};
+    } else {
+      return false;
+    }
+    return may_continue(w.set, w.part);
+  }
+  if ((b & 0xC0) != 0x80) return false;
+  w.part.value = (w.part.value << 6) | (b & 0x3Fu);
+  if (--w.part.need > 0) return may_continue(w.set, w.part);
+  const uint32_t cp = w.part.value;
+  w.part = {};
+  w.set = advance(w.set, cp);
+  return w.set != 0;
+}
+
+bool Matcher::walk_token(Walk& w, int32_t token) {
+  if (token < 0 || static_cast<size_t>(token) >= trie_.n_vocab()) return false;
+  if (is_eog_[token]) return sets_[w.set].accepting && w.part.need == 0;
+  const std::string_view p = trie_.piece(token);
+  if (p.empty()) return false;
+  for (unsigned char b : p)
+    if (!step(w, b)) return false;
+  return true;
+}
+
+bool Matcher::allows(int32_t token) {
+  Walk w = cur_;
+  return walk_token(w, token);
+}
+
+Status Matcher::accept(int32_t token) {
+  Walk w = cur_;
+  if (!walk_token(w, token))
+    return Status(ErrorCode::GRAMMAR_DEAD_END, "grammar: token " + std::to_string(token) + " is not allowed here");
+  if (!is_eog_[static_cast<size_t>(token)]) cur_ = w;
+  return Status::ok();
+}
+
+bool Matcher::accepting() const { return sets_[cur_.set].accepting && cur_.part.need == 0; }
+bool Matcher::complete() const { return sets_[cur_.set].stacks.empty(); }
+
+// The bytes that lead back to `set`: any token made only of them keeps the state and is valid.
+void Matcher::compute_loops(uint32_t set) {
+  for (uint32_t b = 0; b < 128; ++b)
+    if (advance(set, b) == set) sets_[set].loop[b >> 6] |= 1ULL << (b & 63);
+  // Non-ASCII characters all behave alike when every top class holds all of them or none.
+  bool uniform = true;
+  for (uint32_t s : sets_[set].stacks) {
+    const CharClass& c = g_.classes[g_.elems[nodes_[s].first].arg];
+    const bool any = c.intersects(0x80, kMaxCodePoint);
+    const bool all = std::any_of(c.ranges.begin(), c.ranges.end(), [](const auto& r) { return r.first <= 0x80 && r.second >= kMaxCodePoint; });
+    if (any && !all) uniform = false;
+  }
+  sets_[set].loop_non_ascii = uniform && advance(set, 0x80) == set;
+  sets_[set].loops_known = true;
+}
+
+void Matcher::set_run(uint32_t begin, uint32_t end) {
+  const int32_t* order = trie_.order();
+  for (uint32_t i = begin; i < end; ++i) {
+    const uint32_t t = static_cast<uint32_t>(order[i]);
+    mask_[t >> 5] |= 1u << (t & 31);
+  }
+}
+
+// Sets the bits of every token below trie node n, reached in state w.
+void Matcher::fill(uint32_t n, const Walk& w) {
+  const TokenTrie::Node& nd = trie_.node(n);
+  set_run(nd.tok_begin, nd.tok_here);
+  if (w.part.need == 0 && nd.clean) {
+    if (!sets_[w.set].loops_known) compute_loops(w.set);
+    const SetInfo& si = sets_[w.set];
+    if ((nd.sig[0] & ~si.loop[0]) == 0 && (nd.sig[1] & ~si.loop[1]) == 0 && (!nd.non_ascii || si.loop_non_ascii)) {
+      set_run(nd.tok_here, trie_.subtree_tok_end(n));
+      return;
+    }
+  }
+  const TokenTrie::Edge* e = trie_.edges();
+  for (uint32_t k = nd.edge_begin; k < nd.edge_end; ++k) {
+    Walk c = w;
+    if (step(c, e[k].byte)) fill(e[k].child, c);
+  }
+}
+
+const uint32_t* Matcher::mask() {
+  const uint64_t key = (static_cast<uint64_t>(cur_.set) << 26) | (static_cast<uint64_t>(cur_.part.need) << 24) | cur_.part.value;
+  auto it = mask_cache_.find(key);
+  if (it != mask_cache_.end()) return it->second.data();
+  std::fill(mask_.begin(), mask_.end(), 0u);
+  if (cur_.set != 0) fill(TokenTrie::kRoot, cur_);
+  if (accepting())
+    for (int32_t t : cg_->eog)
+      if (t >= 0 && static_cast<size_t>(t) < is_eog_.size()) mask_[static_cast<size_t>(t) >> 5] |= 1u << (t & 31);
+  if (mask_cache_.size() >= kMaskCacheEntries) mask_cache_.clear();
+  return mask_cache_.emplace(key, mask_).first->second.data();
+}
+
+std::vector<int32_t> Matcher::forced(size_t max) {
+  std::vector<int32_t> out;
+  if (cur_.part.need != 0) return out;
+  // The text the grammar forces: one possible code point at a time, until a choice or the end.
+  std::string text;
+  uint32_t set = cur_.set;
+  while (text.size() < kMaxForcedBytes && set != 0 && !sets_[set].accepting) {
+    uint32_t only = UINT32_MAX;
+    bool single = true;
+    for (uint32_t s : sets_[set].stacks) {
+      const CharClass& c = g_.classes[g_.elems[nodes_[s].first].arg];
+      if (c.ranges.size() != 1 || c.ranges[0].first != c.ranges[0].second || (only != UINT32_MAX && only != c.ranges[0].first)) {
+        single = false;
+        break;
+      }
+      only = c.ranges[0].first;
+    }
+    if (!single || only == UINT32_MAX) break;
+    put_utf8(text, only);
+    set = advance(set, only);
+  }
+  // Longest vocabulary entries that fit entirely inside the forced text.
+  size_t at = 0;
+  const TokenTrie::Edge* e = trie_.edges();
+  while (out.size() < max && at < text.size()) {
+    uint32_t n = TokenTrie::kRoot;
+    int32_t best = -1;
+    size_t best_len = 0;
+    for (size_t k = at; k < text.size(); ++k) {
+      const TokenTrie::Node& nd = trie_.node(n);
+      const TokenTrie::Edge* f = std::lower_bound(e + nd.edge_begin, e + nd.edge_end, static_cast<uint8_t>(text[k]),
+                                                  [](const TokenTrie::Edge& x, uint8_t b) { return x.byte < b; });
+      if (f == e + nd.edge_end || f->byte != static_cast<uint8_t>(text[k])) break;
+      n = f->child;
+      const TokenTrie::Node& cn = trie_.node(n);
+      if (cn.tok_here > cn.tok_begin) {
+        best = trie_.order()[cn.tok_begin];
+        best_len = k + 1 - at;
+      }
+    }
+    if (best < 0) break;
+    out.push_back(best);
+    at += best_len;
+  }
+  return out;
+}
+
+}  // namespace capibara::grammar

@@ -1,0 +1,107 @@
+#include "grammar/token_trie.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace capibara::grammar {
+
+namespace {
+
+// Continuation bytes a UTF-8 lead byte announces; -1 for a byte that cannot start a character.
+int utf8_tail(uint8_t b) {
+  if (b < 0x80) return 0;
+  if (b >= 0xC2 && b <= 0xDF) return 1;
+  if (b >= 0xE0 && b <= 0xEF) return 2;
+  if (b >= 0xF0 && b <= 0xF4) return 3;
+  return -1;
+}
+
+struct Tmp {
+  std::vector<std::pair<uint8_t, uint32_t>> kids;
+  std::vector<int32_t> toks;
+};
+
+}  // namespace
+
+TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<bool>& fallback)
+    : n_vocab_(pieces.size()), pieces_(pieces) {
+  std::vector<Tmp> tmp(1);
+  for (size_t id = 0; id < pieces.size(); ++id) {
+    const std::string& p = pieces[id];
+    if (p.empty()) continue;
+    uint32_t n = 0;
+    for (unsigned char b : p) {
+      auto& kids = tmp[n].kids;
+      auto it = std::find_if(kids.begin(), kids.end(), [b](const auto& k) { return k.first == b; });
+      if (it != kids.end()) {
+        n = it->second;
+      } else {
+        const uint32_t c = static_cast<uint32_t>(tmp.size());
+        kids.emplace_back(b, c);
+        tmp.emplace_back();  // invalidates `kids`; not used after this
+        n = c;
+      }
+    }
+    tmp[n].toks.push_back(static_cast<int32_t>(id));
+  }
+
+  nodes_.reserve(tmp.size());
+  edges_.reserve(tmp.size());
+  order_.reserve(pieces.size());
+  // Preorder renumbering. `tail`: continuation bytes still owed on the path (-1: invalid path).
+  // ok[n]: every token below n (n's own included) is UTF-8, its last character possibly unfinished.
+  std::vector<bool> ok;
+  ok.reserve(tmp.size());
+  std::function<uint32_t(uint32_t, int)> visit = [&](uint32_t t, int tail) -> uint32_t {
+    const uint32_t me = static_cast<uint32_t>(nodes_.size());
+    nodes_.push_back(Node{});
+    ok.push_back(false);
+    Tmp& src = tmp[t];
+    std::stable_sort(src.toks.begin(), src.toks.end(), [&](int32_t a, int32_t b) {
+      return !(fallback.size() > static_cast<size_t>(a) && fallback[a]) && fallback.size() > static_cast<size_t>(b) && fallback[b];
+    });
+    nodes_[me].tok_begin = static_cast<uint32_t>(order_.size());
+    order_.insert(order_.end(), src.toks.begin(), src.toks.end());
+    nodes_[me].tok_here = static_cast<uint32_t>(order_.size());
+    std::sort(src.kids.begin(), src.kids.end());
+    const uint32_t eb = static_cast<uint32_t>(edges_.size());
+    edges_.resize(eb + src.kids.size());
+    nodes_[me].edge_begin = eb;
+    nodes_[me].edge_end = eb + static_cast<uint32_t>(src.kids.size());
+    uint64_t sig[2] = {0, 0};
+    bool non_ascii = false, valid = tail >= 0;
+    for (size_t k = 0; k < src.kids.size(); ++k) {
+      const uint8_t b = src.kids[k].first;
+      int next;
+      if (tail < 0) {
+        next = -1;
+      } else if (tail > 0) {
+        next = (b & 0xC0) == 0x80 ? tail - 1 : -1;
+      } else {
+        next = utf8_tail(b);
+      }
+      const uint32_t c = visit(src.kids[k].second, next);
+      edges_[eb + k] = Edge{b, c};
+      const Node& cn = nodes_[c];
+      if (b < 0x80)
+        sig[b >> 6] |= 1ULL << (b & 63);
+      else
+        non_ascii = true;
+      sig[0] |= cn.sig[0];
+      sig[1] |= cn.sig[1];
+      non_ascii |= cn.non_ascii;
+      valid = valid && ok[c];
+    }
+    Node& nd = nodes_[me];
+    nd.subtree_end = static_cast<uint32_t>(nodes_.size());
+    nd.sig[0] = sig[0];
+    nd.sig[1] = sig[1];
+    nd.non_ascii = non_ascii;
+    nd.clean = tail == 0 && valid;
+    ok[me] = valid;
+    return me;
+  };
+  visit(0, 0);
+}
+
+}  // namespace capibara::grammar
