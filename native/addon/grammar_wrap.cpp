@@ -68,6 +68,13 @@ Napi::Value vocabulary(const Napi::CallbackInfo& info) {
       [](Napi::Env env, std::shared_ptr<Vocab>& v) -> Napi::Value { return wrap(env, v, &kVocabTag); });
 }
 
+// check(gbnf): parse only, so bad input is reported before any generation is queued.
+Napi::Value check(const Napi::CallbackInfo& info) {
+  Result<grammar::Grammar> g = grammar::parse_gbnf(arg_string(info, 0, "grammar"));
+  if (!g) throw_status(info.Env(), g.status());
+  return info.Env().Undefined();
+}
+
 // compile(vocab, gbnf) -> grammar (GRAMMAR_INVALID naming the problem).
 Napi::Value compile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -136,6 +143,7 @@ std::shared_ptr<const CompiledGrammar> compiled_grammar(Napi::Env env, Napi::Val
 
 void init_grammar(Napi::Env env, Napi::Object exports) {
   Napi::Object g = Napi::Object::New(env);
+  g.Set("check", Napi::Function::New(env, check, "check"));
   g.Set("vocabulary", Napi::Function::New(env, vocabulary, "vocabulary"));
   g.Set("compile", Napi::Function::New(env, compile, "compile"));
   g.Set("matcher", Napi::Function::New(env, matcher, "matcher"));

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "grammar/utf8.h"
+
 namespace capibara::grammar {
 
 namespace {
@@ -136,7 +138,10 @@ uint32_t Matcher::advance(uint32_t set, uint32_t cp) {
 
 // Whether some code point starting with the partial bytes can be matched.
 bool Matcher::may_continue(uint32_t set, const Partial& p) const {
-  const uint32_t lo = p.value << (6 * p.need), hi = std::min(lo | ((1u << (6 * p.need)) - 1), kMaxCodePoint);
+  // The next byte's range bounds the code points still reachable (exact: it excludes overlong forms).
+  const uint32_t rest = 6 * (p.need - 1), base = p.value << (6 * p.need);
+  const uint32_t lo = base | (static_cast<uint32_t>(p.lo & 0x3F) << rest);
+  const uint32_t hi = std::min(base | (static_cast<uint32_t>(p.hi & 0x3F) << rest) | ((1u << rest) - 1), kMaxCodePoint);
   for (uint32_t s : sets_[set].stacks)
     if (g_.classes[g_.elems[nodes_[s].first].arg].intersects(lo, hi)) return true;
   return false;
@@ -148,18 +153,15 @@ bool Matcher::step(Walk& w, uint8_t b) {
       w.set = advance(w.set, b);
       return w.set != 0;
     }
-    if (b >= 0xC2 && b <= 0xDF) {
-      w.part = {b & 0x1Fu, 1};
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      w.part = {b & 0x0Fu, 2};
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      w.part = {b & 0x07u, 3};
-    } else {
-      return false;
-    }
+    const int tail = utf8_tail(b);
+    if (tail <= 0) return false;
+    const auto [lo, hi] = utf8_second(b);
+    w.part = {b & (0x3Fu >> tail), static_cast<uint32_t>(tail), lo, hi};
     return may_continue(w.set, w.part);
   }
-  if ((b & 0xC0) != 0x80) return false;
+  if (b < w.part.lo || b > w.part.hi) return false;
+  w.part.lo = 0x80;
+  w.part.hi = 0xBF;
   w.part.value = (w.part.value << 6) | (b & 0x3Fu);
   if (--w.part.need > 0) return may_continue(w.set, w.part);
   const uint32_t cp = w.part.value;

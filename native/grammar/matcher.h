@@ -47,7 +47,8 @@ class Matcher {
  private:
   struct Partial {  // an unfinished UTF-8 character
     uint32_t value = 0;
-    uint32_t need = 0;  // continuation bytes still expected (0: on a character boundary)
+    uint32_t need = 0;              // continuation bytes still expected (0: on a character boundary)
+    uint8_t lo = 0x80, hi = 0xBF;   // range of the next byte (no overlong forms, surrogates or > U+10FFFF)
   };
   struct Walk {
     uint32_t set;

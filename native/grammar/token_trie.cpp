@@ -3,18 +3,11 @@
 #include <algorithm>
 #include <functional>
 
+#include "grammar/utf8.h"
+
 namespace capibara::grammar {
 
 namespace {
-
-// Continuation bytes a UTF-8 lead byte announces; -1 for a byte that cannot start a character.
-int utf8_tail(uint8_t b) {
-  if (b < 0x80) return 0;
-  if (b >= 0xC2 && b <= 0xDF) return 1;
-  if (b >= 0xE0 && b <= 0xEF) return 2;
-  if (b >= 0xF0 && b <= 0xF4) return 3;
-  return -1;
-}
 
 struct Tmp {
   std::vector<std::pair<uint8_t, uint32_t>> kids;
@@ -48,11 +41,12 @@ TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<b
   nodes_.reserve(tmp.size());
   edges_.reserve(tmp.size());
   order_.reserve(pieces.size());
-  // Preorder renumbering. `tail`: continuation bytes still owed on the path (-1: invalid path).
+  // Preorder renumbering. `tail`: continuation bytes still owed on the path (-1: invalid path);
+  // [lo, hi]: range of the next continuation byte.
   // ok[n]: every token below n (n's own included) is UTF-8, its last character possibly unfinished.
   std::vector<bool> ok;
   ok.reserve(tmp.size());
-  std::function<uint32_t(uint32_t, int)> visit = [&](uint32_t t, int tail) -> uint32_t {
+  std::function<uint32_t(uint32_t, int, uint8_t, uint8_t)> visit = [&](uint32_t t, int tail, uint8_t lo, uint8_t hi) -> uint32_t {
     const uint32_t me = static_cast<uint32_t>(nodes_.size());
     nodes_.push_back(Node{});
     ok.push_back(false);
@@ -73,14 +67,16 @@ TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<b
     for (size_t k = 0; k < src.kids.size(); ++k) {
       const uint8_t b = src.kids[k].first;
       int next;
+      std::pair<uint8_t, uint8_t> range{0x80, 0xBF};
       if (tail < 0) {
         next = -1;
       } else if (tail > 0) {
-        next = (b & 0xC0) == 0x80 ? tail - 1 : -1;
+        next = b >= lo && b <= hi ? tail - 1 : -1;
       } else {
         next = utf8_tail(b);
+        range = utf8_second(b);
       }
-      const uint32_t c = visit(src.kids[k].second, next);
+      const uint32_t c = visit(src.kids[k].second, next, range.first, range.second);
       edges_[eb + k] = Edge{b, c};
       const Node& cn = nodes_[c];
       if (b < 0x80)
@@ -101,7 +97,7 @@ TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<b
     ok[me] = valid;
     return me;
   };
-  visit(0, 0);
+  visit(0, 0, 0x80, 0xBF);
 }
 
 }  // namespace capibara::grammar

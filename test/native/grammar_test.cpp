@@ -239,3 +239,28 @@ CAPI_TEST(constrained_sampler_masks_and_reports_dead_ends) {
     CHECK(r.status().code() == ErrorCode::GRAMMAR_DEAD_END);
   }
 }
+
+// A byte-fallback vocabulary can spell overlong forms and surrogates; they are not characters.
+CAPI_TEST(matcher_rejects_malformed_utf8) {
+  std::vector<std::string> p;
+  for (int b = 0; b < 256; ++b) p.emplace_back(1, static_cast<char>(b));  // byte tokens only
+  p.emplace_back("\xF0\x80\x81\xBB");  // overlong '{'
+  p.emplace_back("\xED\xA0\x80");      // a surrogate
+  p.emplace_back("\xE0");              // lead byte of a 3-byte character: U+0800 and up only
+  p.emplace_back("");
+  auto cg = compile("root ::= [{\\u0000-\\u00ff] \"}\"", p);
+  Matcher m(cg);
+  CHECK(m.allows('{'));
+  CHECK(!m.allows(256));
+  CHECK(!m.allows(257));
+  CHECK(!m.allows(258));  // nothing the class allows starts with E0
+  CHECK(m.accept(0xF0).is_ok() == false);
+  CHECK(mask_agrees(m));
+  Matcher any(compile("root ::= [^a]", p));
+  CHECK(!any.allows(256) && !any.allows(257));
+  CHECK(any.allows(258));
+  CHECK(any.accept(0xE0).is_ok());
+  CHECK(!any.allows(0x80));  // E0 must be followed by A0..BF
+  CHECK(any.allows(0xA0));
+  CHECK(mask_agrees(any));
+}
