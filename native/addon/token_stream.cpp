@@ -120,7 +120,7 @@ void Stream::run() {
       }
       int32_t tok;
       if (constrained) {  // grammar hook: logits -> check / mask -> sample
-        Result<int32_t> r = constrained->sample(sampler, logits.data(), n_vocab);
+        Result<int32_t> r = constrained->sample(sampler, logits.data(), n_vocab, params.max_tokens - done->generated);
         if (!r) {
           st = r.status();
           break;

@@ -52,6 +52,83 @@ Matcher::Matcher(std::shared_ptr<const CompiledGrammar> g)
   expand_rule(g_.root, 0, start, acc);
   cur_.set = intern(start, acc);
   mask_.assign((trie_.n_vocab() + 31) / 32, 0);
+  compute_min_lengths();
+}
+
+// Shortest expansion of every rule (a fixpoint: rules may be recursive), then of every sequence tail.
+void Matcher::compute_min_lengths() {
+  constexpr uint32_t kInf = UINT32_MAX / 4;
+  const size_t n_rules = g_.rule_start.size();
+  std::vector<uint32_t> rule_min(n_rules, kInf);
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t r = 0; r < n_rules; ++r) {
+      uint32_t best = kInf, sum = 0;
+      for (uint32_t p = g_.rule_start[r];; ++p) {
+        const Elem& e = g_.elems[p];
+        if (seq_end(e)) {
+          best = std::min(best, sum);
+          sum = 0;
+          if (e.op == Op::End) break;
+          continue;
+        }
+        sum = std::min(kInf, sum + (e.op == Op::Class ? 1 : rule_min[e.arg]));
+      }
+      if (best < rule_min[r]) {
+        rule_min[r] = best;
+        changed = true;
+      }
+    }
+  }
+  rest_.assign(g_.elems.size() + 1, 0);
+  for (size_t p = g_.elems.size(); p-- > 0;) {
+    const Elem& e = g_.elems[p];
+    rest_[p] = seq_end(e) ? 0 : std::min(kInf, (e.op == Op::Class ? 1 : rule_min[e.arg]) + rest_[p + 1]);
+  }
+}
+
+uint32_t Matcher::node_distance(uint32_t n) {
+  if (n == 0) return 0;
+  if (node_dist_.size() < nodes_.size()) node_dist_.resize(nodes_.size(), UINT32_MAX);
+  if (node_dist_[n] != UINT32_MAX) return node_dist_[n];
+  const auto [pos, parent] = nodes_[n];
+  const uint32_t d = std::min(UINT32_MAX / 4, rest_[pos] + node_distance(parent));
+  node_dist_[n] = d;
+  return d;
+}
+
+uint32_t Matcher::walk_distance(const Walk& w) {
+  if (set_dist_.size() < sets_.size()) set_dist_.resize(sets_.size(), UINT32_MAX);
+  uint32_t& d = set_dist_[w.set];
+  if (d == UINT32_MAX) {
+    uint32_t best = sets_[w.set].accepting ? 0 : UINT32_MAX / 4;
+    for (uint32_t s : sets_[w.set].stacks) best = std::min(best, node_distance(s));
+    set_dist_[w.set] = best;
+  }
+  // Inside a character the set has not advanced yet: finishing it is one more step.
+  return set_dist_[w.set] + (w.part.need ? 1 : 0);
+}
+
+uint32_t Matcher::distance() { return walk_distance(cur_); }
+
+void Matcher::fill_closing(uint32_t n, const Walk& w, uint32_t limit) {
+  const TokenTrie::Node& nd = trie_.node(n);
+  if (nd.tok_here > nd.tok_begin && walk_distance(w) < limit) set_run(nd.tok_begin, nd.tok_here);
+  const TokenTrie::Edge* e = trie_.edges();
+  for (uint32_t k = nd.edge_begin; k < nd.edge_end; ++k) {
+    Walk c = w;
+    if (step(c, e[k].byte)) fill_closing(e[k].child, c, limit);
+  }
+}
+
+const uint32_t* Matcher::closing_mask() {
+  std::fill(mask_.begin(), mask_.end(), 0u);
+  const uint32_t d = distance();
+  if (d > 0 && cur_.set != 0) fill_closing(TokenTrie::kRoot, cur_, d);
+  if (accepting())
+    for (int32_t t : cg_->eog)
+      if (t >= 0 && static_cast<size_t>(t) < is_eog_.size()) mask_[static_cast<size_t>(t) >> 5] |= 1u << (t & 31);
+  return mask_.data();
 }
 
 uint32_t Matcher::node(uint32_t pos, uint32_t parent) {

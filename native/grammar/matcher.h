@@ -44,6 +44,13 @@ class Matcher {
   std::vector<int32_t> forced(size_t max);
   size_t n_vocab() const { return trie_.n_vocab(); }
 
+  // Fewest characters that still complete the grammar from here (0 where it accepts).
+  uint32_t distance();
+  // Bitmask of the tokens that bring the grammar strictly closer to its end (end of generation
+  // where it accepts): following it, the output completes within distance() tokens. A vocabulary
+  // with every single byte (byte-level BPE, SentencePiece byte fallback) always has such a token.
+  const uint32_t* closing_mask();
+
  private:
   struct Partial {  // an unfinished UTF-8 character
     uint32_t value = 0;
@@ -73,6 +80,10 @@ class Matcher {
   void compute_loops(uint32_t set);
   void fill(uint32_t node, const Walk& w);
   void set_run(uint32_t begin, uint32_t end);
+  void compute_min_lengths();
+  uint32_t node_distance(uint32_t node);
+  uint32_t walk_distance(const Walk& w);
+  void fill_closing(uint32_t node, const Walk& w, uint32_t limit);
 
   std::shared_ptr<const CompiledGrammar> cg_;
   const Grammar& g_;
@@ -87,7 +98,9 @@ class Matcher {
   Walk cur_{};
   std::vector<uint32_t> mask_;
   std::unordered_map<uint64_t, std::vector<uint32_t>> mask_cache_;
-  std::vector<uint32_t> scratch_;
+  std::vector<uint32_t> rest_;       // per element: fewest characters to the end of its sequence
+  std::vector<uint32_t> node_dist_;  // per stack node, memoised (UINT32_MAX: unknown)
+  std::vector<uint32_t> set_dist_;   // per set, memoised
 };
 
 }  // namespace capibara::grammar

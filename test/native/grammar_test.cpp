@@ -221,7 +221,7 @@ CAPI_TEST(constrained_sampler_masks_and_reports_dead_ends) {
     std::vector<float> logits(static_cast<size_t>(n), 0.0f);
     logits[static_cast<size_t>(id_of(p, "a"))] = 5.0f;      // the model prefers a rejected token
     logits[static_cast<size_t>(id_of(p, "false"))] = 1.0f;
-    Result<int32_t> r = cs.sample(s, logits.data(), n);
+    Result<int32_t> r = cs.sample(s, logits.data(), n, 100);
     CHECK(r.is_ok() && r.value() == id_of(p, "false"));
     CHECK(cs.masks_computed() == 1);
     CHECK(cs.accept(r.value()).is_ok());
@@ -231,10 +231,10 @@ CAPI_TEST(constrained_sampler_masks_and_reports_dead_ends) {
     ConstrainedSampler cs(compile("root ::= \"~\" \"\\u0800\""));  // no token starts U+0800
     model::Sampler s(sp, n);
     std::vector<float> logits(static_cast<size_t>(n), 0.0f);
-    Result<int32_t> r = cs.sample(s, logits.data(), n);
+    Result<int32_t> r = cs.sample(s, logits.data(), n, 100);
     CHECK(r.is_ok() && r.value() == id_of(p, "~"));
     CHECK(cs.accept(r.value()).is_ok());
-    r = cs.sample(s, logits.data(), n);
+    r = cs.sample(s, logits.data(), n, 100);
     CHECK(!r);
     CHECK(r.status().code() == ErrorCode::GRAMMAR_DEAD_END);
   }
@@ -263,4 +263,39 @@ CAPI_TEST(matcher_rejects_malformed_utf8) {
   CHECK(!any.allows(0x80));  // E0 must be followed by A0..BF
   CHECK(any.allows(0xA0));
   CHECK(mask_agrees(any));
+}
+
+// With the token budget as short as the shortest completion, only tokens towards the end remain.
+CAPI_TEST(constrained_sampler_closes_within_the_budget) {
+  const auto p = toy_pieces();
+  const int64_t n = static_cast<int64_t>(p.size());
+  auto cg = compile("root ::= \"{\\\"\" [a-c]+ \"\\\":\" [0-9]+ \"}\"");
+  Matcher m(cg);
+  CHECK(m.distance() == 7);  // {"a":0}
+  CHECK(accepts(m, p, {"{\"", "ab"}));
+  CHECK(m.distance() == 4);  // ":0}
+  const uint32_t* close = m.closing_mask();
+  for (int32_t t = 0; t < n; ++t) {
+    const bool bit = (close[t >> 5] >> (t & 31)) & 1u;
+    CHECK(bit == (p[t] == "\"" || p[t] == "\":"));  // not "a": it keeps the distance
+  }
+  model::SamplerParams sp;
+  sp.temperature = 0.0f;
+  ConstrainedSampler cs(cg);
+  model::Sampler s(sp, n);
+  int64_t budget = 8;  // {"  then what the model likes ("a") until the budget forces the end
+  std::string out;
+  for (; budget > 0 && !cs.complete(); --budget) {
+    std::vector<float> logits(static_cast<size_t>(n), 0.0f);
+    logits[static_cast<size_t>(id_of(p, "a"))] = 3.0f;
+    logits[static_cast<size_t>(id_of(p, "{\""))] = 2.0f;
+    logits[static_cast<size_t>(id_of(p, "1"))] = 2.0f;
+    Result<int32_t> r = cs.sample(s, logits.data(), n, budget);
+    CHECK(r.is_ok());
+    if (!r) return;
+    CHECK(cs.accept(r.value()).is_ok());
+    out += p[static_cast<size_t>(r.value())];
+  }
+  CHECK(cs.complete());
+  CHECK(out.size() >= 7 && out.substr(out.size() - 1) == "}");
 }

@@ -1,0 +1,95 @@
+/**
+ * Grammar engine cost: `npm run bench:grammar` (`-- --json` for JSON lines, `-- --no-decode` to skip
+ * the model part).
+ *
+ * 1. Mask cost per token, one core: every valid instance of the schema set
+ *    (test/fixtures/grammar/schemas.ts) is tokenized with the 151k qwen2 vocabulary and the 262k
+ *    gemma3 one, then walked token by token with a fresh matcher per document (cold caches, as a
+ *    new generation has). Per token: the full allowed-token mask (what a rejected sample costs,
+ *    through N-API with a copy of the mask), and the decode-loop path when the sample is allowed
+ *    (check + accept + forced-text lookup).
+ * 2. Decode with a schema vs without on the TinyLlama 1.1B shape (random Q4_0 weights, 32k SPM
+ *    vocabulary): tokens/s from the generation stats, runs alternating. Random weights mean the
+ *    sample is rejected at most steps, so the full mask is computed almost every token.
+ */
+import { loadDemoVocab } from "../lib/demo/index.js";
+import { loadModel } from "../lib/engine/index.js";
+import { GrammarCache, GrammarMatcher } from "../lib/grammar/compiled.js";
+import { jsonSchemaToGbnf } from "../lib/grammar/json-schema.js";
+import { Tokenizer } from "../lib/tokenizer/index.js";
+import { SCHEMAS, compact } from "../test/fixtures/grammar/schemas.js";
+import { loadVocab } from "../test/fixtures/tokenizer/vocabs.js";
+import { machineInfo } from "./lib.js";
+import { ensureModel } from "./llm/build.js";
+import { shapeById } from "./llm/shapes.js";
+
+const json = process.argv.includes("--json");
+const decode = !process.argv.includes("--no-decode");
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+
+const out = (o: Record<string, unknown>, line: string) => console.log(json ? JSON.stringify(o) : line);
+const us = (ns: number) => ns / 1000;
+
+function summary(ns: number[]) {
+  const s = [...ns].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return { n: s.length, meanUs: us(s.reduce((a, b) => a + b, 0) / s.length), p50Us: us(q(0.5)), p99Us: us(q(0.99)), maxUs: us(s[s.length - 1]!) };
+}
+
+async function maskCost(label: string, tok: Tokenizer) {
+  const cache = new GrammarCache(tok);
+  const full: number[] = [], hook: number[] = [];
+  for (let r = 0; r < REPEATS; r++)
+    for (const c of SCHEMAS) {
+      const g = await cache.get(jsonSchemaToGbnf(c.schema));
+      for (const v of c.valid) {
+        const tokens = tok.tokenize(compact(v), { addSpecial: false, parseSpecial: false });
+        const fm = new GrammarMatcher(g, tok.size), hm = new GrammarMatcher(g, tok.size);
+        for (const t of tokens) {
+          let t0 = process.hrtime.bigint();
+          fm.computeMask();
+          fm.accept(t);
+          full.push(Number(process.hrtime.bigint() - t0));
+          t0 = process.hrtime.bigint();
+          if (!hm.allows(t)) throw new Error(`${c.name}: token ${t} rejected`);
+          hm.accept(t);
+          hm.forced(0);
+          hook.push(Number(process.hrtime.bigint() - t0));
+        }
+      }
+    }
+  const f = summary(full), h = summary(hook);
+  out({ bench: "grammar-mask", vocab: label, vocabSize: tok.size, schemas: SCHEMAS.length, path: "full mask", ...f },
+    `${label.padEnd(22)} full mask + accept   tokens ${f.n}  mean ${f.meanUs.toFixed(1)} µs  p50 ${f.p50Us.toFixed(1)} µs  p99 ${f.p99Us.toFixed(1)} µs  max ${f.maxUs.toFixed(0)} µs`);
+  out({ bench: "grammar-mask", vocab: label, vocabSize: tok.size, schemas: SCHEMAS.length, path: "sample allowed", ...h },
+    `${label.padEnd(22)} check + accept       tokens ${h.n}  mean ${h.meanUs.toFixed(1)} µs  p50 ${h.p50Us.toFixed(1)} µs  p99 ${h.p99Us.toFixed(1)} µs  max ${h.maxUs.toFixed(0)} µs`);
+}
+
+async function decodeRatio() {
+  const path = await ensureModel(shapeById("tinyllama"), "q4_0", (m) => console.error(m));
+  const model = await loadModel(path, { threads: 2, contextSize: 512 });
+  const schema = { type: "array", items: { type: "object", properties: { name: { type: "string" }, score: { type: "integer" } }, required: ["name", "score"], additionalProperties: false } };
+  const rates: Record<string, number[]> = { plain: [], schema: [] };
+  const counts: Record<string, number[]> = { plain: [], schema: [] };
+  for (let r = 0; r < 4; r++)
+    for (const mode of ["plain", "schema"] as const) {
+      const gen = model.generate("Scores:", { maxTokens: 48, temperature: 0, ignoreEos: true, ...(mode === "schema" ? { jsonSchema: schema } : {}) });
+      for await (const _ of gen) void _;
+      const st = await gen.stats;
+      if (r > 0) {  // the first round warms up
+        rates[mode]!.push(st.decodeTokensPerSecond);
+        counts[mode]!.push(st.generatedTokens);
+      }
+    }
+  await model.close();
+  const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+  const plain = med(rates.plain!), constrained = med(rates.schema!);
+  out({ bench: "grammar-decode", model: "tinyllama q4_0 (random weights)", threads: 2, plainTokPerS: plain, schemaTokPerS: constrained, ratio: constrained / plain, tokens: { plain: counts.plain, schema: counts.schema } },
+    `TinyLlama shape q4_0, 2 threads: decode ${plain.toFixed(1)} t/s plain, ${constrained.toFixed(1)} t/s with a schema (median of 3): ratio ${(constrained / plain).toFixed(3)}`);
+}
+
+const m = machineInfo();
+out({ bench: "machine", ...m }, `# ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, node ${m.node}, commit ${m.commit}; load ${(await import("node:os")).loadavg()[0]!.toFixed(1)}`);
+await maskCost("qwen2 (151,669)", Tokenizer.fromData(loadDemoVocab("qwen2-bpe")));
+await maskCost("gemma3 (262,144)", Tokenizer.fromData(await loadVocab("gemma3")));
+if (decode) await decodeRatio();
