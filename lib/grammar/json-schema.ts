@@ -70,6 +70,14 @@ function grammarText(rules: Map<string, string>): string {
   return [...used].map(([n, b]) => `${n} ::= ${b}`).join("\n") + "\n";
 }
 
+/** The JSON Schema types a value has (an integer is also a number). */
+function typesOf(v: unknown): JsonType[] {
+  if (v === null) return ["null"];
+  if (Array.isArray(v)) return ["array"];
+  if (typeof v === "number") return Number.isInteger(v) ? ["integer", "number"] : ["number"];
+  return [typeof v as JsonType];
+}
+
 const lit = (s: string) => JSON.stringify(s);  // a GBNF string literal (same escapes as JSON)
 
 class Converter {
@@ -129,7 +137,10 @@ class Converter {
       expr = lit(JSON.stringify(schema.const));
     } else if (schema.enum !== undefined) {
       if (!Array.isArray(schema.enum) || schema.enum.length === 0) this.fail(path, "'enum' must be a non-empty array");
-      expr = this.rule(hint, schema.enum.map((v) => lit(JSON.stringify(v))).join(" | "));
+      // Next to a `type`, only the values of that type are valid.
+      const values = schema.type === undefined ? schema.enum : schema.enum.filter((v) => typesOf(v).some((t) => ([] as unknown[]).concat(schema.type).includes(t)));
+      if (values.length === 0) this.fail(path, "no 'enum' value has the schema's 'type'");
+      expr = this.rule(hint, values.map((v) => lit(JSON.stringify(v))).join(" | "));
     } else if (schema.anyOf !== undefined) {
       if (!Array.isArray(schema.anyOf) || schema.anyOf.length === 0) this.fail(path, "'anyOf' must be a non-empty array");
       const own = Object.keys(schema).filter((k) => !ANNOTATIONS.has(k) && !["anyOf", "$defs", "definitions", "nullable"].includes(k));
