@@ -62,6 +62,12 @@ Napi::Value vocabulary(const Napi::CallbackInfo& info) {
       [pieces, fallback, eog]() -> Result<std::shared_ptr<Vocab>> {
         auto v = std::make_shared<Vocab>();
         v->trie = std::make_shared<const TokenTrie>(*pieces, *fallback);
+        // Pre-build the loop index every JSON grammar uses: inside a string, any character but
+        // '"', '\\' and controls (lib/grammar/json-schema.ts `char`), so no request pays for it.
+        uint64_t in_string[2] = {~0ULL << 32, ~0ULL};
+        in_string[0] &= ~(1ULL << '"');
+        in_string[1] &= ~(1ULL << ('\\' - 64));
+        v->trie->loop_index(in_string, true);
         v->eog = eog;
         return v;
       },

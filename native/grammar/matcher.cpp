@@ -12,6 +12,10 @@ namespace {
 constexpr uint32_t kMaxCodePoint = 0x10FFFF;
 constexpr size_t kMaskCacheEntries = 256;  // ~5 MiB with a 151k vocabulary
 constexpr size_t kMaxForcedBytes = 256;
+// States looping on at least this many ASCII bytes use the vocabulary's loop index (one index is
+// built per distinct loop set, so small sets such as digits keep the plain walk).
+constexpr int kLoopIndexMinBytes = 32;
+constexpr uint32_t kUnbounded = UINT32_MAX;
 
 bool seq_end(const Elem& e) { return e.op == Op::End || e.op == Op::Alt; }
 
@@ -113,7 +117,7 @@ uint32_t Matcher::distance() { return walk_distance(cur_); }
 
 void Matcher::fill_closing(uint32_t n, const Walk& w, uint32_t limit) {
   const TokenTrie::Node& nd = trie_.node(n);
-  if (nd.tok_here > nd.tok_begin && walk_distance(w) < limit) set_run(nd.tok_begin, nd.tok_here);
+  if (nd.tok_here > nd.tok_begin && walk_distance(w) < limit) set_run(trie_, nd.tok_begin, nd.tok_here);
   const TokenTrie::Edge* e = trie_.edges();
   for (uint32_t k = nd.edge_begin; k < nd.edge_end; ++k) {
     Walk c = w;
@@ -273,24 +277,93 @@ Status Matcher::accept(int32_t token) {
 bool Matcher::accepting() const { return sets_[cur_.set].accepting && cur_.part.need == 0; }
 bool Matcher::complete() const { return sets_[cur_.set].stacks.empty(); }
 
-// The bytes that lead back to `set`: any token made only of them keeps the state and is valid.
-void Matcher::compute_loops(uint32_t set) {
-  for (uint32_t b = 0; b < 128; ++b)
-    if (advance(set, b) == set) sets_[set].loop[b >> 6] |= 1ULL << (b & 63);
-  // Non-ASCII characters all behave alike when every top class holds all of them or none.
-  bool uniform = true;
+// All 128 ASCII transitions of a set, with one real advance per group of bytes that the same
+// stacks accept (the successor depends only on which stacks match).
+void Matcher::fill_ascii(uint32_t set) {
+  const size_t n = sets_[set].stacks.size();
+  if (n > 64) {
+    for (uint32_t b = 0; b < 128; ++b) advance(set, b);
+    return;
+  }
+  std::array<uint64_t, 128> key{};
+  for (size_t i = 0; i < n; ++i) {
+    const CharClass& c = g_.classes[g_.elems[nodes_[sets_[set].stacks[i]].first].arg];
+    for (uint32_t b = 0; b < 128; ++b)
+      if ((c.ascii[b >> 6] >> (b & 63)) & 1) key[b] |= 1ULL << i;
+  }
+  std::vector<std::pair<uint64_t, uint32_t>> seen;  // key -> successor
+  for (uint32_t b = 0; b < 128; ++b) {
+    auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == key[b]; });
+    if (it == seen.end()) {
+      seen.emplace_back(key[b], advance(set, b));
+    } else {
+      auto& tab = sets_[set].ascii;  // advance() allocated it
+      if ((*tab)[b] < 0) (*tab)[b] = static_cast<int32_t>(it->second);
+    }
+  }
+}
+
+// Non-ASCII characters all behave alike when every top class holds all of them or none.
+bool Matcher::non_ascii_uniform(uint32_t set) const {
   for (uint32_t s : sets_[set].stacks) {
     const CharClass& c = g_.classes[g_.elems[nodes_[s].first].arg];
     const bool any = c.intersects(0x80, kMaxCodePoint);
     const bool all = std::any_of(c.ranges.begin(), c.ranges.end(), [](const auto& r) { return r.first <= 0x80 && r.second >= kMaxCodePoint; });
-    if (any && !all) uniform = false;
+    if (any && !all) return false;
   }
-  sets_[set].loop_non_ascii = uniform && advance(set, 0x80) == set;
+  return true;
+}
+
+// The bytes that lead back to `set`: any token made only of them keeps the state and is valid.
+void Matcher::compute_loops(uint32_t set) {
+  fill_ascii(set);
+  for (uint32_t b = 0; b < 128; ++b)
+    if (advance(set, b) == set) sets_[set].loop[b >> 6] |= 1ULL << (b & 63);
+  sets_[set].loop_non_ascii = non_ascii_uniform(set) && advance(set, 0x80) == set;
   sets_[set].loops_known = true;
 }
 
-void Matcher::set_run(uint32_t begin, uint32_t end) {
-  const int32_t* order = trie_.order();
+// Chain length of a set (see SetInfo::run); `depth` bounds the recursion along the chain.
+uint32_t Matcher::run_length(uint32_t set, uint32_t depth) {
+  constexpr uint32_t kMaxRun = 256;
+  if (sets_[set].run_known) return sets_[set].run_len;
+  fill_ascii(set);
+  // The most common live successor among ASCII bytes, and the bytes leading to it.
+  std::array<int32_t, 128> succ = *sets_[set].ascii;
+  uint32_t best = 0, best_count = 0;
+  for (uint32_t b = 0; b < 128; ++b) {
+    if (succ[b] <= 0) continue;
+    uint32_t count = 0;
+    for (uint32_t c = 0; c < 128; ++c) count += succ[c] == succ[b];
+    if (count > best_count) best_count = count, best = static_cast<uint32_t>(succ[b]);
+  }
+  SetInfo* si = &sets_[set];
+  si->run_known = true;  // before recursing: a cycle back here ends the chain
+  si->run_len = 0;
+  if (best == 0) return 0;
+  for (uint32_t b = 0; b < 128; ++b)
+    if (succ[b] == static_cast<int32_t>(best)) si->run[b >> 6] |= 1ULL << (b & 63);
+  si->run_non_ascii = non_ascii_uniform(set) && advance(set, 0x80) == best;
+  si = &sets_[set];
+  uint32_t len;
+  if (best == set) {
+    len = kUnbounded;
+  } else {
+    len = 1;
+    if (depth < kMaxRun) {
+      const uint32_t next = run_length(best, depth + 1);
+      const SetInfo& t = sets_[best];
+      si = &sets_[set];
+      const bool covered = (si->run[0] & ~t.run[0]) == 0 && (si->run[1] & ~t.run[1]) == 0 && (!si->run_non_ascii || t.run_non_ascii);
+      if (covered) len = next == kUnbounded ? kUnbounded : std::min(kMaxRun, next + 1);
+    }
+  }
+  si->run_len = len;
+  return len;
+}
+
+void Matcher::set_run(const TokenTrie& trie, uint32_t begin, uint32_t end) {
+  const int32_t* order = trie.order();
   for (uint32_t i = begin; i < end; ++i) {
     const uint32_t t = static_cast<uint32_t>(order[i]);
     mask_[t >> 5] |= 1u << (t & 31);
@@ -298,21 +371,21 @@ void Matcher::set_run(uint32_t begin, uint32_t end) {
 }
 
 // Sets the bits of every token below trie node n, reached in state w.
-void Matcher::fill(uint32_t n, const Walk& w) {
-  const TokenTrie::Node& nd = trie_.node(n);
-  set_run(nd.tok_begin, nd.tok_here);
-  if (w.part.need == 0 && nd.clean) {
-    if (!sets_[w.set].loops_known) compute_loops(w.set);
+void Matcher::fill(const TokenTrie& trie, uint32_t n, const Walk& w) {
+  const TokenTrie::Node& nd = trie.node(n);
+  set_run(trie, nd.tok_begin, nd.tok_here);
+  if (w.part.need == 0 && nd.clean && nd.edge_end > nd.edge_begin) {
+    const uint32_t len = run_length(w.set, 0);
     const SetInfo& si = sets_[w.set];
-    if ((nd.sig[0] & ~si.loop[0]) == 0 && (nd.sig[1] & ~si.loop[1]) == 0 && (!nd.non_ascii || si.loop_non_ascii)) {
-      set_run(nd.tok_here, trie_.subtree_tok_end(n));
+    if (nd.depth <= len && (nd.sig[0] & ~si.run[0]) == 0 && (nd.sig[1] & ~si.run[1]) == 0 && (!nd.non_ascii || si.run_non_ascii)) {
+      set_run(trie, nd.tok_here, trie.subtree_tok_end(n));
       return;
     }
   }
-  const TokenTrie::Edge* e = trie_.edges();
+  const TokenTrie::Edge* e = trie.edges();
   for (uint32_t k = nd.edge_begin; k < nd.edge_end; ++k) {
     Walk c = w;
-    if (step(c, e[k].byte)) fill(e[k].child, c);
+    if (step(c, e[k].byte)) fill(trie, e[k].child, c);
   }
 }
 
@@ -321,7 +394,19 @@ const uint32_t* Matcher::mask() {
   auto it = mask_cache_.find(key);
   if (it != mask_cache_.end()) return it->second.data();
   std::fill(mask_.begin(), mask_.end(), 0u);
-  if (cur_.set != 0) fill(TokenTrie::kRoot, cur_);
+  if (cur_.set != 0 && cur_.part.need == 0) {
+    if (!sets_[cur_.set].loops_known) compute_loops(cur_.set);
+    const SetInfo& si = sets_[cur_.set];
+    if (__builtin_popcountll(si.loop[0]) + __builtin_popcountll(si.loop[1]) >= kLoopIndexMinBytes) {
+      const LoopIndex& li = trie_.loop_index(si.loop, si.loop_non_ascii);
+      std::copy(li.inside.begin(), li.inside.end(), mask_.begin());
+      fill(*li.suffixes, TokenTrie::kRoot, cur_);
+    } else {
+      fill(trie_, TokenTrie::kRoot, cur_);
+    }
+  } else if (cur_.set != 0) {
+    fill(trie_, TokenTrie::kRoot, cur_);
+  }
   if (accepting())
     for (int32_t t : cg_->eog)
       if (t >= 0 && static_cast<size_t>(t) < is_eog_.size()) mask_[static_cast<size_t>(t) >> 5] |= 1u << (t & 31);

@@ -67,6 +67,12 @@ class Matcher {
     std::unique_ptr<std::array<int32_t, 128>> ascii;  // memoised ASCII transitions (-1: unknown)
     bool loops_known = false, loop_non_ascii = false;
     uint64_t loop[2] = {0, 0};  // ASCII bytes that lead back to this set
+    // Chain: the bytes `run` (and all non-ASCII characters when run_non_ascii) share one
+    // successor; `run_len` characters of them in a row are always valid (kUnbounded for a self-loop,
+    // e.g. a JSON string; finite for a string with maxLength).
+    bool run_known = false, run_non_ascii = false;
+    uint64_t run[2] = {0, 0};
+    uint32_t run_len = 0;
   };
 
   uint32_t node(uint32_t pos, uint32_t parent);
@@ -78,8 +84,11 @@ class Matcher {
   bool step(Walk& w, uint8_t byte);
   bool walk_token(Walk& w, int32_t token);
   void compute_loops(uint32_t set);
-  void fill(uint32_t node, const Walk& w);
-  void set_run(uint32_t begin, uint32_t end);
+  void fill_ascii(uint32_t set);
+  bool non_ascii_uniform(uint32_t set) const;
+  uint32_t run_length(uint32_t set, uint32_t depth);
+  void fill(const TokenTrie& t, uint32_t node, const Walk& w);
+  void set_run(const TokenTrie& t, uint32_t begin, uint32_t end);
   void compute_min_lengths();
   uint32_t node_distance(uint32_t node);
   uint32_t walk_distance(const Walk& w);

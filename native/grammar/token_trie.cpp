@@ -64,6 +64,7 @@ TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<b
     nodes_[me].edge_end = eb + static_cast<uint32_t>(src.kids.size());
     uint64_t sig[2] = {0, 0};
     bool non_ascii = false, valid = tail >= 0;
+    uint32_t depth = 0;
     for (size_t k = 0; k < src.kids.size(); ++k) {
       const uint8_t b = src.kids[k].first;
       int next;
@@ -86,6 +87,8 @@ TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<b
       sig[0] |= cn.sig[0];
       sig[1] |= cn.sig[1];
       non_ascii |= cn.non_ascii;
+      // A character is counted at its first byte (an unfinished last one counts too).
+      depth = std::max<uint32_t>(depth, cn.depth + ((b & 0xC0) != 0x80 ? 1u : 0u));
       valid = valid && ok[c];
     }
     Node& nd = nodes_[me];
@@ -93,11 +96,44 @@ TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<b
     nd.sig[0] = sig[0];
     nd.sig[1] = sig[1];
     nd.non_ascii = non_ascii;
+    nd.depth = static_cast<uint16_t>(std::min<uint32_t>(depth, 65535));
     nd.clean = tail == 0 && valid;
     ok[me] = valid;
     return me;
   };
   visit(0, 0, 0x80, 0xBF);
+}
+
+const LoopIndex& TokenTrie::loop_index(const uint64_t loop[2], bool non_ascii) const {
+  const std::array<uint64_t, 3> key{loop[0], loop[1], non_ascii ? 1u : 0u};
+  std::lock_guard<std::mutex> lk(loops_mu_);
+  auto& slot = loops_[key];
+  if (slot) return *slot;
+  auto li = std::make_unique<LoopIndex>();
+  li->inside.assign((n_vocab_ + 31) / 32, 0);
+  std::vector<std::string> suffix(n_vocab_);
+  for (size_t id = 0; id < n_vocab_; ++id) {
+    const std::string& p = pieces_[id];
+    if (p.empty() || !utf8_prefix_valid(p.data(), p.size())) continue;  // never valid anyway
+    size_t k = 0;
+    while (k < p.size()) {
+      const uint8_t b = static_cast<uint8_t>(p[k]);
+      if (b < 0x80) {
+        if (!((loop[b >> 6] >> (b & 63)) & 1)) break;
+        ++k;
+      } else {
+        if (!non_ascii) break;
+        k += static_cast<size_t>(utf8_tail(b)) + 1;
+      }
+    }
+    if (k >= p.size())
+      li->inside[id >> 5] |= 1u << (id & 31);
+    else
+      suffix[id] = p.substr(k);
+  }
+  li->suffixes = std::make_unique<TokenTrie>(suffix, std::vector<bool>());
+  slot = std::move(li);
+  return *slot;
 }
 
 }  // namespace capibara::grammar

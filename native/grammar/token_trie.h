@@ -7,12 +7,28 @@
 // loops onto itself on all of those bytes (inside a JSON string, say), every token below is valid
 // and the walk sets the whole run at once instead of descending.
 #pragma once
+#include <array>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace capibara::grammar {
+
+class TokenTrie;
+
+// For a parser state that loops onto itself on a set of bytes L (inside a JSON string: every
+// character but '"', '\\' and controls), the tokens made only of L are valid whatever the rest of
+// the parser stack is (xgrammar's context-independent tokens): they are one precomputed bitmask.
+// Every other token is valid iff its suffix from its first byte outside L is, so only a trie of
+// those suffixes (a few thousand, mostly starting with '"') is walked.
+struct LoopIndex {
+  std::vector<uint32_t> inside;        // bitmask over the vocabulary
+  std::unique_ptr<TokenTrie> suffixes;  // pieces cut at their first byte outside L
+};
 
 class TokenTrie {
  public:
@@ -33,6 +49,7 @@ class TokenTrie {
     uint64_t sig[2];                // ASCII bytes on edges below this node
     bool non_ascii;                 // some edge below carries a byte >= 0x80
     bool clean;                     // node ends on a character boundary and every token below is UTF-8
+    uint16_t depth;                 // most characters on a path below this node (capped at 65535)
   };
   struct Edge {
     uint8_t byte;
@@ -47,12 +64,18 @@ class TokenTrie {
   }
   const int32_t* order() const { return order_.data(); }
 
+  // The index for the ASCII loop bytes `loop` (and every non-ASCII character when
+  // `non_ascii`), built on first use and shared by all matchers of this vocabulary.
+  const LoopIndex& loop_index(const uint64_t loop[2], bool non_ascii) const;
+
  private:
   size_t n_vocab_;
   std::vector<std::string> pieces_;
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;
   std::vector<int32_t> order_;
+  mutable std::mutex loops_mu_;
+  mutable std::map<std::array<uint64_t, 3>, std::unique_ptr<LoopIndex>> loops_;
 };
 
 }  // namespace capibara::grammar

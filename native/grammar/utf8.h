@@ -3,6 +3,7 @@
 // and code points above U+10FFFF. A byte-fallback vocabulary can spell any byte sequence, so the
 // matcher must not read "\xF0\x80\x81\xBB" as '{'.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 
@@ -26,6 +27,22 @@ inline std::pair<uint8_t, uint8_t> utf8_second(uint8_t b) {
     case 0xF4: return {0x80, 0x8F};
     default: return {0x80, 0xBF};
   }
+}
+
+// Whether bytes are well-formed UTF-8 whose last character may be unfinished.
+inline bool utf8_prefix_valid(const char* s, size_t n) {
+  for (size_t i = 0; i < n;) {
+    const uint8_t b = static_cast<uint8_t>(s[i]);
+    const int tail = utf8_tail(b);
+    if (tail < 0) return false;
+    const auto [lo, hi] = utf8_second(b);
+    for (int k = 1; k <= tail && i + k < n; ++k) {
+      const uint8_t c = static_cast<uint8_t>(s[i + k]);
+      if (k == 1 ? (c < lo || c > hi) : (c < 0x80 || c > 0xBF)) return false;
+    }
+    i += static_cast<size_t>(tail) + 1;
+  }
+  return true;
 }
 
 }  // namespace capibara::grammar

@@ -176,6 +176,7 @@ CAPI_TEST(matcher_mask_agrees_with_checks_on_random_walks) {
       "root ::= ( [a-c]{1,3} \"\\n\" )+",
       "root ::= .* \"}\"",
       "root ::= (\"ab\" | \"abc\" | \"a\" [^a])*",
+      "root ::= \"{\\\"\" [^\"]{0,5} \"\\\"\" ( \":\" [0-9]{1,2} )? \"}\"",  // bounded runs (maxLength)
   };
   std::mt19937 rng(7);
   for (const char* text : grammars) {
