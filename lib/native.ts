@@ -233,6 +233,8 @@ export interface NativeGrammar {
   matcherMask(m: NativeGrammarMatcherHandle, out: Uint32Array): number;
   matcherForced(m: NativeGrammarMatcherHandle, max: number): Int32Array;
   matcherState(m: NativeGrammarMatcherHandle): { accepting: boolean; complete: boolean };
+  /** Bench: thread CPU ns per token of (full mask | check) + accept + forced lookup. */
+  matcherTimedWalk(m: NativeGrammarMatcherHandle, tokens: Int32Array, fullMask: boolean): Float64Array;
 }
 
 /** Events a generation delivers, in order: any number of `tokens`, then one `done` or `error`. */

@@ -1,6 +1,8 @@
 // Grammar glue: a vocabulary trie per tokenizer (built on the libuv pool), grammars compiled against
 // it, and a matcher handle for stepping a grammar from JS (tests, bench). Generation takes the
 // compiled grammar through its params (token_stream.cpp).
+#include <time.h>
+
 #include <memory>
 
 #include "addon/convert.h"
@@ -133,6 +135,36 @@ Napi::Value matcher_forced(const Napi::CallbackInfo& info) {
   return a;
 }
 
+// matcherTimedWalk(m, tokens, fullMask) -> Float64Array of thread CPU nanoseconds per token for
+// (full mask when fullMask, else check) + accept + forced-text lookup: the bench's measurement,
+// taken here so N-API calls and preemption by other processes stay out of it.
+Napi::Value matcher_timed_walk(const Napi::CallbackInfo& info) {
+  Matcher& m = arg_matcher(info);
+  if (info.Length() < 3 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array || !info[2].IsBoolean())
+    throw_invalid(info.Env(), "matcherTimedWalk(matcher, tokens: Int32Array, fullMask: boolean)");
+  Napi::Int32Array toks = info[1].As<Napi::Int32Array>();
+  const bool full = info[2].As<Napi::Boolean>().Value();
+  Napi::Float64Array out = Napi::Float64Array::New(info.Env(), toks.ElementLength());
+  const auto now = [] {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+  };
+  for (size_t i = 0; i < toks.ElementLength(); ++i) {
+    const double t0 = now();
+    if (full) {
+      m.mask();
+    } else if (!m.allows(toks[i])) {
+      throw_status(info.Env(), Status(ErrorCode::GRAMMAR_DEAD_END, "token " + std::to_string(toks[i]) + " rejected"));
+    }
+    const Status st = m.accept(toks[i]);
+    m.forced(0);
+    out[i] = now() - t0;
+    if (!st) throw_status(info.Env(), st);
+  }
+  return out;
+}
+
 Napi::Value matcher_state(const Napi::CallbackInfo& info) {
   Matcher& m = arg_matcher(info);
   Napi::Object o = Napi::Object::New(info.Env());
@@ -157,6 +189,7 @@ void init_grammar(Napi::Env env, Napi::Object exports) {
   g.Set("matcherAccept", Napi::Function::New(env, matcher_accept, "matcherAccept"));
   g.Set("matcherMask", Napi::Function::New(env, matcher_mask, "matcherMask"));
   g.Set("matcherForced", Napi::Function::New(env, matcher_forced, "matcherForced"));
+  g.Set("matcherTimedWalk", Napi::Function::New(env, matcher_timed_walk, "matcherTimedWalk"));
   g.Set("matcherState", Napi::Function::New(env, matcher_state, "matcherState"));
   exports.Set("grammar", g);
 }

@@ -397,10 +397,12 @@ const uint32_t* Matcher::mask() {
   if (cur_.set != 0 && cur_.part.need == 0) {
     if (!sets_[cur_.set].loops_known) compute_loops(cur_.set);
     const SetInfo& si = sets_[cur_.set];
-    if (__builtin_popcountll(si.loop[0]) + __builtin_popcountll(si.loop[1]) >= kLoopIndexMinBytes) {
-      const LoopIndex& li = trie_.loop_index(si.loop, si.loop_non_ascii);
-      std::copy(li.inside.begin(), li.inside.end(), mask_.begin());
-      fill(*li.suffixes, TokenTrie::kRoot, cur_);
+    const LoopIndex* li = __builtin_popcountll(si.loop[0]) + __builtin_popcountll(si.loop[1]) >= kLoopIndexMinBytes
+                              ? trie_.loop_index(si.loop, si.loop_non_ascii)
+                              : nullptr;
+    if (li) {
+      std::copy(li->inside.begin(), li->inside.end(), mask_.begin());
+      fill(*li->suffixes, TokenTrie::kRoot, cur_);
     } else {
       fill(trie_, TokenTrie::kRoot, cur_);
     }

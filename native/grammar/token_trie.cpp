@@ -16,8 +16,9 @@ struct Tmp {
 
 }  // namespace
 
-TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<bool>& fallback)
-    : n_vocab_(pieces.size()), pieces_(pieces) {
+TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<bool>& fallback, bool keep_pieces)
+    : n_vocab_(pieces.size()) {
+  if (keep_pieces) pieces_ = pieces;
   std::vector<Tmp> tmp(1);
   for (size_t id = 0; id < pieces.size(); ++id) {
     const std::string& p = pieces[id];
@@ -104,11 +105,13 @@ TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<b
   visit(0, 0, 0x80, 0xBF);
 }
 
-const LoopIndex& TokenTrie::loop_index(const uint64_t loop[2], bool non_ascii) const {
+const LoopIndex* TokenTrie::loop_index(const uint64_t loop[2], bool non_ascii) const {
   const std::array<uint64_t, 3> key{loop[0], loop[1], non_ascii ? 1u : 0u};
   std::lock_guard<std::mutex> lk(loops_mu_);
+  auto found = loops_.find(key);
+  if (found != loops_.end()) return found->second.get();
+  if (loops_.size() >= kMaxLoopIndexes) return nullptr;
   auto& slot = loops_[key];
-  if (slot) return *slot;
   auto li = std::make_unique<LoopIndex>();
   li->inside.assign((n_vocab_ + 31) / 32, 0);
   std::vector<std::string> suffix(n_vocab_);
@@ -131,9 +134,9 @@ const LoopIndex& TokenTrie::loop_index(const uint64_t loop[2], bool non_ascii) c
     else
       suffix[id] = p.substr(k);
   }
-  li->suffixes = std::make_unique<TokenTrie>(suffix, std::vector<bool>());
+  li->suffixes = std::make_unique<TokenTrie>(suffix, std::vector<bool>(), false);
   slot = std::move(li);
-  return *slot;
+  return slot.get();
 }
 
 }  // namespace capibara::grammar

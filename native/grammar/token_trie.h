@@ -35,7 +35,8 @@ class TokenTrie {
   // pieces[id] are the bytes token id adds to the text; empty pieces (control tokens) are left
   // out. Among tokens with equal bytes, those not flagged in `fallback` (SentencePiece byte
   // tokens) come first, so forced text prefers ordinary tokens.
-  TokenTrie(const std::vector<std::string>& pieces, const std::vector<bool>& fallback);
+  // keep_pieces = false: piece() is not needed (suffix tries of a LoopIndex).
+  TokenTrie(const std::vector<std::string>& pieces, const std::vector<bool>& fallback, bool keep_pieces = true);
 
   static constexpr uint32_t kRoot = 0;
   size_t n_nodes() const { return nodes_.size(); }
@@ -66,7 +67,9 @@ class TokenTrie {
 
   // The index for the ASCII loop bytes `loop` (and every non-ASCII character when
   // `non_ascii`), built on first use and shared by all matchers of this vocabulary.
-  const LoopIndex& loop_index(const uint64_t loop[2], bool non_ascii) const;
+  // At most kMaxLoopIndexes distinct sets get an index (null beyond: the caller walks the trie).
+  const LoopIndex* loop_index(const uint64_t loop[2], bool non_ascii) const;
+  static constexpr size_t kMaxLoopIndexes = 16;
 
  private:
   size_t n_vocab_;
