@@ -394,26 +394,49 @@ const uint32_t* Matcher::mask() {
   auto it = mask_cache_.find(key);
   if (it != mask_cache_.end()) return it->second.data();
   std::fill(mask_.begin(), mask_.end(), 0u);
-  if (cur_.set != 0 && cur_.part.need == 0) {
-    if (!sets_[cur_.set].loops_known) compute_loops(cur_.set);
-    const SetInfo& si = sets_[cur_.set];
-    const LoopIndex* li = __builtin_popcountll(si.loop[0]) + __builtin_popcountll(si.loop[1]) >= kLoopIndexMinBytes
-                              ? trie_.loop_index(si.loop, si.loop_non_ascii)
-                              : nullptr;
-    if (li) {
-      std::copy(li->inside.begin(), li->inside.end(), mask_.begin());
-      fill(*li->suffixes, TokenTrie::kRoot, cur_);
-    } else {
-      fill(trie_, TokenTrie::kRoot, cur_);
-    }
-  } else if (cur_.set != 0) {
-    fill(trie_, TokenTrie::kRoot, cur_);
-  }
+  if (cur_.set != 0 && !(cur_.part.need == 0 && fill_by_index(cur_.set))) fill(trie_, TokenTrie::kRoot, cur_);
   if (accepting())
     for (int32_t t : cg_->eog)
       if (t >= 0 && static_cast<size_t>(t) < is_eog_.size()) mask_[static_cast<size_t>(t) >> 5] |= 1u << (t & 31);
   if (mask_cache_.size() >= kMaskCacheEntries) mask_cache_.clear();
   return mask_cache_.emplace(key, mask_).first->second.data();
+}
+
+// The mask through the vocabulary's loop index for the set's run bytes L (see LoopIndex): tokens
+// made of at most run_len characters of L, plus each suffix trie walked from the state after its
+// prefix. Exact only when the run is unbounded or its end admits no byte of L (a string with
+// maxLength): false otherwise, and the caller walks the whole trie.
+bool Matcher::fill_by_index(uint32_t set) {
+  const uint32_t len = run_length(set, 0);
+  const uint64_t run[2] = {sets_[set].run[0], sets_[set].run[1]};  // copies: sets_ may grow below
+  const bool run_na = sets_[set].run_non_ascii;
+  if (len == 0 || __builtin_popcountll(run[0]) + __builtin_popcountll(run[1]) < kLoopIndexMinBytes) return false;
+  const uint32_t rep = run[0] ? static_cast<uint32_t>(__builtin_ctzll(run[0])) : 64 + static_cast<uint32_t>(__builtin_ctzll(run[1]));
+  const size_t kMax = LoopIndex::kMaxPrefix;
+  // States after j characters of L, j = 0 .. min(len, kMax).
+  std::vector<uint32_t> after{set};
+  const size_t steps = len == kUnbounded ? kMax : std::min<size_t>(len, kMax);
+  while (after.size() <= steps) after.push_back(advance(after.back(), rep));
+  if (len != kUnbounded) {
+    if (len >= kMax) return false;  // the last bucket mixes lengths: not exact
+    const uint32_t end = after.back();
+    for (uint32_t b = 0; b < 128; ++b)
+      if (((run[b >> 6] >> (b & 63)) & 1) && advance(end, b) != 0) return false;
+    if (run_na && advance(end, 0x80) != 0) return false;
+  }
+  const LoopIndex* li = trie_.loop_index(run, run_na);
+  if (!li) return false;
+  // The last bucket holds every prefix of kMax characters or more: one state only if it loops.
+  if (len == kUnbounded && li->suffixes[kMax] && advance(after[kMax], rep) != after[kMax]) return false;
+  if (len == kUnbounded) {
+    std::copy(li->inside.begin(), li->inside.end(), mask_.begin());
+  } else {
+    for (size_t n = 1; n <= len; ++n)
+      for (int32_t t : li->inside_by_len[n]) mask_[static_cast<uint32_t>(t) >> 5] |= 1u << (t & 31);
+  }
+  for (size_t j = 0; j < li->suffixes.size() && j < after.size(); ++j)
+    if (li->suffixes[j] && after[j] != 0) fill(*li->suffixes[j], TokenTrie::kRoot, Walk{after[j], {}});
+  return true;
 }
 
 std::vector<int32_t> Matcher::forced(size_t max) {

@@ -88,6 +88,7 @@ class Matcher {
   bool non_ascii_uniform(uint32_t set) const;
   uint32_t run_length(uint32_t set, uint32_t depth);
   void fill(const TokenTrie& t, uint32_t node, const Walk& w);
+  bool fill_by_index(uint32_t set);
   void set_run(const TokenTrie& t, uint32_t begin, uint32_t end);
   void compute_min_lengths();
   uint32_t node_distance(uint32_t node);

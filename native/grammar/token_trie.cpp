@@ -114,11 +114,12 @@ const LoopIndex* TokenTrie::loop_index(const uint64_t loop[2], bool non_ascii) c
   auto& slot = loops_[key];
   auto li = std::make_unique<LoopIndex>();
   li->inside.assign((n_vocab_ + 31) / 32, 0);
-  std::vector<std::string> suffix(n_vocab_);
+  std::vector<std::vector<std::string>> suffix(LoopIndex::kMaxPrefix + 1);
+  li->inside_by_len.resize(LoopIndex::kMaxPrefix + 1);
   for (size_t id = 0; id < n_vocab_; ++id) {
     const std::string& p = pieces_[id];
     if (p.empty() || !utf8_prefix_valid(p.data(), p.size())) continue;  // never valid anyway
-    size_t k = 0;
+    size_t k = 0, chars = 0;
     while (k < p.size()) {
       const uint8_t b = static_cast<uint8_t>(p[k]);
       if (b < 0x80) {
@@ -128,13 +129,20 @@ const LoopIndex* TokenTrie::loop_index(const uint64_t loop[2], bool non_ascii) c
         if (!non_ascii) break;
         k += static_cast<size_t>(utf8_tail(b)) + 1;
       }
+      ++chars;
     }
-    if (k >= p.size())
+    const size_t bucket = std::min(chars, LoopIndex::kMaxPrefix);
+    if (k >= p.size()) {
       li->inside[id >> 5] |= 1u << (id & 31);
-    else
-      suffix[id] = p.substr(k);
+      li->inside_by_len[bucket].push_back(static_cast<int32_t>(id));
+    } else {
+      auto& s = suffix[bucket];
+      if (s.empty()) s.resize(n_vocab_);
+      s[id] = p.substr(k);
+    }
   }
-  li->suffixes = std::make_unique<TokenTrie>(suffix, std::vector<bool>(), false);
+  for (auto& s : suffix)
+    li->suffixes.push_back(s.empty() ? nullptr : std::make_unique<TokenTrie>(s, std::vector<bool>(), false));
   slot = std::move(li);
   return slot.get();
 }

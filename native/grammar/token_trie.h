@@ -25,9 +25,13 @@ class TokenTrie;
 // the parser stack is (xgrammar's context-independent tokens): they are one precomputed bitmask.
 // Every other token is valid iff its suffix from its first byte outside L is, so only a trie of
 // those suffixes (a few thousand, mostly starting with '"') is walked.
+// A state that reads k characters of L and then some different text (a string with maxLength)
+// uses the same split, by the number of characters before the cut.
 struct LoopIndex {
-  std::vector<uint32_t> inside;        // bitmask over the vocabulary
-  std::unique_ptr<TokenTrie> suffixes;  // pieces cut at their first byte outside L
+  static constexpr size_t kMaxPrefix = 64;               // longer prefixes share the last bucket
+  std::vector<uint32_t> inside;                          // bitmask over the vocabulary
+  std::vector<std::vector<int32_t>> inside_by_len;       // [characters] inside tokens
+  std::vector<std::unique_ptr<TokenTrie>> suffixes;      // [characters before the cut] suffix tries
 };
 
 class TokenTrie {
