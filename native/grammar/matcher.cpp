@@ -12,8 +12,8 @@ namespace {
 constexpr uint32_t kMaxCodePoint = 0x10FFFF;
 constexpr size_t kMaskCacheEntries = 256;  // ~5 MiB with a 151k vocabulary
 constexpr size_t kMaxForcedBytes = 256;
-// States looping on at least this many ASCII bytes use the vocabulary's loop index (one index is
-// built per distinct loop set, so small sets such as digits keep the plain walk).
+// States whose run covers at least this many ASCII bytes use the vocabulary's loop index (one index
+// is built per distinct byte set, so small sets such as digits keep the plain walk).
 constexpr int kLoopIndexMinBytes = 32;
 constexpr uint32_t kUnbounded = UINT32_MAX;
 
@@ -312,15 +312,6 @@ bool Matcher::non_ascii_uniform(uint32_t set) const {
     if (any && !all) return false;
   }
   return true;
-}
-
-// The bytes that lead back to `set`: any token made only of them keeps the state and is valid.
-void Matcher::compute_loops(uint32_t set) {
-  fill_ascii(set);
-  for (uint32_t b = 0; b < 128; ++b)
-    if (advance(set, b) == set) sets_[set].loop[b >> 6] |= 1ULL << (b & 63);
-  sets_[set].loop_non_ascii = non_ascii_uniform(set) && advance(set, 0x80) == set;
-  sets_[set].loops_known = true;
 }
 
 // Chain length of a set (see SetInfo::run); `depth` bounds the recursion along the chain.

@@ -2,8 +2,9 @@
 // run on all alternatives at once, as in llama.cpp's llama-grammar); stacks are hash-consed nodes
 // (position, parent) and whole stack sets are interned, so a state is one integer and a
 // transition on a code point is memoised. A token is checked by walking its bytes (UTF-8 decoded
-// on the way, a token may end inside a character); the full mask walks the vocabulary's trie once
-// and is cached per state.
+// on the way, a token may end inside a character); the full mask walks the vocabulary's trie, or,
+// for states that read a large byte set alike (JSON strings), combines the vocabulary's loop index
+// with walks of its small suffix tries; masks are cached per state.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -65,8 +66,6 @@ class Matcher {
     std::vector<uint32_t> stacks;  // sorted ids of stacks whose top is a character class
     bool accepting = false;
     std::unique_ptr<std::array<int32_t, 128>> ascii;  // memoised ASCII transitions (-1: unknown)
-    bool loops_known = false, loop_non_ascii = false;
-    uint64_t loop[2] = {0, 0};  // ASCII bytes that lead back to this set
     // Chain: the bytes `run` (and all non-ASCII characters when run_non_ascii) share one
     // successor; `run_len` characters of them in a row are always valid (kUnbounded for a self-loop,
     // e.g. a JSON string; finite for a string with maxLength).
@@ -83,7 +82,6 @@ class Matcher {
   bool may_continue(uint32_t set, const Partial& p) const;
   bool step(Walk& w, uint8_t byte);
   bool walk_token(Walk& w, int32_t token);
-  void compute_loops(uint32_t set);
   void fill_ascii(uint32_t set);
   bool non_ascii_uniform(uint32_t set) const;
   uint32_t run_length(uint32_t set, uint32_t depth);

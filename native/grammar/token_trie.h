@@ -3,9 +3,9 @@
 // full mask, pruning a subtree as soon as its prefix is rejected.
 //
 // Each node also carries a summary of its subtree (the ASCII bytes on its edges, whether non-ASCII
-// bytes occur, whether every token in it is well-formed UTF-8): when the parser state at a node
-// loops onto itself on all of those bytes (inside a JSON string, say), every token below is valid
-// and the walk sets the whole run at once instead of descending.
+// bytes occur, whether every token in it is well-formed UTF-8, its depth in characters): when the
+// parser state reads all of those bytes alike for at least that many characters (inside a JSON
+// string, say), every token below is valid and the walk sets the whole run at once.
 #pragma once
 #include <array>
 #include <cstdint>
