@@ -64,6 +64,21 @@ describe.skipIf(!present)("constrained generation on stories260K", () => {
     expect(normal).toBeGreaterThanOrEqual(SCHEMAS.length);
   }, 600_000);
 
+  it("closes a bounded schema's JSON before max_tokens", async () => {
+    const schema = { type: "object", properties: { name: { type: "string", maxLength: 24 }, n: { type: "integer", minimum: 0, maximum: 9 }, tags: { type: "array", items: { type: "string", maxLength: 6 }, maxItems: 3 } }, required: ["name", "n", "tags"], additionalProperties: false };
+    const validate = validator(schema);
+    for (const seed of [11, 12, 13, 14, 15]) {
+      // {"name":"","n":0,"tags":[]} is 28 characters, about as many tokens in this 512-token vocabulary.
+      const gen = model.generate("Once upon a time", { jsonSchema: schema, maxTokens: 40, temperature: 1, seed });
+      let text = "";
+      for await (const chunk of gen) text += chunk.text;
+      const stats = await gen.stats;
+      expect(stats.stopReason, text).toBe("eos");
+      expect(stats.generatedTokens).toBeLessThanOrEqual(40);
+      expect(validate(JSON.parse(text)), text).toBe(true);
+    }
+  });
+
   it("takes a GBNF grammar and ends at its accept state", async () => {
     const gen = model.generate("Once upon a time", { grammar: 'root ::= " there was a " ("cat" | "dog") "."', maxTokens: 50, temperature: 0 });
     let text = "";
