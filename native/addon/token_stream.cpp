@@ -146,11 +146,11 @@ void Stream::run() {
       pending.insert(pending.end(), step.begin(), step.end());
       done->generated += static_cast<int64_t>(step.size());
       if (static_cast<int64_t>(pending.size()) >= params.batch || js_waiting()) flush(pending);
-      if (done->generated >= params.max_tokens) break;
       if (constrained && constrained->complete()) {  // only end of generation can follow
         reason = "eos";
         break;
       }
+      if (done->generated >= params.max_tokens) break;
       if (s.n_past() + static_cast<int64_t>(step.size()) > s.n_ctx()) {
         reason = "contextFull";
         break;

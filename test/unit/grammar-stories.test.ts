@@ -84,7 +84,12 @@ describe.skipIf(!present)("constrained generation on stories260K", () => {
     let text = "";
     for await (const chunk of gen) text += chunk.text;
     expect(text).toMatch(/^ there was a (cat|dog)\.$/);
-    expect((await gen.stats).stopReason).toBe("eos");
+    const { stopReason, generatedTokens } = await gen.stats;
+    expect(stopReason).toBe("eos");
+    // Completing the grammar with the last allowed token is a normal stop, not "maxTokens".
+    const exact = model.generate("Once upon a time", { grammar: 'root ::= " there was a " ("cat" | "dog") "."', maxTokens: generatedTokens, temperature: 0 });
+    for await (const _ of exact) void _;
+    expect((await exact.stats).stopReason).toBe("eos");
   });
 
   it("rejects bad grammars and schemas before generating", () => {
