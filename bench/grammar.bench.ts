@@ -11,8 +11,9 @@
  *    sample costs), and the decode-loop path when the sample is allowed (check + accept +
  *    forced-text lookup).
  * 2. Decode with a schema vs without on the TinyLlama 1.1B shape (random Q4_0 weights, 32k SPM
- *    vocabulary): tokens/s from the generation stats, runs alternating. Random weights mean the
- *    sample is rejected at most steps, so the full mask is computed almost every token.
+ *    vocabulary): tokens/s from the generation stats and CPU time per token, paired rounds in
+ *    alternating order, median ratios. Random weights mean the sample is rejected at most steps,
+ *    so the full mask is computed almost every token.
  */
 import { loadDemoVocab } from "../lib/demo/index.js";
 import { loadModel } from "../lib/engine/index.js";
@@ -28,6 +29,7 @@ import { shapeById } from "./llm/shapes.js";
 const json = process.argv.includes("--json");
 const decode = !process.argv.includes("--no-decode");
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 
 const out = (o: Record<string, unknown>, line: string) => console.log(json ? JSON.stringify(o) : line);
 const us = (ns: number) => ns / 1000;
@@ -66,23 +68,32 @@ async function decodeRatio() {
   const path = await ensureModel(shapeById("tinyllama"), "q4_0", (m) => console.error(m));
   const model = await loadModel(path, { threads: 2, contextSize: 512 });
   const schema = { type: "array", items: { type: "object", properties: { name: { type: "string" }, score: { type: "integer" } }, required: ["name", "score"], additionalProperties: false } };
-  const rates: Record<string, number[]> = { plain: [], schema: [] };
-  const counts: Record<string, number[]> = { plain: [], schema: [] };
-  for (let r = 0; r < 4; r++)
-    for (const mode of ["plain", "schema"] as const) {
-      const gen = model.generate("Scores:", { maxTokens: 48, temperature: 0, ignoreEos: true, ...(mode === "schema" ? { jsonSchema: schema } : {}) });
-      for await (const _ of gen) void _;
-      const st = await gen.stats;
-      if (r > 0) {  // the first round warms up
-        rates[mode]!.push(st.decodeTokensPerSecond);
-        counts[mode]!.push(st.generatedTokens);
-      }
-    }
+  // Paired rounds, order alternating, so load drifting on a shared machine hits both sides alike;
+  // also process CPU time per token, which other processes' load does not inflate.
+  const wall: number[] = [], cpu: number[] = [], plainRates: number[] = [], schemaRates: number[] = [];
+  const run = async (mode: "plain" | "schema") => {
+    const c0 = process.cpuUsage();
+    const gen = model.generate("Scores:", { maxTokens: 48, temperature: 0, ignoreEos: true, ...(mode === "schema" ? { jsonSchema: schema } : {}) });
+    for await (const _ of gen) void _;
+    const st = await gen.stats;
+    const c = process.cpuUsage(c0);
+    return { rate: st.decodeTokensPerSecond, cpuPerToken: (c.user + c.system) / st.generatedTokens };
+  };
+  await run("plain");  // warm-up
+  await run("schema");
+  for (let r = 0; r < ROUNDS; r++) {
+    const [a, b] = r % 2 ? [await run("schema"), await run("plain")] : [await run("plain"), await run("schema")];
+    const [plain, constrained] = r % 2 ? [b, a] : [a, b];
+    wall.push(constrained.rate / plain.rate);
+    cpu.push(plain.cpuPerToken / constrained.cpuPerToken);
+    plainRates.push(plain.rate);
+    schemaRates.push(constrained.rate);
+  }
   await model.close();
-  const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-  const plain = med(rates.plain!), constrained = med(rates.schema!);
-  out({ bench: "grammar-decode", model: "tinyllama q4_0 (random weights)", threads: 2, plainTokPerS: plain, schemaTokPerS: constrained, ratio: constrained / plain, tokens: { plain: counts.plain, schema: counts.schema } },
-    `TinyLlama shape q4_0, 2 threads: decode ${plain.toFixed(1)} t/s plain, ${constrained.toFixed(1)} t/s with a schema (median of 3): ratio ${(constrained / plain).toFixed(3)}`);
+  const med = (x: number[]) => [...x].sort((p, q) => p - q)[Math.floor(x.length / 2)]!;
+  out({ bench: "grammar-decode", model: "tinyllama q4_0 (random weights)", threads: 2, rounds: ROUNDS, plainTokPerS: med(plainRates), schemaTokPerS: med(schemaRates), wallRatio: med(wall), cpuRatio: med(cpu), wallRatios: wall },
+    `TinyLlama shape q4_0, 2 threads, ${ROUNDS} paired rounds: decode ${med(plainRates).toFixed(1)} t/s plain, ${med(schemaRates).toFixed(1)} t/s with a schema (medians); ` +
+      `with/without ratio ${med(wall).toFixed(3)} by wall time, ${med(cpu).toFixed(3)} by CPU time per token`);
 }
 
 const m = machineInfo();
