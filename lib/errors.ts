@@ -27,6 +27,8 @@ export const NATIVE_ERROR_CODES = [
   "ABORTED",
   "MODEL_CLOSED",
   "INTERNAL",
+  "GRAMMAR_INVALID",
+  "GRAMMAR_DEAD_END",
 ] as const;
 
 /** A code produced by the native core. */
@@ -86,6 +88,11 @@ export class InternalError extends CapibaraError {}
 export class NativeLoadError extends CapibaraError {}
 /** A configuration file or object is invalid; the message names the file, key and expectation. */
 export class ConfigError extends CapibaraError {}
+/**
+ * A grammar or JSON schema is invalid or unsupported (`GRAMMAR_INVALID`, the message names the
+ * problem), or a constrained generation reached a state no token can continue (`GRAMMAR_DEAD_END`).
+ */
+export class GrammarError extends CapibaraError {}
 /** A chat template failed to parse or render (including its own `raise_exception`). */
 export class ChatTemplateError extends CapibaraError {}
 
@@ -109,6 +116,8 @@ const NATIVE_CLASSES: Record<NativeErrorCode, new (code: ErrorCode, message: str
   ABORTED: AbortError,
   MODEL_CLOSED: ModelClosedError,
   INTERNAL: InternalError,
+  GRAMMAR_INVALID: GrammarError,
+  GRAMMAR_DEAD_END: GrammarError,
 };
 
 /**

@@ -16,4 +16,5 @@ export * from "./loader/index.js";
 export * from "./system.js";
 export * from "./server/index.js";
 export * from "./engine/index.js";
+export * from "./grammar/index.js";
 export * as demo from "./demo/index.js";

@@ -209,6 +209,32 @@ export interface NativeGenerateParams {
   /** Tokens sent to JS per batch, and how many may wait unconsumed before the native thread pauses. */
   batch: number;
   highWater: number;
+  /** Constrains sampling to a grammar (`native/grammar/`); absent: unconstrained. */
+  grammar?: NativeCompiledGrammarHandle;
+}
+
+/** Opaque handle of a vocabulary trie for grammars (`native/addon/grammar_wrap.cpp`). */
+export type NativeGrammarVocabHandle = { readonly __brand: "NativeGrammarVocab" };
+/** Opaque handle of a GBNF grammar compiled against a vocabulary. */
+export type NativeCompiledGrammarHandle = { readonly __brand: "NativeCompiledGrammar" };
+/** Opaque handle of a grammar matcher stepped from JS. */
+export type NativeGrammarMatcherHandle = { readonly __brand: "NativeGrammarMatcher" };
+
+/** Grammar entry points (`native/addon/grammar_wrap.cpp`); errors are GrammarError. */
+export interface NativeGrammar {
+  /** Parses a GBNF text only (GRAMMAR_INVALID naming the problem). */
+  check(gbnf: string): void;
+  vocabulary(tokenizer: NativeTokenizerHandle): Promise<NativeGrammarVocabHandle>;
+  compile(vocab: NativeGrammarVocabHandle, gbnf: string): NativeCompiledGrammarHandle;
+  matcher(grammar: NativeCompiledGrammarHandle): NativeGrammarMatcherHandle;
+  matcherAllows(m: NativeGrammarMatcherHandle, token: number): boolean;
+  matcherAccept(m: NativeGrammarMatcherHandle, token: number): void;
+  /** Copies the allowed-token bitmask into `out` (ceil(vocab / 32) words); returns the allowed count. */
+  matcherMask(m: NativeGrammarMatcherHandle, out: Uint32Array): number;
+  matcherForced(m: NativeGrammarMatcherHandle, max: number): Int32Array;
+  matcherState(m: NativeGrammarMatcherHandle): { accepting: boolean; complete: boolean };
+  /** Bench: thread CPU ns per token of (full mask | check) + accept + forced lookup. */
+  matcherTimedWalk(m: NativeGrammarMatcherHandle, tokens: Int32Array, fullMask: boolean): Float64Array;
 }
 
 /** Events a generation delivers, in order: any number of `tokens`, then one `done` or `error`. */
@@ -258,6 +284,7 @@ export interface NativeBinding {
   quant: NativeQuant;
   tokenizer: NativeTokenizer;
   engine: NativeEngine;
+  grammar: NativeGrammar;
 }
 
 /** Package root: `lib/` (sources under vitest) and `dist/` (compiled) both sit one level below it. */

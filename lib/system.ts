@@ -56,6 +56,8 @@ export interface SamplingOptions {
   presencePenalty?: number;
   seed?: number;
   stop?: string[];
+  /** GBNF grammar constraining the output (see {@link GenerateOptions.grammar}). */
+  grammar?: string;
 }
 
 /** A chat request. `model` is an expert name, a domain, `auto` or omitted (automatic routing). */
@@ -186,6 +188,7 @@ function generateOptions(expert: ExpertConfig, req: SamplingOptions, signal: Abo
     presencePenalty: req.presencePenalty ?? d.presence_penalty,
     seed: req.seed,
     stop: req.stop,
+    grammar: req.grammar,
     signal,
   };
 }

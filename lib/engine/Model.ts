@@ -8,6 +8,7 @@ import { ChatTemplate } from "../chat/index.js";
 import { AbortError, ContextFullError, InvalidArgumentError, ModelClosedError } from "../errors.js";
 import {
   native,
+  type NativeCompiledGrammarHandle,
   type NativeGenerateEvent,
   type NativeGenerateParams,
   type NativeModelHandle,
@@ -17,6 +18,8 @@ import {
 } from "../native.js";
 import { Tokenizer } from "../tokenizer/index.js";
 import { inspectGguf } from "../gguf/index.js";
+import { GrammarCache, checkGbnf } from "../grammar/compiled.js";
+import { jsonSchemaToGbnf } from "../grammar/json-schema.js";
 import { GenerationImpl, type GenerationDriver } from "./generation.js";
 import type { ChatMessage, GenerateOptions, Generation, LoadOptions, Model, ModelInfo } from "./types.js";
 
@@ -108,6 +111,7 @@ class NativeModel implements Model {
   #closed = false;
   #queue: Promise<unknown> = Promise.resolve();  // one job at a time on the session
   #stopTokens: Int32Array;
+  readonly #grammars: GrammarCache;
 
   constructor(
     private readonly handle: NativeModelHandle,
@@ -133,6 +137,7 @@ class NativeModel implements Model {
     const eog: number[] = [];
     for (let id = 0; id < tokenizer.size; id++) if (tokenizer.isEndOfGeneration(id)) eog.push(id);
     this.#stopTokens = Int32Array.from(eog);
+    this.#grammars = new GrammarCache(tokenizer);
   }
 
   get closed(): boolean {
@@ -227,8 +232,14 @@ class NativeModel implements Model {
     const stop = o.stop ?? [];
     if (!Array.isArray(stop) || !stop.every((s) => typeof s === "string" && s.length > 0))
       throw new InvalidArgumentError("INVALID_ARGUMENT", "stop must be an array of non-empty strings");
+    if (o.grammar !== undefined && o.jsonSchema !== undefined)
+      throw new InvalidArgumentError("INVALID_ARGUMENT", "pass either grammar or jsonSchema, not both");
+    if (o.grammar !== undefined && typeof o.grammar !== "string") throw new InvalidArgumentError("INVALID_ARGUMENT", "grammar must be a GBNF string");
+    const gbnf = o.jsonSchema !== undefined ? jsonSchemaToGbnf(o.jsonSchema) : o.grammar;
+    if (gbnf !== undefined) checkGbnf(gbnf);  // bad input fails here, before anything is queued
     const ids = this.#checkTokens(this.#prompt(prompt));
-    const job = new NativeJob(this.session, ids, {
+    const grammar = gbnf === undefined ? undefined : () => this.#grammars.get(gbnf);
+    const job = new NativeJob(this.session, ids, grammar, {
       maxTokens,
       temperature,
       topK: o.topK ?? 40,
@@ -272,6 +283,7 @@ class NativeJob implements GenerationDriver {
   constructor(
     private readonly session: NativeSessionHandle,
     private readonly prompt: Int32Array,
+    private readonly grammar: (() => Promise<NativeCompiledGrammarHandle>) | undefined,
     private readonly params: NativeGenerateParams,
   ) {}
 
@@ -280,8 +292,16 @@ class NativeJob implements GenerationDriver {
   }
 
   /** Starts the native generation; resolves after the final event. */
-  run(): Promise<void> {
+  async run(): Promise<void> {
     const e = native().engine;
+    if (this.grammar) {
+      try {
+        this.params.grammar = await this.grammar();
+      } catch (err) {
+        this.#listener?.({ kind: "error", error: err as Error });
+        return;
+      }
+    }
     return new Promise<void>((resolve) => {
       e.sessionClear(this.session);
       this.#stream = e.generate(this.session, this.prompt, this.params, (ev) => {

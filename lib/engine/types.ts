@@ -40,6 +40,18 @@ export interface GenerateOptions {
   ignoreEos?: boolean;
   /** Cancels generation; the iterator then throws AbortError. */
   signal?: AbortSignal;
+  /**
+   * Constrains the output to a GBNF grammar (llama.cpp's syntax, start rule `root`). End of
+   * generation is only possible where the grammar accepts. Invalid: GrammarError (GRAMMAR_INVALID).
+   * A generation that reaches a state no token can continue fails with GRAMMAR_DEAD_END.
+   */
+  grammar?: string;
+  /**
+   * Constrains the output to compact JSON valid against this JSON Schema (see
+   * {@link jsonSchemaToGbnf} for the keywords supported; others are a GrammarError naming them).
+   * Not together with `grammar`.
+   */
+  jsonSchema?: Record<string, unknown> | boolean;
 }
 
 /** A piece of generated output. */

@@ -30,6 +30,8 @@ export interface HttpError {
 
 const BY_CODE: Partial<Record<ErrorCode, { status: number; type: string; code: string; param?: string }>> = {
   BAD_REQUEST: { status: 400, type: "invalid_request_error", code: "invalid_request" },
+  GRAMMAR_INVALID: { status: 400, type: "invalid_request_error", code: "invalid_grammar" },
+  GRAMMAR_DEAD_END: { status: 400, type: "invalid_request_error", code: "grammar_dead_end" },
   ROUTER_BAD_INPUT: { status: 400, type: "invalid_request_error", code: "invalid_messages", param: "messages" },
   CONTEXT_FULL: { status: 400, type: "invalid_request_error", code: "context_length_exceeded", param: "messages" },
   MODEL_NOT_FOUND: { status: 404, type: "invalid_request_error", code: "model_not_found", param: "model" },

@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { ChatMessage, StopReason } from "../engine/types.js";
 import type { ChatStats, SamplingOptions } from "../system.js";
 import { BadRequestError } from "./errors.js";
+import { grammarOf, structuredFields } from "./structured.js";
 
 const opt = <T extends z.ZodType>(t: T) => t.nullish();
 
@@ -41,6 +42,7 @@ const common = {
   seed: opt(z.number().int()),
   stop: opt(z.union([z.string(), z.array(z.string()).max(16)])),
   n: opt(z.number().int()),
+  ...structuredFields,
 };
 
 /** Body of `POST /v1/chat/completions`. */
@@ -92,6 +94,7 @@ export function samplingOf(body: CompletionRequestBody | ChatCompletionRequest):
     presencePenalty: defined(body.presence_penalty),
     seed: defined(body.seed),
     stop: body.stop === null || body.stop === undefined ? undefined : typeof body.stop === "string" ? [body.stop] : body.stop,
+    grammar: grammarOf(body),
   };
 }
 

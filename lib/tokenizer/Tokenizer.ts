@@ -126,6 +126,14 @@ export class Tokenizer {
   }
 
   /**
+   * The native handle (for the grammar engine's vocabulary trie).
+   * @internal
+   */
+  get nativeHandle(): NativeTokenizerHandle {
+    return this.#handle;
+  }
+
+  /**
    * Builds a tokenizer from GGUF-style data (synchronous: a 250k-token vocabulary takes a few
    * hundred milliseconds). Throws {@link TokenizerError} for unsupported or inconsistent data.
    */

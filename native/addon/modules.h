@@ -2,6 +2,15 @@
 #pragma once
 #include <napi.h>
 
+#include <memory>
+
+namespace capibara::tokenizer {
+class Tokenizer;
+}
+namespace capibara::grammar {
+struct CompiledGrammar;
+}
+
 namespace capibara::addon {
 
 void init_kernels(Napi::Env env, Napi::Object exports);
@@ -11,5 +20,10 @@ void init_tokenizer(Napi::Env env, Napi::Object exports);
 void init_model(Napi::Env env, Napi::Object exports);
 void init_session(Napi::Env env, Napi::Object exports);
 void init_token_stream(Napi::Env env, Napi::Object exports);
+void init_grammar(Napi::Env env, Napi::Object exports);
+
+// Handles shared between modules (tokenizer_wrap.cpp, grammar_wrap.cpp); throw INVALID_ARGUMENT.
+const tokenizer::Tokenizer& arg_tokenizer(const Napi::CallbackInfo& info, size_t i);
+std::shared_ptr<const grammar::CompiledGrammar> compiled_grammar(Napi::Env env, Napi::Value v);
 
 }  // namespace capibara::addon

@@ -13,6 +13,7 @@
 #include "addon/convert.h"
 #include "addon/engine_handles.h"
 #include "addon/modules.h"
+#include "grammar/constrained.h"
 #include "model/sampler.h"
 
 namespace capibara::addon {
@@ -36,6 +37,7 @@ struct Params {
   std::unordered_set<int32_t> stop_tokens;
   int64_t batch = 8;
   int64_t high_water = 64;
+  std::shared_ptr<const grammar::CompiledGrammar> grammar;  // null: unconstrained
 };
 
 void deliver(Napi::Env env, Napi::Function on_event, Event* e);
@@ -87,6 +89,9 @@ void Stream::run() {
   std::vector<float> logits(static_cast<size_t>(n_vocab));
   model::Sampler sampler(params.sampler, n_vocab);
   for (int32_t t : prompt) sampler.accept(t);
+  std::unique_ptr<grammar::ConstrainedSampler> constrained;
+  if (params.grammar) constrained = std::make_unique<grammar::ConstrainedSampler>(params.grammar);
+  std::vector<int32_t> step;  // the sampled token, then any the grammar forces
   auto* done = new Event();
   done->kind = Event::Done;
   done->prompt_tokens = static_cast<int64_t>(prompt.size());
@@ -113,21 +118,44 @@ void Stream::run() {
         reason = "aborted";
         break;
       }
-      const int32_t tok = sampler.sample(logits.data());
+      int32_t tok;
+      if (constrained) {  // grammar hook: logits -> check / mask -> sample
+        Result<int32_t> r = constrained->sample(sampler, logits.data(), n_vocab, params.max_tokens - done->generated);
+        if (!r) {
+          st = r.status();
+          break;
+        }
+        tok = r.value();
+      } else {
+        tok = sampler.sample(logits.data());
+      }
       sampler.accept(tok);
       if (params.stop_tokens.count(tok)) {
         reason = "eos";
         break;
       }
-      pending.push_back(tok);
-      ++done->generated;
+      step.assign(1, tok);
+      if (constrained) {  // grammar hook: accept, then the forced continuation
+        st = constrained->accept(tok);
+        if (!st) break;
+        for (int32_t f : constrained->forced(static_cast<size_t>(params.max_tokens - done->generated - 1))) {
+          sampler.accept(f);
+          step.push_back(f);
+        }
+      }
+      pending.insert(pending.end(), step.begin(), step.end());
+      done->generated += static_cast<int64_t>(step.size());
       if (static_cast<int64_t>(pending.size()) >= params.batch || js_waiting()) flush(pending);
-      if (done->generated == params.max_tokens) break;
-      if (s.n_past() >= s.n_ctx()) {
+      if (constrained && constrained->complete()) {  // only end of generation can follow
+        reason = "eos";
+        break;
+      }
+      if (done->generated >= params.max_tokens) break;
+      if (s.n_past() + static_cast<int64_t>(step.size()) > s.n_ctx()) {
         reason = "contextFull";
         break;
       }
-      st = s.eval(&tok, 1, logits.data());
+      st = s.eval(step.data(), static_cast<int64_t>(step.size()), logits.data());
       if (!st) break;
     }
     flush(pending);
@@ -195,6 +223,8 @@ Params read_params(const Napi::Object& o) {
     throw_invalid(o.Env(), "generate: stopTokens must be an Int32Array");
   Napi::Int32Array st = stop.As<Napi::Int32Array>();
   p.stop_tokens.insert(st.Data(), st.Data() + st.ElementLength());
+  Napi::Value g = o.Get("grammar");
+  if (!g.IsUndefined() && !g.IsNull()) p.grammar = compiled_grammar(o.Env(), g);
   return p;
 }
 

@@ -24,12 +24,6 @@ struct DecoderBox {
   Napi::Reference<Napi::External<Tokenizer>> owner;
 };
 
-const Tokenizer& arg_tokenizer(const Napi::CallbackInfo& info, size_t i) {
-  if (info.Length() <= i || !info[i].IsExternal() || !info[i].As<Napi::External<Tokenizer>>().CheckTypeTag(&kTokenizerTag))
-    throw_invalid(info.Env(), "expected a tokenizer handle");
-  return *info[i].As<Napi::External<Tokenizer>>().Data();
-}
-
 DecoderBox& arg_decoder(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || !info[i].IsExternal() || !info[i].As<Napi::External<DecoderBox>>().CheckTypeTag(&kDecoderTag))
     throw_invalid(info.Env(), "expected a stream decoder handle");
@@ -261,6 +255,12 @@ Napi::Value decoder_flush(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+const Tokenizer& arg_tokenizer(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsExternal() || !info[i].As<Napi::External<Tokenizer>>().CheckTypeTag(&kTokenizerTag))
+    throw_invalid(info.Env(), "expected a tokenizer handle");
+  return *info[i].As<Napi::External<Tokenizer>>().Data();
+}
 
 void init_tokenizer(Napi::Env env, Napi::Object exports) {
   Napi::Object t = Napi::Object::New(env);

@@ -29,7 +29,9 @@ namespace capibara {
   X(CONTEXT_FULL)                \
   X(ABORTED)                     \
   X(MODEL_CLOSED)                \
-  X(INTERNAL)
+  X(INTERNAL)                    \
+  X(GRAMMAR_INVALID)             \
+  X(GRAMMAR_DEAD_END)
 
 enum class ErrorCode : int32_t {
 #define CAPIBARA_ENUM_ENTRY(name) name,

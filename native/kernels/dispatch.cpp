@@ -37,6 +37,7 @@ void fill_scalar(Kernels& k) {
   k.swiglu = scalar::swiglu;
   k.geglu = scalar::geglu;
   k.softmax = scalar::softmax;
+  k.apply_token_mask = scalar::apply_token_mask;
   k.rope = scalar::rope;
   k.flash_attn = scalar::flash_attn;
   using G = GgmlType;
@@ -61,6 +62,7 @@ void fill_avx2(Kernels& k) {
   k.swiglu = avx2::swiglu;
   k.geglu = avx2::geglu;
   k.softmax = avx2::softmax;
+  k.apply_token_mask = avx2::apply_token_mask;
   k.rope = avx2::rope;
   k.flash_attn = avx2::flash_attn;
   using G = GgmlType;
@@ -86,6 +88,7 @@ void fill_avx512(Kernels& k) {
   k.swiglu = avx512::swiglu;
   k.geglu = avx512::geglu;
   k.softmax = avx512::softmax;
+  k.apply_token_mask = avx512::apply_token_mask;
   k.rope = avx512::rope;
   using G = GgmlType;
   type_of(k, G::Q8_0).vec_dot = avx512::vec_dot_q8_0_q8_0;
@@ -116,6 +119,7 @@ void fill_neon(Kernels& k) {
   k.swiglu = neon::swiglu;
   k.geglu = neon::geglu;
   k.softmax = neon::softmax;
+  k.apply_token_mask = neon::apply_token_mask;
   k.rope = neon::rope;
   k.flash_attn = neon::flash_attn;
   using G = GgmlType;

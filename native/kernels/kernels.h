@@ -28,6 +28,9 @@ using LayerNormFn = void (*)(float* y, const float* x, const float* w, int64_t n
 using GatedActFn = void (*)(float* y, const float* g, const float* u, int64_t n);
 // In-place numerically stable softmax over n values.
 using SoftmaxFn = void (*)(float* x, int64_t n);
+// Constrained decoding: logits[i] = -inf wherever bit i of the token bitmask is clear (bit i is bit
+// i % 32 of mask[i / 32]); set bits leave the logit untouched.
+using TokenMaskFn = void (*)(float* logits, const uint32_t* mask, int64_t n);
 
 struct RopeParams {
   int n_dims = 0;                        // rotated dims per head (partial rotary when < head_dim)
@@ -104,6 +107,7 @@ struct Kernels {
   GatedActFn swiglu = nullptr;
   GatedActFn geglu = nullptr;
   SoftmaxFn softmax = nullptr;
+  TokenMaskFn apply_token_mask = nullptr;
   RopeFn rope = nullptr;
   FlashAttnFn flash_attn = nullptr;
   TypeKernels types[kGgmlTypeCount];

@@ -37,8 +37,7 @@ void Sampler::apply_penalties(float* logits) const {
   }
 }
 
-int32_t Sampler::sample(float* logits) {
-  apply_penalties(logits);
+int32_t Sampler::pick(float* logits) {
   if (p_.temperature <= 0.0f) return static_cast<int32_t>(std::max_element(logits, logits + n_vocab_) - logits);
 
   cand_.clear();

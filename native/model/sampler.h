@@ -26,13 +26,18 @@ class Sampler {
  public:
   Sampler(const SamplerParams& p, int64_t n_vocab);
   // Picks the next token; logits (n_vocab) are modified in place by the penalties.
-  int32_t sample(float* logits);
+  int32_t sample(float* logits) {
+    apply_penalties(logits);
+    return pick(logits);
+  }
+  // The two halves of sample(), for constrained decoding (native/grammar/constrained.h): penalise
+  // once, then pick again after masking without penalising twice.
+  void apply_penalties(float* logits) const;
+  int32_t pick(float* logits);
   // Records a token (prompt or generated) for the penalties.
   void accept(int32_t token);
 
  private:
-  void apply_penalties(float* logits) const;
-
   SamplerParams p_;
   int64_t n_vocab_;
   std::mt19937_64 rng_;

@@ -13,6 +13,9 @@ void swiglu(float* y, const float* g, const float* u, int64_t n);
 void geglu(float* y, const float* g, const float* u, int64_t n);
 void softmax(float* x, int64_t n);
 
+// mask.cpp
+void apply_token_mask(float* logits, const uint32_t* mask, int64_t n);
+
 // rope.cpp
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, const RopeParams& p);
 
