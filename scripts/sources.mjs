@@ -18,6 +18,7 @@ export const GROUPS = {
     "native/model",
     "native/model/arch",
     "native/runtime",
+    "native/vision",
   ],
   scalar: ["native/kernels/scalar"],
   avx2: ["native/kernels/avx2"],

@@ -11,5 +11,6 @@ void init_tokenizer(Napi::Env env, Napi::Object exports);
 void init_model(Napi::Env env, Napi::Object exports);
 void init_session(Napi::Env env, Napi::Object exports);
 void init_token_stream(Napi::Env env, Napi::Object exports);
+void init_vision(Napi::Env env, Napi::Object exports);
 
 }  // namespace capibara::addon

@@ -36,6 +36,7 @@ void fill_scalar(Kernels& k) {
   k.layernorm = scalar::layernorm;
   k.swiglu = scalar::swiglu;
   k.geglu = scalar::geglu;
+  k.gelu = scalar::gelu;
   k.softmax = scalar::softmax;
   k.rope = scalar::rope;
   k.flash_attn = scalar::flash_attn;
@@ -60,6 +61,7 @@ void fill_avx2(Kernels& k) {
   k.layernorm = avx2::layernorm;
   k.swiglu = avx2::swiglu;
   k.geglu = avx2::geglu;
+  k.gelu = avx2::gelu;
   k.softmax = avx2::softmax;
   k.rope = avx2::rope;
   k.flash_attn = avx2::flash_attn;
@@ -85,6 +87,7 @@ void fill_avx512(Kernels& k) {
   k.layernorm = avx512::layernorm;
   k.swiglu = avx512::swiglu;
   k.geglu = avx512::geglu;
+  k.gelu = avx512::gelu;
   k.softmax = avx512::softmax;
   k.rope = avx512::rope;
   using G = GgmlType;
@@ -115,6 +118,7 @@ void fill_neon(Kernels& k) {
   k.layernorm = neon::layernorm;
   k.swiglu = neon::swiglu;
   k.geglu = neon::geglu;
+  k.gelu = neon::gelu;
   k.softmax = neon::softmax;
   k.rope = neon::rope;
   k.flash_attn = neon::flash_attn;

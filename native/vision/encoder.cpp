@@ -1,0 +1,197 @@
+#include "vision/encoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "kernels/fp16.h"
+#include "kernels/kernels.h"
+#include "kernels/matmul.h"
+#include "runtime/arena.h"
+#include "runtime/thread_pool.h"
+
+namespace capibara::vision {
+
+namespace {
+
+// Token rows per matmul call: bounds the converted-activation scratch (at most kChunk rows of the
+// widest input) without costing the GEMM its blocking, which works within far fewer rows.
+constexpr int64_t kChunk = 512;
+
+struct Ctx {
+  ThreadPool* pool;
+  QuantScratch* scratch;
+};
+
+// y [n][w.ne[1]] = x [n][w.ne[0]] W^T (+ b)
+Status linear(const Ctx& cx, const Tensor& w, const Tensor& b, const float* x, int64_t n, float* y) {
+  const int64_t in = w.ne[0], outw = w.ne[1];
+  for (int64_t t0 = 0; t0 < n; t0 += kChunk) {
+    const int64_t m = std::min(kChunk, n - t0);
+    CAPIBARA_RETURN_IF_ERROR(matmul(*cx.pool, w.type, w.data, outw, in, x + t0 * in, m, y + t0 * outw, *cx.scratch));
+  }
+  if (b) {
+    const float* bv = b.f32();
+    cx.pool->parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t)
+        for (int64_t i = 0; i < outw; ++i) y[t * outw + i] += bv[i];
+    });
+  }
+  return Status::ok();
+}
+
+// LayerNorm with weight and bias over n rows of width e: the table's LayerNorm, then the bias.
+void layer_norm(const Ctx& cx, const Tensor& w, const Tensor& b, const float* x, float* y, int64_t n, int64_t e, float eps) {
+  const Kernels& k = kernels();
+  const float* bv = b.f32();
+  cx.pool->parallel_for(n, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) {
+      k.layernorm(y + t * e, x + t * e, w.f32(), e, eps);
+      for (int64_t i = 0; i < e; ++i) y[t * e + i] += bv[i];
+    }
+  });
+}
+
+void add_into(const Ctx& cx, float* x, const float* y, int64_t n) {
+  cx.pool->parallel_for(n, [&](int64_t i0, int64_t i1, int) {
+    for (int64_t i = i0; i < i1; ++i) x[i] += y[i];
+  });
+}
+
+void to_f16(const Ctx& cx, const float* x, uint16_t* y, int64_t n) {
+  cx.pool->parallel_for(n, [&](int64_t i0, int64_t i1, int) {
+    for (int64_t i = i0; i < i1; ++i) y[i] = fp32_to_fp16(x[i]);
+  });
+}
+
+// Buffers of one block, reused by every block.
+struct Buffers {
+  float* x;       // [N][E] residual stream
+  float* h;       // [N][E] normed input / attention output before o
+  float* q;       // [N][E]
+  float* kv;      // [N][E] K, then V, before their F16 copies
+  float* att;     // [N][E]
+  float* ff;      // [N][F]
+  uint16_t* k16;  // [N][E]
+  uint16_t* v16;  // [N][E]
+};
+
+Status run_block(const Ctx& cx, const VisionConfig& c, const VisionLayer& l, const Buffers& b) {
+  const int64_t N = c.n_patches(), E = c.n_embd, hd = E / c.n_head;
+  layer_norm(cx, l.ln1_w, l.ln1_b, b.x, b.h, N, E, c.eps);
+  CAPIBARA_RETURN_IF_ERROR(linear(cx, l.q_w, l.q_b, b.h, N, b.q));
+  CAPIBARA_RETURN_IF_ERROR(linear(cx, l.k_w, l.k_b, b.h, N, b.kv));
+  to_f16(cx, b.kv, b.k16, N * E);
+  CAPIBARA_RETURN_IF_ERROR(linear(cx, l.v_w, l.v_b, b.h, N, b.kv));
+  to_f16(cx, b.kv, b.v16, N * E);
+  FlashAttnArgs fa;
+  fa.q = b.q;
+  fa.q_stride = E;
+  fa.k = b.k16;
+  fa.v = b.v16;
+  fa.kv_stride = E;
+  fa.out = b.att;
+  fa.out_stride = E;
+  fa.n_head = fa.n_kv_head = c.n_head;
+  fa.head_dim = hd;
+  fa.kv_end = N;  // every patch sees every patch
+  fa.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  // Split by query blocks and heads, so two threads share the work even with few heads.
+  const int64_t qblock = 64, n_qb = (N + qblock - 1) / qblock;
+  const Kernels& k = kernels();
+  cx.pool->parallel_for(n_qb * c.n_head, [&](int64_t j0, int64_t j1, int) {
+    for (int64_t j = j0; j < j1; ++j) {
+      const int64_t h = j % c.n_head, i0 = (j / c.n_head) * qblock;
+      FlashAttnArgs part = fa;
+      part.q = b.q + i0 * E;
+      part.out = b.att + i0 * E;
+      part.n_q = std::min(qblock, N - i0);
+      part.q_pos0 = i0;
+      part.head_begin = h;
+      part.head_end = h + 1;
+      k.flash_attn(part);
+    }
+  });
+  CAPIBARA_RETURN_IF_ERROR(linear(cx, l.o_w, l.o_b, b.att, N, b.h));
+  add_into(cx, b.x, b.h, N * E);
+  layer_norm(cx, l.ln2_w, l.ln2_b, b.x, b.h, N, E, c.eps);
+  CAPIBARA_RETURN_IF_ERROR(linear(cx, l.up_w, l.up_b, b.h, N, b.ff));
+  cx.pool->parallel_for(N, [&](int64_t t0, int64_t t1, int) { k.gelu(b.ff + t0 * c.n_ff, b.ff + t0 * c.n_ff, (t1 - t0) * c.n_ff); });
+  CAPIBARA_RETURN_IF_ERROR(linear(cx, l.down_w, l.down_b, b.ff, N, b.h));
+  add_into(cx, b.x, b.h, N * E);
+  return Status::ok();
+}
+
+}  // namespace
+
+size_t encode_activation_bytes(const VisionConfig& c) {
+  const int64_t N = c.n_patches(), E = c.n_embd;
+  return Arena::bytes_for<float>(N * E) * 5 + Arena::bytes_for<float>(N * std::max(c.n_ff, c.patch_dim())) +
+         Arena::bytes_for<uint16_t>(N * E) * 2;
+}
+
+Status encode_image(const VisionModel& m, const float* image, int n_threads, float* out, const std::atomic<bool>* abort) {
+  const VisionConfig& c = m.config();
+  const VisionWeights& w = m.weights();
+  const int64_t N = c.n_patches(), E = c.n_embd, S = c.image_size, P = c.patch_size, side = c.side();
+  auto arena = Arena::create(encode_activation_bytes(c));
+  if (!arena) return arena.status();
+  Arena& a = arena.value();
+  Buffers b{};
+  b.x = a.take<float>(N * E);
+  b.h = a.take<float>(N * E);
+  b.q = a.take<float>(N * E);
+  b.kv = a.take<float>(N * E);
+  b.att = a.take<float>(N * E);
+  b.ff = a.take<float>(N * std::max(c.n_ff, c.patch_dim()));
+  b.k16 = a.take<uint16_t>(N * E);
+  b.v16 = a.take<uint16_t>(N * E);
+  if (!b.v16) return {ErrorCode::INTERNAL, "vision activation arena sized too small"};
+  ThreadPool pool(std::max(1, n_threads));
+  QuantScratch scratch;
+  const Ctx cx{&pool, &scratch};
+
+  // Patch embedding: each patch's pixels in the convolution kernel's order [c][ky][kx] (im2col into
+  // the FFN buffer), times the kernel matrix, plus the bias and the learned position embedding.
+  const int64_t D = c.patch_dim();
+  float* cols = b.ff;
+  pool.parallel_for(N, [&](int64_t p0, int64_t p1, int) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t py = p / side, px = p % side;
+      float* dst = cols + p * D;
+      for (int64_t ch = 0; ch < 3; ++ch)
+        for (int64_t ky = 0; ky < P; ++ky)
+          std::copy_n(image + (ch * S + py * P + ky) * S + px * P, P, dst + (ch * P + ky) * P);
+    }
+  });
+  CAPIBARA_RETURN_IF_ERROR(linear(cx, w.patch_w, w.patch_b, cols, N, b.x));
+  add_into(cx, b.x, w.pos.f32(), N * E);
+
+  for (int64_t il = 0; il < c.n_layer; ++il) {
+    if (abort && abort->load(std::memory_order_relaxed)) return {ErrorCode::ABORTED, "image encoding aborted"};
+    CAPIBARA_RETURN_IF_ERROR(run_block(cx, c, w.layers[il], b));
+  }
+  layer_norm(cx, w.post_w, w.post_b, b.x, b.x, N, E, c.eps);
+
+  // Average pool k x k over the patch grid, token order ty * (side / k) + tx.
+  const int64_t k = c.merge, ps = side / k, T = c.n_tokens();
+  float* pooled = b.h;
+  std::fill(pooled, pooled + T * E, 0.0f);
+  const float inv = 1.0f / static_cast<float>(k * k);
+  for (int64_t p = 0; p < N; ++p) {
+    float* dst = pooled + ((p / side / k) * ps + (p % side) / k) * E;
+    const float* src = b.x + p * E;
+    for (int64_t i = 0; i < E; ++i) dst[i] += src[i];
+  }
+  const Kernels& kt = kernels();
+  for (int64_t t = 0; t < T; ++t) {
+    float* row = pooled + t * E;
+    for (int64_t i = 0; i < E; ++i) row[i] *= inv;
+    kt.rmsnorm(row, row, w.soft_norm.f32(), E, c.eps);
+  }
+  return linear(cx, w.proj, Tensor{}, pooled, T, out);
+}
+
+}  // namespace capibara::vision
