@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { ChatTemplate } from "../chat/index.js";
-import { AbortError, ContextFullError, InvalidArgumentError, ModelClosedError } from "../errors.js";
+import { AbortError, ContextFullError, ImageError, InvalidArgumentError, ModelClosedError } from "../errors.js";
 import {
   native,
   type NativeGenerateEvent,
@@ -19,6 +19,7 @@ import { Tokenizer } from "../tokenizer/index.js";
 import { inspectGguf } from "../gguf/index.js";
 import { GenerationImpl, type GenerationDriver } from "./generation.js";
 import type { ChatMessage, GenerateOptions, Generation, LoadOptions, Model, ModelInfo } from "./types.js";
+import { imageBytesOf, layoutPrompt, MEDIA_MARKER, VisionProjector, type ImageInput, type ImageTensor, type VisionInfo } from "./vision.js";
 
 /** Context size used when neither the caller nor a smaller file limit says otherwise. */
 export const DEFAULT_CONTEXT_SIZE = 4096;
@@ -55,8 +56,20 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   if (options.signal?.aborted) throw aborted();
   const e = native().engine;
   if (options.repack !== undefined && typeof options.repack !== "boolean") throw new InvalidArgumentError("INVALID_ARGUMENT", "loadModel: repack must be a boolean");
+  if (options.mmproj !== undefined && (typeof options.mmproj !== "string" || options.mmproj.length === 0))
+    throw new InvalidArgumentError("INVALID_ARGUMENT", "loadModel: mmproj must be a non-empty path");
   const handle = await e.loadModel(path, { repack: options.repack ?? true });
+  let vision: VisionProjector | null = null;
   try {
+    if (options.mmproj !== undefined) {
+      vision = await VisionProjector.load(options.mmproj);
+      const width = e.modelInfo(handle).embeddingSize;
+      if (vision.info.projectionDim !== width)
+        throw new InvalidArgumentError(
+          "INVALID_ARGUMENT",
+          `vision projector ${options.mmproj} projects to ${vision.info.projectionDim} values, but the text model's embedding size is ${width}`,
+        );
+    }
     const [tokenizer, inspection] = await Promise.all([Tokenizer.fromGguf(path), inspectGguf(path)]);
     if (options.signal?.aborted) throw aborted();
     const info = e.modelInfo(handle);
@@ -74,9 +87,11 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     } catch (err) {
       if (options.chatTemplate !== undefined) throw err;  // a broken override is the caller's error
     }
-    const session = e.createSession(handle, { contextSize, threads, batchSize: 64 });
-    return new NativeModel(handle, session, info, contextSize, tokenizer, template);
+    // One image's tokens attend to each other both ways, so they must fit one batch.
+    const session = e.createSession(handle, { contextSize, threads, batchSize: Math.max(64, vision?.info.tokensPerImage ?? 0) });
+    return new NativeModel(handle, session, info, contextSize, tokenizer, template, vision, threads);
   } catch (err) {
+    vision?.close();
     e.closeModel(handle);
     throw err;
   }
@@ -116,6 +131,8 @@ class NativeModel implements Model {
     contextSize: number,
     private readonly tokenizer: Tokenizer,
     private readonly template: ChatTemplate | null,
+    private readonly projector: VisionProjector | null,
+    private readonly threads: number,
   ) {
     this.info = {
       architecture: native.architecture,
@@ -133,6 +150,65 @@ class NativeModel implements Model {
     const eog: number[] = [];
     for (let id = 0; id < tokenizer.size; id++) if (tokenizer.isEndOfGeneration(id)) eog.push(id);
     this.#stopTokens = Int32Array.from(eog);
+  }
+
+  get vision(): VisionInfo | null {
+    return this.projector?.info ?? null;
+  }
+
+  #requireVision(): VisionProjector {
+    this.#check();
+    if (!this.projector)
+      throw new ImageError("NO_VISION", `model '${this.info.name || this.info.architecture}' has no vision projector (load it with { mmproj })`);
+    return this.projector;
+  }
+
+  preprocessImage(bytes: Uint8Array): Promise<ImageTensor> {
+    try {
+      return this.#requireVision().preprocess(bytes);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  encodeImage(input: ImageInput): Promise<Float32Array> {
+    try {
+      return this.#requireVision().encode(input, this.threads);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Prompt of chat messages with images: the text after the last image as tokens, and the prefill
+   * of everything before it (text chunks and image embeddings, each image one bidirectional span).
+   */
+  #imagePrompt(messages: ChatMessage[], images: Uint8Array[]): { tail: number[]; prefill: () => Promise<void> } {
+    const v = this.#requireVision();
+    if (!this.template)
+      throw new InvalidArgumentError("INVALID_ARGUMENT", `model '${this.info.name}' has no chat template; images need chat messages`);
+    const text = this.template.render(messages, { imageMarker: MEDIA_MARKER });
+    const chunks = layoutPrompt(text, images.length, v.delimiters, (t) => this.tokenize(t, { addSpecial: false, parseSpecial: true }));
+    let positions = 0;
+    for (const c of chunks) positions += "image" in c ? v.info.tokensPerImage : c.tokens.length;
+    if (positions > this.info.contextSize)
+      throw new ContextFullError(
+        "CONTEXT_FULL",
+        `too many images for the context: ${images.length} images of ${v.info.tokensPerImage} positions and the text need ${positions} positions, the context holds ${this.info.contextSize}`,
+      );
+    const last = chunks.pop() as { tokens: number[] };
+    const e = native().engine;
+    const prefill = async () => {
+      for (const c of chunks) {
+        if ("image" in c) {
+          const embd = await v.encode(images[c.image]!, this.threads);
+          await e.sessionEvalEmbd(this.session, embd, true, false);
+        } else if (c.tokens.length > 0) {
+          await e.sessionEval(this.session, Int32Array.from(c.tokens), false);
+        }
+      }
+    };
+    return { tail: last.tokens, prefill };
   }
 
   get closed(): boolean {
@@ -227,8 +303,10 @@ class NativeModel implements Model {
     const stop = o.stop ?? [];
     if (!Array.isArray(stop) || !stop.every((s) => typeof s === "string" && s.length > 0))
       throw new InvalidArgumentError("INVALID_ARGUMENT", "stop must be an array of non-empty strings");
-    const ids = this.#checkTokens(this.#prompt(prompt));
-    const job = new NativeJob(this.session, ids, {
+    const images = typeof prompt === "string" ? [] : imageBytesOf(prompt);
+    const withImages = images.length > 0 ? this.#imagePrompt(prompt as ChatMessage[], images) : null;
+    const ids = this.#checkTokens(withImages ? withImages.tail : this.#prompt(prompt));
+    const job = new NativeJob(this.session, ids, withImages?.prefill, {
       maxTokens,
       temperature,
       topK: o.topK ?? 40,
@@ -258,6 +336,7 @@ class NativeModel implements Model {
     await this.#queue;
     const e = native().engine;
     e.sessionDispose(this.session);
+    this.projector?.close();
     e.closeModel(this.handle);
   }
 }
@@ -272,6 +351,7 @@ class NativeJob implements GenerationDriver {
   constructor(
     private readonly session: NativeSessionHandle,
     private readonly prompt: Int32Array,
+    private readonly prefill: (() => Promise<void>) | undefined,
     private readonly params: NativeGenerateParams,
   ) {}
 
@@ -279,11 +359,20 @@ class NativeJob implements GenerationDriver {
     this.#listener = onEvent;
   }
 
-  /** Starts the native generation; resolves after the final event. */
-  run(): Promise<void> {
+  /** Starts the native generation (after the prefill of images, if any); resolves after the final event. */
+  async run(): Promise<void> {
     const e = native().engine;
+    e.sessionClear(this.session);
+    if (this.prefill) {
+      try {
+        await this.prefill();
+        if (this.#aborted) throw new AbortError("ABORTED", "generation was aborted");
+      } catch (err) {
+        this.#listener?.({ kind: "error", error: err as Error });
+        return;
+      }
+    }
     return new Promise<void>((resolve) => {
-      e.sessionClear(this.session);
       this.#stream = e.generate(this.session, this.prompt, this.params, (ev) => {
         this.#listener?.(ev);
         if (ev.kind !== "tokens") resolve();

@@ -3,7 +3,7 @@
 // real GenerationStats, and counters the tests assert on.
 import { mkdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { AbortError, ContextFullError, ModelClosedError } from "../../lib/errors.js";
+import { AbortError, ContextFullError, ImageError, ModelClosedError } from "../../lib/errors.js";
 import type { ChatMessage, GenerateOptions, Generation, GenerationStats, LoadOptions, Model, StopReason, TokenChunk } from "../../lib/engine/types.js";
 
 const WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi"];
@@ -117,6 +117,16 @@ class FakeModel implements Model {
       chatTemplate: options.chatTemplate ?? null,
     };
     engine.openModels.add(path);
+  }
+
+  readonly vision = null;
+
+  preprocessImage(): Promise<never> {
+    return Promise.reject(new ImageError("NO_VISION", `fake model '${this.info.name}' has no vision projector`));
+  }
+
+  encodeImage(): Promise<never> {
+    return this.preprocessImage();
   }
 
   tokenize(text: string): number[] {
