@@ -33,6 +33,11 @@ export const ExpertSchema = z
     domain: z.string().min(1),
     /** GGUF file; a relative path is resolved against the config file's folder. */
     model_path: z.string().min(1),
+    /**
+     * Vision projector (llama.cpp `mmproj` GGUF) for image input; relative paths resolve like
+     * `model_path`. Without one, requests with images get HTTP 400.
+     */
+    mmproj_path: z.string().min(1).nullable().default(null),
     /** Fallback order: lower numbers are tried first. */
     priority: z.number().int().default(100),
     description: z.string().default(""),
@@ -95,6 +100,14 @@ export const ServerSectionSchema = z
     api_key: z.string().min(1).nullable().default(null),
     /** Largest request body accepted (HTTP 413 beyond). */
     body_limit_bytes: positiveInt.default(4 * 1024 * 1024),
+    /** Fetch `http(s):` image URLs of chat requests (off: only `data:` URLs are accepted). */
+    allow_remote_images: z.boolean().default(false),
+    /** Read `file:` image URLs of chat requests from this machine's disk. */
+    allow_local_images: z.boolean().default(false),
+    /** Largest image accepted (after base64 decoding, or fetched/read), in bytes. */
+    max_image_bytes: positiveInt.default(20 * 1024 * 1024),
+    /** Time limit of one remote image fetch, in milliseconds. */
+    image_fetch_timeout_ms: positiveInt.default(10_000),
   })
   .strict();
 

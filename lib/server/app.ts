@@ -11,6 +11,7 @@ import type { TokenChunk } from "../engine/types.js";
 import type { CapibaraSystem, ChatResponse, ChatStats, RouteInfo } from "../system.js";
 import { registerAdminRoutes } from "./admin.js";
 import { errorBody, toHttpError } from "./errors.js";
+import { inlineImageUrls } from "./images.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
 import {
   ChatCompletionRequestSchema,
@@ -192,7 +193,12 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
 
   app.post("/v1/chat/completions", async (request, reply) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
-    const messages = messagesOf(body);
+    const messages = await inlineImageUrls(messagesOf(body), {
+      allowRemote: cfg.allow_remote_images,
+      allowLocal: cfg.allow_local_images,
+      maxBytes: cfg.max_image_bytes,
+      timeoutMs: cfg.image_fetch_timeout_ms,
+    });
     return serveGeneration(reply, metrics, {
       endpoint: "chat",
       kind: "chat",
