@@ -30,7 +30,8 @@ Status linear(const Ctx& cx, const Tensor& w, const Tensor& b, const float* x, i
   const int64_t in = w.ne[0], outw = w.ne[1];
   for (int64_t t0 = 0; t0 < n; t0 += kChunk) {
     const int64_t m = std::min(kChunk, n - t0);
-    CAPIBARA_RETURN_IF_ERROR(matmul(*cx.pool, w.type, w.data, outw, in, x + t0 * in, m, y + t0 * outw, *cx.scratch));
+    CAPIBARA_RETURN_IF_ERROR(matmul(*cx.pool, w.type, w.data, outw, in, x + t0 * in, m, y + t0 * outw, *cx.scratch,
+                                    w.packed_by ? *w.packed_by : kernels(), w.packed_by != nullptr));
   }
   if (b) {
     const float* bv = b.f32();

@@ -4,6 +4,7 @@
 
 #include "gguf/reader.h"
 #include "kernels/kernels.h"
+#include "model/packed_weights.h"
 
 namespace capibara::vision {
 
@@ -206,16 +207,25 @@ Status bind_all(const gguf::GgufFile& f, const VisionConfig& c, VisionWeights& w
 
 VisionModel::~VisionModel() = default;
 
-Result<std::unique_ptr<VisionModel>> VisionModel::load(const std::string& path) {
+Result<std::unique_ptr<VisionModel>> VisionModel::load(const std::string& path, bool repack) {
   auto f = gguf::GgufFile::open(path);
   if (!f) return f.status();
-  return from_file(f.take());
+  return from_file(f.take(), repack);
 }
 
-Result<std::unique_ptr<VisionModel>> VisionModel::from_file(std::unique_ptr<gguf::GgufFile> file) {
+Result<std::unique_ptr<VisionModel>> VisionModel::from_file(std::unique_ptr<gguf::GgufFile> file, bool repack) {
   std::unique_ptr<VisionModel> m(new VisionModel());
   CAPIBARA_RETURN_IF_ERROR(read_config(*file, m->cfg_));
   CAPIBARA_RETURN_IF_ERROR(bind_all(*file, m->cfg_, m->w_));
+  if (repack) {
+    // The matrices that view the file (not the transposed projection, which is our own copy).
+    std::vector<Tensor*> mats{&m->w_.patch_w};
+    for (VisionLayer& l : m->w_.layers)
+      for (Tensor* t : {&l.q_w, &l.k_w, &l.v_w, &l.o_w, &l.up_w, &l.down_w}) mats.push_back(t);
+    auto packed = model::PackedWeights::pack(mats, *file, kernels());
+    if (!packed) return packed.status();
+    m->packed_ = packed.take();
+  }
   m->file_ = std::move(file);
   return m;
 }

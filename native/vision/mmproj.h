@@ -14,6 +14,10 @@ namespace capibara::gguf {
 class GgufFile;
 }
 
+namespace capibara::model {
+class PackedWeights;
+}
+
 namespace capibara::vision {
 
 using model::Tensor;
@@ -67,8 +71,9 @@ class VisionModel {
   // general.architecture is not "clip", there is no vision encoder, or clip.projector_type is not
   // one we support (naming it); GGUF_MISSING_KEY / GGUF_BAD_METADATA; GGUF_MISSING_TENSOR;
   // GGUF_BAD_TENSOR_SHAPE; UNSUPPORTED_QUANT for a tensor type without kernels.
-  static Result<std::unique_ptr<VisionModel>> load(const std::string& path);
-  static Result<std::unique_ptr<VisionModel>> from_file(std::unique_ptr<gguf::GgufFile> file);
+  // repack: copy the matrices into the active kernels' packed layout (as model::LoadOptions::repack).
+  static Result<std::unique_ptr<VisionModel>> load(const std::string& path, bool repack = true);
+  static Result<std::unique_ptr<VisionModel>> from_file(std::unique_ptr<gguf::GgufFile> file, bool repack = true);
   ~VisionModel();
 
   const VisionConfig& config() const { return cfg_; }
@@ -81,6 +86,7 @@ class VisionModel {
   std::unique_ptr<gguf::GgufFile> file_;
   VisionConfig cfg_;
   VisionWeights w_;
+  std::unique_ptr<model::PackedWeights> packed_;
 };
 
 }  // namespace capibara::vision
