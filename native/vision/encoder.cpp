@@ -67,6 +67,9 @@ void to_f16(const Ctx& cx, const float* x, uint16_t* y, int64_t n) {
   });
 }
 
+// Query rows per score block of the GEMM attention: bounds the [rows][N] scores.
+constexpr int64_t kScoreRows = 256;
+
 // Buffers of one block, reused by every block.
 struct Buffers {
   float* x;       // [N][E] residual stream
@@ -74,15 +77,69 @@ struct Buffers {
   float* q;       // [N][E]
   float* kv;      // [N][E] K, then V, before their F16 copies
   float* att;     // [N][E]
-  float* ff;      // [N][F]
-  uint16_t* k16;  // [N][E]
+  float* ff;      // [N][F]; the GEMM attention's scores [score_rows][N] and K [N][E] meanwhile
+  uint16_t* k16;  // [N][E]; the GEMM attention's packed K and V of one head
   uint16_t* v16;  // [N][E]
 };
 
-Status run_block(const Ctx& cx, const VisionConfig& c, const VisionLayer& l, const Buffers& b) {
+// Whether attention runs as two packed F16 GEMMs per head (QK^T, then PV): the patches all see
+// each other, so a head is two dense products that the packed GEMM runs near its peak, where the
+// flash kernel's per-key dot products are bound by horizontal sums. Needs F16 packing (AVX-512).
+int64_t score_rows(const VisionConfig& c) { return std::min(kScoreRows, c.n_patches()); }
+
+bool gemm_attention_available(const VisionConfig& c) {
+  const TypeKernels& t = kernels().type(GgmlType::F16);
+  const int64_t hd = c.n_embd / c.n_head;
+  // Packed K_h and V_h^T of one head share the k16 buffer, hence two heads at least.
+  return t.pack && t.gemm_packed && c.n_head >= 2 && c.n_patches() % t.pack_rows == 0 && hd % t.pack_rows == 0;
+}
+
+// Attention of one layer through packed GEMMs: per head, K_h [N][hd] and V_h^T [hd][N] are packed
+// as F16 weight matrices; scores S = Q_h K_h^T for kScoreRows queries at a time, a scaled
+// softmax per row, then O = P V_h into the head's columns of b.att.
+Status gemm_attention(const Ctx& cx, const VisionConfig& c, const Buffers& b, const float* k, const float* v) {
   const int64_t N = c.n_patches(), E = c.n_embd, hd = E / c.n_head;
-  layer_norm(cx, l.ln1_w, l.ln1_b, b.x, b.h, N, E, c.eps);
-  CAPIBARA_RETURN_IF_ERROR(linear(cx, l.q_w, l.q_b, b.h, N, b.q));
+  const Kernels& kt = kernels();
+  const TypeKernels& f16 = kt.type(GgmlType::F16);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  uint16_t* plain = b.v16;            // [N][hd] gather buffer, then [hd][N]
+  uint16_t* kp = b.k16;               // packed K_h
+  uint16_t* vp = b.k16 + N * hd;      // packed V_h^T
+  float* scores = b.ff;
+  std::vector<float> qh(static_cast<size_t>(std::min(kScoreRows, N) * hd)), oh(qh.size());
+  const int64_t R = score_rows(c);
+  for (int64_t h = 0; h < c.n_head; ++h) {
+    cx.pool->parallel_for(N, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t)
+        for (int64_t d = 0; d < hd; ++d) plain[t * hd + d] = fp32_to_fp16(k[t * E + h * hd + d]);
+    });
+    f16.pack(plain, hd * sizeof(uint16_t), N, hd, kp);
+    cx.pool->parallel_for(N, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t)
+        for (int64_t d = 0; d < hd; ++d) plain[d * N + t] = fp32_to_fp16(v[t * E + h * hd + d]);
+    });
+    f16.pack(plain, N * sizeof(uint16_t), hd, N, vp);
+    for (int64_t i0 = 0; i0 < N; i0 += R) {
+      const int64_t m = std::min(R, N - i0);
+      for (int64_t i = 0; i < m; ++i) std::copy_n(b.q + (i0 + i) * E + h * hd, hd, qh.data() + i * hd);
+      CAPIBARA_RETURN_IF_ERROR(matmul(*cx.pool, GgmlType::F16, kp, N, hd, qh.data(), m, scores, *cx.scratch, kt, true));
+      cx.pool->parallel_for(m, [&](int64_t r0, int64_t r1, int) {
+        for (int64_t r = r0; r < r1; ++r) {
+          float* row = scores + r * N;
+          for (int64_t j = 0; j < N; ++j) row[j] *= scale;
+          kt.softmax(row, N);
+        }
+      });
+      CAPIBARA_RETURN_IF_ERROR(matmul(*cx.pool, GgmlType::F16, vp, hd, N, scores, m, oh.data(), *cx.scratch, kt, true));
+      for (int64_t i = 0; i < m; ++i) std::copy_n(oh.data() + i * hd, hd, b.att + (i0 + i) * E + h * hd);
+    }
+  }
+  return Status::ok();
+}
+
+// Attention through the table's non-causal flash attention over F16 copies of K and V.
+Status flash_attention(const Ctx& cx, const VisionConfig& c, const VisionLayer& l, const Buffers& b) {
+  const int64_t N = c.n_patches(), E = c.n_embd, hd = E / c.n_head;
   CAPIBARA_RETURN_IF_ERROR(linear(cx, l.k_w, l.k_b, b.h, N, b.kv));
   to_f16(cx, b.kv, b.k16, N * E);
   CAPIBARA_RETURN_IF_ERROR(linear(cx, l.v_w, l.v_b, b.h, N, b.kv));
@@ -115,6 +172,22 @@ Status run_block(const Ctx& cx, const VisionConfig& c, const VisionLayer& l, con
       k.flash_attn(part);
     }
   });
+  return Status::ok();
+}
+
+Status run_block(const Ctx& cx, const VisionConfig& c, const VisionLayer& l, const Buffers& b) {
+  const int64_t N = c.n_patches(), E = c.n_embd;
+  const Kernels& k = kernels();
+  layer_norm(cx, l.ln1_w, l.ln1_b, b.x, b.h, N, E, c.eps);
+  CAPIBARA_RETURN_IF_ERROR(linear(cx, l.q_w, l.q_b, b.h, N, b.q));
+  if (gemm_attention_available(c)) {
+    float* kf = b.ff + score_rows(c) * N;  // K beside the scores, V in kv
+    CAPIBARA_RETURN_IF_ERROR(linear(cx, l.k_w, l.k_b, b.h, N, kf));
+    CAPIBARA_RETURN_IF_ERROR(linear(cx, l.v_w, l.v_b, b.h, N, b.kv));
+    CAPIBARA_RETURN_IF_ERROR(gemm_attention(cx, c, b, kf, b.kv));
+  } else {
+    CAPIBARA_RETURN_IF_ERROR(flash_attention(cx, c, l, b));
+  }
   CAPIBARA_RETURN_IF_ERROR(linear(cx, l.o_w, l.o_b, b.att, N, b.h));
   add_into(cx, b.x, b.h, N * E);
   layer_norm(cx, l.ln2_w, l.ln2_b, b.x, b.h, N, E, c.eps);
@@ -127,10 +200,15 @@ Status run_block(const Ctx& cx, const VisionConfig& c, const VisionLayer& l, con
 
 }  // namespace
 
+// Width of the ff buffer per patch: the FFN's hidden rows, the patch pixels, or the GEMM
+// attention's scores plus K.
+int64_t ff_width(const VisionConfig& c) {
+  return std::max({c.n_ff, c.patch_dim(), score_rows(c) + c.n_embd});
+}
+
 size_t encode_activation_bytes(const VisionConfig& c) {
   const int64_t N = c.n_patches(), E = c.n_embd;
-  return Arena::bytes_for<float>(N * E) * 5 + Arena::bytes_for<float>(N * std::max(c.n_ff, c.patch_dim())) +
-         Arena::bytes_for<uint16_t>(N * E) * 2;
+  return Arena::bytes_for<float>(N * E) * 5 + Arena::bytes_for<float>(N * ff_width(c)) + Arena::bytes_for<uint16_t>(N * E) * 2;
 }
 
 Status encode_image(const VisionModel& m, const float* image, int n_threads, float* out, const std::atomic<bool>* abort) {
@@ -146,7 +224,7 @@ Status encode_image(const VisionModel& m, const float* image, int n_threads, flo
   b.q = a.take<float>(N * E);
   b.kv = a.take<float>(N * E);
   b.att = a.take<float>(N * E);
-  b.ff = a.take<float>(N * std::max(c.n_ff, c.patch_dim()));
+  b.ff = a.take<float>(N * ff_width(c));
   b.k16 = a.take<uint16_t>(N * E);
   b.v16 = a.take<uint16_t>(N * E);
   if (!b.v16) return {ErrorCode::INTERNAL, "vision activation arena sized too small"};

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModel, type ChatMessage, type ContentPart, type Model } from "../../lib/index.js";
 import { layoutPrompt } from "../../lib/engine/vision.js";
+import { availableBackends, setKernelBackend } from "../../lib/kernels.js";
 import { packageRoot } from "../../lib/native.js";
 
 const ROOT = process.env.CAPIBARA_SHARED_DIR ? join(process.env.CAPIBARA_SHARED_DIR, "vision") : join(packageRoot, "..", "shared", "vision");
@@ -91,6 +92,22 @@ describe.skipIf(!HAVE)("vision against llama.cpp's mtmd", () => {
     const ref = f32(e.output);
     expect(got.length).toBe(e.n_tokens * e.n_embd);
     expect(relToRange(got, ref)).toBeLessThanOrEqual(mmprojOf(e.mmproj).type === "F32" ? 0.01 : 0.03);
+  });
+
+  it("encodes like llama.cpp on every kernel backend (flash or GEMM attention)", async () => {
+    const best = availableBackends().at(-1)!;
+    try {
+      for (const backend of availableBackends()) {
+        setKernelBackend(backend);
+        for (const e of manifest.encode.filter((x) => x.source === "float")) {
+          const model = models.get(e.mmproj)!;
+          const got = await model.encodeImage({ data: f32(e.input!), width: model.vision!.imageSize, height: model.vision!.imageSize });
+          expect(relToRange(got, f32(e.output)), `${backend} ${e.mmproj}`).toBeLessThanOrEqual(mmprojOf(e.mmproj).type === "F32" ? 0.01 : 0.03);
+        }
+      }
+    } finally {
+      setKernelBackend(best);
+    }
   });
 
   it.each(manifest.generate.map((g) => [g.id, g] as const))("%s: prompt chunks are llama.cpp's", (_id, g) => {
