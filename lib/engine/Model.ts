@@ -183,7 +183,7 @@ class NativeModel implements Model {
    * Prompt of chat messages with images: the text after the last image as tokens, and the prefill
    * of everything before it (text chunks and image embeddings, each image one bidirectional span).
    */
-  #imagePrompt(messages: ChatMessage[], images: Uint8Array[]): { tail: number[]; prefill: () => Promise<void> } {
+  #imagePrompt(messages: ChatMessage[], images: Uint8Array[]): { tail: number[]; prefill: () => Promise<void>; positions: number } {
     const v = this.#requireVision();
     if (!this.template)
       throw new InvalidArgumentError("INVALID_ARGUMENT", `model '${this.info.name}' has no chat template; images need chat messages`);
@@ -208,7 +208,7 @@ class NativeModel implements Model {
         }
       }
     };
-    return { tail: last.tokens, prefill };
+    return { tail: last.tokens, prefill, positions: positions - last.tokens.length };
   }
 
   get closed(): boolean {
@@ -306,7 +306,7 @@ class NativeModel implements Model {
     const images = typeof prompt === "string" ? [] : imageBytesOf(prompt);
     const withImages = images.length > 0 ? this.#imagePrompt(prompt as ChatMessage[], images) : null;
     const ids = this.#checkTokens(withImages ? withImages.tail : this.#prompt(prompt));
-    const job = new NativeJob(this.session, ids, withImages?.prefill, {
+    const job = new NativeJob(this.session, ids, withImages ?? undefined, {
       maxTokens,
       temperature,
       topK: o.topK ?? 40,
@@ -351,7 +351,8 @@ class NativeJob implements GenerationDriver {
   constructor(
     private readonly session: NativeSessionHandle,
     private readonly prompt: Int32Array,
-    private readonly prefill: (() => Promise<void>) | undefined,
+    /** Text and images before `prompt`, evaluated first; their positions count as prompt tokens. */
+    private readonly before: { prefill: () => Promise<void>; positions: number } | undefined,
     private readonly params: NativeGenerateParams,
   ) {}
 
@@ -363,9 +364,9 @@ class NativeJob implements GenerationDriver {
   async run(): Promise<void> {
     const e = native().engine;
     e.sessionClear(this.session);
-    if (this.prefill) {
+    if (this.before) {
       try {
-        await this.prefill();
+        await this.before.prefill();
         if (this.#aborted) throw new AbortError("ABORTED", "generation was aborted");
       } catch (err) {
         this.#listener?.({ kind: "error", error: err as Error });
@@ -373,8 +374,9 @@ class NativeJob implements GenerationDriver {
       }
     }
     return new Promise<void>((resolve) => {
+      const before = this.before?.positions ?? 0;
       this.#stream = e.generate(this.session, this.prompt, this.params, (ev) => {
-        this.#listener?.(ev);
+        this.#listener?.(ev.kind === "done" ? { ...ev, promptTokens: ev.promptTokens + before } : ev);
         if (ev.kind !== "tokens") resolve();
       });
       if (this.#aborted) e.sessionAbort(this.session);

@@ -129,6 +129,7 @@ describe.skipIf(!HAVE)("vision against llama.cpp's mtmd", () => {
     const tokens: number[] = [];
     for await (const c of gen) tokens.push(...c.tokens);
     expect(tokens).toEqual(g.generated);
+    expect((await gen.stats).promptTokens).toBe(g.n_prompt_positions);
   });
 
   it("refuses too many images for the context", async () => {
