@@ -5,7 +5,6 @@
  * the header and checked against a pixel limit before any pixel is decoded.
  * @module
  */
-import sharp from "sharp";
 import { ImageError } from "../errors.js";
 
 /** Largest image accepted, in pixels (width x height), before decoding: about 8k x 6k. */
@@ -46,6 +45,8 @@ export async function decodeImage(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIXEL
     const bmp = startsWith(bytes, [0x42, 0x4d]) ? " (BMP is not supported)" : "";
     throw new ImageError("BAD_IMAGE", `not an image in a supported format (PNG, JPEG, GIF, WebP)${bmp}`);
   }
+  // Loaded on first use, so text-only use never needs the decoder's native binaries.
+  const { default: sharp } = await import("sharp");
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let width = 0;
   let height = 0;
