@@ -2,6 +2,8 @@
  * Vision encoder benchmark: one 896 x 896 image through a random projector of the Gemma 3 27B mmproj
  * shape (SigLIP so400m: 27 blocks of 1152, F16 matrices, ~800 MB, written once into the cache), on 2
  * threads, next to the packed F16 GEMM rate that bench:kernels measures, taken in the same run.
+ * Both rates are also given per CPU-second the process received (x threads), since other processes
+ * share the cores: the GEMM's from its `cpu_share`, the encoder's from process.cpuUsage().
  * Memory: the process's peak RSS while encoding (VmHWM reset after loading) over its RSS before
  * loading, against the budget weights + one layer's activations + 64 MiB.
  *
@@ -61,13 +63,18 @@ const info = e.visionInfo(handle);
 const image = randomFloats(3 * spec.imageSize * spec.imageSize, 7, -1, 1);
 writeFileSync("/proc/self/clear_refs", "5"); // resets VmHWM to the current RSS
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const out = await e.encodeImage(handle, image, threads);
 const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 const peak = rssBytes("VmHWM");
 e.closeVision(handle);
 
 const flops = flopsPerImage();
 const rate = flops / seconds;
+const cpuRate = (flops / cpuSeconds) * threads;  // as if the process had had the threads' cores to itself
+const gemmCpuRate = gemmRate / gemm.cpu_share;
 const budget = info.weightBytes + info.activationBytes + 64 * 2 ** 20;
 const result = {
   kind: "vision-encode",
@@ -79,6 +86,11 @@ const result = {
   gflops: rate / 1e9,
   gemm_f16_packed_gflops: gemm.gflops,
   vs_gemm: rate / gemmRate,
+  cpu_seconds: cpuSeconds,
+  cpu_share: cpuSeconds / (seconds * threads),
+  gflops_per_cpu: cpuRate / 1e9,
+  gemm_gflops_per_cpu: gemmCpuRate / 1e9,
+  vs_gemm_per_cpu: cpuRate / gemmCpuRate,
   weight_mib: info.weightBytes / 2 ** 20,
   activation_mib: info.activationBytes / 2 ** 20,
   peak_rss_over_start_mib: (peak - rssBefore) / 2 ** 20,
@@ -96,6 +108,10 @@ if (json) {
   console.log(
     `encode 1 image (${result.shape}), ${backend}, ${threads} threads: ${seconds.toFixed(2)} s, ${result.tflop.toFixed(2)} TFLOP, ` +
       `${result.gflops.toFixed(1)} GFLOP/s = ${(100 * result.vs_gemm).toFixed(0)}% of the GEMM rate`,
+  );
+  console.log(
+    `per CPU-second received (x ${threads}): encode ${result.gflops_per_cpu.toFixed(1)} GFLOP/s (cpu share ${result.cpu_share.toFixed(2)}), ` +
+      `GEMM ${result.gemm_gflops_per_cpu.toFixed(1)} GFLOP/s (cpu share ${gemm.cpu_share.toFixed(2)}): ${(100 * result.vs_gemm_per_cpu).toFixed(0)}%`,
   );
   console.log(
     `memory: weights ${result.weight_mib.toFixed(0)} MiB + activations ${result.activation_mib.toFixed(0)} MiB + 64 MiB = budget ${result.budget_mib.toFixed(0)} MiB; ` +

@@ -87,26 +87,33 @@ struct Buffers {
 // flash kernel's per-key dot products are bound by horizontal sums. Needs F16 packing (AVX-512).
 int64_t score_rows(const VisionConfig& c) { return std::min(kScoreRows, c.n_patches()); }
 
+// V_h^T's rows (the head dims) padded with zero rows to whole packed groups.
+int64_t padded_head_dim(const VisionConfig& c) {
+  const int64_t r = kernels().type(GgmlType::F16).pack_rows, hd = c.n_embd / c.n_head;
+  return r > 0 ? (hd + r - 1) / r * r : hd;
+}
+
 bool gemm_attention_available(const VisionConfig& c) {
   const TypeKernels& t = kernels().type(GgmlType::F16);
   const int64_t hd = c.n_embd / c.n_head;
-  // Packed K_h and V_h^T of one head share the k16 buffer, hence two heads at least.
-  return t.pack && t.gemm_packed && c.n_head >= 2 && c.n_patches() % t.pack_rows == 0 && hd % t.pack_rows == 0;
+  // Packed K_h and V_h^T of one head share the k16 buffer ([N][E] halves).
+  return t.pack && t.gemm_packed && c.n_patches() % t.pack_rows == 0 && hd + padded_head_dim(c) <= c.n_embd;
 }
 
 // Attention of one layer through packed GEMMs: per head, K_h [N][hd] and V_h^T [hd][N] are packed
 // as F16 weight matrices; scores S = Q_h K_h^T for kScoreRows queries at a time, a scaled
 // softmax per row, then O = P V_h into the head's columns of b.att.
 Status gemm_attention(const Ctx& cx, const VisionConfig& c, const Buffers& b, const float* k, const float* v) {
-  const int64_t N = c.n_patches(), E = c.n_embd, hd = E / c.n_head;
+  const int64_t N = c.n_patches(), E = c.n_embd, hd = E / c.n_head, hp = padded_head_dim(c);
   const Kernels& kt = kernels();
   const TypeKernels& f16 = kt.type(GgmlType::F16);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  uint16_t* plain = b.v16;            // [N][hd] gather buffer, then [hd][N]
+  uint16_t* plain = b.v16;            // [N][hd] gather buffer, then [hp][N]
   uint16_t* kp = b.k16;               // packed K_h
   uint16_t* vp = b.k16 + N * hd;      // packed V_h^T
   float* scores = b.ff;
-  std::vector<float> qh(static_cast<size_t>(std::min(kScoreRows, N) * hd)), oh(qh.size());
+  std::fill(plain + hd * N, plain + hp * N, uint16_t{0});  // V_h^T's padding rows stay zero
+  std::vector<float> qh(static_cast<size_t>(std::min(kScoreRows, N) * hd)), oh(static_cast<size_t>(std::min(kScoreRows, N) * hp));
   const int64_t R = score_rows(c);
   for (int64_t h = 0; h < c.n_head; ++h) {
     cx.pool->parallel_for(N, [&](int64_t t0, int64_t t1, int) {
@@ -118,7 +125,7 @@ Status gemm_attention(const Ctx& cx, const VisionConfig& c, const Buffers& b, co
       for (int64_t t = t0; t < t1; ++t)
         for (int64_t d = 0; d < hd; ++d) plain[d * N + t] = fp32_to_fp16(v[t * E + h * hd + d]);
     });
-    f16.pack(plain, N * sizeof(uint16_t), hd, N, vp);
+    f16.pack(plain, N * sizeof(uint16_t), hp, N, vp);
     for (int64_t i0 = 0; i0 < N; i0 += R) {
       const int64_t m = std::min(R, N - i0);
       for (int64_t i = 0; i < m; ++i) std::copy_n(b.q + (i0 + i) * E + h * hd, hd, qh.data() + i * hd);
@@ -130,8 +137,8 @@ Status gemm_attention(const Ctx& cx, const VisionConfig& c, const Buffers& b, co
           kt.softmax(row, N);
         }
       });
-      CAPIBARA_RETURN_IF_ERROR(matmul(*cx.pool, GgmlType::F16, vp, hd, N, scores, m, oh.data(), *cx.scratch, kt, true));
-      for (int64_t i = 0; i < m; ++i) std::copy_n(oh.data() + i * hd, hd, b.att + (i0 + i) * E + h * hd);
+      CAPIBARA_RETURN_IF_ERROR(matmul(*cx.pool, GgmlType::F16, vp, hp, N, scores, m, oh.data(), *cx.scratch, kt, true));
+      for (int64_t i = 0; i < m; ++i) std::copy_n(oh.data() + i * hp, hd, b.att + (i0 + i) * E + h * hd);
     }
   }
   return Status::ok();

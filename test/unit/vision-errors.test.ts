@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeRandomMmproj, type MmprojSpec } from "../../lib/demo/mmproj.js";
 import { decodeImage } from "../../lib/engine/image.js";
 import { ImageError, loadModel } from "../../lib/index.js";
+import { availableBackends, setKernelBackend } from "../../lib/kernels.js";
 import { native, packageRoot } from "../../lib/native.js";
 import { existsSync } from "node:fs";
 
@@ -81,6 +82,24 @@ describe("mmproj loading", () => {
       const max = got.reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i]!)), 0);
       expect(max / (hi - lo)).toBeLessThan(0.03);
     }
+  });
+
+  it("attends the same on every backend, also with head sizes that are not whole packed groups", async () => {
+    // Heads of 36 (the 27B projector's are 72): the GEMM attention pads V's head rows to 48; the flash kernel does not.
+    const path = await write("hd36.gguf", { embeddingSize: 144, heads: 4, feedForwardSize: 160, type: "f16" });
+    const image = randomImage(3 * 56 * 56, 5);
+    const outs: Float32Array[] = [];
+    try {
+      for (const backend of availableBackends()) {
+        setKernelBackend(backend);
+        outs.push(await encode(path, image));
+      }
+    } finally {
+      setKernelBackend(availableBackends().at(-1)!);
+    }
+    let lo = Infinity, hi = -Infinity;
+    for (const v of outs[0]!) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    for (const o of outs.slice(1)) expect(o.reduce((m, v, i) => Math.max(m, Math.abs(v - outs[0]![i]!)), 0) / (hi - lo)).toBeLessThan(0.005);
   });
 
   it("rejects an input tensor of the wrong size", async () => {
