@@ -82,9 +82,6 @@ struct Buffers {
   uint16_t* v16;  // [N][E]
 };
 
-// Whether attention runs as two packed F16 GEMMs per head (QK^T, then PV): the patches all see
-// each other, so a head is two dense products that the packed GEMM runs near its peak, where the
-// flash kernel's per-key dot products are bound by horizontal sums. Needs F16 packing (AVX-512).
 int64_t score_rows(const VisionConfig& c) { return std::min(kScoreRows, c.n_patches()); }
 
 // V_h^T's rows (the head dims) padded with zero rows to whole packed groups.
@@ -93,6 +90,9 @@ int64_t padded_head_dim(const VisionConfig& c) {
   return r > 0 ? (hd + r - 1) / r * r : hd;
 }
 
+// Whether attention runs as two packed F16 GEMMs per head (QK^T, then PV): the patches all see
+// each other, so a head is two dense products that the packed GEMM runs near its peak, where the
+// flash kernel's per-key dot products are bound by horizontal sums. Needs F16 packing (AVX-512).
 bool gemm_attention_available(const VisionConfig& c) {
   const TypeKernels& t = kernels().type(GgmlType::F16);
   const int64_t hd = c.n_embd / c.n_head;
@@ -101,7 +101,7 @@ bool gemm_attention_available(const VisionConfig& c) {
 }
 
 // Attention of one layer through packed GEMMs: per head, K_h [N][hd] and V_h^T [hd][N] are packed
-// as F16 weight matrices; scores S = Q_h K_h^T for kScoreRows queries at a time, a scaled
+// as F16 weight matrices; scores S = Q_h K_h^T for score_rows queries at a time, a scaled
 // softmax per row, then O = P V_h into the head's columns of b.att.
 Status gemm_attention(const Ctx& cx, const VisionConfig& c, const Buffers& b, const float* k, const float* v) {
   const int64_t N = c.n_patches(), E = c.n_embd, hd = E / c.n_head, hp = padded_head_dim(c);
