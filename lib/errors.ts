@@ -45,7 +45,10 @@ export type LibErrorCode =
   | "EXPERT_BUSY"
   | "BAD_REQUEST"
   | "CHAT_TEMPLATE_ERROR"
-  | "UPSTREAM_ERROR";
+  | "UPSTREAM_ERROR"
+  | "BAD_IMAGE"
+  | "IMAGE_TOO_LARGE"
+  | "NO_VISION";
 
 /** Every error code capibara uses. */
 export type ErrorCode = NativeErrorCode | LibErrorCode;
@@ -95,6 +98,13 @@ export class ConfigError extends CapibaraError {}
 export class GrammarError extends CapibaraError {}
 /** A chat template failed to parse or render (including its own `raise_exception`). */
 export class ChatTemplateError extends CapibaraError {}
+
+/**
+ * Image input was refused: not an image in a supported format, truncated or corrupt (`BAD_IMAGE`),
+ * over the pixel or byte limit (`IMAGE_TOO_LARGE`), or sent to a model without a vision projector
+ * (`NO_VISION`).
+ */
+export class ImageError extends CapibaraError {}
 
 const NATIVE_CLASSES: Record<NativeErrorCode, new (code: ErrorCode, message: string) => CapibaraError> = {
   INVALID_ARGUMENT: InvalidArgumentError,

@@ -152,6 +152,11 @@ export function geglu(g: Float32Array, u: Float32Array, options?: KernelOptions)
   return native().kernels.geglu(backendOf(options), g, u);
 }
 
+/** Tanh-approximated GELU (a vision tower's FFN): `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`. */
+export function gelu(x: Float32Array, options?: KernelOptions): Float32Array {
+  return native().kernels.gelu(backendOf(options), x);
+}
+
 /**
  * Numerically stable softmax; returns a new array (the input is not modified).
  * @throws InvalidArgumentError when `x` is empty.
@@ -203,6 +208,11 @@ export interface FlashAttentionParams {
   qPos0?: number;
   /** Sliding window: query at pos sees keys `(pos - window, pos]`. 0 (default): no window. */
   window?: number;
+  /**
+   * Non-causal block: every query also sees keys up to `kvEnd - 1` (a vision encoder's patches, one
+   * image's tokens). 0 (default): causal. `k`/`v` then hold at least `kvEnd` positions.
+   */
+  kvEnd?: number;
   /** Logit scale. Default `1/sqrt(headDim)`. */
   scale?: number;
   /** > 0: logits become `softcap * tanh(logits / softcap)`. Default 0. */

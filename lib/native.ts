@@ -30,6 +30,7 @@ export interface NativeKernels {
   layernorm(backend: KernelBackend, x: Float32Array, w: Float32Array | null, eps: number): Float32Array;
   swiglu(backend: KernelBackend, g: Float32Array, u: Float32Array): Float32Array;
   geglu(backend: KernelBackend, g: Float32Array, u: Float32Array): Float32Array;
+  gelu(backend: KernelBackend, x: Float32Array): Float32Array;
   softmax(backend: KernelBackend, x: Float32Array): Float32Array;
   rope(backend: KernelBackend, x: Float32Array, nHeads: number, headDim: number, pos: number, params: NativeRopeParams): Float32Array;
   flashAttention(backend: KernelBackend, q: Float32Array, k: Uint16Array, v: Uint16Array, params: NativeFlashAttentionParams): Float32Array;
@@ -43,6 +44,7 @@ export interface KernelOpArgs {
   layernorm: [x: Float32Array, w: Float32Array | null, eps: number];
   swiglu: [g: Float32Array, u: Float32Array];
   geglu: [g: Float32Array, u: Float32Array];
+  gelu: [x: Float32Array];
   softmax: [x: Float32Array];
   rope: [x: Float32Array, nHeads: number, headDim: number, pos: number, params: NativeRopeParams];
   flashAttention: [q: Float32Array, k: Uint16Array, v: Uint16Array, params: NativeFlashAttentionParams];
@@ -65,6 +67,7 @@ export interface NativeFlashAttentionParams {
   headDim: number;
   qPos0?: number;
   window?: number;
+  kvEnd?: number;
   scale?: number;
   softcap?: number;
   headBegin?: number;
@@ -261,6 +264,15 @@ export interface NativeEngine {
   closeModel(model: NativeModelHandle): void;
   createSession(model: NativeModelHandle, options: { contextSize?: number; threads?: number; batchSize?: number }): NativeSessionHandle;
   sessionEval(session: NativeSessionHandle, tokens: Int32Array, wantLogits: boolean): Promise<Float32Array | null>;
+  /** Appends embedding rows `[n][n_embd]` (an image's tokens); bidirectional: they see each other both ways. */
+  sessionEvalEmbd(session: NativeSessionHandle, rows: Float32Array, bidirectional: boolean, wantLogits: boolean): Promise<Float32Array | null>;
+  loadVision(path: string): Promise<NativeVisionHandle>;
+  visionInfo(vision: NativeVisionHandle): NativeVisionInfo;
+  /** `rgb` is `[height][width][3]`; resolves to the planar `[3][S][S]` normalised encoder input. */
+  preprocessImage(vision: NativeVisionHandle, rgb: Uint8Array, width: number, height: number): Promise<Float32Array>;
+  /** `image` is `[3][S][S]`; resolves to `[tokensPerImage][projectionDim]`. */
+  encodeImage(vision: NativeVisionHandle, image: Float32Array, threads: number): Promise<Float32Array>;
+  closeVision(vision: NativeVisionHandle): void;
   sessionTrace(session: NativeSessionHandle, tokens: Int32Array): Promise<{ name: string; layer: number; data: Float32Array }[]>;
   sessionClear(session: NativeSessionHandle): void;
   sessionPast(session: NativeSessionHandle): number;
@@ -274,6 +286,26 @@ export interface NativeEngine {
   ): NativeStreamHandle;
   /** Tells the native thread that `n` delivered tokens were consumed (back-pressure). */
   streamConsumed(stream: NativeStreamHandle, n: number): void;
+}
+
+/** Opaque handle to a loaded vision projector (mmproj file). */
+export type NativeVisionHandle = { readonly __brand: "NativeVisionHandle" };
+
+/** Facts about a vision projector, as `vision_wrap.cpp` reports them. */
+export interface NativeVisionInfo {
+  projector: string;
+  imageSize: number;
+  patchSize: number;
+  embeddingSize: number;
+  feedForwardSize: number;
+  layers: number;
+  heads: number;
+  projectionDim: number;
+  tokensPerImage: number;
+  weightBytes: number;
+  activationBytes: number;
+  imageMean: number[];
+  imageStd: number[];
 }
 
 /** The addon's exports. */

@@ -3,7 +3,7 @@
  * object. The HTTP server and the CLI are thin layers over {@link createSystem}.
  * @module
  */
-import { AbortError, ContextFullError, ModelClosedError } from "./errors.js";
+import { AbortError, ContextFullError, ImageError, ModelClosedError } from "./errors.js";
 import { loadConfig, parseConfig, type Config, type ConfigInput, type ExpertConfig } from "./config/index.js";
 import type { ChatMessage, GenerateOptions, GenerationStats, TokenChunk } from "./engine/types.js";
 import { ExpertLoadError, LazyLoader, type ExpertLease, type ExpertLoadStatus, type LoadModelFn, type LoaderEvent } from "./loader/index.js";
@@ -167,6 +167,10 @@ const defaultLoadModel: LoadModelFn = async (path, options) => {
 
 function routerFromConfig(config: Config): RouterLike {
   return createRouter(routerConfigFromSection(config.router));
+}
+
+function hasImages(messages: readonly ChatMessage[]): boolean {
+  return messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === "image_url" || p.type === "image"));
 }
 
 function contentText(messages: readonly ChatMessage[]): string {
@@ -338,6 +342,8 @@ export class CapibaraSystem {
       if ("generation" in lease) {
         generation = lease.generation;
       } else {
+        if (lease.model.vision === null && hasImages(messages))
+          throw new ImageError("NO_VISION", `expert ${expert.name} has no vision projector (mmproj_path)`);
         const promptTokens = lease.model.tokenize(typeof prompt === "string" ? prompt : contentText(prompt)).length;
         const contextSize = lease.model.info.contextSize;
         if (promptTokens >= contextSize) {

@@ -19,6 +19,7 @@ export const GROUPS = {
     "native/model/arch",
     "native/runtime",
     "native/grammar",
+    "native/vision",
   ],
   scalar: ["native/kernels/scalar"],
   avx2: ["native/kernels/avx2"],

@@ -15,6 +15,8 @@ export interface RenderOptions {
   addGenerationPrompt?: boolean;
   /** Extra variables for the template (e.g. `tools`, `enable_thinking`). */
   variables?: Record<string, unknown>;
+  /** What image parts become in this rendering (default: the template's marker). */
+  imageMarker?: string;
 }
 
 /** Where a template comes from, in priority order. */
@@ -101,7 +103,8 @@ export class ChatTemplate {
   render(messages: readonly ChatMessage[], options: RenderOptions = {}): string {
     if (!Array.isArray(messages) || messages.length === 0)
       throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", "render: messages must be a non-empty array");
-    const flat = messages.map((m) => ({ ...m, content: this.#flatten(m) }));
+    const marker = options.imageMarker ?? this.#imageMarker;
+    const flat = messages.map((m) => ({ ...m, content: this.#flatten(m, marker) }));
     try {
       return this.#template.render({
         ...options.variables,
@@ -115,14 +118,14 @@ export class ChatTemplate {
     }
   }
 
-  #flatten(m: ChatMessage): string {
+  #flatten(m: ChatMessage, marker: string): string {
     if (m.content === null || m.content === undefined) return "";
     if (typeof m.content === "string") return m.content;
     if (!Array.isArray(m.content)) throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", `message content must be a string, an array of parts or null`);
     return m.content
       .map((part) => {
         if (part.type === "text") return part.text;
-        if (part.type === "image_url") return this.#imageMarker;
+        if (part.type === "image_url" || part.type === "image") return marker;
         throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", `unsupported content part type '${(part as { type: string }).type}'`);
       })
       .join("");

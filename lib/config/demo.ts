@@ -27,8 +27,11 @@ export const DEMO_EXPERTS = [
 /** An architecture of the demo. */
 export type DemoArch = (typeof DEMO_EXPERTS)[number]["arch"];
 
-/** Writes a random-weight GGUF of an architecture into `dir` and returns its path. */
-export type DemoModelBuilder = (arch: DemoArch, dir: string) => Promise<string>;
+/**
+ * Writes a random-weight GGUF of an architecture into `dir` and returns its path; `mmproj`, when
+ * present, writes the multimodal expert's random vision projector the same way.
+ */
+export type DemoModelBuilder = ((arch: DemoArch, dir: string) => Promise<string>) & { mmproj?: (dir: string) => Promise<string> };
 
 /** Version of the demo models, in their file names: bump it when the recipes or vocabularies change, so caches are rebuilt. */
 export const DEMO_VERSION = 2;
@@ -55,22 +58,31 @@ async function exists(path: string): Promise<boolean> {
 export async function demoConfig(build: DemoModelBuilder, cacheDir: string = demoCacheDir()): Promise<LocalConfig> {
   await mkdir(cacheDir, { recursive: true });
   const experts = [];
+  // Built in a private folder and renamed into place.
+  const ensure = async (path: string, what: string, write: (dir: string) => Promise<string>) => {
+    if (await exists(path)) return;
+    const tmp = await mkdtemp(join(cacheDir, `.build-${what}-`));
+    try {
+      await rename(await write(tmp), path);
+    } catch (err) {
+      throw new ConfigError("CONFIG_INVALID", `cannot build the demo model for ${what} in ${cacheDir}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  };
   for (const e of DEMO_EXPERTS) {
     const model_path = join(cacheDir, `${e.arch}.v${DEMO_VERSION}.gguf`);
-    if (!(await exists(model_path))) {
-      const tmp = await mkdtemp(join(cacheDir, `.build-${e.arch}-`));
-      try {
-        await rename(await build(e.arch, tmp), model_path);
-      } catch (err) {
-        throw new ConfigError("CONFIG_INVALID", `cannot build the demo model for ${e.arch} in ${cacheDir}: ${(err as Error).message}`, { cause: err });
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
+    await ensure(model_path, e.arch, (dir) => build(e.arch, dir));
+    let mmproj_path: string | null = null;
+    if (e.domain === "multimodal_expert" && build.mmproj) {
+      mmproj_path = join(cacheDir, `${e.arch}.mmproj.v${DEMO_VERSION}.gguf`);
+      await ensure(mmproj_path, `${e.arch}-mmproj`, build.mmproj);
     }
     experts.push({
       name: e.name,
       domain: e.domain,
       model_path,
+      mmproj_path,
       priority: e.priority,
       description: `demo ${e.arch} model with random weights (its output is noise)`,
       sampling: { max_tokens: 64 },

@@ -36,6 +36,7 @@ export function parseConfig(input: unknown, source: ConfigSource = {}): Config {
   const config = result.data;
   for (const expert of config.experts) {
     if (expert.model_path !== undefined && !isAbsolute(expert.model_path)) expert.model_path = resolve(baseDir, expert.model_path);
+    if (expert.mmproj_path !== null && !isAbsolute(expert.mmproj_path)) expert.mmproj_path = resolve(baseDir, expert.mmproj_path);
   }
   return config;
 }

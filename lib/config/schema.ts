@@ -55,6 +55,11 @@ const ExpertFieldsSchema = z
     timeout_s: z.number().positive().max(3600).default(10),
     /** Remote only: requests sent upstream at once; more wait (default: no limit). */
     max_concurrent: positiveInt.nullable().default(null),
+    /**
+     * Vision projector (llama.cpp `mmproj` GGUF) for image input; relative paths resolve like
+     * `model_path`. Without one, requests with images get HTTP 400.
+     */
+    mmproj_path: z.string().min(1).nullable().default(null),
     /** Fallback order: lower numbers are tried first. */
     priority: z.number().int().default(100),
     description: z.string().default(""),
@@ -86,6 +91,8 @@ export const ExpertSchema = ExpertFieldsSchema.superRefine((e, ctx) => {
     for (const key of ["api_key", "upstream_model"] as const) {
       if (e[key] !== null && e[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "only for a remote expert (one with url)" });
     }
+  } else if (e.mmproj_path !== null) {
+    ctx.addIssue({ code: "custom", path: ["mmproj_path"], message: "only for a local expert: a remote one receives its images as they are sent" });
   }
 }).transform((e) => e as LocalExpertConfig | RemoteExpertConfig);
 
@@ -134,6 +141,14 @@ export const ServerSectionSchema = z
     api_key: z.string().min(1).nullable().default(null),
     /** Largest request body accepted (HTTP 413 beyond). */
     body_limit_bytes: positiveInt.default(4 * 1024 * 1024),
+    /** Fetch `http(s):` image URLs of chat requests (off: only `data:` URLs are accepted). */
+    allow_remote_images: z.boolean().default(false),
+    /** Read `file:` image URLs of chat requests from this machine's disk. */
+    allow_local_images: z.boolean().default(false),
+    /** Largest image accepted (after base64 decoding, or fetched/read), in bytes. */
+    max_image_bytes: positiveInt.default(20 * 1024 * 1024),
+    /** Time limit of one remote image fetch, in milliseconds. */
+    image_fetch_timeout_ms: positiveInt.default(10_000),
   })
   .strict();
 

@@ -10,7 +10,9 @@ import { AbortError } from "../errors.js";
 import { GgufWriter } from "../gguf/writer.js";
 import { quantize, type TensorType } from "../kernels.js";
 import type { TokenizerData } from "../tokenizer/index.js";
-import { buildModel, type RecipeVocab } from "./recipes.js";
+import { join } from "node:path";
+import { writeRandomMmproj, type MmprojSpec } from "./mmproj.js";
+import { buildModel, DIMS, type RecipeVocab } from "./recipes.js";
 import { loadDemoVocab, writeTokenizerKeys, type DemoVocabName } from "./vocab.js";
 
 /**
@@ -24,6 +26,19 @@ const DEMO_VOCAB: Record<DemoArch, { file: DemoVocabName; pre?: string }> = {
   qwen2: { file: "qwen2-bpe", pre: "qwen2" },
   gemma3: { file: "llama2-spm" },
   "command-r": { file: "qwen2-bpe", pre: "command-r" },
+};
+
+/** The demo multimodal expert's vision projector: 224 px, 16 tokens per image, into the demo models' width. */
+export const DEMO_MMPROJ: MmprojSpec = {
+  imageSize: 224,
+  patchSize: 14,
+  embeddingSize: 64,
+  feedForwardSize: 128,
+  layers: 2,
+  heads: 2,
+  projectionDim: DIMS.nEmbd,
+  type: "q8_0",
+  seed: 3,
 };
 
 /** A step of {@link buildDemoModels}. */
@@ -52,7 +67,7 @@ function recipeVocab(d: TokenizerData): RecipeVocab {
  */
 export function createDemoBuilder(options: DemoBuildOptions = {}): DemoModelBuilder {
   const vocabs = new Map<DemoVocabName, TokenizerData>();
-  return async (arch, dir) => {
+  const builder: DemoModelBuilder = async (arch, dir) => {
     if (options.signal?.aborted) throw new AbortError("ABORTED", "the demo build was aborted");
     options.onProgress?.({ arch, phase: "building" });
     const v = DEMO_VOCAB[arch];
@@ -63,6 +78,12 @@ export function createDemoBuilder(options: DemoBuildOptions = {}): DemoModelBuil
     options.onProgress?.({ arch, phase: "built" });
     return path;
   };
+  builder.mmproj = async (dir) => {
+    const path = join(dir, "mmproj.gguf");
+    await writeRandomMmproj(path, DEMO_MMPROJ);
+    return path;
+  };
+  return builder;
 }
 
 /**

@@ -3,7 +3,8 @@
  * models of the five architectures).
  * @module
  */
-export { buildDemoModels, createDemoBuilder, type DemoBuildOptions, type DemoBuildProgress } from "./build.js";
+export { buildDemoModels, createDemoBuilder, DEMO_MMPROJ, type DemoBuildOptions, type DemoBuildProgress } from "./build.js";
+export { GEMMA3_27B_MMPROJ, writeRandomMmproj, type MmprojSpec } from "./mmproj.js";
 export {
   buildModel,
   DIMS,

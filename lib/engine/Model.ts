@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { ChatTemplate } from "../chat/index.js";
-import { AbortError, ContextFullError, InvalidArgumentError, ModelClosedError } from "../errors.js";
+import { AbortError, ContextFullError, ImageError, InvalidArgumentError, ModelClosedError } from "../errors.js";
 import {
   native,
   type NativeCompiledGrammarHandle,
@@ -22,6 +22,7 @@ import { GrammarCache, checkGbnf } from "../grammar/compiled.js";
 import { jsonSchemaToGbnf } from "../grammar/json-schema.js";
 import { GenerationImpl, type GenerationDriver } from "./generation.js";
 import type { ChatMessage, GenerateOptions, Generation, LoadOptions, Model, ModelInfo } from "./types.js";
+import { imageBytesOf, layoutPrompt, MEDIA_MARKER, VisionProjector, type ImageInput, type ImageTensor, type VisionInfo } from "./vision.js";
 
 /** Context size used when neither the caller nor a smaller file limit says otherwise. */
 export const DEFAULT_CONTEXT_SIZE = 4096;
@@ -58,8 +59,20 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   if (options.signal?.aborted) throw aborted();
   const e = native().engine;
   if (options.repack !== undefined && typeof options.repack !== "boolean") throw new InvalidArgumentError("INVALID_ARGUMENT", "loadModel: repack must be a boolean");
+  if (options.mmproj !== undefined && (typeof options.mmproj !== "string" || options.mmproj.length === 0))
+    throw new InvalidArgumentError("INVALID_ARGUMENT", "loadModel: mmproj must be a non-empty path");
   const handle = await e.loadModel(path, { repack: options.repack ?? true });
+  let vision: VisionProjector | null = null;
   try {
+    if (options.mmproj !== undefined) {
+      vision = await VisionProjector.load(options.mmproj);
+      const width = e.modelInfo(handle).embeddingSize;
+      if (vision.info.projectionDim !== width)
+        throw new InvalidArgumentError(
+          "INVALID_ARGUMENT",
+          `vision projector ${options.mmproj} projects to ${vision.info.projectionDim} values, but the text model's embedding size is ${width}`,
+        );
+    }
     const [tokenizer, inspection] = await Promise.all([Tokenizer.fromGguf(path), inspectGguf(path)]);
     if (options.signal?.aborted) throw aborted();
     const info = e.modelInfo(handle);
@@ -77,9 +90,11 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     } catch (err) {
       if (options.chatTemplate !== undefined) throw err;  // a broken override is the caller's error
     }
-    const session = e.createSession(handle, { contextSize, threads, batchSize: 64 });
-    return new NativeModel(handle, session, info, contextSize, tokenizer, template);
+    // One image's tokens attend to each other both ways, so they must fit one batch.
+    const session = e.createSession(handle, { contextSize, threads, batchSize: Math.max(64, vision?.info.tokensPerImage ?? 0) });
+    return new NativeModel(handle, session, info, contextSize, tokenizer, template, vision, threads);
   } catch (err) {
+    vision?.close();
     e.closeModel(handle);
     throw err;
   }
@@ -120,6 +135,8 @@ class NativeModel implements Model {
     contextSize: number,
     private readonly tokenizer: Tokenizer,
     private readonly template: ChatTemplate | null,
+    private readonly projector: VisionProjector | null,
+    private readonly threads: number,
   ) {
     this.info = {
       architecture: native.architecture,
@@ -138,6 +155,65 @@ class NativeModel implements Model {
     for (let id = 0; id < tokenizer.size; id++) if (tokenizer.isEndOfGeneration(id)) eog.push(id);
     this.#stopTokens = Int32Array.from(eog);
     this.#grammars = new GrammarCache(tokenizer);
+  }
+
+  get vision(): VisionInfo | null {
+    return this.projector?.info ?? null;
+  }
+
+  #requireVision(): VisionProjector {
+    this.#check();
+    if (!this.projector)
+      throw new ImageError("NO_VISION", `model '${this.info.name || this.info.architecture}' has no vision projector (load it with { mmproj })`);
+    return this.projector;
+  }
+
+  preprocessImage(bytes: Uint8Array): Promise<ImageTensor> {
+    try {
+      return this.#requireVision().preprocess(bytes);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  encodeImage(input: ImageInput): Promise<Float32Array> {
+    try {
+      return this.#requireVision().encode(input, this.threads);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Prompt of chat messages with images: the text after the last image as tokens, and the prefill
+   * of everything before it (text chunks and image embeddings, each image one bidirectional span).
+   */
+  #imagePrompt(messages: ChatMessage[], images: Uint8Array[]): { tail: number[]; prefill: () => Promise<void>; positions: number } {
+    const v = this.#requireVision();
+    if (!this.template)
+      throw new InvalidArgumentError("INVALID_ARGUMENT", `model '${this.info.name}' has no chat template; images need chat messages`);
+    const text = this.template.render(messages, { imageMarker: MEDIA_MARKER });
+    const chunks = layoutPrompt(text, images.length, v.delimiters, (t) => this.tokenize(t, { addSpecial: false, parseSpecial: true }));
+    let positions = 0;
+    for (const c of chunks) positions += "image" in c ? v.info.tokensPerImage : c.tokens.length;
+    if (positions > this.info.contextSize)
+      throw new ContextFullError(
+        "CONTEXT_FULL",
+        `too many images for the context: ${images.length} images of ${v.info.tokensPerImage} positions and the text need ${positions} positions, the context holds ${this.info.contextSize}`,
+      );
+    const last = chunks.pop() as { tokens: number[] };
+    const e = native().engine;
+    const prefill = async () => {
+      for (const c of chunks) {
+        if ("image" in c) {
+          const embd = await v.encode(images[c.image]!, this.threads);
+          await e.sessionEvalEmbd(this.session, embd, true, false);
+        } else if (c.tokens.length > 0) {
+          await e.sessionEval(this.session, Int32Array.from(c.tokens), false);
+        }
+      }
+    };
+    return { tail: last.tokens, prefill, positions: positions - last.tokens.length };
   }
 
   get closed(): boolean {
@@ -237,9 +313,11 @@ class NativeModel implements Model {
     if (o.grammar !== undefined && typeof o.grammar !== "string") throw new InvalidArgumentError("INVALID_ARGUMENT", "grammar must be a GBNF string");
     const gbnf = o.jsonSchema !== undefined ? jsonSchemaToGbnf(o.jsonSchema) : o.grammar;
     if (gbnf !== undefined) checkGbnf(gbnf);  // bad input fails here, before anything is queued
-    const ids = this.#checkTokens(this.#prompt(prompt));
+    const images = typeof prompt === "string" ? [] : imageBytesOf(prompt);
+    const withImages = images.length > 0 ? this.#imagePrompt(prompt as ChatMessage[], images) : null;
+    const ids = this.#checkTokens(withImages ? withImages.tail : this.#prompt(prompt));
     const grammar = gbnf === undefined ? undefined : () => this.#grammars.get(gbnf);
-    const job = new NativeJob(this.session, ids, grammar, {
+    const job = new NativeJob(this.session, ids, withImages ?? undefined, grammar, {
       maxTokens,
       temperature,
       topK: o.topK ?? 40,
@@ -269,6 +347,7 @@ class NativeModel implements Model {
     await this.#queue;
     const e = native().engine;
     e.sessionDispose(this.session);
+    this.projector?.close();
     e.closeModel(this.handle);
   }
 }
@@ -283,6 +362,8 @@ class NativeJob implements GenerationDriver {
   constructor(
     private readonly session: NativeSessionHandle,
     private readonly prompt: Int32Array,
+    /** Text and images before `prompt`, evaluated first; their positions count as prompt tokens. */
+    private readonly before: { prefill: () => Promise<void>; positions: number } | undefined,
     private readonly grammar: (() => Promise<NativeCompiledGrammarHandle>) | undefined,
     private readonly params: NativeGenerateParams,
   ) {}
@@ -291,21 +372,26 @@ class NativeJob implements GenerationDriver {
     this.#listener = onEvent;
   }
 
-  /** Starts the native generation; resolves after the final event. */
+  /** Starts the native generation (after the prefill of images, if any); resolves after the final event. */
   async run(): Promise<void> {
     const e = native().engine;
-    if (this.grammar) {
+    e.sessionClear(this.session);
+    if (this.grammar || this.before) {
       try {
-        this.params.grammar = await this.grammar();
+        if (this.grammar) this.params.grammar = await this.grammar();
+        if (this.before) {
+          await this.before.prefill();
+          if (this.#aborted) throw new AbortError("ABORTED", "generation was aborted");
+        }
       } catch (err) {
         this.#listener?.({ kind: "error", error: err as Error });
         return;
       }
     }
     return new Promise<void>((resolve) => {
-      e.sessionClear(this.session);
+      const before = this.before?.positions ?? 0;
       this.#stream = e.generate(this.session, this.prompt, this.params, (ev) => {
-        this.#listener?.(ev);
+        this.#listener?.(ev.kind === "done" ? { ...ev, promptTokens: ev.promptTokens + before } : ev);
         if (ev.kind !== "tokens") resolve();
       });
       if (this.#aborted) e.sessionAbort(this.session);

@@ -4,3 +4,6 @@
  */
 export { loadModel, supportedArchitectures, traceLayers, DEFAULT_CONTEXT_SIZE } from "./Model.js";
 export type { ArchName, LayerTap } from "./Model.js";
+export { decodeImage, sniffImageFormat, MAX_IMAGE_PIXELS } from "./image.js";
+export type { DecodedImage, ImageFormat } from "./image.js";
+export type { ImageTensor, ImageInput, VisionInfo } from "./vision.js";

@@ -4,11 +4,13 @@
  * types, so it can be tested with a fake engine.
  * @module
  */
+import type { ImageTensor, VisionInfo } from "./vision.js";
 
 /** One part of a chat message's content (OpenAI style). */
 export type ContentPart =
   | { type: "text"; text: string }
-  | { type: "image_url"; image_url: { url: string; detail?: string } };
+  | { type: "image_url"; image_url: { url: string; detail?: string } }
+  | { type: "image"; data: Uint8Array };
 
 /** An OpenAI-style chat message. */
 export interface ChatMessage {
@@ -123,6 +125,12 @@ export interface LoadOptions {
    * Off: every weight is used in place from the memory-mapped file. Default true.
    */
   repack?: boolean;
+  /**
+   * Path of a vision projector (llama.cpp `mmproj` GGUF, `clip.projector_type` gemma3) whose
+   * projection width equals this model's embedding size: enables image parts in chat messages,
+   * {@link Model.preprocessImage} and {@link Model.encodeImage}.
+   */
+  mmproj?: string;
   signal?: AbortSignal;
 }
 
@@ -135,6 +143,20 @@ export interface Model {
   generate(prompt: string | ChatMessage[], options?: GenerateOptions): Generation;
   /** Logits after the last of `tokens` (vocabulary-sized). */
   logits(tokens: number[]): Promise<Float32Array>;
+  /** The vision projector's facts when loaded with `mmproj`, else null. */
+  readonly vision: VisionInfo | null;
+  /**
+   * Decodes (PNG, JPEG, GIF first frame, WebP) and preprocesses an image as llama.cpp does for the
+   * projector: fit into its square keeping the aspect ratio (bilinear), centred on black, normalised.
+   * @throws ImageError (`BAD_IMAGE`, `IMAGE_TOO_LARGE`, `NO_VISION` without a projector).
+   */
+  preprocessImage(bytes: Uint8Array): Promise<ImageTensor>;
+  /**
+   * The image's embeddings `[tokensPerImage][embeddingSize]`, from encoded bytes or a tensor from
+   * {@link Model.preprocessImage}.
+   * @throws ImageError, InvalidArgumentError for a tensor of the wrong shape.
+   */
+  encodeImage(input: Uint8Array | ImageTensor): Promise<Float32Array>;
   /** Frees weights and caches; waits for work in flight. Later use throws ModelClosedError. */
   close(): Promise<void>;
   readonly closed: boolean;

@@ -320,12 +320,13 @@ export class LazyLoader extends EventEmitter {
     const started = Date.now();
     this.emitEvent({ type: "loading", expert: def.name, reason, time: started });
     const attempt = (async (): Promise<Model> => {
-      const bytes = (await stat(def.model_path)).size;
+      const bytes = (await stat(def.model_path)).size + (def.mmproj_path ? (await stat(def.mmproj_path)).size : 0);
       await this.reserve(e, bytes, ac.signal);
       const model = await this.loadModel(def.model_path, {
         threads: def.n_threads,
         contextSize: def.n_ctx,
         chatTemplate: def.chat_template ?? undefined,
+        ...(def.mmproj_path ? { mmproj: def.mmproj_path } : {}),
         signal: ac.signal,
       });
       // An engine may finish a load it was asked to cancel; nobody wants the model any more.

@@ -69,6 +69,8 @@ export function readConversation(messages: readonly ChatMessage[], charsPerToken
           const ok = typeof img === "string" || (isRecord(img) && typeof img.url === "string");
           if (!ok) throw partError(i, j, "image_url part needs `image_url: { url: string }`");
           images++;
+        } else if (p.type === "image") {
+          images++;  // in-process image bytes ({ type: "image", data })
         }
       });
       text = texts.join("\n");

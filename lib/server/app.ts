@@ -12,6 +12,7 @@ import type { CapibaraSystem, ChatResponse, ChatStats, RouteInfo } from "../syst
 import { registerAdminRoutes } from "./admin.js";
 import { drainRequest } from "./drain.js";
 import { errorBody, toHttpError } from "./errors.js";
+import { inlineImageUrls } from "./images.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
 import { RouteLog } from "./routes.js";
 import { isWebPath, registerWebRoutes } from "./web.js";
@@ -198,7 +199,12 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
 
   app.post("/v1/chat/completions", async (request, reply) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
-    const messages = messagesOf(body);
+    const messages = await inlineImageUrls(messagesOf(body), {
+      allowRemote: cfg.allow_remote_images,
+      allowLocal: cfg.allow_local_images,
+      maxBytes: cfg.max_image_bytes,
+      timeoutMs: cfg.image_fetch_timeout_ms,
+    });
     return serveGeneration(reply, metrics, routes, {
       endpoint: "chat",
       kind: "chat",

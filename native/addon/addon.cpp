@@ -32,6 +32,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_session(env, exports);
   init_token_stream(env, exports);
   init_grammar(env, exports);
+  init_vision(env, exports);
   return exports;
 }
 

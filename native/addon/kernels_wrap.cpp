@@ -113,6 +113,15 @@ Call prepare_gated(const Napi::CallbackInfo& info, size_t b) {
   return {[kp = &k, gp = g.Data(), up = u.Data(), yp = y.Data(), n] { (kp->*Op)(yp, gp, up, n); }, y};
 }
 
+// gelu(backend, x) -> Float32Array
+Call prepare_gelu(const Napi::CallbackInfo& info, size_t b) {
+  const Kernels& k = arg_kernels(info, b);
+  Napi::Float32Array x = arg_f32(info, b + 1, "x");
+  Napi::Float32Array y = Napi::Float32Array::New(info.Env(), x.ElementLength());
+  const int64_t n = static_cast<int64_t>(x.ElementLength());
+  return {[kp = &k, xp = x.Data(), yp = y.Data(), n] { kp->gelu(yp, xp, n); }, y};
+}
+
 // softmax(backend, x) -> new Float32Array
 Call prepare_softmax(const Napi::CallbackInfo& info, size_t b) {
   const Kernels& k = arg_kernels(info, b);
@@ -161,7 +170,7 @@ Call prepare_rope(const Napi::CallbackInfo& info, size_t b) {
   return {[kp = &k, yp = y.Data(), n_heads, head_dim, pos, p] { kp->rope(yp, n_heads, head_dim, pos, p); }, y};
 }
 
-// flashAttention(backend, q, k, v, {nHead, nKvHead, headDim, qPos0, window, scale, softcap,
+// flashAttention(backend, q, k, v, {nHead, nKvHead, headDim, qPos0, window, kvEnd, scale, softcap,
 //   headBegin, headEnd}) -> Float32Array [nQ][nHead][headDim]. Dense layouts: q is
 // [nQ][nHead][headDim] f32, k/v are [nKv][nKvHead][headDim] F16 bits with nKv >= qPos0 + nQ.
 Call prepare_flash_attention(const Napi::CallbackInfo& info, size_t b) {
@@ -184,8 +193,9 @@ Call prepare_flash_attention(const Napi::CallbackInfo& info, size_t b) {
     throw_invalid(env, "k and v must have the same length, a multiple of nKvHead * headDim");
   a.n_q = static_cast<int64_t>(q.ElementLength()) / q_row;
   a.q_pos0 = prop_int(env, o, "qPos0", 0, 0);
-  if (static_cast<int64_t>(kc.ElementLength()) / kv_row < a.q_pos0 + a.n_q)
-    throw_invalid(env, "k and v must hold at least qPos0 + nQ positions");
+  a.kv_end = prop_int(env, o, "kvEnd", 0, 0);
+  if (static_cast<int64_t>(kc.ElementLength()) / kv_row < std::max(a.q_pos0 + a.n_q, a.kv_end))
+    throw_invalid(env, "k and v must hold at least max(qPos0 + nQ, kvEnd) positions");
   a.window = prop_int(env, o, "window", 0, 0);
   a.scale = static_cast<float>(prop_number(env, o, "scale", 1.0 / std::sqrt(static_cast<double>(a.head_dim))));
   a.softcap = static_cast<float>(prop_number(env, o, "softcap", 0.0));
@@ -211,6 +221,7 @@ struct Op {
 constexpr Op kOps[] = {
     {"rmsnorm", prepare_norm<&Kernels::rmsnorm>}, {"layernorm", prepare_norm<&Kernels::layernorm>},
     {"swiglu", prepare_gated<&Kernels::swiglu>},  {"geglu", prepare_gated<&Kernels::geglu>},
+    {"gelu", prepare_gelu},
     {"softmax", prepare_softmax},                  {"rope", prepare_rope},
     {"flashAttention", prepare_flash_attention},
 };

@@ -76,6 +76,37 @@ Napi::Value eval(const Napi::CallbackInfo& info) {
       });
 }
 
+// sessionEvalEmbd(session, rows: Float32Array [n][n_embd], bidirectional: boolean, wantLogits: boolean):
+// Promise<Float32Array | null> -- appends embedding rows (an image's tokens) to the sequence.
+Napi::Value eval_embd(const Napi::CallbackInfo& info) {
+  SessionBox& box = arg_session(info, 0);
+  Napi::Float32Array arr = arg_f32(info, 1, "rows");
+  const int64_t E = box.model ? box.model->config().n_embd : 0;
+  if (E == 0 || arr.ElementLength() == 0 || arr.ElementLength() % static_cast<size_t>(E) != 0)
+    throw_invalid(info.Env(), "rows must hold a positive multiple of n_embd (" + std::to_string(E) + ") floats");
+  auto rows = std::make_shared<std::vector<float>>(arr.Data(), arr.Data() + arr.ElementLength());
+  const bool bidirectional = info.Length() > 2 && info[2].ToBoolean().Value();
+  const bool want = info.Length() > 3 && info[3].ToBoolean().Value();
+  auto guard = std::make_shared<BusyGuard>(info.Env(), box);
+  model::Session* s = box.session.get();
+  auto keep = box.model;
+  using Logits = std::vector<float>;
+  return PromiseWorker<Logits>::run(
+      info.Env(), "capibara.sessionEvalEmbd",
+      [s, rows, E, bidirectional, want, guard, keep]() -> Result<Logits> {
+        Logits out(want ? static_cast<size_t>(keep->config().n_vocab) : 0);
+        Status st = s->eval_embd(rows->data(), static_cast<int64_t>(rows->size()) / E, bidirectional, want ? out.data() : nullptr);
+        if (!st) return st;
+        return out;
+      },
+      [want](Napi::Env env, Logits& l) -> Napi::Value {
+        if (!want) return env.Null();
+        Napi::Float32Array a = Napi::Float32Array::New(env, l.size());
+        std::copy(l.begin(), l.end(), a.Data());
+        return a;
+      });
+}
+
 // sessionTrace(session, tokens: Int32Array): Promise<{ name, layer, data }[]> -- evaluates like
 // sessionEval and returns every debug tap (llama.cpp names: "attn_norm", il ...), last token's row.
 Napi::Value trace(const Napi::CallbackInfo& info) {
@@ -154,6 +185,7 @@ void init_session(Napi::Env env, Napi::Object exports) {
   Napi::Object e = exports.Has("engine") ? exports.Get("engine").As<Napi::Object>() : Napi::Object::New(env);
   e.Set("createSession", Napi::Function::New(env, create, "createSession"));
   e.Set("sessionEval", Napi::Function::New(env, eval, "sessionEval"));
+  e.Set("sessionEvalEmbd", Napi::Function::New(env, eval_embd, "sessionEvalEmbd"));
   e.Set("sessionTrace", Napi::Function::New(env, trace, "sessionTrace"));
   e.Set("sessionClear", Napi::Function::New(env, clear, "sessionClear"));
   e.Set("sessionPast", Napi::Function::New(env, n_past, "sessionPast"));

@@ -36,6 +36,7 @@ void fill_scalar(Kernels& k) {
   k.layernorm = scalar::layernorm;
   k.swiglu = scalar::swiglu;
   k.geglu = scalar::geglu;
+  k.gelu = scalar::gelu;
   k.softmax = scalar::softmax;
   k.apply_token_mask = scalar::apply_token_mask;
   k.rope = scalar::rope;
@@ -61,6 +62,7 @@ void fill_avx2(Kernels& k) {
   k.layernorm = avx2::layernorm;
   k.swiglu = avx2::swiglu;
   k.geglu = avx2::geglu;
+  k.gelu = avx2::gelu;
   k.softmax = avx2::softmax;
   k.apply_token_mask = avx2::apply_token_mask;
   k.rope = avx2::rope;
@@ -87,6 +89,7 @@ void fill_avx512(Kernels& k) {
   k.layernorm = avx512::layernorm;
   k.swiglu = avx512::swiglu;
   k.geglu = avx512::geglu;
+  k.gelu = avx512::gelu;
   k.softmax = avx512::softmax;
   k.apply_token_mask = avx512::apply_token_mask;
   k.rope = avx512::rope;
@@ -118,6 +121,7 @@ void fill_neon(Kernels& k) {
   k.layernorm = neon::layernorm;
   k.swiglu = neon::swiglu;
   k.geglu = neon::geglu;
+  k.gelu = neon::gelu;
   k.softmax = neon::softmax;
   k.apply_token_mask = neon::apply_token_mask;
   k.rope = neon::rope;

@@ -26,6 +26,8 @@ using LayerNormFn = void (*)(float* y, const float* x, const float* w, int64_t n
 //   swiglu: y = silu(g) * u = g / (1 + exp(-g)) * u
 //   geglu:  y = gelu_tanh(g) * u, gelu_tanh(v) = 0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3)))
 using GatedActFn = void (*)(float* y, const float* g, const float* u, int64_t n);
+// Unary activation, y may alias x: gelu: y = gelu_tanh(x) (the ViT FFN of a vision tower).
+using ActFn = void (*)(float* y, const float* x, int64_t n);
 // In-place numerically stable softmax over n values.
 using SoftmaxFn = void (*)(float* x, int64_t n);
 // Constrained decoding: logits[i] = -inf wherever bit i of the token bitmask is clear (bit i is bit
@@ -45,7 +47,9 @@ using RopeFn = void (*)(float* x, int64_t n_heads, int64_t head_dim, int64_t pos
 
 // Flash attention over an F16 KV cache (tiled, online softmax), GQA and causal mask.
 // Query i (0 <= i < n_q) sits at absolute position q_pos0 + i and attends to cached keys
-// j in [max(0, pos - window + 1), pos] (window == 0: no sliding window). Cache row j holds position j.
+// j in [max(0, pos - window + 1), max(pos, kv_end - 1)] (window == 0: no sliding window; kv_end == 0:
+// causal). Cache row j holds position j. kv_end > 0 makes a block of queries see each other both
+// ways: a vision encoder's patches, one image's tokens in a text model.
 struct FlashAttnArgs {
   const float* q = nullptr;     // q[i * q_stride + h * head_dim + d]
   int64_t q_stride = 0;
@@ -60,6 +64,7 @@ struct FlashAttnArgs {
   int64_t head_dim = 0;
   int64_t q_pos0 = 0;
   int64_t window = 0;
+  int64_t kv_end = 0;           // > 0: keys up to kv_end - 1 are visible to every query (non-causal)
   float scale = 1.0f;           // logits = scale * q.k
   float softcap = 0.0f;         // > 0: logits = softcap * tanh(logits / softcap)
   int64_t head_begin = 0;       // heads [head_begin, head_end) are computed (threading split)
@@ -106,6 +111,7 @@ struct Kernels {
   LayerNormFn layernorm = nullptr;
   GatedActFn swiglu = nullptr;
   GatedActFn geglu = nullptr;
+  ActFn gelu = nullptr;
   SoftmaxFn softmax = nullptr;
   TokenMaskFn apply_token_mask = nullptr;
   RopeFn rope = nullptr;

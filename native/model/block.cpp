@@ -133,6 +133,7 @@ Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
   fa.head_dim = hd;
   fa.q_pos0 = a.pos0;
   fa.window = swa ? c.sliding_window : 0;
+  fa.kv_end = a.kv_end;
   fa.scale = c.attn_scale;
   a.ex.pool->parallel_for(c.n_head, [&](int64_t h0, int64_t h1, int) {
     FlashAttnArgs part = fa;

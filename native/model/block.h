@@ -49,6 +49,7 @@ struct BlockArgs {
   KvCache* kv = nullptr;
   int64_t pos0 = 0;                  // absolute position of the first token
   int64_t n_tok = 0;
+  int64_t kv_end = 0;                // > 0: the tokens see each other both ways up to this position (image span)
   const float* rope_factors = nullptr;  // [n_rot/2] divisors or null
   Exec ex;
   const TapFn* tap = nullptr;        // may be null

@@ -27,19 +27,24 @@ struct Job {
 }  // namespace
 
 Result<std::unique_ptr<PackedWeights>> PackedWeights::pack(Weights& w, const gguf::GgufFile& file, const Kernels& k) {
+  std::vector<Tensor*> tensors;
+  for (LayerWeights& l : w.layers)
+    for (Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) tensors.push_back(t);
+  if (w.output.data != w.token_embd.data) tensors.push_back(&w.output);
+  return pack(tensors, file, k);
+}
+
+Result<std::unique_ptr<PackedWeights>> PackedWeights::pack(const std::vector<Tensor*>& tensors, const gguf::GgufFile& file, const Kernels& k) {
   std::vector<Job> jobs;
   size_t total = 0;
-  auto consider = [&](Tensor* t) {
-    if (!*t || t->packed_by) return;
+  for (Tensor* t : tensors) {
+    if (!*t || t->packed_by) continue;
     const TypeKernels& tk = k.type(t->type);
-    if (!tk.pack || t->ne[1] % tk.pack_rows != 0) return;
+    if (!tk.pack || t->ne[1] % tk.pack_rows != 0) continue;
     const size_t bytes = t->row_bytes() * static_cast<size_t>(t->ne[1]);
     jobs.push_back({t, total, bytes});
     total += (bytes + 63) / 64 * 64;
-  };
-  for (LayerWeights& l : w.layers)
-    for (Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) consider(t);
-  if (w.output.data != w.token_embd.data) consider(&w.output);
+  }
   if (jobs.empty()) return std::unique_ptr<PackedWeights>();
 
   // Over-allocate by a huge page so the copies can start on a 2 MiB boundary.

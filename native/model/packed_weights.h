@@ -7,6 +7,7 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "common/status.h"
 #include "model/weights.h"
@@ -22,6 +23,8 @@ class PackedWeights {
   // Packs every matrix of `w` that k has a layout for and repoints its Tensor at the copy. Returns
   // null (and leaves w as it was) when nothing is packable. OOM when the mapping cannot be had.
   static Result<std::unique_ptr<PackedWeights>> pack(Weights& w, const gguf::GgufFile& file, const Kernels& k);
+  // Same for any set of matrices viewing `file`'s mapping (the vision encoder's).
+  static Result<std::unique_ptr<PackedWeights>> pack(const std::vector<Tensor*>& tensors, const gguf::GgufFile& file, const Kernels& k);
   ~PackedWeights();
   PackedWeights(const PackedWeights&) = delete;
   PackedWeights& operator=(const PackedWeights&) = delete;

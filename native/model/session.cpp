@@ -94,12 +94,41 @@ Status Session::eval_batch(const int32_t* tokens, int64_t n, float* logits) {
     if (c.embed_scale != 1.0f)
       for (int64_t i = 0; i < E; ++i) dst[i] *= c.embed_scale;
   }
+  return forward(n, 0, logits);
+}
+
+Status Session::eval_embd(const float* rows, int64_t n, bool bidirectional, float* logits) {
+  if (n <= 0) return {ErrorCode::INVALID_ARGUMENT, "eval_embd needs at least one row"};
+  if (n_past_ + n > n_ctx())
+    return {ErrorCode::CONTEXT_FULL, "context is full: " + std::to_string(n_past_) + " + " + std::to_string(n) +
+                                         " embeddings exceed the context size " + std::to_string(n_ctx())};
+  if (bidirectional && n > n_batch_)
+    return {ErrorCode::INVALID_ARGUMENT, "a bidirectional span of " + std::to_string(n) +
+                                             " rows exceeds the session's batch size " + std::to_string(n_batch_)};
+  const int64_t E = model_.config().n_embd, start = n_past_;
+  for (int64_t i = 0; i < n; i += n_batch_) {
+    const int64_t m = std::min(n_batch_, n - i);
+    std::memcpy(x_, rows + i * E, static_cast<size_t>(m * E) * sizeof(float));
+    Status st = forward(m, bidirectional ? n_past_ + m : 0, i + m == n ? logits : nullptr);
+    if (!st) {
+      n_past_ = start;
+      return st;
+    }
+  }
+  return Status::ok();
+}
+
+Status Session::forward(int64_t n, int64_t kv_end, float* logits) {
+  const ModelConfig& c = model_.config();
+  const Weights& w = model_.weights();
+  const int64_t E = c.n_embd;
   if (tap_) tap_("inp_embd", -1, x_, n, E);
   BlockArgs a;
   a.cfg = &c;
   a.kv = &kv_;
   a.pos0 = n_past_;
   a.n_tok = n;
+  a.kv_end = kv_end;
   a.rope_factors = rope_factors_;
   a.ex = ex_;
   a.tap = &tap_;

@@ -34,6 +34,13 @@ class Session {
   // INVALID_ARGUMENT for a token id outside the vocabulary; ABORTED when the abort flag is set
   // (checked between layers; the tokens evaluated so far are dropped from the cache).
   Status eval(const int32_t* tokens, int64_t n, float* logits);
+  // Appends n rows of input embeddings [n][n_embd] (an image's projected tokens: used as given, not
+  // scaled like token embeddings) as one batch. bidirectional: the rows attend to each other both
+  // ways (causal towards everything before them), as llama.cpp does for one gemma3 image.
+  // INVALID_ARGUMENT when bidirectional and n > n_batch (the span must be one batch); CONTEXT_FULL
+  // and ABORTED as for eval.
+  Status eval_embd(const float* rows, int64_t n, bool bidirectional, float* logits);
+  int64_t n_batch() const { return n_batch_; }
   // Forgets every token (n_past() = 0).
   void clear() { n_past_ = 0; }
   // Drops tokens after position n (n <= n_past()).
@@ -50,6 +57,8 @@ class Session {
  private:
   Session(const Model& m, KvCache kv, Arena arena, int64_t n_batch, int n_threads);
   Status eval_batch(const int32_t* tokens, int64_t n, float* logits);
+  // Runs the layers and the head over x_'s n rows at n_past_.. (kv_end as in BlockArgs).
+  Status forward(int64_t n, int64_t kv_end, float* logits);
 
   const Model& model_;
   KvCache kv_;

@@ -98,6 +98,24 @@ describe("OpenAI-compatible server (openai client)", () => {
       messages: [{ role: "user", content: [{ type: "text", text: "what is this?" }, { type: "image_url", image_url: { url: "data:image/png;base64,AA" } }] }],
     });
     expect(image.model).toBe("gemma3_multimodal");
+    // An image sent to an expert without a vision projector is the client's error.
+    const noVision = await fetch(`${h.server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "phi4_fast", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:image/png;base64,AA" } }] }] }),
+    });
+    expect(noVision.status).toBe(400);
+    expect(((await noVision.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: "no_vision",
+      message: "expert phi4_fast has no vision projector (mmproj_path)",
+    });
+    const local = await fetch(`${h.server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "file:///etc/hostname" } }] }] }),
+    });
+    expect(local.status).toBe(400);
+    expect(((await local.json()) as { error: { message: string } }).error.message).toMatch(/allow_local_images/);
     // `model` omitted entirely (not possible through the typed client).
     const res = await fetch(`${h.server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ messages: user(cases[0]![0]) }) });
     expect(((await res.json()) as { model: string }).model).toBe("qwen_coder");

@@ -41,25 +41,23 @@ async function harness(apiKey: string | null = null): Promise<Harness> {
   const loadModel: LoadModelFn = async (path, options) => {
     const model = await engine.loadModel(path, options);
     if (path !== html.model_path) return model;
-    return {
-      info: model.info,
-      tokenize: (t, o) => model.tokenize(t, o),
-      detokenize: (t) => model.detokenize(t),
-      logits: (t) => model.logits(t),
-      close: () => model.close(),
-      get closed() {
-        return model.closed;
-      },
-      generate: (prompt, o) => {
-        const g = model.generate(prompt, o);
-        return {
-          stats: g.stats,
-          async *[Symbol.asyncIterator]() {
-            for await (const c of g) yield { ...c, text: HTML + c.text };
-          },
-        };
-      },
+    const generate: typeof model.generate = (prompt, o) => {
+      const g = model.generate(prompt, o);
+      return {
+        stats: g.stats,
+        async *[Symbol.asyncIterator]() {
+          for await (const c of g) yield { ...c, text: HTML + c.text };
+        },
+      };
     };
+    // Every other member is the fake model's own.
+    return new Proxy(model, {
+      get(target, key) {
+        if (key === "generate") return generate;
+        const v: unknown = Reflect.get(target, key, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
   };
   const system = await createSystem(config, { loadModel });
   const server = await startServer(system, { port: 0, apiKey });

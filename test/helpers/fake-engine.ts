@@ -3,7 +3,7 @@
 // real GenerationStats, and counters the tests assert on.
 import { mkdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { AbortError, ContextFullError, ModelClosedError } from "../../lib/errors.js";
+import { AbortError, ContextFullError, ImageError, ModelClosedError } from "../../lib/errors.js";
 import type { ChatMessage, GenerateOptions, Generation, GenerationStats, LoadOptions, Model, StopReason, TokenChunk } from "../../lib/engine/types.js";
 
 const WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi"];
@@ -116,7 +116,20 @@ class FakeModel implements Model {
       layers: 1,
       chatTemplate: options.chatTemplate ?? null,
     };
+    this.vision = options.mmproj
+      ? { projector: "gemma3", imageSize: 56, patchSize: 14, embeddingSize: 8, layers: 1, heads: 1, projectionDim: 8, tokensPerImage: 4, weightBytes: 0, activationBytes: 0 }
+      : null;
     engine.openModels.add(path);
+  }
+
+  readonly vision: Model["vision"];
+
+  preprocessImage(): Promise<never> {
+    return Promise.reject(new ImageError("NO_VISION", `fake model '${this.info.name}' has no vision projector`));
+  }
+
+  encodeImage(): Promise<never> {
+    return this.preprocessImage();
   }
 
   tokenize(text: string): number[] {
@@ -223,7 +236,10 @@ export function fiveExpertConfig(dir: string, overrides: { lazy_loading?: object
       const model_path = join(dir, `${e.name}.gguf`);
       writeFileSync(model_path, "");
       truncateSync(model_path, 1024 * 1024);
-      return { ...e, model_path, parallel: overrides.parallel ?? 1, description: `${e.domain} expert` };
+      // The multimodal expert has a (fake, empty) vision projector, so image requests reach it.
+      const mmproj_path = e.domain === "multimodal_expert" ? join(dir, `${e.name}.mmproj.gguf`) : null;
+      if (mmproj_path) writeFileSync(mmproj_path, "");
+      return { ...e, model_path, mmproj_path, parallel: overrides.parallel ?? 1, description: `${e.domain} expert` };
     }),
     lazy_loading: { max_loaded_experts: 5, ...overrides.lazy_loading },
     server: { ...overrides.server },

@@ -70,8 +70,8 @@ std::vector<uint16_t> random_f16(int64_t n, uint32_t seed, float lo, float hi) {
 
 CAPI_TEST(elementwise_scalar_table_is_complete) {
   const Kernels& s = ref();
-  CHECK(s.swiglu && s.geglu && s.softmax && s.rope && s.flash_attn);
-  for_each_simd_isa([](const Kernels& k) { CHECK(k.swiglu && k.geglu && k.softmax && k.rope && k.flash_attn); });
+  CHECK(s.swiglu && s.geglu && s.gelu && s.softmax && s.rope && s.flash_attn);
+  for_each_simd_isa([](const Kernels& k) { CHECK(k.swiglu && k.geglu && k.gelu && k.softmax && k.rope && k.flash_attn); });
 }
 
 // Norms on edge inputs (kernels_test covers random rows): zeros, large magnitudes, per-head rows.
@@ -121,6 +121,28 @@ CAPI_TEST(gated_activations_match_scalar) {
       run(e, std::vector<float>(e.size(), 1.0f), "edge values");
       worst.check(k);
     }
+  });
+}
+
+// gelu: |got - ref| <= 1e-5 |ref| + 1e-12, and equal to geglu with u = 1.
+CAPI_TEST(gelu_matches_scalar) {
+  for_each_simd_isa([](const Kernels& k) {
+    Worst worst{"gelu", 1e-5};
+    auto run = [&](const std::vector<float>& x, const std::string& ctx) {
+      const int64_t n = static_cast<int64_t>(x.size());
+      std::vector<float> a(n), b(n), ones(n, 1.0f), g(n);
+      ref().gelu(a.data(), x.data(), n);
+      k.gelu(b.data(), x.data(), n);
+      worst.add(rel_err(a.data(), b.data(), n, 1e-12 / 1e-5), ctx);
+      k.geglu(g.data(), x.data(), ones.data(), n);
+      CHECK(b == g);
+      std::vector<float> c = x;  // in place
+      k.gelu(c.data(), c.data(), n);
+      CHECK(b == c);
+    };
+    for (int64_t n : odd_sizes()) run(random_floats(n, 5 + static_cast<uint32_t>(n), -12.0f, 12.0f), "n=" + std::to_string(n));
+    run(edge_values(), "edge values");
+    worst.check(k);
   });
 }
 
@@ -200,12 +222,13 @@ namespace {
 struct AttnCase {
   int64_t n_head, n_kv_head, head_dim, n_q, q_pos0, window;
   float softcap;
+  int64_t kv_end = 0;  // > 0: non-causal up to this key
 };
 
 // Runs flash attention for one case with padded strides; heads split in two calls when split.
 std::vector<float> run_attention(const Kernels& k, const AttnCase& c, bool split) {
   const int64_t q_stride = c.n_head * c.head_dim + 5, kv_stride = c.n_kv_head * c.head_dim + 3;
-  const int64_t n_kv = c.q_pos0 + c.n_q;
+  const int64_t n_kv = std::max(c.q_pos0 + c.n_q, c.kv_end);
   const uint32_t seed = static_cast<uint32_t>(c.head_dim * 131 + c.n_q * 7 + c.q_pos0);
   const auto q = random_floats(c.n_q * q_stride, seed, -1.0f, 1.0f);
   const auto kc = random_f16(n_kv * kv_stride, seed + 1, -1.0f, 1.0f);
@@ -225,6 +248,7 @@ std::vector<float> run_attention(const Kernels& k, const AttnCase& c, bool split
   a.head_dim = c.head_dim;
   a.q_pos0 = c.q_pos0;
   a.window = c.window;
+  a.kv_end = c.kv_end;
   // A large scale makes the softmax peaky, so the online max really moves between tiles.
   a.scale = 4.0f / std::sqrt(static_cast<float>(c.head_dim));
   a.softcap = c.softcap;
@@ -251,6 +275,10 @@ CAPI_TEST(flash_attention_matches_scalar) {
       {16, 8, 128, 1, 1000, 0, 0.0f}, {4, 4, 96, 33, 0, 0, 0.0f},    {8, 1, 64, 2, 300, 100, 0.0f},
       {2, 2, 64, 40, 100, 5, 0.0f},   {16, 1, 64, 3, 50, 0, 0.0f},   {3, 1, 72, 7, 29, 0, 20.0f},
       {2, 1, 13, 3, 40, 0, 0.0f},
+      // Non-causal: a vision encoder's patches (all see all), an image span after a text prefix,
+      // and a span under a sliding window.
+      {4, 4, 64, 70, 0, 0, 0.0f, 70},  {3, 3, 72, 16, 0, 0, 0.0f, 16}, {4, 2, 64, 9, 30, 0, 0.0f, 39},
+      {8, 4, 128, 12, 20, 16, 0.0f, 32},
   };
   for_each_simd_isa([&](const Kernels& k) {
     Worst worst{"attn", 1e-10};
@@ -258,7 +286,7 @@ CAPI_TEST(flash_attention_matches_scalar) {
       const std::string ctx = "heads=" + std::to_string(c.n_head) + "/" + std::to_string(c.n_kv_head) +
                               " hd=" + std::to_string(c.head_dim) + " n_q=" + std::to_string(c.n_q) +
                               " pos0=" + std::to_string(c.q_pos0) + " window=" + std::to_string(c.window) +
-                              " softcap=" + std::to_string(c.softcap);
+                              " softcap=" + std::to_string(c.softcap) + " kv_end=" + std::to_string(c.kv_end);
       const auto a = run_attention(ref(), c, false);
       const auto b = run_attention(k, c, false);
       worst.add(nmse(a.data(), b.data(), static_cast<int64_t>(a.size())), ctx);

@@ -50,17 +50,27 @@ describe("configuration", () => {
 
   it("fills defaults: loopback host, port 8082, lazy loading on", () => {
     const cfg = parseConfig({ experts: [expert("a")] }, { baseDir: "/srv" });
-    expect(cfg.server).toEqual({ host: "127.0.0.1", port: 8082, api_key: null, body_limit_bytes: 4 * 1024 * 1024 });
+    expect(cfg.server).toEqual({
+      host: "127.0.0.1",
+      port: 8082,
+      api_key: null,
+      body_limit_bytes: 4 * 1024 * 1024,
+      allow_remote_images: false,
+      allow_local_images: false,
+      max_image_bytes: 20 * 1024 * 1024,
+      image_fetch_timeout_ms: 10_000,
+    });
     expect(cfg.lazy_loading.enabled).toBe(true);
-    expect(cfg.experts[0]).toMatchObject({ priority: 100, parallel: 1, pinned: false, chat_template: null, sampling: {} });
+    expect(cfg.experts[0]).toMatchObject({ priority: 100, parallel: 1, pinned: false, chat_template: null, mmproj_path: null, sampling: {} });
     expect(cfg.experts[0]!.model_path).toBe("/srv/models/a.gguf");
   });
 
   it("resolves relative model paths against the config file's folder, keeps absolute ones", async () => {
     const file = join(dir, "rel.json");
-    writeFileSync(file, JSON.stringify({ experts: [expert("a"), { ...expert("b"), model_path: "/abs/b.gguf" }] }));
+    writeFileSync(file, JSON.stringify({ experts: [{ ...expert("a"), mmproj_path: "models/a.mmproj.gguf" }, { ...expert("b"), model_path: "/abs/b.gguf" }] }));
     const cfg = await loadConfig(file);
     expect(cfg.experts.map((e) => e.model_path)).toEqual([join(dir, "models/a.gguf"), "/abs/b.gguf"]);
+    expect(cfg.experts.map((e) => e.mmproj_path)).toEqual([join(dir, "models/a.mmproj.gguf"), null]);
   });
 
   it("errors name the file, the key path and what is expected", async () => {

@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../../lib/cli/main.js";
 import { demoCacheDir, DEMO_EXPERTS, DEMO_VERSION, type LocalConfig } from "../../lib/config/index.js";
@@ -43,6 +44,9 @@ describe("built-in demo", () => {
     expect(built.filter((p) => p.phase === "built").map((p) => p.arch)).toEqual(DEMO_EXPERTS.map((e) => e.arch));
     expect(config.experts.map((e) => basename(e.model_path))).toEqual(DEMO_EXPERTS.map((e) => `${e.arch}.v${DEMO_VERSION}.gguf`));
     expect(config.experts.every((e) => e.model_path.startsWith(join(cache, "demo")))).toBe(true);
+    expect(config.experts.map((e) => e.mmproj_path && basename(e.mmproj_path))).toEqual(
+      DEMO_EXPERTS.map((e) => (e.domain === "multimodal_expert" ? `${e.arch}.mmproj.v${DEMO_VERSION}.gguf` : null)),
+    );
     const mtimes = config.experts.map((e) => statSync(e.model_path).mtimeMs);
     built = [];
     await buildDemoModels(demoCacheDir(), { onProgress: (p) => built.push(p) });
@@ -94,6 +98,24 @@ describe("built-in demo", () => {
       expect(body.usage.completion_tokens).toBeGreaterThan(0);
       expect(body.usage.completion_tokens).toBeLessThanOrEqual(3);
       expect(typeof body.choices[0]!.message.content).toBe("string");
+      // The demo multimodal expert has a random vision projector: images work end to end.
+      const png = await sharp(Buffer.alloc(30 * 20 * 3, 90), { raw: { width: 30, height: 20, channels: 3 } }).png().toBuffer();
+      const ask = (url: string) =>
+        fetch(`${url0}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ max_tokens: 2, messages: [{ role: "user", content: [{ type: "text", text: "what is this?" }, { type: "image_url", image_url: { url } }] }] }),
+        });
+      const url0 = url;
+      const image = await ask(`data:image/png;base64,${png.toString("base64")}`);
+      expect(image.status).toBe(200);
+      expect(((await image.json()) as { model: string }).model).toBe("demo-multimodal");
+      const bad = await ask(`data:image/png;base64,${Buffer.from("not an image").toString("base64")}`);
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_image");
+      const remote = await ask("http://127.0.0.1:1/x.png");
+      expect(remote.status).toBe(400);
+      expect(((await remote.json()) as { error: { message: string } }).error.message).toMatch(/allow_remote_images/);
     } finally {
       process.emit("SIGTERM");
       await done;

@@ -69,6 +69,7 @@ interface AttnShape {
   qPos0: number;
   window: number;
   softcap: number;
+  kvEnd?: number;
 }
 
 /** Attention by the definition: causal by position, sliding window, GQA, softcap; double maths. */
@@ -81,7 +82,8 @@ function naiveAttention(q: Float32Array, k: Uint16Array, v: Uint16Array, s: Attn
       const kvOff = Math.floor(h / group) * s.headDim;
       const qOff = (i * s.nHead + h) * s.headDim;
       const visible: number[] = [];
-      for (let j = 0; j <= pos; j++) if (s.window === 0 || pos - j < s.window) visible.push(j);
+      const last = Math.max(pos, (s.kvEnd ?? 0) - 1);
+      for (let j = 0; j <= last; j++) if (s.window === 0 || pos - j < s.window) visible.push(j);
       const logits = visible.map((j) => {
         let dot = 0;
         for (let d = 0; d < s.headDim; d++) dot += q[qOff + d]! * f16ToNumber(k[j * s.nKvHead * s.headDim + kvOff + d]!);
@@ -151,6 +153,24 @@ describe("elementwise kernels: scalar reference on known values", () => {
     expect(Array.from(partial)).toEqual([0.5 * Math.cos(1.5), 0.5 * Math.sin(1.5), 7, 8].map((v) => expect.closeTo(v, 6)));
   });
 
+  it("gelu is geglu with u = 1", () => {
+    const x = new Float32Array([1, -2, 0, 3.5]);
+    const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+    expect(Array.from(kernels.gelu(x, { backend: "scalar" }))).toEqual(Array.from(x, (v) => expect.closeTo(gelu(v), 6)));
+  });
+
+  it("non-causal attention (kvEnd) lets the first query see a later key", () => {
+    // Two positions; the key at 1 is huge along q, so with kvEnd = 2 query 0 returns v[1].
+    const q = new Float32Array(8).fill(1);
+    const k = new Uint16Array(16);
+    for (let d = 8; d < 16; d++) k[d] = 0x4900; // 10.0
+    const v = randomF16(16, 7);
+    const causal = kernels.flashAttention(q, k, v, { nHead: 1, headDim: 8, qPos0: 0 }, { backend: "scalar" });
+    expect(Array.from(causal)).toEqual(Array.from(v.subarray(0, 8), f16ToNumber));
+    const open = kernels.flashAttention(q, k, v, { nHead: 1, headDim: 8, qPos0: 0, kvEnd: 2 }, { backend: "scalar" });
+    expect(maxAbsDiff(open, Float32Array.from(v.subarray(8, 16), f16ToNumber))).toBeLessThan(1e-6);
+  });
+
   it("attention with one visible key returns that key's value", () => {
     const v = randomF16(2 * 8, 3); // 2 positions x 1 kv head x 8 dims
     const out = kernels.flashAttention(randomFloats(8, 4), randomF16(16, 5), v, { nHead: 1, headDim: 8, qPos0: 0 }, { backend: "scalar" });
@@ -172,6 +192,7 @@ describe.each(backends)("elementwise kernels [%s]", (backend) => {
     const u = randomFloats(n, n + 22);
     expect(relErr(kernels.swiglu(g, u, { backend: "scalar" }), kernels.swiglu(g, u, { backend }), 1e-7)).toBeLessThanOrEqual(1e-5);
     expect(relErr(kernels.geglu(g, u, { backend: "scalar" }), kernels.geglu(g, u, { backend }), 1e-7)).toBeLessThanOrEqual(1e-5);
+    expect(relErr(kernels.gelu(g, { backend: "scalar" }), kernels.gelu(g, { backend }), 1e-7)).toBeLessThanOrEqual(1e-5);
     const x = randomFloats(n, n + 23, -20, 20);
     expect(maxAbsDiff(kernels.softmax(x, { backend: "scalar" }), kernels.softmax(x, { backend }))).toBeLessThanOrEqual(1e-6);
   });
@@ -216,6 +237,8 @@ describe.each(backends)("elementwise kernels [%s]", (backend) => {
     { nHead: 4, nKvHead: 1, headDim: 128, nQ: 6, qPos0: 30, window: 0, softcap: 50 },
     { nHead: 6, nKvHead: 3, headDim: 96, nQ: 9, qPos0: 50, window: 16, softcap: 0 },
     { nHead: 2, nKvHead: 1, headDim: 40, nQ: 5, qPos0: 0, window: 3, softcap: 30 },
+    { nHead: 4, nKvHead: 4, headDim: 64, nQ: 40, qPos0: 0, window: 0, softcap: 0, kvEnd: 40 },
+    { nHead: 4, nKvHead: 2, headDim: 32, nQ: 9, qPos0: 20, window: 12, softcap: 0, kvEnd: 29 },
   ])("flash attention %o matches the definition and scalar", (s) => {
     const nKv = s.qPos0 + s.nQ + 2; // extra cache rows past the last query must be ignored
     const q = randomFloats(s.nQ * s.nHead * s.headDim, s.headDim + s.nQ, -1, 1);

@@ -156,8 +156,9 @@ void flash_attn(const FlashAttnArgs& a) {
       for (int64_t i = i0; i < std::min(a.n_q, i0 + queries); ++i) {
         const int64_t pos = a.q_pos0 + i;
         const int64_t first = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
+        const int64_t last = std::max(pos, a.kv_end - 1);
         for (int64_t h = h0; h < h1; ++h)
-          rows[nr++] = {a.q + i * a.q_stride + h * a.head_dim, a.out + i * a.out_stride + h * a.head_dim, first, pos,
+          rows[nr++] = {a.q + i * a.q_stride + h * a.head_dim, a.out + i * a.out_stride + h * a.head_dim, first, last,
                         -INFINITY, 0.0f};
       }
       kBlock[nr](a, rows, hk * a.head_dim);

@@ -35,11 +35,16 @@ void gated(float* y, const float* g, const float* u, int64_t n) {
   }
 }
 
+// Unary gelu through the gated loop: the second operand is ignored.
+inline __m512 gelu_only(__m512 g, __m512) { return gelu_mul(g, _mm512_set1_ps(1.0f)); }
+
 }  // namespace
 
 void swiglu(float* y, const float* g, const float* u, int64_t n) { gated<silu_mul>(y, g, u, n); }
 
 void geglu(float* y, const float* g, const float* u, int64_t n) { gated<gelu_mul>(y, g, u, n); }
+
+void gelu(float* y, const float* x, int64_t n) { gated<gelu_only>(y, x, x, n); }
 
 void softmax(float* x, int64_t n) {
   __m512 vmax = _mm512_set1_ps(-INFINITY);

@@ -11,6 +11,7 @@ void layernorm(float* y, const float* x, const float* w, int64_t n, float eps);
 // act.cpp
 void swiglu(float* y, const float* g, const float* u, int64_t n);
 void geglu(float* y, const float* g, const float* u, int64_t n);
+void gelu(float* y, const float* x, int64_t n);
 void softmax(float* x, int64_t n);
 
 // mask.cpp

@@ -34,11 +34,16 @@ void gated(float* y, const float* g, const float* u, int64_t n) {
   if (i < n) tail4(y + i, g + i, u + i, n - i, Op);
 }
 
+// Unary gelu through the gated loop: the second operand is ignored.
+inline float32x4_t gelu_only(float32x4_t g, float32x4_t) { return gelu_mul(g, vdupq_n_f32(1.0f)); }
+
 }  // namespace
 
 void swiglu(float* y, const float* g, const float* u, int64_t n) { gated<silu_mul>(y, g, u, n); }
 
 void geglu(float* y, const float* g, const float* u, int64_t n) { gated<gelu_mul>(y, g, u, n); }
+
+void gelu(float* y, const float* x, int64_t n) { gated<gelu_only>(y, x, x, n); }
 
 void softmax(float* x, int64_t n) {
   const int64_t body = n - n % 4;

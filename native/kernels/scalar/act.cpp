@@ -3,7 +3,7 @@
 // softmax accumulate in double because 1 + tanh(z) cancels for v < -3, where float tanh leaves
 // only a few correct bits.
 // Tolerances enforced by test/native/elementwise_test.cpp and test/unit/kernels-elementwise.test.ts:
-//   swiglu, geglu: |got - ref| <= 1e-5 |ref| + 1e-12 per element;
+//   swiglu, geglu, gelu: |got - ref| <= 1e-5 |ref| + 1e-12 per element;
 //   softmax: |got - ref| <= 1e-6 max(ref) per element.
 #include <cmath>
 
@@ -21,6 +21,14 @@ void geglu(float* y, const float* g, const float* u, int64_t n) {
     const double v = g[i];
     const double gelu = 0.5 * v * (1.0 + std::tanh(k * (v + 0.044715 * v * v * v)));
     y[i] = static_cast<float>(gelu * u[i]);
+  }
+}
+
+void gelu(float* y, const float* x, int64_t n) {
+  const double k = std::sqrt(2.0 / M_PI);
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    y[i] = static_cast<float>(0.5 * v * (1.0 + std::tanh(k * (v + 0.044715 * v * v * v))));
   }
 }
 

@@ -17,13 +17,14 @@ void flash_attn(const FlashAttnArgs& a) {
   for (int64_t i = 0; i < a.n_q; ++i) {
     const int64_t pos = a.q_pos0 + i;
     const int64_t first = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
-    logits.assign(static_cast<size_t>(pos - first + 1), 0.0);
+    const int64_t last = std::max(pos, a.kv_end - 1);
+    logits.assign(static_cast<size_t>(last - first + 1), 0.0);
     for (int64_t h = a.head_begin; h < a.head_end; ++h) {
       const int64_t kv_off = (h / group) * a.head_dim;
       const float* q = a.q + i * a.q_stride + h * a.head_dim;
       float* out = a.out + i * a.out_stride + h * a.head_dim;
       double max = -INFINITY;
-      for (int64_t j = first; j <= pos; ++j) {
+      for (int64_t j = first; j <= last; ++j) {
         const uint16_t* k = a.k + j * a.kv_stride + kv_off;
         double dot = 0.0;
         for (int64_t d = 0; d < a.head_dim; ++d) dot += static_cast<double>(q[d]) * fp16_to_fp32(k[d]);
@@ -39,7 +40,7 @@ void flash_attn(const FlashAttnArgs& a) {
       }
       for (int64_t d = 0; d < a.head_dim; ++d) {
         double acc = 0.0;
-        for (int64_t j = first; j <= pos; ++j) acc += logits[j - first] * fp16_to_fp32(a.v[j * a.kv_stride + kv_off + d]);
+        for (int64_t j = first; j <= last; ++j) acc += logits[j - first] * fp16_to_fp32(a.v[j * a.kv_stride + kv_off + d]);
         out[d] = static_cast<float>(acc / sum);
       }
     }

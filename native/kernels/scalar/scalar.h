@@ -41,6 +41,7 @@ void vec_dot_q6_K_q8_K(int64_t n, float* s, const void* x, const void* y);
 // act.cpp
 void swiglu(float* y, const float* g, const float* u, int64_t n);
 void geglu(float* y, const float* g, const float* u, int64_t n);
+void gelu(float* y, const float* x, int64_t n);
 void softmax(float* x, int64_t n);
 
 // mask.cpp
