@@ -5,6 +5,7 @@
  */
 import { Template } from "@huggingface/jinja";
 import type { ChatMessage } from "../engine/types.js";
+import type { TemplateMessage } from "./tools.js";
 import { ChatTemplateError } from "../errors.js";
 import type { Tokenizer } from "../tokenizer/Tokenizer.js";
 import { BUILTIN_CHAT_TEMPLATES, IMAGE_MARKERS, type ChatTemplateArch } from "./builtin.js";
@@ -100,7 +101,7 @@ export class ChatTemplate {
    * parts are concatenated and each image part becomes the image marker. Template errors (syntax,
    * `raise_exception`, e.g. roles that do not alternate) throw {@link ChatTemplateError}.
    */
-  render(messages: readonly ChatMessage[], options: RenderOptions = {}): string {
+  render(messages: readonly (ChatMessage | TemplateMessage)[], options: RenderOptions = {}): string {
     if (!Array.isArray(messages) || messages.length === 0)
       throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", "render: messages must be a non-empty array");
     const marker = options.imageMarker ?? this.#imageMarker;
@@ -118,7 +119,7 @@ export class ChatTemplate {
     }
   }
 
-  #flatten(m: ChatMessage, marker: string): string {
+  #flatten(m: ChatMessage | TemplateMessage, marker: string): string {
     if (m.content === null || m.content === undefined) return "";
     if (typeof m.content === "string") return m.content;
     if (!Array.isArray(m.content)) throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", `message content must be a string, an array of parts or null`);

@@ -21,6 +21,8 @@ import { inspectGguf } from "../gguf/index.js";
 import { GrammarCache, checkGbnf } from "../grammar/compiled.js";
 import { jsonSchemaToGbnf } from "../grammar/json-schema.js";
 import { GenerationImpl, type GenerationDriver } from "./generation.js";
+import { planTools, type ToolPlan } from "../chat/tools.js";
+import { ToolCallGeneration } from "./tools.js";
 import type { ChatMessage, GenerateOptions, Generation, LoadOptions, Model, ModelInfo } from "./types.js";
 import { imageBytesOf, layoutPrompt, MEDIA_MARKER, VisionProjector, type ImageInput, type ImageTensor, type VisionInfo } from "./vision.js";
 
@@ -280,12 +282,12 @@ class NativeModel implements Model {
     }
   }
 
-  /** Prompt tokens of a raw string (with BOS as the vocabulary asks) or of chat messages. */
-  #prompt(prompt: string | ChatMessage[]): number[] {
+  /** Prompt tokens of a raw string (with BOS as the vocabulary asks) or of chat messages (tool turns as `tools` plans them). */
+  #prompt(prompt: string | ChatMessage[], tools?: ToolPlan): number[] {
     if (typeof prompt === "string") return this.tokenize(prompt, { addSpecial: true, parseSpecial: false });
     if (!this.template)
       throw new InvalidArgumentError("INVALID_ARGUMENT", `model '${this.info.name}' has no chat template; pass a string prompt or load it with chatTemplate`);
-    const text = this.template.render(prompt);
+    const text = tools ? this.template.render(tools.messages, { variables: tools.variables }) : this.template.render(prompt);
     // The template writes BOS itself when the model wants one.
     return this.tokenize(text, { addSpecial: false, parseSpecial: true });
   }
@@ -311,11 +313,12 @@ class NativeModel implements Model {
     if (o.grammar !== undefined && o.jsonSchema !== undefined)
       throw new InvalidArgumentError("INVALID_ARGUMENT", "pass either grammar or jsonSchema, not both");
     if (o.grammar !== undefined && typeof o.grammar !== "string") throw new InvalidArgumentError("INVALID_ARGUMENT", "grammar must be a GBNF string");
-    const gbnf = o.jsonSchema !== undefined ? jsonSchemaToGbnf(o.jsonSchema) : o.grammar;
+    const tools = this.#toolPlan(prompt, o);
+    const gbnf = o.jsonSchema !== undefined ? jsonSchemaToGbnf(o.jsonSchema) : (o.grammar ?? tools?.grammar);
     if (gbnf !== undefined) checkGbnf(gbnf);  // bad input fails here, before anything is queued
     const images = typeof prompt === "string" ? [] : imageBytesOf(prompt);
     const withImages = images.length > 0 ? this.#imagePrompt(prompt as ChatMessage[], images) : null;
-    const ids = this.#checkTokens(withImages ? withImages.tail : this.#prompt(prompt));
+    const ids = this.#checkTokens(withImages ? withImages.tail : this.#prompt(prompt, tools));
     const grammar = gbnf === undefined ? undefined : () => this.#grammars.get(gbnf);
     const job = new NativeJob(this.session, ids, withImages ?? undefined, grammar, {
       maxTokens,
@@ -335,7 +338,19 @@ class NativeModel implements Model {
     const gen = new GenerationImpl(job, { decoder: this.tokenizer.createDecoder(), stop, signal: o.signal });
     this.#jobs.add(job);
     void this.#exclusive(() => (this.#closed ? job.fail() : job.run())).finally(() => this.#jobs.delete(job));
-    return gen;
+    return tools && (tools.grammar !== undefined || tools.start !== null) ? new ToolCallGeneration(gen, tools) : gen;
+  }
+
+  /** The tool plan of a chat with `tools` or with tool turns in its history; undefined otherwise. */
+  #toolPlan(prompt: string | ChatMessage[], o: GenerateOptions): ToolPlan | undefined {
+    const history = Array.isArray(prompt) && prompt.some((m) => m.role === "tool" || (m.tool_calls?.length ?? 0) > 0);
+    if (o.tools === undefined && !history) return undefined;
+    if (typeof prompt === "string") throw new InvalidArgumentError("INVALID_ARGUMENT", "tools need chat messages, not a string prompt");
+    if (o.tools !== undefined && (o.grammar !== undefined || o.jsonSchema !== undefined))
+      throw new InvalidArgumentError("INVALID_ARGUMENT", "pass either tools or grammar / jsonSchema, not both");
+    if (!this.template)
+      throw new InvalidArgumentError("INVALID_ARGUMENT", `model '${this.info.name}' has no chat template; tools need one (load it with chatTemplate)`);
+    return planTools(prompt, { templateSource: this.template.source, arch: this.info.architecture, tools: o.tools ?? [], choice: o.toolChoice, parallel: o.parallelToolCalls });
   }
 
   #jobs = new Set<NativeJob>();

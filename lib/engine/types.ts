@@ -17,6 +17,37 @@ export interface ChatMessage {
   role: "system" | "user" | "assistant" | "tool" | "developer";
   content: string | ContentPart[] | null;
   name?: string;
+  /** The calls an assistant turn made (OpenAI shape; `arguments` is a JSON text). */
+  tool_calls?: ToolCall[];
+  /** On a `tool` message: the call it answers. */
+  tool_call_id?: string;
+}
+
+/** A function the model may call (OpenAI `tools[i]`). */
+export interface Tool {
+  type: "function";
+  function: {
+    /** `[a-zA-Z0-9_-]{1,64}`. */
+    name: string;
+    description?: string;
+    /** JSON Schema of the arguments object (default: any object); constrains the generated arguments. */
+    parameters?: Record<string, unknown>;
+    strict?: boolean;
+  };
+}
+
+/**
+ * Whether and which tool the model calls: `auto` (default: it decides), `none` (tools are ignored),
+ * `required` (at least one call), or one named function; the last two are constrained from the
+ * first token.
+ */
+export type ToolChoice = "auto" | "none" | "required" | { type: "function"; function: { name: string } };
+
+/** One tool call, in OpenAI's shape. */
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
 }
 
 /** Options for {@link Model.generate}, in the style of node-llama-cpp. */
@@ -54,6 +85,17 @@ export interface GenerateOptions {
    * Not together with `grammar`.
    */
   jsonSchema?: Record<string, unknown> | boolean;
+  /**
+   * Functions the model may call (chat messages only). They are rendered through the chat
+   * template in the model family's format (read from the template where it supports `tools`),
+   * the arguments are constrained by each tool's `parameters` schema, and the calls come back in
+   * chunks' {@link TokenChunk.toolCalls} instead of text. Not together with `grammar` / `jsonSchema`.
+   */
+  tools?: Tool[];
+  /** See {@link ToolChoice} (default `auto`). */
+  toolChoice?: ToolChoice;
+  /** Allow more than one call in a turn (default true). */
+  parallelToolCalls?: boolean;
 }
 
 /** A piece of generated output. */
@@ -62,6 +104,8 @@ export interface TokenChunk {
   text: string;
   /** Token ids generated in this chunk. */
   tokens: number[];
+  /** Tool calls completed by this chunk (with {@link GenerateOptions.tools}); their text is not in `text`. */
+  toolCalls?: ToolCall[];
 }
 
 /** Why generation ended. */
@@ -76,6 +120,8 @@ export interface GenerationStats {
   /** Generated tokens per second during decode. */
   decodeTokensPerSecond: number;
   stopReason: StopReason;
+  /** Tool calls made (with {@link GenerateOptions.tools}). */
+  toolCalls?: number;
 }
 
 /**

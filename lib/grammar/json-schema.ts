@@ -85,7 +85,11 @@ class Converter {
   readonly #byBody = new Map<string, string>();
   readonly #refs = new Map<string, string>();
 
-  constructor(private readonly root: Schema) {}
+  constructor(
+    private readonly root: Schema,
+    /** Prepended to every rule name, so several schemas can share one grammar. */
+    private readonly prefix = "",
+  ) {}
 
   fail(path: string, what: string): never {
     throw new GrammarError("GRAMMAR_INVALID", `JSON schema at ${path}: ${what}`);
@@ -97,6 +101,7 @@ class Converter {
     if (known) return known;
     let name = hint.replace(/[^a-zA-Z0-9-]+/g, "-").replace(/^-+|-+$/g, "").toLowerCase() || "schema";
     if (PRIMITIVES[name] !== undefined || name === "root" || /^[0-9]/.test(name)) name = `s-${name}`;
+    name = this.prefix + name;
     for (let k = 2; this.rules.has(name); k++) name = `${name.replace(/-\d+$/, "")}-${k}`;
     this.rules.set(name, body);
     this.#byBody.set(body, name);
@@ -428,4 +433,28 @@ export function jsonSchemaToGbnf(schema: unknown): string {
   const c = new Converter(schema as Schema);
   c.rules.set("root", c.visit(schema as Schema, "#", "root-value"));
   return grammarText(c.rules);
+}
+
+/**
+ * One grammar embedding several JSON Schemas (tool-call arguments): `schemas[i]`'s values are the
+ * rule `schemas[i].name`; `rules` (with `root`) use them. Each schema's own rules are prefixed with
+ * its name. Errors as {@link jsonSchemaToGbnf}, the message starting with `label`.
+ */
+export function jsonSchemasToGbnf(rules: ReadonlyMap<string, string>, schemas: readonly { name: string; schema: unknown; label: string }[]): string {
+  const all = new Map(rules);
+  for (const { name, schema, label } of schemas) {
+    try {
+      if (typeof schema !== "boolean" && (schema === null || typeof schema !== "object" || Array.isArray(schema)))
+        throw new GrammarError("GRAMMAR_INVALID", "JSON schema at #: a schema must be an object or a boolean");
+      const c = new Converter(schema as Schema, `${name}-`);
+      c.rules.delete("root");
+      const expr = c.visit(schema as Schema, "#", "value");
+      for (const [n, b] of c.rules) all.set(n, b);
+      all.set(name, expr);
+    } catch (err) {
+      if (err instanceof GrammarError) throw new GrammarError("GRAMMAR_INVALID", `${label}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+  return grammarText(all);
 }
