@@ -5,7 +5,7 @@
  */
 import { AbortError, ContextFullError, ImageError, ModelClosedError } from "./errors.js";
 import { loadConfig, parseConfig, type Config, type ConfigInput, type ExpertConfig } from "./config/index.js";
-import type { ChatMessage, GenerateOptions, GenerationStats, TokenChunk } from "./engine/types.js";
+import type { ChatMessage, GenerateOptions, GenerationStats, TokenChunk, Tool, ToolChoice } from "./engine/types.js";
 import { ExpertLoadError, LazyLoader, type ExpertLease, type ExpertLoadStatus, type LoadModelFn, type LoaderEvent } from "./loader/index.js";
 import { ExpertRegistry } from "./registry/index.js";
 import { RemoteExperts, type RemoteEvent, type RemoteLease, type RemoteOptions, type RemoteState, type UpstreamRequest } from "./registry/remote.js";
@@ -58,6 +58,12 @@ export interface SamplingOptions {
   stop?: string[];
   /** GBNF grammar constraining the output (see {@link GenerateOptions.grammar}). */
   grammar?: string;
+  /** Functions the model may call (chat only; see {@link GenerateOptions.tools}). */
+  tools?: Tool[];
+  /** See {@link GenerateOptions.toolChoice}. */
+  toolChoice?: ToolChoice;
+  /** See {@link GenerateOptions.parallelToolCalls}. */
+  parallelToolCalls?: boolean;
 }
 
 /** A chat request. `model` is an expert name, a domain, `auto` or omitted (automatic routing). */
@@ -193,6 +199,9 @@ function generateOptions(expert: ExpertConfig, req: SamplingOptions, signal: Abo
     seed: req.seed,
     stop: req.stop,
     grammar: req.grammar,
+    ...(req.tools ? { tools: req.tools } : {}),
+    ...(req.toolChoice ? { toolChoice: req.toolChoice } : {}),
+    ...(req.parallelToolCalls !== undefined ? { parallelToolCalls: req.parallelToolCalls } : {}),
     signal,
   };
 }

@@ -7,7 +7,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
-import type { TokenChunk } from "../engine/types.js";
+import type { TokenChunk, ToolCall } from "../engine/types.js";
 import type { CapibaraSystem, ChatResponse, ChatStats, RouteInfo } from "../system.js";
 import { registerAdminRoutes } from "./admin.js";
 import { drainRequest } from "./drain.js";
@@ -15,6 +15,7 @@ import { errorBody, toHttpError } from "./errors.js";
 import { inlineImageUrls } from "./images.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
 import { RouteLog } from "./routes.js";
+import { toolCallDelta, toolOptionsOf } from "./tools.js";
 import { isWebPath, registerWebRoutes } from "./web.js";
 import {
   ChatCompletionRequestSchema,
@@ -107,10 +108,14 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
     let next: IteratorResult<TokenChunk> = await it.next();
     if (!call.stream) {
       let text = "";
-      for (; !next.done; next = await it.next()) text += next.value.text;
+      const toolCalls: ToolCall[] = [];
+      for (; !next.done; next = await it.next()) {
+        text += next.value.text;
+        toolCalls.push(...(next.value.toolCalls ?? []));
+      }
       stats = await res.stats;
       void reply.headers(headers);
-      return call.kind === "chat" ? chatCompletion(meta, text, stats) : textCompletion(meta, text, stats);
+      return call.kind === "chat" ? chatCompletion(meta, text, stats, toolCalls) : textCompletion(meta, text, stats);
     }
     reply.hijack();
     const raw = reply.raw;
@@ -122,9 +127,18 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
     const object = call.kind === "chat" ? "chat.completion.chunk" : "text_completion";
     try {
       if (call.kind === "chat") await send(chatChunk(meta, { role: "assistant", content: "" }, null));
-      for (; !next.done; next = await it.next()) await send(call.kind === "chat" ? chatChunk(meta, { content: next.value.text }, null) : textChunk(meta, next.value.text, null));
+      let calls = 0;
+      for (; !next.done; next = await it.next()) {
+        const { text, toolCalls } = next.value;
+        if (call.kind === "text") await send(textChunk(meta, text, null));
+        else if (text) await send(chatChunk(meta, { content: text }, null));
+        if (toolCalls?.length) {
+          await send(chatChunk(meta, toolCallDelta(toolCalls, calls), null));
+          calls += toolCalls.length;
+        }
+      }
       stats = await res.stats;
-      const finish = finishReason(stats.stopReason);
+      const finish = finishReason(stats.stopReason, calls);
       await send(call.kind === "chat" ? chatChunk(meta, {}, finish) : textChunk(meta, "", finish));
       if (call.includeUsage) await send(usageChunk(meta, object, stats));
       raw.end("data: [DONE]\n\n");
@@ -199,6 +213,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
 
   app.post("/v1/chat/completions", async (request, reply) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
+    const tools = toolOptionsOf(body);
     const messages = await inlineImageUrls(messagesOf(body), {
       allowRemote: cfg.allow_remote_images,
       allowLocal: cfg.allow_local_images,
@@ -210,7 +225,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
       kind: "chat",
       stream: body.stream === true,
       includeUsage: body.stream_options?.include_usage === true,
-      start: (signal) => system.chat({ ...samplingOf(body), messages, model: body.model, signal }),
+      start: (signal) => system.chat({ ...samplingOf(body), ...tools, messages, model: body.model, signal }),
     });
   });
 

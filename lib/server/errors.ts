@@ -32,6 +32,8 @@ const BY_CODE: Partial<Record<ErrorCode, { status: number; type: string; code: s
   BAD_REQUEST: { status: 400, type: "invalid_request_error", code: "invalid_request" },
   GRAMMAR_INVALID: { status: 400, type: "invalid_request_error", code: "invalid_grammar" },
   GRAMMAR_DEAD_END: { status: 400, type: "invalid_request_error", code: "grammar_dead_end" },
+  // A template that raises on the conversation (e.g. roles that do not alternate) is the request's fault.
+  CHAT_TEMPLATE_ERROR: { status: 400, type: "invalid_request_error", code: "invalid_messages", param: "messages" },
   ROUTER_BAD_INPUT: { status: 400, type: "invalid_request_error", code: "invalid_messages", param: "messages" },
   CONTEXT_FULL: { status: 400, type: "invalid_request_error", code: "context_length_exceeded", param: "messages" },
   BAD_IMAGE: { status: 400, type: "invalid_request_error", code: "invalid_image", param: "messages" },

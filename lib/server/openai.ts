@@ -5,10 +5,11 @@
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import type { ChatMessage, StopReason } from "../engine/types.js";
+import type { ChatMessage, StopReason, ToolCall } from "../engine/types.js";
 import type { ChatStats, SamplingOptions } from "../system.js";
 import { BadRequestError } from "./errors.js";
 import { grammarOf, structuredFields } from "./structured.js";
+import { messageToolFields, messageTools, toolFields } from "./tools.js";
 
 const opt = <T extends z.ZodType>(t: T) => t.nullish();
 
@@ -24,6 +25,7 @@ const MessageSchema = z.object({
   role: z.enum(["system", "user", "assistant", "tool", "developer"]),
   content: z.union([z.string(), z.array(ContentPartSchema), z.null()]).optional(),
   name: z.string().optional(),
+  ...messageToolFields,
 });
 
 // Fields shared by both endpoints. OpenAI clients send null for "unset", so every field is nullish.
@@ -50,6 +52,7 @@ export const ChatCompletionRequestSchema = z.object({
   ...common,
   messages: z.array(MessageSchema).min(1),
   max_completion_tokens: opt(z.number().int().positive()),
+  ...toolFields,
 });
 
 /** Body of `POST /v1/completions`. */
@@ -107,11 +110,13 @@ export function messagesOf(body: ChatCompletionRequest): ChatMessage[] {
         ? (m.content ?? null)
         : m.content.map((p) => (p.type === "text" ? p : { type: "image_url", image_url: typeof p.image_url === "string" ? { url: p.image_url } : p.image_url })),
     ...(m.name ? { name: m.name } : {}),
+    ...messageTools(m),
   }));
 }
 
-/** OpenAI's finish reason for an engine stop reason. */
-export function finishReason(stop: StopReason): "stop" | "length" {
+/** OpenAI's finish reason for an engine stop reason (`tool_calls` when the answer made calls). */
+export function finishReason(stop: StopReason, toolCalls = 0): "stop" | "length" | "tool_calls" {
+  if (toolCalls > 0) return "tool_calls";
   return stop === "maxTokens" || stop === "contextFull" ? "length" : "stop";
 }
 
@@ -132,8 +137,8 @@ export function responseMeta(kind: "chat" | "text", model: string): ResponseMeta
   return { id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model };
 }
 
-/** One `chat.completion.chunk` (content delta, role on the first, finish reason on the last). */
-export function chatChunk(meta: ResponseMeta, delta: { role?: "assistant"; content?: string }, finish: string | null) {
+/** One `chat.completion.chunk` (content or tool-call delta, role on the first, finish reason on the last). */
+export function chatChunk(meta: ResponseMeta, delta: { role?: "assistant"; content?: string; tool_calls?: unknown[] }, finish: string | null) {
   return { ...meta, object: "chat.completion.chunk", choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
 }
 
@@ -147,12 +152,15 @@ export function usageChunk(meta: ResponseMeta, object: "chat.completion.chunk" |
   return { ...meta, object, choices: [], usage: usageOf(stats) };
 }
 
-/** A whole `chat.completion`. */
-export function chatCompletion(meta: ResponseMeta, text: string, stats: ChatStats) {
+/** A whole `chat.completion` (content null when the answer is only tool calls). */
+export function chatCompletion(meta: ResponseMeta, text: string, stats: ChatStats, toolCalls: readonly ToolCall[] = []) {
+  const message = toolCalls.length
+    ? { role: "assistant", content: text || null, refusal: null, tool_calls: toolCalls }
+    : { role: "assistant", content: text, refusal: null };
   return {
     ...meta,
     object: "chat.completion",
-    choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: finishReason(stats.stopReason) }],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(stats.stopReason, toolCalls.length) }],
     usage: usageOf(stats),
   };
 }

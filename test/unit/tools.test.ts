@@ -1,7 +1,7 @@
 // Tool calls: family formats, grammars (compiled by the native parser), parsers, tool turns through
 // the built-in templates, bad input; and generate({ tools }) on random-weight demo models, where the
 // grammar forces a call whose arguments must validate against the tool's schema.
-import Ajv from "ajv";
+import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILTIN_CHAT_TEMPLATES, ChatTemplate } from "../../lib/chat/index.js";
 import { checkTools, planTools, templateMessages, toolFormatOf, type ToolFormatName } from "../../lib/chat/tools.js";
