@@ -214,6 +214,10 @@ export interface NativeGenerateParams {
   highWater: number;
   /** Constrains sampling to a grammar (`native/grammar/`); absent: unconstrained. */
   grammar?: NativeCompiledGrammarHandle;
+  /** With `grammar`: sample freely until this text appears in the output, then apply the grammar to the output from it on. */
+  grammarTrigger?: string;
+  /** Tokens that count as the trigger text (e.g. a control token with no bytes of its own). */
+  grammarTriggerTokens?: Int32Array;
 }
 
 /** Opaque handle of a vocabulary trie for grammars (`native/addon/grammar_wrap.cpp`). */

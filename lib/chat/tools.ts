@@ -200,9 +200,11 @@ export interface ToolPlan {
   format: ToolFormatName;
   messages: TemplateMessage[];
   variables: Record<string, unknown>;
-  /** GBNF from the first token (required / named choice, or the generic format); undefined: free text. */
+  /** GBNF of the calls (from the first token, or from `start` on when `lazy`); undefined: free text. */
   grammar: string | undefined;
-  /** The text that opens the calls in free text (null: the whole output is parsed at the end). */
+  /** The grammar applies once the output reaches `start` (choice `auto` in a format with a start string). */
+  lazy: boolean;
+  /** The text that opens the calls (null: the whole output is parsed at the end). */
   start: string | null;
   parse(text: string): { content: string; calls: ParsedCall[] };
 }
@@ -300,13 +302,13 @@ export function planTools(messages: readonly ChatMessage[], o: PlanOptions): Too
     }
   }
   const forced = o.choice === "required" || typeof o.choice === "object";
-  let grammar: string | undefined;
-  if (active && (forced || format === "generic")) grammar = grammarFor(f, o.tools, o.choice, o.parallel ?? true, !forced);
+  const grammar = active ? grammarFor(f, o.tools, o.choice, o.parallel ?? true, !forced && format === "generic") : undefined;
   return {
     format,
     messages: msgs,
     variables,
     grammar,
+    lazy: active && !forced && f.start !== null,
     start: active ? f.start : null,
     parse: active ? (text) => f.parse(text) : (text) => ({ content: text, calls: [] }),
   };

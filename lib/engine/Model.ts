@@ -320,6 +320,7 @@ class NativeModel implements Model {
     const withImages = images.length > 0 ? this.#imagePrompt(prompt as ChatMessage[], images) : null;
     const ids = this.#checkTokens(withImages ? withImages.tail : this.#prompt(prompt, tools));
     const grammar = gbnf === undefined ? undefined : () => this.#grammars.get(gbnf);
+    const trigger = tools?.lazy && tools.start !== null ? this.#trigger(tools.start) : {};
     const job = new NativeJob(this.session, ids, withImages ?? undefined, grammar, {
       maxTokens,
       temperature,
@@ -334,11 +335,18 @@ class NativeModel implements Model {
       stopTokens: o.ignoreEos ? new Int32Array(0) : this.#stopTokens,
       batch: 8,
       highWater: 64,
+      ...trigger,
     });
     const gen = new GenerationImpl(job, { decoder: this.tokenizer.createDecoder(), stop, signal: o.signal });
     this.#jobs.add(job);
     void this.#exclusive(() => (this.#closed ? job.fail() : job.run())).finally(() => this.#jobs.delete(job));
     return tools && (tools.grammar !== undefined || tools.start !== null) ? new ToolCallGeneration(gen, tools) : gen;
+  }
+
+  /** A lazy grammar's trigger: the text, and the token that is exactly that text, if any. */
+  #trigger(text: string): Pick<NativeGenerateParams, "grammarTrigger" | "grammarTriggerTokens"> {
+    const ids = this.tokenizer.tokenize(text, { addSpecial: false, parseSpecial: true });
+    return { grammarTrigger: text, grammarTriggerTokens: Int32Array.from(ids.length === 1 ? ids : []) };
   }
 
   /** The tool plan of a chat with `tools` or with tool turns in its history; undefined otherwise. */

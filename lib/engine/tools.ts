@@ -1,7 +1,8 @@
 /**
- * A generation with tools: text streams through until the family's tool-call start appears (or,
- * when the output is constrained to calls or to the generic JSON format, from the first token); from
- * there it is held and parsed at the end into chunks' `toolCalls`.
+ * A generation with tools: text streams through until the family's tool-call start appears (where
+ * the native sampler's lazy grammar takes over), or, when the output is constrained to calls or to
+ * the generic JSON format from the first token, nothing streams; from there the text is held and
+ * parsed at the end into chunks' `toolCalls`.
  * @module
  * @internal
  */
@@ -15,7 +16,7 @@ export class ToolCallGeneration implements Generation {
 
   constructor(
     private readonly inner: Generation,
-    private readonly plan: Pick<ToolPlan, "grammar" | "start" | "parse">,
+    private readonly plan: Pick<ToolPlan, "grammar" | "lazy" | "start" | "parse">,
   ) {
     const counted = new Promise<void>((r) => (this.#counted = r));
     this.stats = inner.stats.then(async (s) => {
@@ -27,7 +28,7 @@ export class ToolCallGeneration implements Generation {
 
   async *[Symbol.asyncIterator](): AsyncIterator<TokenChunk> {
     const start = this.plan.start;
-    const whole = this.plan.grammar !== undefined || start === null;
+    const whole = (this.plan.grammar !== undefined && !this.plan.lazy) || start === null;
     let held = "";      // text not yet emitted
     let inCall = whole;  // the start was seen: everything from it on is parsed at the end
     try {

@@ -38,6 +38,7 @@ struct Params {
   int64_t batch = 8;
   int64_t high_water = 64;
   std::shared_ptr<const grammar::CompiledGrammar> grammar;  // null: unconstrained
+  grammar::Trigger trigger;                                  // empty text: the grammar applies from the start
 };
 
 void deliver(Napi::Env env, Napi::Function on_event, Event* e);
@@ -90,7 +91,7 @@ void Stream::run() {
   model::Sampler sampler(params.sampler, n_vocab);
   for (int32_t t : prompt) sampler.accept(t);
   std::unique_ptr<grammar::ConstrainedSampler> constrained;
-  if (params.grammar) constrained = std::make_unique<grammar::ConstrainedSampler>(params.grammar);
+  if (params.grammar) constrained = std::make_unique<grammar::ConstrainedSampler>(params.grammar, params.trigger);
   std::vector<int32_t> step;  // the sampled token, then any the grammar forces
   auto* done = new Event();
   done->kind = Event::Done;
@@ -225,6 +226,15 @@ Params read_params(const Napi::Object& o) {
   p.stop_tokens.insert(st.Data(), st.Data() + st.ElementLength());
   Napi::Value g = o.Get("grammar");
   if (!g.IsUndefined() && !g.IsNull()) p.grammar = compiled_grammar(o.Env(), g);
+  Napi::Value trig = o.Get("grammarTrigger");
+  if (p.grammar && trig.IsString()) {
+    p.trigger.text = trig.As<Napi::String>().Utf8Value();
+    Napi::Value ids = o.Get("grammarTriggerTokens");
+    if (ids.IsTypedArray() && ids.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+      Napi::Int32Array a = ids.As<Napi::Int32Array>();
+      p.trigger.tokens.insert(a.Data(), a.Data() + a.ElementLength());
+    }
+  }
   return p;
 }
 

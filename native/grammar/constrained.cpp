@@ -7,6 +7,7 @@
 namespace capibara::grammar {
 
 Result<int32_t> ConstrainedSampler::sample(model::Sampler& s, float* logits, int64_t n_vocab, int64_t budget) {
+  if (!active_) return s.sample(logits);
   s.apply_penalties(logits);
   const int64_t words = (n_vocab + 31) / 32;
   const auto empty = [words](const uint32_t* m) { return std::all_of(m, m + words, [](uint32_t w) { return w == 0; }); };
@@ -31,7 +32,24 @@ Result<int32_t> ConstrainedSampler::sample(model::Sampler& s, float* logits, int
   return static_cast<int32_t>(std::max_element(logits, logits + n_vocab) - logits);
 }
 
+Status ConstrainedSampler::accept(int32_t token) {
+  if (active_) return m_.accept(token);
+  if (trigger_.tokens.count(token)) {
+    active_ = true;
+    return m_.accept_text(trigger_.text);
+  }
+  tail_ += m_.piece(token);
+  const size_t at = tail_.find(trigger_.text);
+  if (at != std::string::npos) {
+    active_ = true;
+    return m_.accept_text(std::string_view(tail_).substr(at));
+  }
+  if (tail_.size() >= trigger_.text.size()) tail_.erase(0, tail_.size() - (trigger_.text.size() - 1));
+  return Status::ok();
+}
+
 std::vector<int32_t> ConstrainedSampler::forced(size_t max) {
+  if (!active_) return {};
   std::vector<int32_t> out = m_.forced(max);
   for (size_t i = 0; i < out.size(); ++i)
     if (!m_.accept(out[i])) {  // cannot happen for text the grammar forced; keep what was accepted

@@ -274,6 +274,14 @@ Status Matcher::accept(int32_t token) {
   return Status::ok();
 }
 
+Status Matcher::accept_text(std::string_view bytes) {
+  Walk w = cur_;
+  for (unsigned char b : bytes)
+    if (!step(w, b)) return Status(ErrorCode::GRAMMAR_DEAD_END, "grammar: the text after the trigger is not allowed: " + std::string(bytes));
+  cur_ = w;
+  return Status::ok();
+}
+
 bool Matcher::accepting() const { return sets_[cur_.set].accepting && cur_.part.need == 0; }
 bool Matcher::complete() const { return sets_[cur_.set].stacks.empty(); }
 

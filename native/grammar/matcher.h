@@ -34,6 +34,10 @@ class Matcher {
   bool allows(int32_t token);
   // Advances over `token`; GRAMMAR_DEAD_END naming it if the grammar does not allow it.
   Status accept(int32_t token);
+  // Advances over raw text (a lazy grammar's trigger and what followed it in the same token).
+  Status accept_text(std::string_view bytes);
+  // The bytes token `id` adds to the text (empty for control tokens).
+  std::string_view piece(int32_t id) const { return trie_.piece(id); }
   // Bitmask of allowed tokens, bit i of word i / 32 (valid until the next accept).
   const uint32_t* mask();
   // True when nothing can follow except end of generation.

@@ -44,13 +44,10 @@ describe("tool formats", () => {
       for (const choice of ["auto", "required", { type: "function" as const, function: { name: "get_time" } }] as const) {
         const plan = planTools([{ role: "user", content: "hi" }], { templateSource, arch, tools, choice, parallel: choice === "auto" });
         expect(plan.format).toBe(format);
-        // Free text until the start string, except the generic format, which is JSON from the start.
-        if (choice === "auto" && format !== "generic") expect(plan.grammar).toBeUndefined();
-        else {
-          expect(plan.grammar).toBeDefined();
-          checkGbnf(plan.grammar!);
-          if (typeof choice === "object") expect(plan.grammar).not.toContain("get_weather");
-        }
+        // Lazy (free text until the start string) for auto, except the generic format, which is JSON from the start.
+        expect(plan.lazy).toBe(choice === "auto" && format !== "generic");
+        checkGbnf(plan.grammar!);
+        if (typeof choice === "object") expect(plan.grammar).not.toContain("get_weather");
       }
     }
   });
