@@ -9,9 +9,13 @@
  * Gemma 3 (the token its template emits for an image), `[image]` for the others, or
  * `imageMarker` when given. capibara runs no vision encoder, so the marker only records where the
  * image was; the image itself is not seen by the model.
+ *
+ * Tool calls: {@link planTools} renders tools and tool turns in the family's format (see `lib/chat/tools.ts`).
  * @module
  */
 export { ChatTemplate } from "./ChatTemplate.js";
 export type { ChatTemplateSource, RenderOptions } from "./ChatTemplate.js";
 export { BUILTIN_CHAT_TEMPLATES, IMAGE_MARKERS } from "./builtin.js";
 export type { ChatTemplateArch } from "./builtin.js";
+export { planTools, toolFormatOf } from "./tools.js";
+export type { ParsedCall, PlanOptions, TemplateMessage, ToolFormatName, ToolPlan } from "./tools.js";
