@@ -8,6 +8,7 @@ import { checkTools, planTools, templateMessages, toolFormatOf, type ToolFormatN
 import { buildDemoModels } from "../../lib/demo/index.js";
 import { loadModel } from "../../lib/engine/index.js";
 import type { ChatMessage, Model, Tool, TokenChunk } from "../../lib/engine/types.js";
+import { ToolCallGeneration } from "../../lib/engine/tools.js";
 import { checkGbnf } from "../../lib/grammar/compiled.js";
 
 const weather: Tool = {
@@ -104,6 +105,34 @@ describe("tool formats", () => {
     expect(() => planTools([{ role: "user", content: "x" }], { templateSource: BUILTIN_CHAT_TEMPLATES.llama, arch: "llama", tools: [badSchema], choice: "required" })).toThrow(
       /tools\[0\]\.function\.parameters: JSON schema at #: unsupported keyword 'patternProperties'/,
     );
+  });
+});
+
+describe("ToolCallGeneration", () => {
+  const fake = (pieces: string[]) => ({
+    stats: Promise.resolve({ promptTokens: 1, generatedTokens: pieces.length, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, stopReason: "eos" as const }),
+    async *[Symbol.asyncIterator]() {
+      for (const [i, text] of pieces.entries()) yield { text, tokens: [i] };
+    },
+  });
+  const hermes = planTools([{ role: "user", content: "x" }], { templateSource: BUILTIN_CHAT_TEMPLATES.qwen2, arch: "qwen2", tools });
+
+  it("streams the text before the start string (held while it may be one), then the calls at the end", async () => {
+    const gen = new ToolCallGeneration(fake(["Let me <", "tool_call>\n{\"name\":\"get_time\",", "\"arguments\":{\"tz\":\"UTC\"}}\n</tool_call>"]), hermes);
+    const chunks: TokenChunk[] = [];
+    for await (const c of gen) chunks.push(c);
+    expect(chunks.map((c) => c.text)).toEqual(["Let me ", "", "", ""]);
+    expect(chunks.at(-1)!.toolCalls).toMatchObject([{ type: "function", function: { name: "get_time", arguments: '{"tz":"UTC"}' } }]);
+    expect(chunks.flatMap((c) => c.tokens)).toEqual([0, 1, 2]);
+    expect((await gen.stats).toolCalls).toBe(1);
+  });
+
+  it("text that only looked like a start string is emitted", async () => {
+    const gen = new ToolCallGeneration(fake(["a <to", "ol> b"]), hermes);
+    let text = "";
+    for await (const c of gen) text += c.text;
+    expect(text).toBe("a <tool> b");
+    expect((await gen.stats).toolCalls).toBe(0);
   });
 });
 
