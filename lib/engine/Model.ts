@@ -337,7 +337,9 @@ class NativeModel implements Model {
       highWater: 64,
       ...trigger,
     });
-    const gen = new GenerationImpl(job, { decoder: this.tokenizer.createDecoder(), stop, signal: o.signal });
+    // A tool-call start may be a control token (phi-4-mini's <|tool_call|>): its text must reach the parser.
+    const decoder = this.tokenizer.createDecoder({ special: tools?.start !== undefined && tools.start !== null });
+    const gen = new GenerationImpl(job, { decoder, stop, signal: o.signal });
     this.#jobs.add(job);
     void this.#exclusive(() => (this.#closed ? job.fail() : job.run())).finally(() => this.#jobs.delete(job));
     return tools && (tools.grammar !== undefined || tools.start !== null) ? new ToolCallGeneration(gen, tools) : gen;

@@ -31,6 +31,7 @@ const history: ChatMessage[] = [
 ];
 
 const ARCH_FORMAT: Record<string, ToolFormatName> = { qwen2: "hermes", phi3: "phi4", "command-r": "command-r", llama: "generic", gemma3: "generic" };
+const ARCHS = Object.keys(ARCH_FORMAT);
 
 describe("tool formats", () => {
   it("picks the family format from the template's markers, else the architecture", () => {
@@ -142,14 +143,17 @@ describe("generate({ tools }) on random-weight demo models", () => {
   const validWeather = ajv.compile(weather.function.parameters!);
   beforeAll(async () => {
     const config = await buildDemoModels();
-    for (const e of config.experts) if (e.model_path && ["qwen2", "llama"].some((a) => e.model_path!.includes(`/${a}.`))) models[e.model_path.includes("/qwen2.") ? "qwen2" : "llama"] = await loadModel(e.model_path, { threads: 1, contextSize: 512 });
+    for (const e of config.experts) {
+      const arch = ARCHS.find((a) => e.model_path?.includes(`/${a}.`));
+      if (arch) models[arch] = await loadModel(e.model_path!, { threads: 1, contextSize: 512 });
+    }
   }, 300_000);
   afterAll(async () => {
     for (const m of Object.values(models)) await m.close();
   });
 
-  for (const arch of ["qwen2", "llama"]) {
-    it(`${arch}: a named tool_choice forces a call whose arguments validate; stats count it`, async () => {
+  for (const arch of ARCHS) {
+    it(`${arch} (${ARCH_FORMAT[arch]}): a named tool_choice forces a call whose arguments validate; stats count it`, async () => {
       const m = models[arch]!;
       for (const seed of [1, 2]) {
         const gen = m.generate([{ role: "user", content: "Weather in Paris?" }], { tools, toolChoice: { type: "function", function: { name: "get_weather" } }, maxTokens: 60, seed, temperature: 1 });
