@@ -165,7 +165,8 @@ const FORMATS: Record<ToolFormatName, Format> = {
   "command-r": {
     start: "Action:",
     call: (name, args) => `"{\\"tool_name\\":" ${lit(str(name))} ",\\"parameters\\":" ${args} "}"`,
-    wrap: (one, parallel) => `"Action: \`\`\`json\\n[" ${parallel ? `${one} ( "," ${one} )*` : one} "]\\n\`\`\`"`,
+    // A token that completes the lazy trigger may bring a space or newline of its own.
+    wrap: (one, parallel) => `"Action:" [ \\n]{0,2} "\`\`\`json\\n[" ${parallel ? `${one} ( "," ${one} )*` : one} "]\\n\`\`\`"`,
     render: (calls) => `Action: \`\`\`json\n[${calls.map((c) => `{"tool_name":${str(c.name)},"parameters":${c.arguments}}`).join(",")}]\n\`\`\``,
     parse: (text) => {
       const i = text.indexOf("Action:");
