@@ -300,3 +300,47 @@ CAPI_TEST(constrained_sampler_closes_within_the_budget) {
   CHECK(cs.complete());
   CHECK(out.size() >= 7 && out.substr(out.size() - 1) == "}");
 }
+
+// A lazy sampler samples freely until the trigger appears (across tokens, or as a trigger token
+// without bytes of its own), then the grammar reads the output from the trigger on.
+CAPI_TEST(constrained_sampler_lazy_trigger) {
+  const auto p = toy_pieces();
+  const int64_t n = static_cast<int64_t>(p.size());
+  const int32_t control = static_cast<int32_t>(p.size() - 2);
+  model::SamplerParams sp;
+  sp.temperature = 0.0f;
+  auto cg = compile("root ::= \"abc\" \"12\"");
+  const auto pick = [&](ConstrainedSampler& cs, model::Sampler& s, const std::string& wanted) {
+    std::vector<float> logits(static_cast<size_t>(n), 0.0f);
+    logits[static_cast<size_t>(id_of(p, "12"))] = 1.0f;    // the best the grammar allows after "abc"
+    logits[static_cast<size_t>(id_of(p, wanted))] = 5.0f;  // the model's favourite
+    Result<int32_t> r = cs.sample(s, logits.data(), n, 100);
+    CHECK(r.is_ok());
+    if (!r) return std::string();
+    CHECK(cs.accept(r.value()).is_ok());
+    return p[static_cast<size_t>(r.value())];
+  };
+  {
+    ConstrainedSampler cs(cg, Trigger{"abc", {}});
+    model::Sampler s(sp, n);
+    CHECK(pick(cs, s, "x") == "x");  // free: the grammar would reject it
+    CHECK(pick(cs, s, "ab") == "ab");
+    CHECK(cs.forced(4).empty() && !cs.complete());
+    CHECK(pick(cs, s, "c") == "c");  // "abc" is complete across tokens: constrained from here
+    CHECK(pick(cs, s, "x") == "12");
+    CHECK(cs.complete());
+  }
+  {
+    ConstrainedSampler cs(cg, Trigger{"abc", {control}});
+    model::Sampler s(sp, n);
+    CHECK(cs.accept(control).is_ok());  // the trigger token stands for the trigger text
+    CHECK(pick(cs, s, "x") == "12");
+    CHECK(cs.complete());
+  }
+  {
+    ConstrainedSampler cs(cg, Trigger{"ab", {}});
+    model::Sampler s(sp, n);
+    CHECK(pick(cs, s, "ab") == "ab");
+    CHECK(pick(cs, s, "x") == "c");  // the grammar took over from the trigger on
+  }
+}
