@@ -190,11 +190,11 @@ class NativeModel implements Model {
    * Prompt of chat messages with images: the text after the last image as tokens, and the prefill
    * of everything before it (text chunks and image embeddings, each image one bidirectional span).
    */
-  #imagePrompt(messages: ChatMessage[], images: Uint8Array[]): { tail: number[]; prefill: () => Promise<void>; positions: number } {
+  #imagePrompt(messages: ChatMessage[], images: Uint8Array[], tools?: ToolPlan): { tail: number[]; prefill: () => Promise<void>; positions: number } {
     const v = this.#requireVision();
     if (!this.template)
       throw new InvalidArgumentError("INVALID_ARGUMENT", `model '${this.info.name}' has no chat template; images need chat messages`);
-    const text = this.template.render(messages, { imageMarker: MEDIA_MARKER });
+    const text = this.template.render(tools?.messages ?? messages, { imageMarker: MEDIA_MARKER, ...(tools ? { variables: tools.variables } : {}) });
     const chunks = layoutPrompt(text, images.length, v.delimiters, (t) => this.tokenize(t, { addSpecial: false, parseSpecial: true }));
     let positions = 0;
     for (const c of chunks) positions += "image" in c ? v.info.tokensPerImage : c.tokens.length;
@@ -317,7 +317,7 @@ class NativeModel implements Model {
     const gbnf = o.jsonSchema !== undefined ? jsonSchemaToGbnf(o.jsonSchema) : (o.grammar ?? tools?.grammar);
     if (gbnf !== undefined) checkGbnf(gbnf);  // bad input fails here, before anything is queued
     const images = typeof prompt === "string" ? [] : imageBytesOf(prompt);
-    const withImages = images.length > 0 ? this.#imagePrompt(prompt as ChatMessage[], images) : null;
+    const withImages = images.length > 0 ? this.#imagePrompt(prompt as ChatMessage[], images, tools) : null;
     const ids = this.#checkTokens(withImages ? withImages.tail : this.#prompt(prompt, tools));
     const grammar = gbnf === undefined ? undefined : () => this.#grammars.get(gbnf);
     const trigger = tools?.lazy && tools.start !== null ? this.#trigger(tools.start) : {};
