@@ -102,6 +102,18 @@ describe("tool calls through the openai SDK (random-weight demo models)", () => 
     expect(next.choices[0]!.message.role).toBe("assistant");
   }, 180_000);
 
+  it("auto (lazy grammar) and none: free text streams as content when no call starts", async () => {
+    for (const tool_choice of ["auto", "none"] as const) {
+      const res = await client.chat.completions.create({ model: "qwen", messages: ask, tools: [weather], tool_choice, max_tokens: 12, seed: 5 });
+      const choice = res.choices[0]!;
+      expect(typeof choice.message.content).toBe("string");
+      if (!choice.message.content!.includes("<tool_call>")) {
+        expect(choice.message.tool_calls ?? []).toHaveLength(0);
+        expect(["length", "stop"]).toContain(choice.finish_reason);
+      }
+    }
+  }, 60_000);
+
   it("answers 400 naming the problem", async () => {
     const bad = async (body: Record<string, unknown>) => {
       const r = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "qwen", messages: ask, ...body }) });
