@@ -79,6 +79,11 @@ void fill_avx2(Kernels& k) {
   type_of(k, G::Q8_K).from_float = avx2::quantize_row_q8_K;
   set_packed(k, G::Q8_0, 8, avx2::pack_q8_0, avx2::gemm_q8_0_q8_0_packed);
   set_packed(k, G::Q4_0, 8, avx2::pack_q4_0, avx2::gemm_q4_0_q8_0_packed);
+  set_packed(k, G::Q4_K, 8, avx2::pack_q4_K, avx2::gemm_q4_K_q8_K_packed);
+  set_packed(k, G::Q5_K, 8, avx2::pack_q5_K, avx2::gemm_q5_K_q8_K_packed);
+  set_packed(k, G::Q6_K, 8, avx2::pack_q6_K, avx2::gemm_q6_K_q8_K_packed);
+  set_packed(k, G::F16, 8, avx2::pack_half, avx2::gemm_f16_packed);
+  set_packed(k, G::BF16, 8, avx2::pack_half, avx2::gemm_bf16_packed);
 }
 
 // AVX-512 builds on the AVX2 table: only ops with a 512-bit version are replaced.
