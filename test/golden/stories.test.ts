@@ -90,7 +90,7 @@ describe.skipIf(!STORIES_PATH)("stories260K (real trained model) matches llama.c
     const text = tok.detokenize(ours.tokens);
     const refText = tok.detokenize(ref.tokens);
     console.info(`stories260K: "Once upon a time${text}"`);
-    const words = (s: string) => s.toLowerCase().match(/[a-z]+/g) ?? [];
+    const words = (s: string): string[] => s.toLowerCase().match(/[a-z]+/g) ?? [];
     // Readable: made of words and punctuation, most of them common English function words or
     // words llama.cpp's continuation also uses.
     expect(text).toMatch(/^[\sA-Za-z.,!?'"-]+$/);
