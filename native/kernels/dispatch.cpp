@@ -49,8 +49,14 @@ void fill_scalar(Kernels& k) {
   type_of(k, G::Q4_K) = {G::Q8_K, scalar::vec_dot_q4_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q4_K_q8_K>, scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
   type_of(k, G::Q5_K) = {G::Q8_K, scalar::vec_dot_q5_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q5_K_q8_K>, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
   type_of(k, G::Q6_K) = {G::Q8_K, scalar::vec_dot_q6_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q6_K_q8_K>, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
-  // Activation-only type: conversions, no dot product of its own.
+  type_of(k, G::Q4_1) = {G::Q8_1, scalar::vec_dot_q4_1_q8_1, gemm_by_vec_dot<scalar::vec_dot_q4_1_q8_1>, scalar::quantize_row_q4_1, scalar::dequantize_row_q4_1};
+  type_of(k, G::Q5_0) = {G::Q8_0, scalar::vec_dot_q5_0_q8_0, gemm_by_vec_dot<scalar::vec_dot_q5_0_q8_0>, scalar::quantize_row_q5_0, scalar::dequantize_row_q5_0};
+  type_of(k, G::Q5_1) = {G::Q8_1, scalar::vec_dot_q5_1_q8_1, gemm_by_vec_dot<scalar::vec_dot_q5_1_q8_1>, scalar::quantize_row_q5_1, scalar::dequantize_row_q5_1};
+  type_of(k, G::IQ4_NL) = {G::Q8_0, scalar::vec_dot_iq4_nl_q8_0, gemm_by_vec_dot<scalar::vec_dot_iq4_nl_q8_0>, scalar::quantize_row_iq4_nl, scalar::dequantize_row_iq4_nl};
+  type_of(k, G::IQ4_XS) = {G::Q8_K, scalar::vec_dot_iq4_xs_q8_K, gemm_by_vec_dot<scalar::vec_dot_iq4_xs_q8_K>, scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
+  // Activation-only types: conversions, no dot product of their own.
   type_of(k, G::Q8_K) = {G::Q8_K, nullptr, nullptr, scalar::quantize_row_q8_K, scalar::dequantize_row_q8_K};
+  type_of(k, G::Q8_1) = {G::Q8_1, nullptr, nullptr, scalar::quantize_row_q8_1, scalar::dequantize_row_q8_1};
 }
 
 #if defined(__x86_64__)
@@ -72,6 +78,11 @@ void fill_avx2(Kernels& k) {
   type_of(k, G::Q4_K) = {G::Q8_K, avx2::vec_dot_q4_K_q8_K, avx2::gemm_q4_K_q8_K, scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
   type_of(k, G::Q5_K) = {G::Q8_K, avx2::vec_dot_q5_K_q8_K, avx2::gemm_q5_K_q8_K, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
   type_of(k, G::Q6_K) = {G::Q8_K, avx2::vec_dot_q6_K_q8_K, avx2::gemm_q6_K_q8_K, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
+  type_of(k, G::Q4_1) = {G::Q8_1, avx2::vec_dot_q4_1_q8_1, avx2::gemm_q4_1_q8_1, scalar::quantize_row_q4_1, scalar::dequantize_row_q4_1};
+  type_of(k, G::Q5_0) = {G::Q8_0, avx2::vec_dot_q5_0_q8_0, avx2::gemm_q5_0_q8_0, scalar::quantize_row_q5_0, scalar::dequantize_row_q5_0};
+  type_of(k, G::Q5_1) = {G::Q8_1, avx2::vec_dot_q5_1_q8_1, avx2::gemm_q5_1_q8_1, scalar::quantize_row_q5_1, scalar::dequantize_row_q5_1};
+  type_of(k, G::IQ4_NL) = {G::Q8_0, avx2::vec_dot_iq4_nl_q8_0, avx2::gemm_iq4_nl_q8_0, scalar::quantize_row_iq4_nl, scalar::dequantize_row_iq4_nl};
+  type_of(k, G::IQ4_XS) = {G::Q8_K, avx2::vec_dot_iq4_xs_q8_K, gemm_by_vec_dot<avx2::vec_dot_iq4_xs_q8_K>, scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
   type_of(k, G::Q8_K).from_float = avx2::quantize_row_q8_K;
   set_packed(k, G::Q8_0, 8, avx2::pack_q8_0, avx2::gemm_q8_0_q8_0_packed);
   set_packed(k, G::Q4_0, 8, avx2::pack_q4_0, avx2::gemm_q4_0_q8_0_packed);

@@ -75,6 +75,11 @@ struct BlockIq4Xs {
   uint8_t qs[kQKK / 2];
 };
 
+// Sub-block j's stored 6-bit IQ4_XS scale ls (the scale is d * (ls - 32)).
+inline int iq4_xs_scale(const BlockIq4Xs& b, int j) {
+  return ((b.scales_l[j / 2] >> (4 * (j % 2))) & 0xF) | (((b.scales_h >> (2 * j)) & 3) << 4);
+}
+
 // The non-linear levels of IQ4_NL / IQ4_XS (ggml's kvalues_iq4nl).
 inline constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 

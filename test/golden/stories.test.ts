@@ -30,7 +30,7 @@ const TIE = 0.01;
  */
 const TOLERANCE: Partial<Record<GgmlTypeName, number>> = { f32: 3e-3, f16: 3e-3 };
 const QUANT_TOLERANCE = 6e-2;
-const TYPES: GgmlTypeName[] = ["f32", "f16", "q8_0", "q4_0"];
+const TYPES: GgmlTypeName[] = ["f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl"];
 
 if (!STORIES_PATH) console.warn(`stories260K golden tests ${STORIES_MISSING}`);
 

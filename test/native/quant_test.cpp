@@ -33,6 +33,9 @@ const std::vector<TypeCase>& weight_types() {
       {GgmlType::BF16, 5e-6, 1e-6, 1e-2},    {GgmlType::Q8_0, 3e-5, 1e-6, 1e-2},
       {GgmlType::Q4_0, 8e-3, 1e-6, 4e-2},    {GgmlType::Q4_K, 6e-3, 1e-6, 4e-2},
       {GgmlType::Q5_K, 1.5e-3, 1e-6, 3e-2},  {GgmlType::Q6_K, 3e-4, 1e-6, 2e-2},
+      {GgmlType::Q4_1, 4e-3, 1e-6, 4e-2},    {GgmlType::Q5_0, 3e-3, 1e-6, 3e-2},
+      {GgmlType::Q5_1, 1e-3, 1e-6, 3e-2},  {GgmlType::IQ4_NL, 4.5e-3, 1e-6, 4e-2},
+      {GgmlType::IQ4_XS, 4.5e-3, 1e-6, 4e-2},
   };
   return t;
 }
@@ -69,6 +72,21 @@ double norm2(const std::vector<float>& a) {
   double s = 0;
   for (float v : a) s += static_cast<double>(v) * v;
   return std::sqrt(s);
+}
+
+// Q4_1/Q5_1 dots take a block's min times Q8_1's s = d * sum(q), which is stored as fp16 (as in ggml): that
+// rounding (at most 2^-11 relative) is the one difference from the dot of the dequantised rows.
+double q8_1_sum_slack(const TypeKernels& tk, const std::vector<uint8_t>& wq, const std::vector<uint8_t>& xq, int64_t n) {
+  if (tk.vec_dot_type != GgmlType::Q8_1) return 0.0;
+  const size_t wb = wq.size() / (n / kQK0);
+  double slack = 0;
+  for (int64_t b = 0; b < n / kQK0; ++b) {
+    uint16_t m, s;  // the weight block's min and the activation block's s both sit at byte offset 2
+    std::memcpy(&m, wq.data() + b * wb + 2, 2);
+    std::memcpy(&s, xq.data() + b * sizeof(BlockQ8_1) + 2, 2);
+    slack += std::fabs(fp16_to_fp32(m) * fp16_to_fp32(s)) * 0x1p-10;
+  }
+  return slack;
 }
 
 }  // namespace
@@ -264,7 +282,7 @@ CAPI_TEST(scalar_vec_dot_matches_dequantised) {
         exact += static_cast<double>(w[i]) * x[i];
       }
       const std::string ctx = tname(c.type) + " n=" + std::to_string(n);
-      CHECK_LE(std::fabs(got - ref), 2e-6 * abs_dot(wd, xd) + 1e-7, ctx + " vs dequantised");
+      CHECK_LE(std::fabs(got - ref), 2e-6 * abs_dot(wd, xd) + q8_1_sum_slack(tk, wq, xq, n) + 1e-7, ctx + " vs dequantised");
       CHECK_LE(std::fabs(got - exact), c.f32_dot_rel * norm2(w) * norm2(x), ctx + " vs f32");
     }
   }
@@ -300,7 +318,7 @@ CAPI_TEST(simd_from_float_is_bit_exact) {
   for (int64_t i = 0; i < n; i += 32) ties[i] = 127.0f / 64.0f;  // makes d exactly 1/64
   for_each_isa([&](const Kernels& k) {
     for (const auto* input : {&x, &ties})
-      for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q8_K, GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_K}) {
+      for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q8_K, GgmlType::Q8_1, GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_K}) {
         CHECK(quantize(scalar_k(), t, *input) == quantize(k, t, *input));
         CHECK(dequantize(scalar_k(), t, quantize(k, t, *input).data(), n) == dequantize(k, t, quantize(k, t, *input).data(), n));
       }
