@@ -26,7 +26,7 @@ const TIE = 0.01;
 /**
  * Logit tolerance per file type (relative to max |llama.cpp logit|): the random-weight models' F16 bound
  * for both float files (F32 measured up to 2.3e-3 at one of 65 steps, F16 1.1e-3), their K-quant bound for
- * the quantised ones (measured 2.2e-2 for Q8_0 and Q4_0).
+ * the quantised ones (measured 1.7e-2 to 2.3e-2 for Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL).
  */
 const TOLERANCE: Partial<Record<GgmlTypeName, number>> = { f32: 3e-3, f16: 3e-3 };
 const QUANT_TOLERANCE = 6e-2;
@@ -73,14 +73,16 @@ describe.skipIf(!STORIES_PATH)("stories260K (real trained model) matches llama.c
     expect(Math.max(...errs), `relative logit error per step: ${errs.map((e) => e.toExponential(1)).join(" ")}`).toBeLessThanOrEqual(
       TOLERANCE[type] ?? QUANT_TOLERANCE,
     );
+    let tie = "";
     if (same < STEPS) {
       const a = ref.tokens[same]!;
       const b = ours.tokens[same]!;
       const refGap = gap(ref.logits[same]!, a, b);
       const ourGap = gap(ours.logits[same]!, a, b);
-      expect(Math.max(refGap, ourGap), `step ${same}: llama.cpp picks ${a}, we pick ${b}; top-2 gaps ${refGap.toExponential(2)} / ${ourGap.toExponential(2)} of the range`).toBeLessThanOrEqual(TIE);
+      tie = `; parted at step ${same} (tokens ${a} / ${b}, top-2 gaps ${refGap.toExponential(2)} / ${ourGap.toExponential(2)} of the range)`;
+      expect(Math.max(refGap, ourGap), `step ${same}: llama.cpp picks ${a}, we pick ${b}${tie}`).toBeLessThanOrEqual(TIE);
     }
-    console.info(`stories260K ${type}: ${same}/${STEPS} greedy tokens equal, max logit error ${Math.max(...errs).toExponential(2)}`);
+    console.info(`stories260K ${type}: ${same}/${STEPS} greedy tokens equal, max logit error ${Math.max(...errs).toExponential(2)}${tie}`);
   });
 
   test("the story it writes from 'Once upon a time' is readable English, as llama.cpp's", async () => {
