@@ -150,6 +150,17 @@ void fill_neon(Kernels& k) {
   type_of(k, G::Q6_K) = {G::Q8_K, dot ? neon::vec_dot_q6_K_q8_K_dotprod : neon::vec_dot_q6_K_q8_K,
                          dot ? neon::gemm_q6_K_q8_K_dotprod : neon::gemm_q6_K_q8_K,
                          scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
+  type_of(k, G::Q4_1) = {G::Q8_1, dot ? neon::vec_dot_q4_1_q8_1_dotprod : neon::vec_dot_q4_1_q8_1,
+                         dot ? neon::gemm_q4_1_q8_1_dotprod : neon::gemm_q4_1_q8_1, scalar::quantize_row_q4_1, scalar::dequantize_row_q4_1};
+  type_of(k, G::Q5_0) = {G::Q8_0, dot ? neon::vec_dot_q5_0_q8_0_dotprod : neon::vec_dot_q5_0_q8_0,
+                         dot ? neon::gemm_q5_0_q8_0_dotprod : neon::gemm_q5_0_q8_0, scalar::quantize_row_q5_0, scalar::dequantize_row_q5_0};
+  type_of(k, G::Q5_1) = {G::Q8_1, dot ? neon::vec_dot_q5_1_q8_1_dotprod : neon::vec_dot_q5_1_q8_1,
+                         dot ? neon::gemm_q5_1_q8_1_dotprod : neon::gemm_q5_1_q8_1, scalar::quantize_row_q5_1, scalar::dequantize_row_q5_1};
+  type_of(k, G::IQ4_NL) = {G::Q8_0, dot ? neon::vec_dot_iq4_nl_q8_0_dotprod : neon::vec_dot_iq4_nl_q8_0,
+                           dot ? neon::gemm_iq4_nl_q8_0_dotprod : neon::gemm_iq4_nl_q8_0, scalar::quantize_row_iq4_nl, scalar::dequantize_row_iq4_nl};
+  type_of(k, G::IQ4_XS) = {G::Q8_K, dot ? neon::vec_dot_iq4_xs_q8_K_dotprod : neon::vec_dot_iq4_xs_q8_K,
+                           dot ? gemm_by_vec_dot<neon::vec_dot_iq4_xs_q8_K_dotprod> : gemm_by_vec_dot<neon::vec_dot_iq4_xs_q8_K>,
+                           scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
   type_of(k, G::Q8_K).from_float = neon::quantize_row_q8_K;
   if (dot) {  // the packed kernels multiply with SDOT: without it the table keeps no packed layout
     set_packed(k, G::Q8_0, 4, neon::pack_q8_0, neon::gemm_q8_0_q8_0_packed_dotprod);

@@ -1,0 +1,178 @@
+// NEON dot products and GEMMs of Q4_1, Q5_0, Q5_1, IQ4_NL (32-element blocks) and IQ4_XS, the same integer
+// sums as scalar/dot_more.cpp. Each weight block is unpacked to two int8x16 in element order (Q4_1/Q5_1
+// levels 0..31, Q5_0 as q - 16, IQ4 levels through a TBL lookup of the 16 values; every product fits the
+// base path's s16 pairs) and multiplied by dot16_acc: SDOT in the *_dotprod variants (dispatch installs
+// them only when the CPU has it), vmull/vpadal otherwise. Q4_1/Q5_1 add m_w * s_x per block, as ggml.
+// gemm_* use 4 rows x 2 tokens tiles (each activation block loaded once for 4 rows).
+#include <arm_neon.h>
+
+#include <cstring>
+
+#include "kernels/fp16.h"
+#include "kernels/neon/int8_dot.h"
+#include "kernels/neon/neon.h"
+#include "kernels/quant_blocks.h"
+
+namespace capibara::neon {
+
+namespace {
+
+inline void nibbles(const uint8_t* qs, int8x16_t* lo, int8x16_t* hi) {
+  const uint8x16_t q = vld1q_u8(qs);
+  *lo = vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(0x0F)));
+  *hi = vreinterpretq_s8_u8(vshrq_n_u8(q, 4));
+}
+
+// 0x10 in byte i where bit i of the 16-bit half of qh at `h` is set.
+inline int8x16_t fifth_bits(const uint8_t* h) {
+  static const uint8_t kBit[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+  const uint8x16_t v = vcombine_u8(vdup_n_u8(h[0]), vdup_n_u8(h[1]));
+  return vreinterpretq_s8_u8(vandq_u8(vtstq_u8(v, vld1q_u8(kBit)), vdupq_n_u8(0x10)));
+}
+
+inline void q5_levels(const uint8_t* qs, const uint8_t* qh, int8x16_t* w0, int8x16_t* w1) {
+  nibbles(qs, w0, w1);
+  *w0 = vorrq_s8(*w0, fifth_bits(qh));
+  *w1 = vorrq_s8(*w1, fifth_bits(qh + 2));
+}
+
+inline void iq4_levels(const uint8_t* qs, int8x16_t* w0, int8x16_t* w1) {
+  const int8x16_t table = vld1q_s8(kIq4nlValues);
+  const uint8x16_t q = vld1q_u8(qs);
+  *w0 = vqtbl1q_s8(table, vandq_u8(q, vdupq_n_u8(0x0F)));
+  *w1 = vqtbl1q_s8(table, vshrq_n_u8(q, 4));
+}
+
+// One format per weight type: activation block, unpacking, min term.
+struct Q4_1 {
+  using W = BlockQ4_1;
+  using X = BlockQ8_1;
+  static void levels(const W& b, int8x16_t* w0, int8x16_t* w1) { nibbles(b.qs, w0, w1); }
+  static float min(const W& b, const X& x) { return fp16_to_fp32(b.m) * fp16_to_fp32(x.s); }
+};
+struct Q5_0 {
+  using W = BlockQ5_0;
+  using X = BlockQ8_0;
+  static void levels(const W& b, int8x16_t* w0, int8x16_t* w1) {
+    q5_levels(b.qs, b.qh, w0, w1);
+    *w0 = vsubq_s8(*w0, vdupq_n_s8(16));
+    *w1 = vsubq_s8(*w1, vdupq_n_s8(16));
+  }
+  static float min(const W&, const X&) { return 0.0f; }
+};
+struct Q5_1 {
+  using W = BlockQ5_1;
+  using X = BlockQ8_1;
+  static void levels(const W& b, int8x16_t* w0, int8x16_t* w1) { q5_levels(b.qs, b.qh, w0, w1); }
+  static float min(const W& b, const X& x) { return fp16_to_fp32(b.m) * fp16_to_fp32(x.s); }
+};
+struct Iq4Nl {
+  using W = BlockIq4Nl;
+  using X = BlockQ8_0;
+  static void levels(const W& b, int8x16_t* w0, int8x16_t* w1) { iq4_levels(b.qs, w0, w1); }
+  static float min(const W&, const X&) { return 0.0f; }
+};
+
+template <typename F, int R, int T, bool kDot>
+void tile(int64_t n, const uint8_t* w, size_t w_row, const uint8_t* x, size_t x_row, float* s, int64_t s_stride) {
+  float32x4_t acc[R][T];
+  float mins[R][T] = {};
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) acc[r][t] = vdupq_n_f32(0.0f);
+  for (int64_t b = 0; b < n / kQK0; ++b) {
+    int8x16_t w0[R], w1[R];
+    float dw[R];
+    for (int r = 0; r < R; ++r) {
+      const typename F::W& wb = reinterpret_cast<const typename F::W*>(w + r * w_row)[b];
+      F::levels(wb, &w0[r], &w1[r]);
+      dw[r] = fp16_to_fp32(wb.d);
+    }
+    for (int t = 0; t < T; ++t) {
+      const typename F::X& xb = reinterpret_cast<const typename F::X*>(x + t * x_row)[b];
+      const int8x16_t y0 = vld1q_s8(xb.qs), y1 = vld1q_s8(xb.qs + 16);
+      const float dx = fp16_to_fp32(xb.d);
+      for (int r = 0; r < R; ++r) {
+        const int32x4_t d32 = dot16_acc<kDot>(dot16_acc<kDot>(vdupq_n_s32(0), w0[r], y0), w1[r], y1);
+        acc[r][t] = vmlaq_n_f32(acc[r][t], vcvtq_f32_s32(d32), dw[r] * dx);
+        mins[r][t] += F::min(reinterpret_cast<const typename F::W*>(w + r * w_row)[b], xb);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) s[t * s_stride + r] = vaddvq_f32(acc[r][t]) + mins[r][t];
+}
+
+template <typename F, bool kDot>
+void vec_dot(int64_t n, float* s, const void* x, const void* y) {
+  tile<F, 1, 1, kDot>(n, static_cast<const uint8_t*>(x), 0, static_cast<const uint8_t*>(y), 0, s, 0);
+}
+
+template <typename F, bool kDot>
+void gemm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
+          int64_t y_stride) {
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* xb = static_cast<const uint8_t*>(x);
+  for (int64_t r = 0; r < n_rows; r += 4) {
+    const bool full = n_rows - r >= 4;
+    for (int64_t t = 0; t < n_tok;) {
+      const int step = n_tok - t >= 2 ? 2 : 1;
+      float* out = y + t * y_stride + r;
+      const uint8_t* xt = xb + t * x_row;
+      if (full) {
+        if (step == 2) tile<F, 4, 2, kDot>(n, wb + r * w_row, w_row, xt, x_row, out, y_stride);
+        else tile<F, 4, 1, kDot>(n, wb + r * w_row, w_row, xt, x_row, out, y_stride);
+      } else {
+        for (int64_t i = r; i < n_rows; ++i) {
+          if (step == 2) tile<F, 1, 2, kDot>(n, wb + i * w_row, w_row, xt, x_row, out + (i - r), y_stride);
+          else tile<F, 1, 1, kDot>(n, wb + i * w_row, w_row, xt, x_row, out + (i - r), y_stride);
+        }
+      }
+      t += step;
+    }
+  }
+}
+
+// IQ4_XS: per sub-block j the s32 lanes of levels x q8 are scaled by (ls_j - 32), so a super-block is one
+// s32 sum times d_w d_x.
+template <bool kDot>
+void dot_iq4_xs(int64_t n, float* s, const void* vx, const void* vy) {
+  const auto* x = static_cast<const BlockIq4Xs*>(vx);
+  const auto* y = static_cast<const BlockQ8_K*>(vy);
+  float32x4_t acc = vdupq_n_f32(0.0f);
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    int32x4_t sum = vdupq_n_s32(0);
+    for (int j = 0; j < 8; ++j) {
+      int8x16_t w0, w1;
+      iq4_levels(x[b].qs + 16 * j, &w0, &w1);
+      const int8_t* q8 = y[b].qs + 32 * j;
+      const int32x4_t d32 = dot16_acc<kDot>(dot16_acc<kDot>(vdupq_n_s32(0), w0, vld1q_s8(q8)), w1, vld1q_s8(q8 + 16));
+      sum = vmlaq_n_s32(sum, d32, iq4_xs_scale(x[b], j) - 32);
+    }
+    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(sum), fp16_to_fp32(x[b].d) * y[b].d);
+  }
+  *s = vaddvq_f32(acc);
+}
+
+}  // namespace
+
+#define CAPIBARA_NEON_MORE(name, F)                                                                                   \
+  void vec_dot_##name(int64_t n, float* s, const void* x, const void* y) { vec_dot<F, false>(n, s, x, y); }           \
+  void vec_dot_##name##_dotprod(int64_t n, float* s, const void* x, const void* y) { vec_dot<F, true>(n, s, x, y); }  \
+  void gemm_##name(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, \
+                   float* y, int64_t y_stride) {                                                                      \
+    gemm<F, false>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);                                                \
+  }                                                                                                                   \
+  void gemm_##name##_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,     \
+                             int64_t n_tok, float* y, int64_t y_stride) {                                             \
+    gemm<F, true>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);                                                 \
+  }
+CAPIBARA_NEON_MORE(q4_1_q8_1, Q4_1)
+CAPIBARA_NEON_MORE(q5_0_q8_0, Q5_0)
+CAPIBARA_NEON_MORE(q5_1_q8_1, Q5_1)
+CAPIBARA_NEON_MORE(iq4_nl_q8_0, Iq4Nl)
+#undef CAPIBARA_NEON_MORE
+
+void vec_dot_iq4_xs_q8_K(int64_t n, float* s, const void* x, const void* y) { dot_iq4_xs<false>(n, s, x, y); }
+void vec_dot_iq4_xs_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y) { dot_iq4_xs<true>(n, s, x, y); }
+
+}  // namespace capibara::neon
