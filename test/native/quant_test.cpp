@@ -1,6 +1,9 @@
 // Quantised formats and dot products: block layouts against hand-built blocks, round-trip error
 // bounds per type, every ISA's vec_dot/gemm/from_float against the scalar reference, and the scalar
 // vec_dot against the f32 dot of the dequantised rows.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -355,6 +358,44 @@ CAPI_TEST(gemm_matches_vec_dot) {
       CHECK(y[rows] == -1.0f && y[rows + 1] == -1.0f);  // stride gap untouched
     }
   });
+}
+
+// Corrupt weight blocks (random bytes, NaN and infinite fp16 scales) never make a kernel read outside its
+// row: each row is placed against an inaccessible page, at its end and then at its start, and every
+// ISA's to_float, vec_dot and gemm run on it. (The IQ4 types index a 16-entry table with 4-bit values, so
+// no byte can index out of range; the other types have no indices.)
+CAPI_TEST(corrupt_blocks_stay_inside_their_row) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const int64_t n = 512;
+  for (const TypeCase& c : weight_types()) {
+    const size_t bytes = ggml_row_size(c.type, n);
+    const size_t span = (bytes + page - 1) / page * page;
+    auto* base = static_cast<uint8_t*>(mmap(nullptr, span + 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    CHECK(base != MAP_FAILED);
+    if (base == MAP_FAILED) continue;
+    mprotect(base, page, PROT_NONE);
+    mprotect(base + page + span, page, PROT_NONE);
+    std::mt19937 rng(91);
+    for (uint8_t* row : {base + page + span - bytes, base + page}) {
+      for (size_t i = 0; i < bytes; ++i) row[i] = static_cast<uint8_t>(rng());
+      const uint16_t nan = 0x7E00, inf = 0xFC00;
+      if (ggml_type_traits(c.type).block_size > 1) {
+        std::memcpy(row, &nan, 2);                                    // first block: NaN scale (d is first or, Q6_K, last)
+        std::memcpy(row + bytes - 2, &inf, 2);                        // last block: -inf in its last two bytes
+      }
+      for_each_isa([&](const Kernels& k) {
+        const TypeKernels& tk = k.type(c.type);
+        std::vector<float> y(n);
+        tk.to_float(row, y.data(), n);
+        const auto xq = quantize(k, tk.vec_dot_type, capitest::random_floats(n, 92));
+        float d = 0, g = 0;
+        tk.vec_dot(n, &d, row, xq.data());
+        tk.gemm(n, row, bytes, 1, xq.data(), xq.size(), 1, &g, 1);
+        CHECK(std::isnan(d) == std::isnan(g));
+      });
+    }
+    munmap(base, span + 2 * page);
+  }
 }
 
 #if defined(__aarch64__)
