@@ -51,6 +51,8 @@ export type WeightType =
   | "q5_0"
   | "q5_1"
   | "iq4_nl"
+  | "q2_K"
+  | "q3_K"
   | "q4_K"
   | "q5_K"
   | "q6_K"

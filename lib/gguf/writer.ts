@@ -37,8 +37,8 @@ export interface GgufTensorSpec {
   /**
    * The values, or a function producing them when the writer reaches this tensor (so a large file
    * can be generated tensor by tensor). A `Float32Array` is converted to `type` by the native
-   * quantisers (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl, q4_K, q5_K, q6_K, iq4_xs;
-   * byte-identical to ggml's, as llama-quantize writes them without an importance matrix); a
+   * quantisers (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl, q2_K, q3_K, q4_K, q5_K, q6_K,
+   * iq4_xs; byte-identical to ggml's, as llama-quantize writes them without an importance matrix); a
    * `Uint8Array` must hold exactly the encoded bytes of `type` (any type).
    */
   data: GgufTensorData | (() => GgufTensorData | Promise<GgufTensorData>);
@@ -181,6 +181,8 @@ const ENCODABLE: ReadonlySet<GgmlTypeName> = new Set<WeightType>([
   "q5_0",
   "q5_1",
   "iq4_nl",
+  "q2_K",
+  "q3_K",
   "q4_K",
   "q5_K",
   "q6_K",

@@ -54,6 +54,8 @@ void fill_scalar(Kernels& k) {
   type_of(k, G::Q5_1) = {G::Q8_1, scalar::vec_dot_q5_1_q8_1, gemm_by_vec_dot<scalar::vec_dot_q5_1_q8_1>, scalar::quantize_row_q5_1, scalar::dequantize_row_q5_1};
   type_of(k, G::IQ4_NL) = {G::Q8_0, scalar::vec_dot_iq4_nl_q8_0, gemm_by_vec_dot<scalar::vec_dot_iq4_nl_q8_0>, scalar::quantize_row_iq4_nl, scalar::dequantize_row_iq4_nl};
   type_of(k, G::IQ4_XS) = {G::Q8_K, scalar::vec_dot_iq4_xs_q8_K, gemm_by_vec_dot<scalar::vec_dot_iq4_xs_q8_K>, scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
+  type_of(k, G::Q2_K) = {G::Q8_K, scalar::vec_dot_q2_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q2_K_q8_K>, scalar::quantize_row_q2_K, scalar::dequantize_row_q2_K};
+  type_of(k, G::Q3_K) = {G::Q8_K, scalar::vec_dot_q3_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q3_K_q8_K>, scalar::quantize_row_q3_K, scalar::dequantize_row_q3_K};
   // Activation-only types: conversions, no dot product of their own.
   type_of(k, G::Q8_K) = {G::Q8_K, nullptr, nullptr, scalar::quantize_row_q8_K, scalar::dequantize_row_q8_K};
   type_of(k, G::Q8_1) = {G::Q8_1, nullptr, nullptr, scalar::quantize_row_q8_1, scalar::dequantize_row_q8_1};

@@ -83,6 +83,35 @@ inline int iq4_xs_scale(const BlockIq4Xs& b, int j) {
 // The non-linear levels of IQ4_NL / IQ4_XS (ggml's kvalues_iq4nl).
 inline constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
+// Q2_K: 16 sub-blocks of 16, value = d * (sc & 0xF) * q - dmin * (sc >> 4) with sc = scales[s] and a 2-bit q.
+// Element 128h + 32j + l (h < 2, j < 4, l < 32) is bits 2j..2j+1 of qs[32h + l]; it lies in sub-block
+// (128h + 32j + l) / 16, so Q8_K's bsums line up with the sub-blocks.
+struct BlockQ2_K {
+  uint8_t scales[kQKK / 16];  // low nibble: scale, high nibble: min
+  uint8_t qs[kQKK / 4];
+  uint16_t d;                 // fp16 scale of the scales
+  uint16_t dmin;              // fp16 scale of the mins
+};
+
+// Q3_K: 16 sub-blocks of 16, value = d * (ls - 32) * (q - 4 * (1 - hbit)) with a 6-bit ls (read with
+// q3_k_scales) and a 2-bit q. Element 128h + 32j + l: q is bits 2j..2j+1 of qs[32h + l], hbit is bit 4h + j of
+// hmask[l]; its sub-block is (128h + 32j + l) / 16.
+struct BlockQ3_K {
+  uint8_t hmask[kQKK / 8];
+  uint8_t qs[kQKK / 4];
+  uint8_t scales[12];
+  uint16_t d;
+};
+
+// The 16 6-bit Q3_K scales ls[s] (0..63): the low nibble of scales[s] (s < 8) or the high nibble of
+// scales[s - 8], and bits 2 (s / 4)..2 (s / 4) + 1 of scales[8 + s % 4] on top.
+inline void q3_k_scales(const uint8_t* q, int ls[16]) {
+  for (int s = 0; s < 16; ++s) {
+    const int low = s < 8 ? (q[s] & 0xF) : (q[s - 8] >> 4);
+    ls[s] = low | (((q[8 + s % 4] >> (2 * (s / 4))) & 3) << 4);
+  }
+}
+
 // Q4_K: 8 sub-blocks of 32 with a 6-bit scale and a 6-bit min each (packed in `scales`, read with
 // k_scale_min). value = d * sc[j] * q - dmin * m[j]. Elements are stored in 4 chunks of 64: chunk c
 // holds sub-block 2c in the LOW nibbles of qs[32c .. 32c+31] and sub-block 2c+1 in the HIGH nibbles.
@@ -132,6 +161,8 @@ static_assert(sizeof(BlockQ5_1) == 24, "Q5_1 block is 24 bytes");
 static_assert(sizeof(BlockQ8_1) == 36, "Q8_1 block is 36 bytes");
 static_assert(sizeof(BlockIq4Nl) == 18, "IQ4_NL block is 18 bytes");
 static_assert(sizeof(BlockIq4Xs) == 136, "IQ4_XS block is 136 bytes");
+static_assert(sizeof(BlockQ2_K) == 84, "Q2_K block is 84 bytes");
+static_assert(sizeof(BlockQ3_K) == 110, "Q3_K block is 110 bytes");
 static_assert(sizeof(BlockQ4_K) == 144, "Q4_K block is 144 bytes");
 static_assert(sizeof(BlockQ5_K) == 176, "Q5_K block is 176 bytes");
 static_assert(sizeof(BlockQ6_K) == 210, "Q6_K block is 210 bytes");

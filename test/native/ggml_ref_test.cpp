@@ -72,6 +72,8 @@ const RefType kRefTypes[] = {
     {GgmlType::Q5_1, "quantize_row_q5_1_ref", "dequantize_row_q5_1"},
     {GgmlType::Q8_1, "quantize_row_q8_1_ref", nullptr},  // ggml has no Q8_1 dequantiser
     {GgmlType::IQ4_XS, "quantize_row_iq4_xs_ref", "dequantize_row_iq4_xs"},
+    {GgmlType::Q2_K, "quantize_row_q2_K_ref", "dequantize_row_q2_K"},
+    {GgmlType::Q3_K, "quantize_row_q3_K_ref", "dequantize_row_q3_K"},
     // IQ4_NL as llama-quantize writes it: ggml_quantize_chunk calls quantize_iq4_nl, which searches 15
     // scales (quantize_row_iq4_nl_ref is a single-scale variant that nothing writing files uses).
     {GgmlType::IQ4_NL, "quantize_iq4_nl", "dequantize_row_iq4_nl", true},
@@ -128,6 +130,8 @@ std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
       case GgmlType::Q8_1: half(o); half(o + 2); break;
       case GgmlType::Q4_K:
       case GgmlType::Q5_K: half(o); half(o + 2); break;
+      case GgmlType::Q2_K: half(o + offsetof(BlockQ2_K, d)); half(o + offsetof(BlockQ2_K, dmin)); break;
+      case GgmlType::Q3_K: half(o + offsetof(BlockQ3_K, d)); break;
       case GgmlType::Q6_K: half(o + offsetof(BlockQ6_K, d)); break;
       case GgmlType::Q8_K: {
         const float d = static_cast<float>(rng() % 1000) / 1e5f;
@@ -148,7 +152,8 @@ constexpr bool kFusedRef = false;
 
 // Types whose quantiser fits scales by float sums, which ggml's aarch64 build fuses.
 bool fitted(GgmlType t) {
-  return t == GgmlType::Q4_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K || t == GgmlType::IQ4_NL || t == GgmlType::IQ4_XS;
+  return t == GgmlType::Q2_K || t == GgmlType::Q3_K || t == GgmlType::Q4_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K ||
+         t == GgmlType::IQ4_NL || t == GgmlType::IQ4_XS;
 }
 
 // Our bytes reconstruct x at least as well as ggml's (within 1 %).

@@ -38,7 +38,8 @@ const std::vector<TypeCase>& weight_types() {
       {GgmlType::Q5_K, 1.5e-3, 1e-6, 3e-2},  {GgmlType::Q6_K, 3e-4, 1e-6, 2e-2},
       {GgmlType::Q4_1, 4e-3, 1e-6, 4e-2},    {GgmlType::Q5_0, 3e-3, 1e-6, 3e-2},
       {GgmlType::Q5_1, 1e-3, 1e-6, 3e-2},  {GgmlType::IQ4_NL, 4.5e-3, 1e-6, 4e-2},
-      {GgmlType::IQ4_XS, 4.5e-3, 1e-6, 4e-2},
+      {GgmlType::IQ4_XS, 4.5e-3, 1e-6, 4e-2},  {GgmlType::Q3_K, 2e-2, 1e-6, 8e-2},
+      {GgmlType::Q2_K, 6e-2, 1e-6, 1.5e-1},
   };
   return t;
 }

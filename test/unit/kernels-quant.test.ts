@@ -20,6 +20,8 @@ const TYPES: { type: WeightType; blockSize: number; typeSize: number; vecDotType
   { type: "q5_1", blockSize: 32, typeSize: 24, vecDotType: "q8_1", nmse: 1e-3 },
   { type: "iq4_nl", blockSize: 32, typeSize: 18, vecDotType: "q8_0", nmse: 4.5e-3 },
   { type: "iq4_xs", blockSize: 256, typeSize: 136, vecDotType: "q8_K", nmse: 4.5e-3 },
+  { type: "q3_K", blockSize: 256, typeSize: 110, vecDotType: "q8_K", nmse: 2e-2 },
+  { type: "q2_K", blockSize: 256, typeSize: 84, vecDotType: "q8_K", nmse: 6e-2 },
 ];
 
 function dot(a: Float32Array, b: Float32Array): number {
