@@ -1,5 +1,5 @@
 /**
- * Golden suite for the weight types beyond the recipes' own (Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS): the llama
+ * Golden suite for the weight types beyond the recipes' own (Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q3_K, Q2_K): the llama
  * recipe's F32 model with every matrix converted by capibara's GGUF writer (256-wide rows, so IQ4_XS's
  * super-blocks fit too), against llama.cpp with the golden suite's K-quant tolerance, teacher-forced along
  * llama.cpp's greedy tokens (see README.md). Also: a type capibara has no kernels for is refused at load
@@ -30,7 +30,7 @@ function relErr(ours: Float32Array, ref: Float32Array): number {
 }
 
 describe("llama recipe in each further weight type matches llama.cpp", () => {
-  test.each(["q4_1", "q5_0", "q5_1", "iq4_nl", "iq4_xs"] as GgmlTypeName[])("%s", async (type) => {
+  test.each(["q4_1", "q5_0", "q5_1", "iq4_nl", "iq4_xs", "q3_K", "q2_K"] as GgmlTypeName[])("%s", async (type) => {
     const src = await buildModel("llama", "f32");
     const path = await convertGguf(src, join(CACHE, `llama-${type}-converted-v1.gguf`), matricesAs(type));
     const ref = await referenceRun(path, PROMPT, 4, { contextSize: 256, nVocab: DIMS.nVocab });

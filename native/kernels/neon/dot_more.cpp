@@ -1,4 +1,4 @@
-// NEON dot products and GEMMs of Q4_1, Q5_0, Q5_1, IQ4_NL (32-element blocks) and IQ4_XS, the same integer
+// NEON dot products and GEMMs of Q4_1, Q5_0, Q5_1, IQ4_NL (32-element blocks), IQ4_XS, Q2_K and Q3_K, the same integer
 // sums as scalar/dot_more.cpp. Each weight block is unpacked to two int8x16 in element order (Q4_1/Q5_1
 // levels 0..31, Q5_0 as q - 16, IQ4 levels through a TBL lookup of the 16 values; every product fits the
 // base path's s16 pairs) and multiplied by dot16_acc: SDOT in the *_dotprod variants (dispatch installs
@@ -153,7 +153,63 @@ void dot_iq4_xs(int64_t n, float* s, const void* vx, const void* vy) {
   *s = vaddvq_f32(acc);
 }
 
+// Q2_K / Q3_K: per sub-block of 16, unsigned levels (Q3_K: q + 4 hbit, 0..7) times the Q8_K bytes, times
+// the sub-block's scale; the Q2_K mins and the Q3_K offset of 4 go through bsums once per super-block.
+template <bool kQ3, bool kDot, typename Block>
+float dot_k_low(int64_t n, const Block* x, const BlockQ8_K* y) {
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    int sc[16], corr = 0;
+    if constexpr (kQ3) {
+      q3_k_scales(x[b].scales, sc);
+      for (int i = 0; i < 16; ++i) corr += 4 * (sc[i] - 32) * y[b].bsums[i];
+      for (int i = 0; i < 16; ++i) sc[i] -= 32;
+    } else {
+      for (int i = 0; i < 16; ++i) {
+        sc[i] = x[b].scales[i] & 0xF;
+        corr += (x[b].scales[i] >> 4) * y[b].bsums[i];
+      }
+    }
+    int32x4_t acc = vdupq_n_s32(0);
+    for (int h = 0; h < 2; ++h) {
+      for (int half = 0; half < 2; ++half) {
+        const uint8x16_t q = vld1q_u8(x[b].qs + 32 * h + 16 * half);
+        uint8x16_t hm = vdupq_n_u8(0);
+        if constexpr (kQ3) hm = vld1q_u8(reinterpret_cast<const BlockQ3_K&>(x[b]).hmask + 16 * half);
+        for (int j = 0; j < 4; ++j) {
+          const int sb = 8 * h + 2 * j + half;
+          uint8x16_t lv = vandq_u8(vshlq_u8(q, vdupq_n_s8(static_cast<int8_t>(-2 * j))), vdupq_n_u8(3));
+          if constexpr (kQ3) lv = vorrq_u8(lv, vandq_u8(vtstq_u8(hm, vdupq_n_u8(static_cast<uint8_t>(1 << (4 * h + j)))), vdupq_n_u8(4)));
+          const int32x4_t d = dot16_acc<kDot>(vdupq_n_s32(0), vreinterpretq_s8_u8(lv), vld1q_s8(y[b].qs + 16 * sb));
+          acc = vmlaq_n_s32(acc, d, sc[sb]);
+        }
+      }
+    }
+    const int sumi = vaddvq_s32(acc);
+    if constexpr (kQ3) {
+      sum += fp16_to_fp32(x[b].d) * y[b].d * (sumi - corr);
+    } else {
+      const auto& q2 = reinterpret_cast<const BlockQ2_K&>(x[b]);
+      sum += y[b].d * fp16_to_fp32(q2.d) * sumi - y[b].d * fp16_to_fp32(q2.dmin) * corr;
+    }
+  }
+  return sum;
+}
+
 }  // namespace
+
+void vec_dot_q2_K_q8_K(int64_t n, float* s, const void* x, const void* y) {
+  *s = dot_k_low<false, false>(n, static_cast<const BlockQ2_K*>(x), static_cast<const BlockQ8_K*>(y));
+}
+void vec_dot_q2_K_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y) {
+  *s = dot_k_low<false, true>(n, static_cast<const BlockQ2_K*>(x), static_cast<const BlockQ8_K*>(y));
+}
+void vec_dot_q3_K_q8_K(int64_t n, float* s, const void* x, const void* y) {
+  *s = dot_k_low<true, false>(n, static_cast<const BlockQ3_K*>(x), static_cast<const BlockQ8_K*>(y));
+}
+void vec_dot_q3_K_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y) {
+  *s = dot_k_low<true, true>(n, static_cast<const BlockQ3_K*>(x), static_cast<const BlockQ8_K*>(y));
+}
 
 #define CAPIBARA_NEON_MORE(name, F)                                                                                   \
   void vec_dot_##name(int64_t n, float* s, const void* x, const void* y) { vec_dot<F, false>(n, s, x, y); }           \
