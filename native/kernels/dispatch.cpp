@@ -120,6 +120,14 @@ void fill_avx512(Kernels& k) {
   type_of(k, G::Q5_K).gemm = avx512::gemm_q5_K_q8_K;
   type_of(k, G::Q6_K).vec_dot = avx512::vec_dot_q6_K_q8_K;
   type_of(k, G::Q6_K).gemm = avx512::gemm_q6_K_q8_K;
+  type_of(k, G::Q4_1).vec_dot = avx512::vec_dot_q4_1_q8_1;
+  type_of(k, G::Q4_1).gemm = avx512::gemm_q4_1_q8_1;
+  type_of(k, G::Q5_0).vec_dot = avx512::vec_dot_q5_0_q8_0;
+  type_of(k, G::Q5_0).gemm = avx512::gemm_q5_0_q8_0;
+  type_of(k, G::Q5_1).vec_dot = avx512::vec_dot_q5_1_q8_1;
+  type_of(k, G::Q5_1).gemm = avx512::gemm_q5_1_q8_1;
+  type_of(k, G::IQ4_NL).vec_dot = avx512::vec_dot_iq4_nl_q8_0;
+  type_of(k, G::IQ4_NL).gemm = avx512::gemm_iq4_nl_q8_0;
 }
 #endif
 
