@@ -86,7 +86,7 @@ void fill_avx2(Kernels& k) {
   type_of(k, G::IQ4_NL) = {G::Q8_0, avx2::vec_dot_iq4_nl_q8_0, avx2::gemm_iq4_nl_q8_0, scalar::quantize_row_iq4_nl, scalar::dequantize_row_iq4_nl};
   type_of(k, G::Q2_K) = {G::Q8_K, avx2::vec_dot_q2_K_q8_K, gemm_by_vec_dot<avx2::vec_dot_q2_K_q8_K>, scalar::quantize_row_q2_K, scalar::dequantize_row_q2_K};
   type_of(k, G::Q3_K) = {G::Q8_K, avx2::vec_dot_q3_K_q8_K, gemm_by_vec_dot<avx2::vec_dot_q3_K_q8_K>, scalar::quantize_row_q3_K, scalar::dequantize_row_q3_K};
-  type_of(k, G::IQ4_XS) = {G::Q8_K, avx2::vec_dot_iq4_xs_q8_K, gemm_by_vec_dot<avx2::vec_dot_iq4_xs_q8_K>, scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
+  type_of(k, G::IQ4_XS) = {G::Q8_K, avx2::vec_dot_iq4_xs_q8_K, avx2::gemm_iq4_xs_q8_K, scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
   type_of(k, G::Q8_K).from_float = avx2::quantize_row_q8_K;
   set_packed(k, G::Q8_0, 8, avx2::pack_q8_0, avx2::gemm_q8_0_q8_0_packed);
   set_packed(k, G::Q4_0, 8, avx2::pack_q4_0, avx2::gemm_q4_0_q8_0_packed);

@@ -54,6 +54,8 @@ void gemm_q5_1_q8_1(int64_t n, const void* w, size_t w_row, int64_t n_rows, cons
                     float* y, int64_t y_stride);
 void gemm_iq4_nl_q8_0(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
                       float* y, int64_t y_stride);
+void gemm_iq4_xs_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                      float* y, int64_t y_stride);
 
 // gemm_k.cpp: K-quant GEMM that unpacks each weight row once for all tokens (n_tok == 1: vec_dot)
 void gemm_q4_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,

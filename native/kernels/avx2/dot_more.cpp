@@ -47,23 +47,53 @@ void gemm_iq4_nl_q8_0(int64_t n, const void* w, size_t w_row, int64_t n_rows, co
   gemm<Iq4Nl<MaddDot>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
-// IQ4_XS: per sub-block j, the s16 pair sums of levels x q8 are multiplied by (ls_j - 32) in the madd that
-// widens them (|pair| <= 2 * 127 * 127 fits s16), so a super-block is one s32 sum times d_w d_x.
-void vec_dot_iq4_xs_q8_K(int64_t n, float* s, const void* vx, const void* vy) {
-  const auto* x = static_cast<const BlockIq4Xs*>(vx);
-  const auto* y = static_cast<const BlockQ8_K*>(vy);
-  __m256 acc = _mm256_setzero_ps();
+namespace {
+
+// IQ4_XS, one weight row x T tokens: per sub-block j, the s16 pair sums of levels x q8 are multiplied by
+// (ls_j - 32) in the madd that widens them (|pair| <= 2 * 127 * 127 fits s16), so a super-block is one s32
+// sum per token times d_w d_x; the row's levels are looked up once for the T tokens.
+template <int T>
+void iq4_xs_row(int64_t n, const BlockIq4Xs* x, const uint8_t* y, size_t y_row, float* s, int64_t s_stride) {
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQKK; ++b) {
-    __m256i sum = _mm256_setzero_si256();
+    __m256i sum[T];
+    for (int t = 0; t < T; ++t) sum[t] = _mm256_setzero_si256();
     for (int j = 0; j < 8; ++j) {
       const __m256i q = iq4_levels(x[b].qs + 16 * j);
-      const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(load256(y[b].qs + 32 * j), q));
+      const __m256i aq = _mm256_sign_epi8(q, q);
       const __m256i sc = _mm256_set1_epi16(static_cast<int16_t>(iq4_xs_scale(x[b], j) - 32));
-      sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p16, sc));
+      for (int t = 0; t < T; ++t) {
+        const BlockQ8_K& yb = reinterpret_cast<const BlockQ8_K*>(y + t * y_row)[b];
+        const __m256i p16 = _mm256_maddubs_epi16(aq, _mm256_sign_epi8(load256(yb.qs + 32 * j), q));
+        sum[t] = _mm256_add_epi32(sum[t], _mm256_madd_epi16(p16, sc));
+      }
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(sum), acc);
+    for (int t = 0; t < T; ++t) {
+      const float dy = reinterpret_cast<const BlockQ8_K*>(y + t * y_row)[b].d;
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * dy), _mm256_cvtepi32_ps(sum[t]), acc[t]);
+    }
   }
-  *s = hsum(acc);
+  for (int t = 0; t < T; ++t) s[t * s_stride] = hsum(acc[t]);
+}
+
+}  // namespace
+
+void vec_dot_iq4_xs_q8_K(int64_t n, float* s, const void* x, const void* y) {
+  iq4_xs_row<1>(n, static_cast<const BlockIq4Xs*>(x), static_cast<const uint8_t*>(y), 0, s, 0);
+}
+
+// Rows one at a time, tokens 4 at a time.
+void gemm_iq4_xs_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                      float* y, int64_t y_stride) {
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* xb = static_cast<const uint8_t*>(x);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const auto* row = reinterpret_cast<const BlockIq4Xs*>(wb + r * w_row);
+    int64_t t = 0;
+    for (; t + 4 <= n_tok; t += 4) iq4_xs_row<4>(n, row, xb + t * x_row, x_row, y + t * y_stride + r, y_stride);
+    for (; t < n_tok; ++t) iq4_xs_row<1>(n, row, xb + t * x_row, x_row, y + t * y_stride + r, y_stride);
+  }
 }
 
 namespace {
