@@ -177,7 +177,7 @@ void fill_neon(Kernels& k) {
                          dot ? gemm_by_vec_dot<neon::vec_dot_q3_K_q8_K_dotprod> : gemm_by_vec_dot<neon::vec_dot_q3_K_q8_K>,
                          scalar::quantize_row_q3_K, scalar::dequantize_row_q3_K};
   type_of(k, G::IQ4_XS) = {G::Q8_K, dot ? neon::vec_dot_iq4_xs_q8_K_dotprod : neon::vec_dot_iq4_xs_q8_K,
-                           dot ? gemm_by_vec_dot<neon::vec_dot_iq4_xs_q8_K_dotprod> : gemm_by_vec_dot<neon::vec_dot_iq4_xs_q8_K>,
+                           dot ? neon::gemm_iq4_xs_q8_K_dotprod : neon::gemm_iq4_xs_q8_K,
                            scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
   type_of(k, G::Q8_K).from_float = neon::quantize_row_q8_K;
   if (dot) {  // the packed kernels multiply with SDOT: without it the table keeps no packed layout

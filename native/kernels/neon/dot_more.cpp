@@ -132,25 +132,45 @@ void gemm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x,
   }
 }
 
-// IQ4_XS: per sub-block j the s32 lanes of levels x q8 are scaled by (ls_j - 32), so a super-block is one
-// s32 sum times d_w d_x.
-template <bool kDot>
-void dot_iq4_xs(int64_t n, float* s, const void* vx, const void* vy) {
-  const auto* x = static_cast<const BlockIq4Xs*>(vx);
-  const auto* y = static_cast<const BlockQ8_K*>(vy);
-  float32x4_t acc = vdupq_n_f32(0.0f);
+// IQ4_XS, one weight row x T tokens: per sub-block j the s32 lanes of levels x q8 are scaled by (ls_j - 32),
+// so a super-block is one s32 sum per token times d_w d_x; the row's levels are looked up once for T tokens.
+template <int T, bool kDot>
+void iq4_xs_row(int64_t n, const BlockIq4Xs* x, const uint8_t* y, size_t y_row, float* s, int64_t s_stride) {
+  float32x4_t acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = vdupq_n_f32(0.0f);
   for (int64_t b = 0; b < n / kQKK; ++b) {
-    int32x4_t sum = vdupq_n_s32(0);
+    int32x4_t sum[T];
+    for (int t = 0; t < T; ++t) sum[t] = vdupq_n_s32(0);
     for (int j = 0; j < 8; ++j) {
       int8x16_t w0, w1;
       iq4_levels(x[b].qs + 16 * j, &w0, &w1);
-      const int8_t* q8 = y[b].qs + 32 * j;
-      const int32x4_t d32 = dot16_acc<kDot>(dot16_acc<kDot>(vdupq_n_s32(0), w0, vld1q_s8(q8)), w1, vld1q_s8(q8 + 16));
-      sum = vmlaq_n_s32(sum, d32, iq4_xs_scale(x[b], j) - 32);
+      const int sc = iq4_xs_scale(x[b], j) - 32;
+      for (int t = 0; t < T; ++t) {
+        const int8_t* q8 = reinterpret_cast<const BlockQ8_K*>(y + t * y_row)[b].qs + 32 * j;
+        const int32x4_t d32 = dot16_acc<kDot>(dot16_acc<kDot>(vdupq_n_s32(0), w0, vld1q_s8(q8)), w1, vld1q_s8(q8 + 16));
+        sum[t] = vmlaq_n_s32(sum[t], d32, sc);
+      }
     }
-    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(sum), fp16_to_fp32(x[b].d) * y[b].d);
+    for (int t = 0; t < T; ++t) {
+      const float dy = reinterpret_cast<const BlockQ8_K*>(y + t * y_row)[b].d;
+      acc[t] = vmlaq_n_f32(acc[t], vcvtq_f32_s32(sum[t]), fp16_to_fp32(x[b].d) * dy);
+    }
   }
-  *s = vaddvq_f32(acc);
+  for (int t = 0; t < T; ++t) s[t * s_stride] = vaddvq_f32(acc[t]);
+}
+
+// Rows one at a time, tokens 4 at a time.
+template <bool kDot>
+void gemm_iq4_xs(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                 float* y, int64_t y_stride) {
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* xb = static_cast<const uint8_t*>(x);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const auto* row = reinterpret_cast<const BlockIq4Xs*>(wb + r * w_row);
+    int64_t t = 0;
+    for (; t + 4 <= n_tok; t += 4) iq4_xs_row<4, kDot>(n, row, xb + t * x_row, x_row, y + t * y_stride + r, y_stride);
+    for (; t < n_tok; ++t) iq4_xs_row<1, kDot>(n, row, xb + t * x_row, x_row, y + t * y_stride + r, y_stride);
+  }
 }
 
 // Q2_K / Q3_K: per sub-block of 16, unsigned levels (Q3_K: q + 4 hbit, 0..7) times the Q8_K bytes, times
@@ -228,7 +248,19 @@ CAPIBARA_NEON_MORE(q5_1_q8_1, Q5_1)
 CAPIBARA_NEON_MORE(iq4_nl_q8_0, Iq4Nl)
 #undef CAPIBARA_NEON_MORE
 
-void vec_dot_iq4_xs_q8_K(int64_t n, float* s, const void* x, const void* y) { dot_iq4_xs<false>(n, s, x, y); }
-void vec_dot_iq4_xs_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y) { dot_iq4_xs<true>(n, s, x, y); }
+void vec_dot_iq4_xs_q8_K(int64_t n, float* s, const void* x, const void* y) {
+  iq4_xs_row<1, false>(n, static_cast<const BlockIq4Xs*>(x), static_cast<const uint8_t*>(y), 0, s, 0);
+}
+void vec_dot_iq4_xs_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y) {
+  iq4_xs_row<1, true>(n, static_cast<const BlockIq4Xs*>(x), static_cast<const uint8_t*>(y), 0, s, 0);
+}
+void gemm_iq4_xs_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                      float* y, int64_t y_stride) {
+  gemm_iq4_xs<false>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+void gemm_iq4_xs_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                              int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_iq4_xs<true>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
 
 }  // namespace capibara::neon

@@ -75,6 +75,10 @@ void gemm_iq4_nl_q8_0_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_
                int64_t n_tok, float* y, int64_t y_stride);
 void vec_dot_iq4_xs_q8_K(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_iq4_xs_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y);
+void gemm_iq4_xs_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                      float* y, int64_t y_stride);
+void gemm_iq4_xs_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                              int64_t n_tok, float* y, int64_t y_stride);
 void vec_dot_q2_K_q8_K(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_q2_K_q8_K_dotprod(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_q3_K_q8_K(int64_t n, float* s, const void* x, const void* y);
