@@ -51,8 +51,16 @@ void fill_scalar(Kernels& k) {
   type_of(k, G::Q4_K) = {G::Q8_K, scalar::vec_dot_q4_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q4_K_q8_K>, scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
   type_of(k, G::Q5_K) = {G::Q8_K, scalar::vec_dot_q5_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q5_K_q8_K>, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
   type_of(k, G::Q6_K) = {G::Q8_K, scalar::vec_dot_q6_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q6_K_q8_K>, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
-  // Activation-only type: conversions, no dot product of its own.
+  type_of(k, G::Q4_1) = {G::Q8_1, scalar::vec_dot_q4_1_q8_1, gemm_by_vec_dot<scalar::vec_dot_q4_1_q8_1>, scalar::quantize_row_q4_1, scalar::dequantize_row_q4_1};
+  type_of(k, G::Q5_0) = {G::Q8_0, scalar::vec_dot_q5_0_q8_0, gemm_by_vec_dot<scalar::vec_dot_q5_0_q8_0>, scalar::quantize_row_q5_0, scalar::dequantize_row_q5_0};
+  type_of(k, G::Q5_1) = {G::Q8_1, scalar::vec_dot_q5_1_q8_1, gemm_by_vec_dot<scalar::vec_dot_q5_1_q8_1>, scalar::quantize_row_q5_1, scalar::dequantize_row_q5_1};
+  type_of(k, G::IQ4_NL) = {G::Q8_0, scalar::vec_dot_iq4_nl_q8_0, gemm_by_vec_dot<scalar::vec_dot_iq4_nl_q8_0>, scalar::quantize_row_iq4_nl, scalar::dequantize_row_iq4_nl};
+  type_of(k, G::IQ4_XS) = {G::Q8_K, scalar::vec_dot_iq4_xs_q8_K, gemm_by_vec_dot<scalar::vec_dot_iq4_xs_q8_K>, scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
+  type_of(k, G::Q2_K) = {G::Q8_K, scalar::vec_dot_q2_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q2_K_q8_K>, scalar::quantize_row_q2_K, scalar::dequantize_row_q2_K};
+  type_of(k, G::Q3_K) = {G::Q8_K, scalar::vec_dot_q3_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q3_K_q8_K>, scalar::quantize_row_q3_K, scalar::dequantize_row_q3_K};
+  // Activation-only types: conversions, no dot product of their own.
   type_of(k, G::Q8_K) = {G::Q8_K, nullptr, nullptr, scalar::quantize_row_q8_K, scalar::dequantize_row_q8_K};
+  type_of(k, G::Q8_1) = {G::Q8_1, nullptr, nullptr, scalar::quantize_row_q8_1, scalar::dequantize_row_q8_1};
 }
 
 #if defined(__x86_64__)
@@ -76,6 +84,13 @@ void fill_avx2(Kernels& k) {
   type_of(k, G::Q4_K) = {G::Q8_K, avx2::vec_dot_q4_K_q8_K, avx2::gemm_q4_K_q8_K, scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
   type_of(k, G::Q5_K) = {G::Q8_K, avx2::vec_dot_q5_K_q8_K, avx2::gemm_q5_K_q8_K, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
   type_of(k, G::Q6_K) = {G::Q8_K, avx2::vec_dot_q6_K_q8_K, avx2::gemm_q6_K_q8_K, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
+  type_of(k, G::Q4_1) = {G::Q8_1, avx2::vec_dot_q4_1_q8_1, avx2::gemm_q4_1_q8_1, scalar::quantize_row_q4_1, scalar::dequantize_row_q4_1};
+  type_of(k, G::Q5_0) = {G::Q8_0, avx2::vec_dot_q5_0_q8_0, avx2::gemm_q5_0_q8_0, scalar::quantize_row_q5_0, scalar::dequantize_row_q5_0};
+  type_of(k, G::Q5_1) = {G::Q8_1, avx2::vec_dot_q5_1_q8_1, avx2::gemm_q5_1_q8_1, scalar::quantize_row_q5_1, scalar::dequantize_row_q5_1};
+  type_of(k, G::IQ4_NL) = {G::Q8_0, avx2::vec_dot_iq4_nl_q8_0, avx2::gemm_iq4_nl_q8_0, scalar::quantize_row_iq4_nl, scalar::dequantize_row_iq4_nl};
+  type_of(k, G::Q2_K) = {G::Q8_K, avx2::vec_dot_q2_K_q8_K, gemm_by_vec_dot<avx2::vec_dot_q2_K_q8_K>, scalar::quantize_row_q2_K, scalar::dequantize_row_q2_K};
+  type_of(k, G::Q3_K) = {G::Q8_K, avx2::vec_dot_q3_K_q8_K, gemm_by_vec_dot<avx2::vec_dot_q3_K_q8_K>, scalar::quantize_row_q3_K, scalar::dequantize_row_q3_K};
+  type_of(k, G::IQ4_XS) = {G::Q8_K, avx2::vec_dot_iq4_xs_q8_K, avx2::gemm_iq4_xs_q8_K, scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
   type_of(k, G::Q8_K).from_float = avx2::quantize_row_q8_K;
   set_packed(k, G::Q8_0, 8, avx2::pack_q8_0, avx2::gemm_q8_0_q8_0_packed);
   set_packed(k, G::Q4_0, 8, avx2::pack_q4_0, avx2::gemm_q4_0_q8_0_packed);
@@ -116,6 +131,14 @@ void fill_avx512(Kernels& k) {
   type_of(k, G::Q5_K).gemm = avx512::gemm_q5_K_q8_K;
   type_of(k, G::Q6_K).vec_dot = avx512::vec_dot_q6_K_q8_K;
   type_of(k, G::Q6_K).gemm = avx512::gemm_q6_K_q8_K;
+  type_of(k, G::Q4_1).vec_dot = avx512::vec_dot_q4_1_q8_1;
+  type_of(k, G::Q4_1).gemm = avx512::gemm_q4_1_q8_1;
+  type_of(k, G::Q5_0).vec_dot = avx512::vec_dot_q5_0_q8_0;
+  type_of(k, G::Q5_0).gemm = avx512::gemm_q5_0_q8_0;
+  type_of(k, G::Q5_1).vec_dot = avx512::vec_dot_q5_1_q8_1;
+  type_of(k, G::Q5_1).gemm = avx512::gemm_q5_1_q8_1;
+  type_of(k, G::IQ4_NL).vec_dot = avx512::vec_dot_iq4_nl_q8_0;
+  type_of(k, G::IQ4_NL).gemm = avx512::gemm_iq4_nl_q8_0;
 }
 #endif
 
@@ -152,6 +175,23 @@ void fill_neon(Kernels& k) {
   type_of(k, G::Q6_K) = {G::Q8_K, dot ? neon::vec_dot_q6_K_q8_K_dotprod : neon::vec_dot_q6_K_q8_K,
                          dot ? neon::gemm_q6_K_q8_K_dotprod : neon::gemm_q6_K_q8_K,
                          scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
+  type_of(k, G::Q4_1) = {G::Q8_1, dot ? neon::vec_dot_q4_1_q8_1_dotprod : neon::vec_dot_q4_1_q8_1,
+                         dot ? neon::gemm_q4_1_q8_1_dotprod : neon::gemm_q4_1_q8_1, scalar::quantize_row_q4_1, scalar::dequantize_row_q4_1};
+  type_of(k, G::Q5_0) = {G::Q8_0, dot ? neon::vec_dot_q5_0_q8_0_dotprod : neon::vec_dot_q5_0_q8_0,
+                         dot ? neon::gemm_q5_0_q8_0_dotprod : neon::gemm_q5_0_q8_0, scalar::quantize_row_q5_0, scalar::dequantize_row_q5_0};
+  type_of(k, G::Q5_1) = {G::Q8_1, dot ? neon::vec_dot_q5_1_q8_1_dotprod : neon::vec_dot_q5_1_q8_1,
+                         dot ? neon::gemm_q5_1_q8_1_dotprod : neon::gemm_q5_1_q8_1, scalar::quantize_row_q5_1, scalar::dequantize_row_q5_1};
+  type_of(k, G::IQ4_NL) = {G::Q8_0, dot ? neon::vec_dot_iq4_nl_q8_0_dotprod : neon::vec_dot_iq4_nl_q8_0,
+                           dot ? neon::gemm_iq4_nl_q8_0_dotprod : neon::gemm_iq4_nl_q8_0, scalar::quantize_row_iq4_nl, scalar::dequantize_row_iq4_nl};
+  type_of(k, G::Q2_K) = {G::Q8_K, dot ? neon::vec_dot_q2_K_q8_K_dotprod : neon::vec_dot_q2_K_q8_K,
+                         dot ? gemm_by_vec_dot<neon::vec_dot_q2_K_q8_K_dotprod> : gemm_by_vec_dot<neon::vec_dot_q2_K_q8_K>,
+                         scalar::quantize_row_q2_K, scalar::dequantize_row_q2_K};
+  type_of(k, G::Q3_K) = {G::Q8_K, dot ? neon::vec_dot_q3_K_q8_K_dotprod : neon::vec_dot_q3_K_q8_K,
+                         dot ? gemm_by_vec_dot<neon::vec_dot_q3_K_q8_K_dotprod> : gemm_by_vec_dot<neon::vec_dot_q3_K_q8_K>,
+                         scalar::quantize_row_q3_K, scalar::dequantize_row_q3_K};
+  type_of(k, G::IQ4_XS) = {G::Q8_K, dot ? neon::vec_dot_iq4_xs_q8_K_dotprod : neon::vec_dot_iq4_xs_q8_K,
+                           dot ? neon::gemm_iq4_xs_q8_K_dotprod : neon::gemm_iq4_xs_q8_K,
+                           scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
   type_of(k, G::Q8_K).from_float = neon::quantize_row_q8_K;
   if (dot) {  // the packed kernels multiply with SDOT: without it the table keeps no packed layout
     set_packed(k, G::Q8_0, 4, neon::pack_q8_0, neon::gemm_q8_0_q8_0_packed_dotprod);

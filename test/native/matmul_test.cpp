@@ -90,7 +90,8 @@ std::vector<float> reference(GgmlType type, const Problem& p, int64_t rows, int6
 CAPI_TEST(matmul_matches_reference_and_thread_counts) {
   const int64_t rows = 67, cols = 8192;  // 67 x 8192 is above matmul's parallel threshold even for one token
   for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K,
-                        GgmlType::Q5_K, GgmlType::Q6_K}) {
+                        GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL,
+                        GgmlType::IQ4_XS, GgmlType::Q2_K, GgmlType::Q3_K}) {
     for (int64_t toks : {1, 3, 66}) {
       Problem p = make_problem(type, rows, cols, toks);
       const std::vector<float> want = reference(type, p, rows, cols, toks);
@@ -272,7 +273,7 @@ CAPI_TEST(matmul_rejects_bad_input) {
   std::vector<uint8_t> w(4096);
   std::vector<float> x(256), y(4);
   CHECK(matmul(pool, GgmlType::Q8_K, w.data(), 1, 256, x.data(), 1, y.data(), scratch).code() == ErrorCode::UNSUPPORTED_QUANT);
-  CHECK(matmul(pool, GgmlType::Q4_1, w.data(), 1, 256, x.data(), 1, y.data(), scratch).code() == ErrorCode::UNSUPPORTED_QUANT);
+  CHECK(matmul(pool, GgmlType::IQ2_XXS, w.data(), 1, 256, x.data(), 1, y.data(), scratch).code() == ErrorCode::UNSUPPORTED_QUANT);
   CHECK(matmul(pool, static_cast<GgmlType>(999), w.data(), 1, 256, x.data(), 1, y.data(), scratch).code() ==
         ErrorCode::UNSUPPORTED_QUANT);
   CHECK(matmul(pool, GgmlType::Q4_K, w.data(), 1, 100, x.data(), 1, y.data(), scratch).code() == ErrorCode::INVALID_ARGUMENT);
