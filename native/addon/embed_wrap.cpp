@@ -56,7 +56,7 @@ Napi::Value embed(const Napi::CallbackInfo& info) {
   }
   auto tokens = std::make_shared<std::vector<int32_t>>(tok.Data(), tok.Data() + n_tok);
   model::EmbedOptions opts;
-  opts.pooling = declared(env, *m);
+  bool pooling_given = false;
   if (info.Length() > 3 && !info[3].IsUndefined()) {
     if (!info[3].IsObject()) throw_invalid(env, "embed options must be an object");
     const Napi::Object o = info[3].As<Napi::Object>();
@@ -67,6 +67,7 @@ Napi::Value embed(const Napi::CallbackInfo& info) {
       else if (p == "cls") opts.pooling = model::Pooling::Cls;
       else if (p == "last") opts.pooling = model::Pooling::Last;
       else throw_invalid(env, "pooling must be 'mean', 'cls' or 'last'");
+      pooling_given = true;
     }
     const Napi::Value threads = o.Get("threads");
     if (!threads.IsUndefined()) {
@@ -75,6 +76,8 @@ Napi::Value embed(const Napi::CallbackInfo& info) {
       opts.n_threads = static_cast<int>(t);
     }
   }
+  // Read only when needed, so a file declaring a pooling we do not do still embeds with an explicit one.
+  if (!pooling_given) opts.pooling = declared(env, *m);
   using Rows = std::vector<float>;
   return PromiseWorker<Rows>::run(
       env, "capibara.embed",
