@@ -68,7 +68,7 @@ function base64Of(v: Float32Array): string {
 
 /** Registers `POST /v1/embeddings`. */
 export function registerEmbeddingRoutes(app: FastifyInstance, system: CapibaraSystem, metrics: ServerMetrics): void {
-  app.post("/v1/embeddings", async (request) => {
+  app.post("/v1/embeddings", async (request, reply) => {
     const t0 = performance.now();
     let expertName = "none";
     let status = 200;
@@ -77,7 +77,12 @@ export function registerEmbeddingRoutes(app: FastifyInstance, system: CapibaraSy
       const inputs = inputsOf(body.input);
       const expert = expertFor(system, body.model);
       expertName = expert.name;
-      const lease = await system.loader.acquire(expert.name);
+      // A client that leaves while the request waits for a slot or a load gives its place up.
+      const ac = new AbortController();
+      reply.raw.on("close", () => {
+        if (!reply.raw.writableFinished) ac.abort();
+      });
+      const lease = await system.loader.acquire(expert.name, ac.signal);
       try {
         const m = lease.model;
         const seqs = inputs.map((input, i) => {

@@ -141,9 +141,11 @@ describe.skipIf(!present)("embeddings through the openai SDK", () => {
 });
 
 describe("without an embeddings expert", () => {
-  it("model omitted or auto is a 400 saying how to choose one", async () => {
+  it("model omitted or auto is a 400 saying how to choose one; a remote expert is a 400", async () => {
     const path = await buildModel("llama", "f32");
-    const system = await createSystem({ experts: [{ name: "chat", domain: "general", model_path: path, n_ctx: 256, n_threads: 1 }] });
+    // Port 9 (discard) refuses: the remote expert is only there to be named.
+    const far = { name: "far", domain: "remote", url: "http://127.0.0.1:9/v1" };
+    const system = await createSystem({ experts: [{ name: "chat", domain: "general", model_path: path, n_ctx: 256, n_threads: 1 }, far] });
     const server = await startServer(system, { port: 0 });
     try {
       for (const model of [undefined, "auto"]) {
@@ -153,6 +155,9 @@ describe("without an embeddings expert", () => {
         expect(err.message).toContain('"embeddings": true');
         expect(err.param).toBe("model");
       }
+      const remote = await fetch(`${server.url}/v1/embeddings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "far", input: "a" }) });
+      expect(remote.status).toBe(400);
+      expect(((await remote.json()) as { error: { message: string } }).error.message).toContain("expert far is remote");
       const ok = await fetch(`${server.url}/v1/embeddings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "chat", input: [[1, 2, 3]] }) });
       expect(ok.status).toBe(200);
     } finally {
