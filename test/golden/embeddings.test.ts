@@ -1,7 +1,8 @@
 /**
  * Embeddings against llama.cpp (node-llama-cpp's embedding context) for the same file and pooling:
- * random-weight models declaring no pooling (llama.cpp then reads the last token), mean and cls,
- * and the real stories260K model with text inputs (tokenizer included).
+ * random-weight models declaring no pooling (llama.cpp then reads the last token), mean, cls and
+ * last, the other architectures' recipes, and the real stories260K model with text inputs
+ * (tokenizer included).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -63,6 +64,18 @@ describe.each(["none", "mean", "cls", "last"])("llama file declaring pooling %s"
     const [plain] = await model.embed([INPUTS[2]!]);
     expect(cosine(over!, plain!)).toBeLessThan(0.99);
   });
+});
+
+test.each(["qwen2", "phi3", "gemma3", "command-r", "cohere2"] as const)("%s (no declared pooling) matches llama.cpp", async (arch) => {
+  const path = await buildModel(arch, "f32");
+  const ref = await referenceEmbeddings(path, INPUTS, { contextSize: CONTEXT });
+  const model = await loadModel(path, { threads: 2, contextSize: CONTEXT });
+  try {
+    const cos = (await model.embed(INPUTS)).map((v, i) => cosine(v, ref[i]!));
+    expect(Math.min(...cos), `cosines: ${cos.map((c) => c.toFixed(6)).join(" ")}`).toBeGreaterThanOrEqual(0.999);
+  } finally {
+    await model.close();
+  }
 });
 
 test("pooling options agree with the files declaring them", async () => {
