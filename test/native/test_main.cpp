@@ -18,11 +18,13 @@ void fail(const char* file, int line, const std::string& what) {
 
 }  // namespace capitest
 
-// Usage: capibara_native_tests [substring]  — runs the cases whose name contains substring.
+// Usage: capibara_native_tests [substring...]  — runs the cases whose name contains any substring.
 int main(int argc, char** argv) {
   int passed = 0, failed = 0;
   for (const auto& c : capitest::registry()) {
-    if (argc > 1 && !std::strstr(c.name, argv[1])) continue;
+    bool selected = argc == 1;
+    for (int i = 1; i < argc && !selected; ++i) selected = std::strstr(c.name, argv[i]) != nullptr;
+    if (!selected) continue;
     capitest::g_failures_in_case = 0;
     c.fn();
     const bool ok = capitest::g_failures_in_case == 0;
