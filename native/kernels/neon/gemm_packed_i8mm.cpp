@@ -10,7 +10,7 @@
 //     and 16..23 (high), unit 1 elements 8..15 and 24..31: they meet activation units 0, 2, 1, 3.
 // SMMLA does 32 multiply-adds where SDOT does 16, at the same issue rate on Neoverse V2, so a GEMM of
 // 4 rows x 4 tokens takes 16 SMMLA per block instead of 32 SDOT. An odd last token is paired with itself
-// (its duplicate's results are dropped): a GEMV costs as many SMMLA as the SDOT kernel's SDOT.
+// (its duplicate's results are dropped); a single token (decode) runs the same operands through SDOT.
 // Each result is the same exact integer block sums scaled and added in block order as the other
 // kernels, so only float rounding differs. dispatch.cpp installs these only when the CPU reports i8mm.
 #include <arm_neon.h>
@@ -30,6 +30,51 @@ constexpr int kMaxTile = 2 * kPairs;  // tokens per tile
 constexpr PackField kPackQ4_0Mm[] = {{0, 2, 2, 0}, {2, 16, 8, 0x88}};  // d | qs ^ 0x88, 8-byte units
 constexpr PackField kPackQ8_0Mm[] = {{0, 2, 2, 0}, {2, 32, 8, 0}};     // d | qs, 8-byte units
 
+// A block's weights as SMMLA left operands: wq[p][u] holds rows 2p, 2p + 1 against activation unit u.
+template <bool kQ4>
+inline void load_weights(const uint8_t* blk, int8x16_t high, int8x16_t (&wq)[2][4]) {
+  const int8_t* q = reinterpret_cast<const int8_t*>(blk + 2 * kRows);
+  for (int p = 0; p < 2; ++p) {
+    if constexpr (kQ4) {
+      for (int u = 0; u < 2; ++u) {
+        const int8x16_t v = vld1q_s8(q + 32 * u + 16 * p);
+        wq[p][u] = vshlq_n_s8(v, 4);
+        wq[p][u + 2] = vandq_s8(v, high);
+      }
+    } else {
+      for (int u = 0; u < 4; ++u) wq[p][u] = vld1q_s8(q + 32 * u + 16 * p);
+    }
+  }
+}
+
+// One token (the GEMV of decode): SMMLA would waste half its work on a duplicate token, so the same
+// operands go through SDOT instead, against activation unit u in both halves. Lanes of row pair p are
+// (row 2p bytes 0..3, its bytes 4..7, row 2p + 1 bytes 0..3, 4..7); one pairwise add gives rows 0..3.
+template <bool kQ4>
+void tile_gemv(int64_t nb, const uint8_t* group, const uint8_t* x, float* s) {
+  constexpr size_t kBlockBytes = kRows * (kQ4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0));
+  const int8x16_t high = vdupq_n_s8(static_cast<int8_t>(0xF0));
+  float32x4_t acc = vdupq_n_f32(0.0f);
+  const uint8_t* blk = group;
+  for (int64_t b = 0; b < nb; ++b, blk += kBlockBytes) {
+    const float32x4_t dw = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk)));
+    int8x16_t wq[2][4];
+    load_weights<kQ4>(blk, high, wq);
+    const BlockQ8_0& yb = reinterpret_cast<const BlockQ8_0*>(x)[b];
+    const int64x2_t y0 = vreinterpretq_s64_s8(vld1q_s8(yb.qs)), y1 = vreinterpretq_s64_s8(vld1q_s8(yb.qs + 16));
+    const int8x16_t yq[4] = {vreinterpretq_s8_s64(vdupq_laneq_s64(y0, 0)), vreinterpretq_s8_s64(vdupq_laneq_s64(y0, 1)),
+                             vreinterpretq_s8_s64(vdupq_laneq_s64(y1, 0)), vreinterpretq_s8_s64(vdupq_laneq_s64(y1, 1))};
+    int32x4_t a[2];
+    for (int p = 0; p < 2; ++p) {
+      a[p] = vdupq_n_s32(0);
+      for (int u = 0; u < 4; ++u) a[p] = dot16_acc<true>(a[p], wq[p][u], yq[u]);
+    }
+    const float32x4_t dy = vcvt_f32_f16(vreinterpret_f16_u16(vld1_dup_u16(&yb.d)));
+    acc = vfmaq_f32(acc, vcvtq_f32_s32(vpaddq_s32(a[0], a[1])), vmulq_f32(dw, dy));
+  }
+  vst1q_f32(s, kQ4 ? vmulq_n_f32(acc, 1.0f / 16) : acc);
+}
+
 // One group of 4 rows x P token pairs; x[2p], x[2p + 1] are the pair's Q8_0 rows, token j's 4 results go
 // to s[j * s_stride + 0..3] for j < nt.
 template <bool kQ4, int P>
@@ -43,19 +88,8 @@ void tile(int64_t nb, const uint8_t* group, const uint8_t* const* x, int nt, flo
   for (int64_t b = 0; b < nb; ++b, blk += kBlockBytes) {
     const float32x4_t dw = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk)));
     const float32x4_t dwp[2] = {vzip1q_f32(dw, dw), vzip2q_f32(dw, dw)};  // (d0, d0, d1, d1), (d2, d2, d3, d3)
-    const int8_t* q = reinterpret_cast<const int8_t*>(blk + 2 * kRows);
     int8x16_t wq[2][4];  // [row pair][activation unit]
-    for (int p = 0; p < 2; ++p) {
-      if constexpr (kQ4) {
-        for (int u = 0; u < 2; ++u) {
-          const int8x16_t v = vld1q_s8(q + 32 * u + 16 * p);
-          wq[p][u] = vshlq_n_s8(v, 4);
-          wq[p][u + 2] = vandq_s8(v, high);
-        }
-      } else {
-        for (int u = 0; u < 4; ++u) wq[p][u] = vld1q_s8(q + 32 * u + 16 * p);
-      }
-    }
+    load_weights<kQ4>(blk, high, wq);
     for (int j = 0; j < P; ++j) {
       const BlockQ8_0& ya = reinterpret_cast<const BlockQ8_0*>(x[2 * j])[b];
       const BlockQ8_0& yb = reinterpret_cast<const BlockQ8_0*>(x[2 * j + 1])[b];
@@ -88,6 +122,7 @@ void gemm_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const v
   const int64_t nb = n / kQK0;
   const auto* xb = static_cast<const uint8_t*>(x);
   for_each_packed_tile<kRows, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
+    if (nt == 1) return tile_gemv<kQ4>(nb, group, xb + t0 * x_row, out);
     const uint8_t* rows[kMaxTile];
     for (int j = 0; j < kMaxTile; ++j) rows[j] = xb + (t0 + (j < nt ? j : nt - 1)) * x_row;  // odd: last token twice
     if (nt > 2)
