@@ -19,11 +19,16 @@ const arg = (name, dflt) => {
 const mca = arg("--mca", "llvm-mca-19");
 const cxx = arg("--cxx", "aarch64-linux-gnu-g++");
 const MIN_SHARE = 0.7;
-// Kernel files (4-row groups) and, per multiply instruction, the tokens one of them covers in a block:
-// SDOT 8 per row group and token, SMMLA 8 per row group and token pair.
+// Kernel files (4-row groups) and, per multiply instruction, the tokens one of them covers in a loop
+// iteration: a 32-element block (Q4_0 / Q8_0: SDOT 8 per row group and token, SMMLA 8 per row group and
+// token pair) or, for Q6_K, a 64-element section of the super-block (16 SDOT per token).
 const ROWS = 4;
-const FILES = ["native/kernels/neon/gemm_packed.cpp", "native/kernels/neon/gemm_packed_i8mm.cpp"];
-const MACS = { sdot: 1 / 8, smmla: 1 / 4 };
+const FILES = [
+  { file: "native/kernels/neon/gemm_packed.cpp", macs: { sdot: 1 / 8 } },
+  { file: "native/kernels/neon/gemm_packed_i8mm.cpp", macs: { sdot: 1 / 8, smmla: 1 / 4 } },
+  { file: "native/kernels/neon/gemm_packed_k.cpp", macs: { sdot: 1 / 16 } },
+];
+const MAC_NAMES = ["sdot", "smmla"];
 // Throughput of one multiply instruction class on Neoverse V2 (4 vector pipes, all of them execute
 // SDOT and SMMLA: the LLVM scheduling model agrees, RThroughput 0.25).
 const MAC_PER_CYCLE = 4;
@@ -57,7 +62,7 @@ function functions(asm) {
   return out;
 }
 
-const macOf = (s) => Object.keys(MACS).find((m) => s.startsWith(m + " "));
+const macOf = (s) => MAC_NAMES.find((m) => s.startsWith(m + " "));
 const isInstr = (l) => /^\s+[a-z]/.test(l) && !/^\s+\./.test(l);
 const branchTarget = (l) =>
   /^\s+(?:b\.?(?:eq|ne|cs|hs|cc|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le)?|cbn?z\s+\w+,|tbn?z\s+\w+,\s*#?\d+,)\s*(\.L\w+)\s*$/.exec(l)?.[1];
@@ -113,7 +118,7 @@ function runMca(instrs) {
 // (tile<kQ4, T>), named by their template arguments.
 function kernelName(name, file) {
   const ext = file.includes("i8mm") ? "i8mm" : "dotprod";
-  const pub = /gemm_(q\d_0)_q8_0_packed/.exec(name);
+  const pub = /gemm_(q\d_[0K])_q8_[0K]_packed/.exec(name);
   if (pub) return `${pub[1]} ${ext}`;
   const tile = /4tileILb([01])E/.exec(name);
   return tile ? `${tile[1] === "1" ? "q4_0" : "q8_0"} ${ext}` : name;
@@ -121,11 +126,11 @@ function kernelName(name, file) {
 
 let failed = false;
 const rows_ = []; // table rows, sorted by kernel and tile before printing
-for (const file of FILES) {
+for (const { file, macs: perMac } of FILES) {
   for (const fn of functions(assemble(file))) {
     for (const instrs of hotLoops(fn)) {
       const macs = instrs.filter(macOf);
-      const toks = Math.round(macs.reduce((a, s) => a + MACS[macOf(s)], 0));
+      const toks = Math.round(macs.reduce((a, s) => a + perMac[macOf(s)], 0));
       const kernel = `${kernelName(fn.name, file)} (${[...new Set(macs.map(macOf))].join(", ")})`;
       const { cycles, bound } = runMca(instrs);
       const share = bound / cycles;
@@ -137,7 +142,7 @@ for (const file of FILES) {
   }
 }
 rows_.sort((a, b) => a.kernel.localeCompare(b.kernel) || a.toks - b.toks);
-console.log("| kernel | rows x tokens per loop | instructions | mca cycles/block | throughput bound | share | multiply-only bound | cycles per row-token block |");
+console.log("| kernel | rows x tokens per loop | instructions | mca cycles/iteration | throughput bound | share | multiply-only bound | cycles per row and token |");
 console.log("|---|---|---|---|---|---|---|---|");
 for (const r of rows_) console.log(r.line);
 if (failed) {

@@ -18,6 +18,13 @@ inline int32x4_t dot16_acc(int32x4_t acc, int8x16_t a, int8x16_t b) {
   }
 }
 
+// acc + per s32 lane: the lane's 4 bytes of w . the 4 bytes in lane kLane of y (SDOT by element).
+template <int kLane>
+inline int32x4_t sdot_lane(int32x4_t acc, int8x16_t w, int8x16_t y) {
+  asm(".arch armv8.2-a+dotprod\n\tsdot %0.4s, %1.16b, %2.4b[%c3]" : "+w"(acc) : "w"(w), "w"(y), "i"(kLane));
+  return acc;
+}
+
 // acc + a . b^T for a 2 x 8 int8 matrix a (bytes 0..7 row 0) and b 2 x 8 (bytes 0..7 its row 0), the
 // 2 x 2 result in lanes (a0b0, a0b1, a1b0, a1b1). SMMLA, emitted like SDOT above: callers check i8mm.
 inline int32x4_t smmla(int32x4_t acc, int8x16_t a, int8x16_t b) {
