@@ -144,8 +144,10 @@ void fill_neon(Kernels& k) {
   if (dot) {  // the packed kernels multiply with SDOT: without it the table keeps no packed layout
     set_packed(k, G::Q8_0, 4, neon::pack_q8_0, neon::gemm_q8_0_q8_0_packed_dotprod);
     set_packed(k, G::Q4_0, 4, neon::pack_q4_0, neon::gemm_q4_0_q8_0_packed_dotprod);
+    set_packed(k, G::Q4_K, 4, neon::pack_q4_K, neon::gemm_q4_K_q8_K_packed_dotprod);
+    set_packed(k, G::Q5_K, 4, neon::pack_q5_K, neon::gemm_q5_K_q8_K_packed_dotprod);
     set_packed(k, G::Q6_K, 4, neon::pack_q6_K, neon::gemm_q6_K_q8_K_packed_dotprod);
-    type_of(k, G::Q6_K).packed_variant = "neon-dotprod";
+    for (G t : {G::Q4_K, G::Q5_K, G::Q6_K}) type_of(k, t).packed_variant = "neon-dotprod";
   }
   if (mm) {  // SMMLA's operands want their own interleave: pack and gemm change together
     set_packed(k, G::Q8_0, 4, neon::pack_q8_0_i8mm, neon::gemm_q8_0_q8_0_packed_i8mm);

@@ -1,6 +1,14 @@
-// Packed Q6_K GEMM for NEON with dotprod: 4-row groups in pack.h's kPackQ6_K layout (the one AVX-512
-// reads with 16 rows), one s32 / f32 lane per row. Q6_K is the output matrix of Q4_0 / Q4_K_M files
-// and the ffn_down / attn_v of Q4_K_M's "more bits" layers. Per 256-element super-block of a group:
+// Packed Q4_K / Q5_K / Q6_K GEMM for NEON with dotprod: 4-row groups in pack.h's layouts (the ones
+// AVX-512 reads with 16 rows), one s32 / f32 lane per row. Q4_K is most of a Q4_K_M file, Q6_K its
+// output matrix (also of Q4_0 files) and the ffn_down / attn_v of its "more bits" layers.
+// Q4_K / Q5_K, per 256-element super-block of a group:
+//   - the 12 scale-byte planes (4 bytes: one per row) decode into the 8 six-bit scales and mins of the
+//     4 rows with a few 16-byte operations (ggml's packing, see tile_q45_K);
+//   - word m of sub-block j's quants (low nibbles of chunk j / 2 for even j, high for odd; Q5_K adds
+//     bit j of qh word m as bit 4) is one 16-byte load for the 4 rows, against lane m % 4 of the
+//     sub-block's activations by `sdot by lane`; the scale multiplies each sub-block sum in s32;
+//   - the mins meet Q8_K's bsums of 32 in s16 x s16 -> s32 multiply-adds; two FMAs per token.
+// Q6_K, per super-block:
 //   - section (h, mq) holds, for the four 16-element sub-blocks s = 8h + 2k + mq (k = quarter), word m
 //     of every row's ql bytes (quarters 0 / 2 in the low / high nibbles of field A, 1 / 3 of field B)
 //     and the qh word whose bits 2k..2k+1 are quarter k's top bits. Each 16-byte load is word m of
@@ -83,24 +91,124 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
   for (int t = 0; t < T; ++t) vst1q_f32(s + t * s_stride, acc[t]);
 }
 
-}  // namespace
-
-void pack_q6_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
-  pack_rows<kRows, std::size(kPackQ6_K), kPackQ6_K>(sizeof(BlockQ6_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+// The 8 six-bit scales (kMin: mins) of sub-blocks 0..3 and 4..7 of the 4 rows, byte 4j + r of each
+// vector, from the 12 scale planes at p (ggml's packing: j < 4 in the low 6 bits of bytes j / j + 4;
+// j >= 4 split over byte j + 4's nibbles and the top 2 bits of bytes j - 4 / j).
+inline void k4_scales(const uint8_t* p, uint8x16_t (&sc)[2], uint8x16_t (&mn)[2]) {
+  const uint8x16_t p0 = vld1q_u8(p), p1 = vld1q_u8(p + 16), p2 = vld1q_u8(p + 32);
+  const uint8x16_t m6 = vdupq_n_u8(0x3F), m4 = vdupq_n_u8(0x0F);
+  sc[0] = vandq_u8(p0, m6);
+  mn[0] = vandq_u8(p1, m6);
+  sc[1] = vsliq_n_u8(vandq_u8(p2, m4), vshrq_n_u8(p0, 6), 4);
+  mn[1] = vsliq_n_u8(vshrq_n_u8(p2, 4), vshrq_n_u8(p1, 6), 4);
 }
 
-void gemm_q6_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
-                                   int64_t n_tok, float* y, int64_t y_stride) {
+// Sub-block j's 4 row values (byte 4 (j % 4) + r of v[j / 4]) as s32 lanes.
+inline int32x4_t widen_scale(const uint8x16_t (&v)[2], int j) {
+  const uint16x8_t h = (j % 4) < 2 ? vmovl_u8(vget_low_u8(v[j / 4])) : vmovl_high_u8(v[j / 4]);
+  return vreinterpretq_s32_u32(j % 2 ? vmovl_high_u16(h) : vmovl_u16(vget_low_u16(h)));
+}
+
+template <bool kQ5, int T>
+void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+  constexpr size_t kSuper = kRows * (kQ5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
+  const uint8x16_t m4 = vdupq_n_u8(0x0F), bit4 = vdupq_n_u8(0x10);
+  float32x4_t acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = vdupq_n_f32(0.0f);
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    const uint8_t* blk = group + sb * kSuper;
+    const uint8_t* qh = blk + 4 * kRows + 12 * kRows;  // after d, dmin and the scale planes (Q5_K only)
+    const uint8_t* qs = qh + (kQ5 ? 32 * kRows : 0);
+    uint8x16_t sc[2], mn[2];
+    k4_scales(blk + 4 * kRows, sc, mn);
+    int32x4_t isum[T], msum[T];
+    for (int t = 0; t < T; ++t) isum[t] = msum[t] = vdupq_n_s32(0);
+    for (int j = 0; j < 8; ++j) {
+      int8x16_t q[8];
+      for (int m = 0; m < 8; ++m) {
+        const uint8x16_t w = vld1q_u8(qs + (8 * (j / 2) + m) * 16);
+        uint8x16_t v = (j & 1) ? vshrq_n_u8(w, 4) : vandq_u8(w, m4);
+        if constexpr (kQ5)  // bit j of each qh byte to bit 4
+          v = vorrq_u8(v, vandq_u8(vshlq_u8(vld1q_u8(qh + m * 16), vdupq_n_s8(static_cast<int8_t>(4 - j))), bit4));
+        q[m] = vreinterpretq_s8_u8(v);
+      }
+      const int32x4_t scale = widen_scale(sc, j);
+      for (int t = 0; t < T; ++t) {
+        const int8x16_t y0 = vld1q_s8(y[t][sb].qs + 32 * j), y1 = vld1q_s8(y[t][sb].qs + 32 * j + 16);
+        int32x4_t a0 = vdupq_n_s32(0), a1 = vdupq_n_s32(0);
+        a0 = sdot_lane<0>(a0, q[0], y0);
+        a1 = sdot_lane<1>(a1, q[1], y0);
+        a0 = sdot_lane<2>(a0, q[2], y0);
+        a1 = sdot_lane<3>(a1, q[3], y0);
+        a0 = sdot_lane<0>(a0, q[4], y1);
+        a1 = sdot_lane<1>(a1, q[5], y1);
+        a0 = sdot_lane<2>(a0, q[6], y1);
+        a1 = sdot_lane<3>(a1, q[7], y1);
+        isum[t] = vmlaq_s32(isum[t], scale, vaddq_s32(a0, a1));
+      }
+    }
+    // Mins as s16 (row r of sub-block j in lane 4 (j % 2) + r of mins16[j / 2]) against the bsums of 32.
+    int16x8_t mins16[4];
+    for (int i = 0; i < 4; ++i)
+      mins16[i] = vreinterpretq_s16_u16(i % 2 ? vmovl_high_u8(mn[i / 2]) : vmovl_u8(vget_low_u8(mn[i / 2])));
+    const float32x4_t d = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk)));
+    const float32x4_t dmin = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk + 2 * kRows)));
+    for (int t = 0; t < T; ++t) {
+      const int16_t* bs = y[t][sb].bsums;
+      for (int j = 0; j < 8; ++j) {
+        const int16_t b32 = static_cast<int16_t>(bs[2 * j] + bs[2 * j + 1]);  // |sum of 32| <= 4064
+        const int16x8_t m = mins16[j / 2];
+        msum[t] = vmlal_n_s16(msum[t], j % 2 ? vget_high_s16(m) : vget_low_s16(m), b32);
+      }
+      acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(isum[t]), vmulq_n_f32(d, y[t][sb].d));
+      acc[t] = vfmsq_f32(acc[t], vcvtq_f32_s32(msum[t]), vmulq_n_f32(dmin, y[t][sb].d));
+    }
+  }
+  for (int t = 0; t < T; ++t) vst1q_f32(s + t * s_stride, acc[t]);
+}
+
+using TileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, float*, int64_t);
+
+// The loop of the three GEMMs: tiles of 1 or 2 tokens (kMaxTile) over pack.h's groups.
+template <TileFn kOne, TileFn kTwo>
+void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
+            int64_t y_stride) {
   const int64_t nsb = n / kQKK;
   const auto* xb = static_cast<const uint8_t*>(x);
   for_each_packed_tile<kRows, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
     const BlockQ8_K* ys[kMaxTile];
     for (int t = 0; t < nt; ++t) ys[t] = reinterpret_cast<const BlockQ8_K*>(xb + (t0 + t) * x_row);
-    if (nt == 2)
-      tile_q6_K<2>(nsb, group, ys, out, y_stride);
-    else
-      tile_q6_K<1>(nsb, group, ys, out, y_stride);
+    (nt == 2 ? kTwo : kOne)(nsb, group, ys, out, y_stride);
   });
+}
+
+}  // namespace
+
+void pack_q4_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackQ4_K), kPackQ4_K>(sizeof(BlockQ4_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void pack_q5_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackQ5_K), kPackQ5_K>(sizeof(BlockQ5_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void pack_q6_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackQ6_K), kPackQ6_K>(sizeof(BlockQ6_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void gemm_q4_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<tile_q45_K<false, 1>, tile_q45_K<false, 2>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void gemm_q5_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<tile_q45_K<true, 1>, tile_q45_K<true, 2>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void gemm_q6_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<tile_q6_K<1>, tile_q6_K<2>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 }  // namespace capibara::neon
