@@ -21,7 +21,7 @@ const cxx = arg("--cxx", "aarch64-linux-gnu-g++");
 const MIN_SHARE = 0.7;
 // Kernel files (4-row groups) and, per multiply instruction, the tokens one of them covers in a loop
 // iteration: a 32-element block (Q4_0 / Q8_0: SDOT 8 per row group and token, SMMLA 8 per row group and
-// token pair) or, for Q6_K, a 64-element section of the super-block (16 SDOT per token).
+// token pair) or, for the K-quants, a 64-element part of the super-block (16 SDOT per token).
 const ROWS = 4;
 const FILES = [
   { file: "native/kernels/neon/gemm_packed.cpp", macs: { sdot: 1 / 8 } },
@@ -115,13 +115,15 @@ function runMca(instrs) {
 }
 
 // "q4_0 i8mm" from the public kernel's name; the SDOT kernels' tiles are functions of their own
-// (tile<kQ4, T>), named by their template arguments.
+// (tile<kQ4, T>, tile_q45_K<kQ5, T>, tile_q6_K<T>), named by their template arguments.
 function kernelName(name, file) {
   const ext = file.includes("i8mm") ? "i8mm" : "dotprod";
   const pub = /gemm_(q\d_[0K])_q8_[0K]_packed/.exec(name);
   if (pub) return `${pub[1]} ${ext}`;
   const tile = /4tileILb([01])E/.exec(name);
-  return tile ? `${tile[1] === "1" ? "q4_0" : "q8_0"} ${ext}` : name;
+  if (tile) return `${tile[1] === "1" ? "q4_0" : "q8_0"} ${ext}`;
+  const k = /tile_q(45_KILb([01])|6_K)/.exec(name);
+  return k ? `${k[2] === undefined ? "q6_K" : k[2] === "1" ? "q5_K" : "q4_K"} ${ext}` : name;
 }
 
 let failed = false;

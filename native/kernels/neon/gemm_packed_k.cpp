@@ -4,9 +4,10 @@
 // Q4_K / Q5_K, per 256-element super-block of a group:
 //   - the 12 scale-byte planes (4 bytes: one per row) decode into the 8 six-bit scales and mins of the
 //     4 rows with a few 16-byte operations (ggml's packing, see tile_q45_K);
-//   - word m of sub-block j's quants (low nibbles of chunk j / 2 for even j, high for odd; Q5_K adds
-//     bit j of qh word m as bit 4) is one 16-byte load for the 4 rows, against lane m % 4 of the
-//     sub-block's activations by `sdot by lane`; the scale multiplies each sub-block sum in s32;
+//   - word m of a 64-element chunk c is one 16-byte load for the 4 rows: its low nibbles are word m of
+//     sub-block 2c, its high nibbles of sub-block 2c + 1 (Q5_K adds bits 2c / 2c + 1 of qh word m as
+//     bit 4); each meets lane m % 4 of its sub-block's activations by `sdot by lane`, and the scale
+//     multiplies each sub-block sum in s32;
 //   - the mins meet Q8_K's bsums of 32 in s16 x s16 -> s32 multiply-adds; two FMAs per token.
 // Q6_K, per super-block:
 //   - section (h, mq) holds, for the four 16-element sub-blocks s = 8h + 2k + mq (k = quarter), word m
@@ -109,10 +110,28 @@ inline int32x4_t widen_scale(const uint8x16_t (&v)[2], int j) {
   return vreinterpretq_s32_u32(j % 2 ? vmovl_high_u16(h) : vmovl_u16(vget_low_u16(h)));
 }
 
+// Word M of chunk c: its low nibbles are sub-block 2c's element word M, its high nibbles sub-block
+// 2c + 1's (Q5_K: plus bit 2c / 2c + 1 of qh word M as bit 4, moved there by the shifts sh[0], sh[1]).
+template <bool kQ5, int M, int T>
+inline void chunk_word(const uint8_t* qs, const uint8_t* qh, const int8x16_t (&sh)[2], const int8x16_t (&yv)[2][2][T],
+                       int32x4_t (&a)[2][T]) {
+  const uint8x16_t m4 = vdupq_n_u8(0x0F), bit4 = vdupq_n_u8(0x10);
+  const uint8x16_t w = vld1q_u8(qs + 16 * M);
+  uint8x16_t lo = vandq_u8(w, m4), hi = vshrq_n_u8(w, 4);
+  if constexpr (kQ5) {
+    const uint8x16_t h = vld1q_u8(qh + 16 * M);
+    lo = vorrq_u8(lo, vandq_u8(vshlq_u8(h, sh[0]), bit4));
+    hi = vorrq_u8(hi, vandq_u8(vshlq_u8(h, sh[1]), bit4));
+  }
+  for (int t = 0; t < T; ++t) {
+    a[0][t] = sdot_lane<M % 4>(a[0][t], vreinterpretq_s8_u8(lo), yv[0][M / 4][t]);
+    a[1][t] = sdot_lane<M % 4>(a[1][t], vreinterpretq_s8_u8(hi), yv[1][M / 4][t]);
+  }
+}
+
 template <bool kQ5, int T>
 void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
   constexpr size_t kSuper = kRows * (kQ5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
-  const uint8x16_t m4 = vdupq_n_u8(0x0F), bit4 = vdupq_n_u8(0x10);
   float32x4_t acc[T];
   for (int t = 0; t < T; ++t) acc[t] = vdupq_n_f32(0.0f);
   for (int64_t sb = 0; sb < nsb; ++sb) {
@@ -121,31 +140,31 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
     const uint8_t* qs = qh + (kQ5 ? 32 * kRows : 0);
     uint8x16_t sc[2], mn[2];
     k4_scales(blk + 4 * kRows, sc, mn);
+    int32x4_t scale[8];
+    for (int j = 0; j < 8; ++j) scale[j] = widen_scale(sc, j);
     int32x4_t isum[T], msum[T];
     for (int t = 0; t < T; ++t) isum[t] = msum[t] = vdupq_n_s32(0);
-    for (int j = 0; j < 8; ++j) {
-      int8x16_t q[8];
-      for (int m = 0; m < 8; ++m) {
-        const uint8x16_t w = vld1q_u8(qs + (8 * (j / 2) + m) * 16);
-        uint8x16_t v = (j & 1) ? vshrq_n_u8(w, 4) : vandq_u8(w, m4);
-        if constexpr (kQ5)  // bit j of each qh byte to bit 4
-          v = vorrq_u8(v, vandq_u8(vshlq_u8(vld1q_u8(qh + m * 16), vdupq_n_s8(static_cast<int8_t>(4 - j))), bit4));
-        q[m] = vreinterpretq_s8_u8(v);
-      }
-      const int32x4_t scale = widen_scale(sc, j);
-      for (int t = 0; t < T; ++t) {
-        const int8x16_t y0 = vld1q_s8(y[t][sb].qs + 32 * j), y1 = vld1q_s8(y[t][sb].qs + 32 * j + 16);
-        int32x4_t a0 = vdupq_n_s32(0), a1 = vdupq_n_s32(0);
-        a0 = sdot_lane<0>(a0, q[0], y0);
-        a1 = sdot_lane<1>(a1, q[1], y0);
-        a0 = sdot_lane<2>(a0, q[2], y0);
-        a1 = sdot_lane<3>(a1, q[3], y0);
-        a0 = sdot_lane<0>(a0, q[4], y1);
-        a1 = sdot_lane<1>(a1, q[5], y1);
-        a0 = sdot_lane<2>(a0, q[6], y1);
-        a1 = sdot_lane<3>(a1, q[7], y1);
-        isum[t] = vmlaq_s32(isum[t], scale, vaddq_s32(a0, a1));
-      }
+    // One 64-element chunk (sub-blocks 2c, 2c + 1) per iteration: the same fixed shape as Q6_K's sections.
+#pragma GCC unroll 1
+    for (int c = 0; c < 4; ++c) {
+      int8x16_t yv[2][2][T];  // [sub-block 2c + e][half][token]
+      for (int e = 0; e < 2; ++e)
+        for (int hf = 0; hf < 2; ++hf)
+          for (int t = 0; t < T; ++t) yv[e][hf][t] = vld1q_s8(y[t][sb].qs + 64 * c + 32 * e + 16 * hf);
+      const int8x16_t sh[2] = {vdupq_n_s8(static_cast<int8_t>(4 - 2 * c)), vdupq_n_s8(static_cast<int8_t>(3 - 2 * c))};
+      int32x4_t a[2][T];
+      for (auto& ae : a)
+        for (auto& v : ae) v = vdupq_n_s32(0);
+      const uint8_t* cq = qs + 128 * c;  // 8 words x 4 rows
+      chunk_word<kQ5, 0>(cq, qh, sh, yv, a);
+      chunk_word<kQ5, 1>(cq, qh, sh, yv, a);
+      chunk_word<kQ5, 2>(cq, qh, sh, yv, a);
+      chunk_word<kQ5, 3>(cq, qh, sh, yv, a);
+      chunk_word<kQ5, 4>(cq, qh, sh, yv, a);
+      chunk_word<kQ5, 5>(cq, qh, sh, yv, a);
+      chunk_word<kQ5, 6>(cq, qh, sh, yv, a);
+      chunk_word<kQ5, 7>(cq, qh, sh, yv, a);
+      for (int t = 0; t < T; ++t) isum[t] = vmlaq_s32(vmlaq_s32(isum[t], scale[2 * c], a[0][t]), scale[2 * c + 1], a[1][t]);
     }
     // Mins as s16 (row r of sub-block j in lane 4 (j % 2) + r of mins16[j / 2]) against the bsums of 32.
     int16x8_t mins16[4];
