@@ -3,6 +3,7 @@
 // falls back to the reference and the table is always complete.
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #include "common/cpu_features.h"
 #include "kernels/gemm_loop.h"
@@ -196,9 +197,40 @@ void fill_neon(Kernels& k) {
   if (dot) {  // the packed kernels multiply with SDOT: without it the table keeps no packed layout
     set_packed(k, G::Q8_0, 4, neon::pack_q8_0, neon::gemm_q8_0_q8_0_packed_dotprod);
     set_packed(k, G::Q4_0, 4, neon::pack_q4_0, neon::gemm_q4_0_q8_0_packed_dotprod);
+    set_packed(k, G::Q4_K, 4, neon::pack_q4_K, neon::gemm_q4_K_q8_K_packed_dotprod);
+    set_packed(k, G::Q5_K, 4, neon::pack_q5_K, neon::gemm_q5_K_q8_K_packed_dotprod);
+    set_packed(k, G::Q6_K, 4, neon::pack_q6_K, neon::gemm_q6_K_q8_K_packed_dotprod);
+    for (G t : {G::Q4_K, G::Q5_K, G::Q6_K}) type_of(k, t).packed_variant = "neon-dotprod";
+  }
+  if (mm) {  // SMMLA's operands want their own interleave: pack and gemm change together
+    set_packed(k, G::Q8_0, 4, neon::pack_q8_0_i8mm, neon::gemm_q8_0_q8_0_packed_i8mm);
+    set_packed(k, G::Q4_0, 4, neon::pack_q4_0_i8mm, neon::gemm_q4_0_q8_0_packed_i8mm);
+  }
+  // Variant names (kernels.h) of the choices above: one extension level per entry.
+  const char* level = dot ? "neon-dotprod" : "neon";
+  for (G t : {G::Q8_0, G::Q4_0, G::Q4_K, G::Q5_K, G::Q6_K}) type_of(k, t).gemm_variant = level;
+  for (G t : {G::Q8_0, G::Q4_0}) {
+    if (mm) type_of(k, t).gemm_variant = "neon-i8mm";
+    if (dot) type_of(k, t).packed_variant = mm ? "neon-i8mm" : "neon-dotprod";
   }
 }
 #endif
+
+// Entries a fill function did not name are named after the first table (in order of preference)
+// holding the same function, so an AVX-512 table's inherited AVX2 kernels read "avx2".
+void name_variants(Kernels& k, const Kernels* earlier, int n_earlier) {
+  for (uint32_t t = 0; t < kGgmlTypeCount; ++t) {
+    TypeKernels& tk = k.types[t];
+    const char* gemm = isa_name(k.isa);
+    const char* packed = isa_name(k.isa);
+    for (int i = n_earlier - 1; i >= 0; --i) {
+      if (earlier[i].types[t].gemm == tk.gemm) gemm = earlier[i].types[t].gemm_variant;
+      if (earlier[i].types[t].gemm_packed == tk.gemm_packed) packed = earlier[i].types[t].packed_variant;
+    }
+    if (!tk.gemm_variant && tk.gemm) tk.gemm_variant = gemm;
+    if (!tk.packed_variant && tk.gemm_packed) tk.packed_variant = packed;
+  }
+}
 
 struct Tables {
   Kernels table[kIsaCount];
@@ -211,6 +243,7 @@ struct Tables {
       Kernels& k = table[static_cast<int>(isa)];
       fill_scalar(k);
       fill(k);
+      name_variants(k, table, static_cast<int>(isa));
       available[static_cast<int>(isa)] = true;
       active = isa;  // called in increasing order of preference
     };

@@ -111,6 +111,26 @@ void gemm_q4_0_q8_0_packed_dotprod(int64_t n, const void* w, size_t w_row, int64
 void gemm_q8_0_q8_0_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                                    int64_t n_tok, float* y, int64_t y_stride);
 
+// gemm_packed_i8mm.cpp: 4-row Q4_0/Q8_0 groups in 8-byte units (SMMLA's operand shape) and their GEMMs,
+// which need i8mm (dispatch installs all four only then)
+void pack_q4_0_i8mm(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_q8_0_i8mm(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void gemm_q4_0_q8_0_packed_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q8_0_q8_0_packed_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                int64_t n_tok, float* y, int64_t y_stride);
+
+// gemm_packed_k.cpp: 4-row Q4_K / Q5_K / Q6_K groups (pack.h's layouts) and their GEMMs, which need dotprod
+void pack_q4_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_q5_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_q6_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void gemm_q4_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q5_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q6_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride);
+
 // quantize.cpp (bit-identical to the scalar reference)
 void quantize_row_q8_0(const float* x, void* y, int64_t n);
 void quantize_row_q8_K(const float* x, void* y, int64_t n);
