@@ -11,11 +11,12 @@
  */
 import { loadavg } from "node:os";
 import { availableBackends, type KernelBackend } from "../lib/kernels.js";
+import { batchCases } from "./cases/batch.js";
 import { elementwiseCases } from "./cases/elementwise.js";
 import { memoryBandwidth, quantCases } from "./cases/quant.js";
 import { formatTable, machineInfo, runCases, type BenchCase } from "./lib.js";
 
-const CASE_SETS: (() => BenchCase[])[] = [quantCases, elementwiseCases];
+const CASE_SETS: (() => BenchCase[])[] = [quantCases, elementwiseCases, batchCases];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);

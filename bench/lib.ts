@@ -36,6 +36,11 @@ export interface BenchCase {
   flops: number;
   /** Builds the variants to measure; `scalar` at the same thread count is the baseline (list it first). */
   variants(backends: KernelBackend[]): BenchVariant[];
+  /**
+   * Batch size M of a small-batch case (rows multiplied per call); the case with M = 1 and the same
+   * kernel name is the rate the others are compared with.
+   */
+  batchRows?: number;
 }
 
 /** One output row. */
@@ -53,6 +58,15 @@ export interface BenchResult {
   cpu_share: number;
   /** Bytes per CPU-second actually received (GB): the kernel's throughput per busy core, robust to contention. */
   gbps_per_core: number;
+  /**
+   * Small-batch cases: M, rows per second, and rows/s over the M = 1 case's at the same backend and
+   * threads; the same per CPU-second received (robust when other processes take the cores).
+   */
+  batch_rows?: number;
+  rows_per_s?: number;
+  rows_per_s_vs_m1?: number | null;
+  rows_per_cpu_s?: number;
+  rows_per_cpu_s_vs_m1?: number | null;
 }
 
 /** CPU model, core count, memory and the git commit the numbers belong to. */
@@ -113,7 +127,21 @@ export function runCases(cases: BenchCase[], backends: KernelBackend[], memBandw
       if (v.backend === "scalar") baseline.set(v.threads, seconds);
       const base = baseline.get(v.threads);
       const gbps = c.bytes / seconds / 1e9;
+      let batch: Pick<BenchResult, "batch_rows" | "rows_per_s" | "rows_per_s_vs_m1" | "rows_per_cpu_s" | "rows_per_cpu_s_vs_m1"> = {};
+      if (c.batchRows !== undefined) {
+        const rowsPerS = c.batchRows / seconds;
+        const rowsPerCpuS = cpuSeconds > 0 ? (c.batchRows * v.threads) / cpuSeconds : 0;
+        const m1 = out.find((r) => r.kernel === c.kernel && r.batch_rows === 1 && r.backend === v.backend && r.threads === v.threads);
+        batch = {
+          batch_rows: c.batchRows,
+          rows_per_s: rowsPerS,
+          rows_per_s_vs_m1: m1?.rows_per_s ? rowsPerS / m1.rows_per_s : null,
+          rows_per_cpu_s: rowsPerCpuS,
+          rows_per_cpu_s_vs_m1: m1?.rows_per_cpu_s && rowsPerCpuS ? rowsPerCpuS / m1.rows_per_cpu_s : null,
+        };
+      }
       out.push({
+        ...batch,
         kernel: c.kernel,
         shape: c.shape,
         backend: v.backend,
@@ -137,8 +165,42 @@ function fmtTime(s: number): string {
   return `${(s * 1e3).toFixed(2)} ms`;
 }
 
-/** Renders results as an aligned text table. */
+/** Renders results as an aligned text table (small-batch results as {@link formatBatchTable}). */
 export function formatTable(results: BenchResult[]): string {
+  const batch = results.filter((r) => r.batch_rows !== undefined);
+  const plain = results.filter((r) => r.batch_rows === undefined);
+  return [plain.length ? formatPlainTable(plain) : "", batch.length ? formatBatchTable(batch) : ""].filter((t) => t).join("\n\n");
+}
+
+/**
+ * Small-batch results: M, time per call, rows/s and rows/s against M = 1 (M rows cost ~one GEMV when it
+ * is ~M x), and the same per CPU-second of `thr` cores (rows/s had the process had them all).
+ */
+export function formatBatchTable(results: BenchResult[]): string {
+  const header = ["kernel", "backend", "thr", "M", "time", "rows/s", "vs M=1", "rows/cpu-s", "vs M=1 (cpu)", "GB/s", "cpu share"];
+  const rows = results.map((r) => [
+    r.kernel,
+    r.backend,
+    String(r.threads),
+    String(r.batch_rows),
+    fmtTime(r.seconds),
+    (r.rows_per_s ?? 0).toFixed(0),
+    r.rows_per_s_vs_m1 == null ? "-" : `${r.rows_per_s_vs_m1.toFixed(2)}x`,
+    (r.rows_per_cpu_s ?? 0).toFixed(0),
+    r.rows_per_cpu_s_vs_m1 == null ? "-" : `${r.rows_per_cpu_s_vs_m1.toFixed(2)}x`,
+    r.gbps.toFixed(2),
+    `${Math.round(100 * r.cpu_share)}%`,
+  ]);
+  return alignTable(header, rows, 2);
+}
+
+function alignTable(header: string[], rows: string[][], leftColumns: number): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+function formatPlainTable(results: BenchResult[]): string {
   const header = ["kernel", "shape", "backend", "thr", "time", "GB/s", "GFLOP/s", "vs scalar", "% mem BW", "cpu share", "GB/s/core"];
   const rows = results.map((r) => [
     r.kernel,
@@ -153,7 +215,5 @@ export function formatTable(results: BenchResult[]): string {
     `${Math.round(100 * r.cpu_share)}%`,
     r.gbps_per_core > 0 ? r.gbps_per_core.toFixed(2) : "-",
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return alignTable(header, rows, 3);
 }

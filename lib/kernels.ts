@@ -41,15 +41,30 @@ export function rmsnorm(x: Float32Array, w: Float32Array | null, eps: number, op
 }
 
 /** Weight tensor types with quantise, dequantise and dot-product kernels (ggml names). */
-export type WeightType = "f32" | "f16" | "bf16" | "q8_0" | "q4_0" | "q4_K" | "q5_K" | "q6_K";
-/** Every type {@link quantize} and {@link dequantize} accept: the weight types and the `q8_K` activation type. */
-export type TensorType = WeightType | "q8_K";
+export type WeightType =
+  | "f32"
+  | "f16"
+  | "bf16"
+  | "q8_0"
+  | "q4_0"
+  | "q4_1"
+  | "q5_0"
+  | "q5_1"
+  | "iq4_nl"
+  | "q2_K"
+  | "q3_K"
+  | "q4_K"
+  | "q5_K"
+  | "q6_K"
+  | "iq4_xs";
+/** Every type {@link quantize} and {@link dequantize} accept: the weight types and the activation types `q8_1` and `q8_K`. */
+export type TensorType = WeightType | "q8_1" | "q8_K";
 
 /** Block geometry of a tensor type. */
 export interface TypeInfo {
   /** ggml name, e.g. `q4_K`. */
   name: TensorType;
-  /** Elements per block (1 for f32/f16/bf16, 32 for q8_0/q4_0, 256 for K-quants). */
+  /** Elements per block (1 for f32/f16/bf16, 32 for q8_0/q4_0/q4_1/q5_0/q5_1/iq4_nl, 256 for K-quants and iq4_xs). */
   blockSize: number;
   /** Bytes per block. */
   typeSize: number;

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NativeLoadError, errorFromCode } from "./errors.js";
 import type { TokenizerData } from "./tokenizer/Tokenizer.js";
+import type { Pooling } from "./engine/types.js";
 
 /** Kernel backends the addon can be asked for. */
 export type KernelBackend = "scalar" | "avx2" | "avx512" | "neon";
@@ -277,6 +278,14 @@ export interface NativeEngine {
   /** `image` is `[3][S][S]`; resolves to `[tokensPerImage][projectionDim]`. */
   encodeImage(vision: NativeVisionHandle, image: Float32Array, threads: number): Promise<Float32Array>;
   closeVision(vision: NativeVisionHandle): void;
+  /**
+   * Embeds sequence i = tokens[offsets[i] .. offsets[i + 1]) of each input from an empty context: the
+   * final hidden state (after the output norm) pooled over its tokens, L2-normalised. Resolves to
+   * `[n][embeddingSize]`; pooling defaults to {@link NativeEngine.declaredPooling}.
+   */
+  embed(model: NativeModelHandle, tokens: Int32Array, offsets: Float64Array, options?: { pooling?: Pooling; threads?: number }): Promise<Float32Array>;
+  /** The pooling the file declares (`<arch>.pooling_type`), else `last` as llama.cpp uses for decoders. */
+  declaredPooling(model: NativeModelHandle): Pooling;
   sessionTrace(session: NativeSessionHandle, tokens: Int32Array): Promise<{ name: string; layer: number; data: Float32Array }[]>;
   sessionClear(session: NativeSessionHandle): void;
   sessionPast(session: NativeSessionHandle): number;

@@ -65,6 +65,12 @@ function seedFile(name: string, { alignment, vocab = 8, withTensors = true }: Se
     w.addTensor("blk.0.attn_v.weight", { type: "q5_K", shape: [256], data: floats(256) });
     w.addTensor("output.weight", { type: "q6_K", shape: [256, 1, 1], data: floats(256) });
     w.addTensor("blk.0.attn_k.weight", { type: "q2_K", shape: [256], data: bytes(84) }); // pre-encoded bytes
+    w.addTensor("blk.1.attn_q.weight", { type: "q4_1", shape: [32, 2], data: floats(64) });
+    w.addTensor("blk.1.attn_k.weight", { type: "q5_0", shape: [64], data: floats(64) });
+    w.addTensor("blk.1.attn_v.weight", { type: "q5_1", shape: [32, 3], data: floats(96) });
+    w.addTensor("blk.1.ffn_up.weight", { type: "iq4_nl", shape: [32, 2], data: floats(64) });
+    w.addTensor("blk.1.ffn_down.weight", { type: "iq4_xs", shape: [256], data: floats(256) });
+    w.addTensor("blk.1.ffn_gate.weight", { type: "iq2_xxs", shape: [256], data: bytes(66) }); // no kernels: bytes
   }
   return w;
 }

@@ -10,7 +10,7 @@ import { distinctRows } from "../distinct.js";
 import type { BenchCase, BenchVariant } from "../lib.js";
 
 /** Bytes the weights of one GEMV case may occupy at least, so they never fit the caches (L3 <= 32 MiB here). */
-const MIN_WORKING_SET = 96 * 2 ** 20;
+export const MIN_WORKING_SET = 96 * 2 ** 20;
 
 /**
  * `copies` copies of an nRows x nCols matrix of `type`, back to back. Rows tile a quantised block of
@@ -30,7 +30,7 @@ function weights(type: WeightType, nRows: number, nCols: number, copies: number)
  * packed: the backends' packed-layout kernels (the weights a loaded model multiplies), for the backends
  * that have one; scalar, which has none, stays the unpacked baseline.
  */
-function matmulCase(
+export function matmulCase(
   kernel: string,
   type: WeightType,
   nRows: number,

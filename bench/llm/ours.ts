@@ -6,10 +6,35 @@
  */
 import type { LoadOptions, Model } from "../../lib/engine/types.js";
 import { DECODE_PROMPT_TOKENS, WARMUP_TOKENS, peakRssBytes, promptTokens, type ChildJob, type ChildResult } from "./protocol.js";
+import { kernelVariants, type TensorLike } from "./variants.js";
 
 /** What the benchmark needs of `lib/engine/index.ts`. */
 interface EngineModule {
   loadModel(path: string, options?: LoadOptions): Promise<Model>;
+}
+
+/** What the variants need of the compiled `lib/kernels.ts` and `lib/gguf/index.ts` beside the engine. */
+interface KernelsModule {
+  cpuInfo(): { active: string };
+  packRows(type: string): number;
+}
+interface GgufModule {
+  inspectGguf(path: string): Promise<{ tensors: TensorLike[] }>;
+}
+
+/** The kernel variant per weight type of the model just loaded in this process (see variants.ts). */
+async function ourVariants(job: ChildJob, model: Model): Promise<Record<string, string>> {
+  const kernels = (await import(new URL("../kernels.js", job.engineUrl).href)) as KernelsModule;
+  const gguf = (await import(new URL("../gguf/index.js", job.engineUrl).href)) as GgufModule;
+  const { tensors } = await gguf.inspectGguf(job.modelPath);
+  const rows = (type: string): number => {
+    try {
+      return kernels.packRows(type);
+    } catch {
+      return 0;  // a type the kernels API does not name (no packed layout either)
+    }
+  };
+  return kernelVariants(tensors, kernels.cpuInfo().active, rows, model.info.packedBytes > 0);
 }
 
 /** Why our column is empty when the engine cannot be loaded. */
@@ -38,6 +63,7 @@ export async function runOurs(job: ChildJob): Promise<ChildResult> {
   const t0 = performance.now();
   const model = await engine.loadModel(job.modelPath, { threads: job.threads, contextSize: job.contextSize });
   const loadSeconds = (performance.now() - t0) / 1000;
+  const kernels = await ourVariants(job, model);
 
   await model.logits(promptTokens(WARMUP_TOKENS, 1));
   const prefillTps: Record<string, number> = {};
@@ -55,5 +81,5 @@ export async function runOurs(job: ChildJob): Promise<ChildResult> {
   const stats = await generation.stats;
   const decodeTps = (stats.decodeTokensPerSecond * (stats.generatedTokens - 1)) / stats.generatedTokens;
   await model.close();
-  return { engine: "ours", prefillTps, decodeTps, peakRssBytes: await peakRssBytes(), loadSeconds, version: "capibara" };
+  return { engine: "ours", prefillTps, decodeTps, peakRssBytes: await peakRssBytes(), loadSeconds, version: "capibara", kernels };
 }

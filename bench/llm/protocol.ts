@@ -33,6 +33,8 @@ export interface ChildResult {
   loadSeconds: number;
   /** Engine build, e.g. the llama.cpp release node-llama-cpp ships. */
   version: string;
+  /** Ours only: weight type → matmul kernel variant that ran (bench/llm/variants.ts). */
+  kernels?: Record<string, string>;
 }
 
 /** The line a child prints on stdout, prefixed so stray library output cannot be mistaken for it. */

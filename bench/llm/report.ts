@@ -4,6 +4,7 @@
  * @module
  */
 import type { ChildResult, EngineName } from "./protocol.js";
+import { variantsCell } from "./variants.js";
 
 /** One child run (or its failure) of one engine on one configuration. */
 export interface Sample {
@@ -49,6 +50,8 @@ export interface BenchRow {
   /** Successful runs per engine behind the medians. */
   ours_runs: number;
   llamacpp_runs: number;
+  /** Our matmul kernel variant per weight type, e.g. `q4_K: avx2-packed8, q6_K: avx2-packed8`. */
+  ours_kernels: string | null;
 }
 
 /** Machine and build the figures were taken on. */
@@ -130,6 +133,7 @@ export function buildRows(samples: readonly Sample[], decode: number, roofline: 
         llamacpp_note: theirs === null ? note("llamacpp") : null,
         ours_runs: ok("ours").length,
         llamacpp_runs: ok("llamacpp").length,
+        ours_kernels: variantsCell(ok("ours")[0]?.kernels),
       });
     }
   }
@@ -155,12 +159,12 @@ export function machineLines(info: RunInfo): string[] {
 /** The side-by-side table (markdown). */
 export function markdownTable(rows: readonly BenchRow[]): string {
   const head =
-    "| model | quant | phase | threads | ours t/s | llama.cpp t/s | ratio | % of roofline (ours / llama.cpp) | peak RSS MiB (ours / llama.cpp) | RSS budget MiB |";
-  const sep = "|---|---|---|---:|---:|---:|---:|---:|---:|---:|";
+    "| model | quant | phase | threads | ours t/s | llama.cpp t/s | ratio | % of roofline (ours / llama.cpp) | peak RSS MiB (ours / llama.cpp) | RSS budget MiB | our kernels |";
+  const sep = "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|";
   const lines = rows.map((r) => {
     const pct = r.roofline_tps === null ? "" : pair(fmt(r.ours_pct_roofline, 0), fmt(r.llamacpp_pct_roofline, 0));
     const within = r.rss_budget_mb === null || r.ours_rss_mb === null ? "" : r.ours_rss_mb <= r.rss_budget_mb ? " (ours within)" : " (ours over)";
-    return `| ${r.model} | ${r.quant} | ${r.phase} | ${r.threads} | ${tpsCell(r.ours_tps, r.ours_note)} | ${tpsCell(r.llamacpp_tps, r.llamacpp_note)} | ${fmt(r.ratio, 2)} | ${pct} | ${pair(fmt(r.ours_rss_mb, 0), fmt(r.llamacpp_rss_mb, 0))} | ${fmt(r.rss_budget_mb, 0)}${within} |`;
+    return `| ${r.model} | ${r.quant} | ${r.phase} | ${r.threads} | ${tpsCell(r.ours_tps, r.ours_note)} | ${tpsCell(r.llamacpp_tps, r.llamacpp_note)} | ${fmt(r.ratio, 2)} | ${pct} | ${pair(fmt(r.ours_rss_mb, 0), fmt(r.llamacpp_rss_mb, 0))} | ${fmt(r.rss_budget_mb, 0)}${within} | ${r.ours_kernels ?? ""} |`;
   });
   return [head, sep, ...lines].join("\n");
 }

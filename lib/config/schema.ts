@@ -74,6 +74,8 @@ const ExpertFieldsSchema = z
     parallel: positiveInt.max(64).default(1),
     /** Loaded at start and never unloaded (neither evicted nor idle-unloaded). */
     pinned: z.boolean().default(false),
+    /** An embedding model: `/v1/embeddings` without `model` (or with `auto`) uses the first such expert. */
+    embeddings: z.boolean().default(false),
   })
   .strict();
 

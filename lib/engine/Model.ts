@@ -23,7 +23,7 @@ import { jsonSchemaToGbnf } from "../grammar/json-schema.js";
 import { GenerationImpl, type GenerationDriver } from "./generation.js";
 import { planTools, type ToolPlan } from "../chat/tools.js";
 import { ToolCallGeneration } from "./tools.js";
-import type { ChatMessage, GenerateOptions, Generation, LoadOptions, Model, ModelInfo } from "./types.js";
+import type { ChatMessage, EmbedOptions, GenerateOptions, Generation, LoadOptions, Model, ModelInfo } from "./types.js";
 import { imageBytesOf, layoutPrompt, MEDIA_MARKER, VisionProjector, type ImageInput, type ImageTensor, type VisionInfo } from "./vision.js";
 
 /** Context size used when neither the caller nor a smaller file limit says otherwise. */
@@ -261,6 +261,37 @@ class NativeModel implements Model {
         e.sessionClear(this.session);
         return (await e.sessionEval(this.session, ids, true))!;
       });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  embed(inputs: readonly (string | readonly number[])[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    try {
+      this.#check();
+      if (!Array.isArray(inputs) || inputs.length === 0) throw new InvalidArgumentError("INVALID_ARGUMENT", "embed needs a non-empty array of inputs");
+      const { pooling } = options;
+      if (pooling !== undefined && pooling !== "mean" && pooling !== "cls" && pooling !== "last")
+        throw new InvalidArgumentError("INVALID_ARGUMENT", `pooling must be 'mean', 'cls' or 'last', got ${String(pooling)}`);
+      const seqs = inputs.map((input, i) => {
+        const ids = typeof input === "string" ? this.tokenize(input) : input;
+        if (!Array.isArray(ids)) throw new InvalidArgumentError("INVALID_ARGUMENT", `input ${i} must be a string or an array of token ids`);
+        if (ids.length === 0) throw new InvalidArgumentError("INVALID_ARGUMENT", `input ${i} has no tokens`);
+        for (const t of ids)
+          if (!Number.isInteger(t) || t < 0 || t >= this.info.vocabSize)
+            throw new InvalidArgumentError("INVALID_ARGUMENT", `input ${i}: token id ${String(t)} is outside the vocabulary (size ${this.info.vocabSize})`);
+        if (ids.length > this.info.trainContextSize)
+          throw new ContextFullError("CONTEXT_FULL", `input ${i} has ${ids.length} tokens, more than the model's context length ${this.info.trainContextSize}`);
+        return ids;
+      });
+      const offsets = new Float64Array(seqs.length + 1);
+      seqs.forEach((ids, i) => (offsets[i + 1] = offsets[i]! + ids.length));
+      const tokens = Int32Array.from(seqs.flat());
+      const E = this.info.embeddingSize;
+      // Its own native session per call, so embeddings need not wait for a generation to finish.
+      return native()
+        .engine.embed(this.handle, tokens, offsets, { ...(pooling ? { pooling } : {}), threads: this.threads })
+        .then((flat) => seqs.map((_, i) => flat.slice(i * E, (i + 1) * E)));
     } catch (err) {
       return Promise.reject(err);
     }

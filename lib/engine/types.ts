@@ -180,6 +180,15 @@ export interface LoadOptions {
   signal?: AbortSignal;
 }
 
+/** How token rows become one embedding: their mean, the first (`cls`) or the last token's row. */
+export type Pooling = "mean" | "cls" | "last";
+
+/** Options of {@link Model.embed}. */
+export interface EmbedOptions {
+  /** `mean`, `cls` (first token) or `last`; default: the file's declared pooling, else `last`. */
+  pooling?: Pooling;
+}
+
 /** A loaded model. */
 export interface Model {
   readonly info: ModelInfo;
@@ -189,6 +198,15 @@ export interface Model {
   generate(prompt: string | ChatMessage[], options?: GenerateOptions): Generation;
   /** Logits after the last of `tokens` (vocabulary-sized). */
   logits(tokens: number[]): Promise<Float32Array>;
+  /**
+   * Sentence embeddings, one L2-normalised `Float32Array` of `embeddingSize` values per input: each
+   * input (a string, tokenised with BOS/EOS as the vocabulary asks, or token ids as given) is
+   * evaluated alone and its final hidden states (after the output norm) pooled as `pooling` says,
+   * by default as the file declares (`<arch>.pooling_type`), else the last token's. Runs off the event loop.
+   * @throws InvalidArgumentError for no inputs, an empty input or a token id outside the vocabulary;
+   *   ContextFullError for an input longer than the training context; ModelClosedError.
+   */
+  embed(inputs: readonly (string | readonly number[])[], options?: EmbedOptions): Promise<Float32Array[]>;
   /** The vision projector's facts when loaded with `mmproj`, else null. */
   readonly vision: VisionInfo | null;
   /**

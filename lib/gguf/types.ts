@@ -42,12 +42,24 @@ export type GgmlTypeName =
   | "q5_K"
   | "q6_K"
   | "q8_K"
+  | "iq2_xxs"
+  | "iq2_xs"
+  | "iq3_xxs"
+  | "iq1_s"
+  | "iq4_nl"
+  | "iq3_s"
+  | "iq2_s"
+  | "iq4_xs"
   | "i8"
   | "i16"
   | "i32"
   | "i64"
   | "f64"
-  | "bf16";
+  | "iq1_m"
+  | "bf16"
+  | "tq1_0"
+  | "tq2_0"
+  | "mxfp4";
 
 /** A ggml type's id and block layout: `blockSize` elements take `typeSize` bytes. */
 export interface GgmlTypeTraits {
@@ -72,12 +84,24 @@ export const GGML_TYPES: Readonly<Record<GgmlTypeName, GgmlTypeTraits>> = {
   q5_K: { id: 13, blockSize: 256, typeSize: 176 },
   q6_K: { id: 14, blockSize: 256, typeSize: 210 },
   q8_K: { id: 15, blockSize: 256, typeSize: 292 },
+  iq2_xxs: { id: 16, blockSize: 256, typeSize: 66 },
+  iq2_xs: { id: 17, blockSize: 256, typeSize: 74 },
+  iq3_xxs: { id: 18, blockSize: 256, typeSize: 98 },
+  iq1_s: { id: 19, blockSize: 256, typeSize: 50 },
+  iq4_nl: { id: 20, blockSize: 32, typeSize: 18 },
+  iq3_s: { id: 21, blockSize: 256, typeSize: 110 },
+  iq2_s: { id: 22, blockSize: 256, typeSize: 82 },
+  iq4_xs: { id: 23, blockSize: 256, typeSize: 136 },
   i8: { id: 24, blockSize: 1, typeSize: 1 },
   i16: { id: 25, blockSize: 1, typeSize: 2 },
   i32: { id: 26, blockSize: 1, typeSize: 4 },
   i64: { id: 27, blockSize: 1, typeSize: 8 },
   f64: { id: 28, blockSize: 1, typeSize: 8 },
+  iq1_m: { id: 29, blockSize: 256, typeSize: 56 },
   bf16: { id: 30, blockSize: 1, typeSize: 2 },
+  tq1_0: { id: 34, blockSize: 256, typeSize: 54 },
+  tq2_0: { id: 35, blockSize: 256, typeSize: 66 },
+  mxfp4: { id: 39, blockSize: 32, typeSize: 17 },
 };
 
 /** Alignment of the tensor data when `general.alignment` is absent. */

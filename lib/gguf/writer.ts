@@ -37,7 +37,8 @@ export interface GgufTensorSpec {
   /**
    * The values, or a function producing them when the writer reaches this tensor (so a large file
    * can be generated tensor by tensor). A `Float32Array` is converted to `type` by the native
-   * quantisers (f32, f16, bf16, q8_0, q4_0, q4_K, q5_K, q6_K; byte-identical to ggml's); a
+   * quantisers (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl, q2_K, q3_K, q4_K, q5_K, q6_K,
+   * iq4_xs; byte-identical to ggml's, as llama-quantize writes them without an importance matrix); a
    * `Uint8Array` must hold exactly the encoded bytes of `type` (any type).
    */
   data: GgufTensorData | (() => GgufTensorData | Promise<GgufTensorData>);
@@ -170,7 +171,23 @@ function encodeArray(sink: ByteSink, a: GgufArrayValue): void {
 type Entry = { type: GgufScalarType; value: GgufScalar } | { type: "array"; value: GgufArrayValue };
 
 /** Types the writer encodes from float32 (through the native quantisers in `lib/kernels.ts`). */
-const ENCODABLE: ReadonlySet<GgmlTypeName> = new Set<WeightType>(["f32", "f16", "bf16", "q8_0", "q4_0", "q4_K", "q5_K", "q6_K"]);
+const ENCODABLE: ReadonlySet<GgmlTypeName> = new Set<WeightType>([
+  "f32",
+  "f16",
+  "bf16",
+  "q8_0",
+  "q4_0",
+  "q4_1",
+  "q5_0",
+  "q5_1",
+  "iq4_nl",
+  "q2_K",
+  "q3_K",
+  "q4_K",
+  "q5_K",
+  "q6_K",
+  "iq4_xs",
+]);
 
 /**
  * Float32 elements per encoded slice: rows are quantised and written about 4 MiB at a time, so a

@@ -1,7 +1,7 @@
 /**
  * The OpenAI-compatible HTTP server (fastify) over a {@link CapibaraSystem}: the endpoints of the
  * Python `multi_model_server.py` (`/health`, `/v1/models`, `/stats`, `/v1/chat/completions`) plus
- * `/v1/completions`, `/metrics` and the admin endpoints.
+ * `/v1/completions`, `/v1/embeddings`, `/metrics` and the admin endpoints.
  * @module
  */
 import { timingSafeEqual } from "node:crypto";
@@ -11,6 +11,7 @@ import type { TokenChunk, ToolCall } from "../engine/types.js";
 import type { CapibaraSystem, ChatResponse, ChatStats, RouteInfo } from "../system.js";
 import { registerAdminRoutes } from "./admin.js";
 import { drainRequest } from "./drain.js";
+import { registerEmbeddingRoutes } from "./embeddings.js";
 import { errorBody, toHttpError } from "./errors.js";
 import { inlineImageUrls } from "./images.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
@@ -240,6 +241,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
     });
   });
 
+  registerEmbeddingRoutes(app, system, metrics);
   registerAdminRoutes(app, system, routes);
   registerWebRoutes(app);
   return app;

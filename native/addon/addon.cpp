@@ -33,6 +33,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_token_stream(env, exports);
   init_grammar(env, exports);
   init_vision(env, exports);
+  init_embed(env, exports);
   return exports;
 }
 

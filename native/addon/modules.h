@@ -22,6 +22,7 @@ void init_session(Napi::Env env, Napi::Object exports);
 void init_token_stream(Napi::Env env, Napi::Object exports);
 void init_grammar(Napi::Env env, Napi::Object exports);
 void init_vision(Napi::Env env, Napi::Object exports);
+void init_embed(Napi::Env env, Napi::Object exports);
 
 // Handles shared between modules (tokenizer_wrap.cpp, grammar_wrap.cpp); throw INVALID_ARGUMENT.
 const tokenizer::Tokenizer& arg_tokenizer(const Napi::CallbackInfo& info, size_t i);

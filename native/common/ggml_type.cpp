@@ -11,7 +11,8 @@ constexpr std::array<GgmlTypeTraits, kGgmlTypeCount> make_traits() {
   auto set = [&t](GgmlType id, const char* name, int64_t bs, size_t ts) {
     t[static_cast<uint32_t>(id)] = {name, bs, ts};
   };
-  // Block sizes/bytes follow ggml's block structs (see native/kernels/quant_blocks.h).
+  // Block sizes/bytes follow ggml's block structs (see native/kernels/quant_blocks.h). Types without
+  // kernels are listed too, so a file holding them parses and is refused by name where a tensor is bound.
   set(GgmlType::F32, "f32", 1, 4);
   set(GgmlType::F16, "f16", 1, 2);
   set(GgmlType::Q4_0, "q4_0", 32, 18);
@@ -26,12 +27,24 @@ constexpr std::array<GgmlTypeTraits, kGgmlTypeCount> make_traits() {
   set(GgmlType::Q5_K, "q5_K", 256, 176);
   set(GgmlType::Q6_K, "q6_K", 256, 210);
   set(GgmlType::Q8_K, "q8_K", 256, 292);
+  set(GgmlType::IQ2_XXS, "iq2_xxs", 256, 66);
+  set(GgmlType::IQ2_XS, "iq2_xs", 256, 74);
+  set(GgmlType::IQ3_XXS, "iq3_xxs", 256, 98);
+  set(GgmlType::IQ1_S, "iq1_s", 256, 50);
+  set(GgmlType::IQ4_NL, "iq4_nl", 32, 18);
+  set(GgmlType::IQ3_S, "iq3_s", 256, 110);
+  set(GgmlType::IQ2_S, "iq2_s", 256, 82);
+  set(GgmlType::IQ4_XS, "iq4_xs", 256, 136);
   set(GgmlType::I8, "i8", 1, 1);
   set(GgmlType::I16, "i16", 1, 2);
   set(GgmlType::I32, "i32", 1, 4);
   set(GgmlType::I64, "i64", 1, 8);
   set(GgmlType::F64, "f64", 1, 8);
+  set(GgmlType::IQ1_M, "iq1_m", 256, 56);
   set(GgmlType::BF16, "bf16", 1, 2);
+  set(GgmlType::TQ1_0, "tq1_0", 256, 54);
+  set(GgmlType::TQ2_0, "tq2_0", 256, 66);
+  set(GgmlType::MXFP4, "mxfp4", 32, 17);
   return t;
 }
 constexpr auto kTraits = make_traits();

@@ -3,6 +3,7 @@
 // falls back to the reference and the table is always complete.
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #include "common/cpu_features.h"
 #include "kernels/gemm_loop.h"
@@ -51,8 +52,16 @@ void fill_scalar(Kernels& k) {
   type_of(k, G::Q4_K) = {G::Q8_K, scalar::vec_dot_q4_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q4_K_q8_K>, scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
   type_of(k, G::Q5_K) = {G::Q8_K, scalar::vec_dot_q5_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q5_K_q8_K>, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
   type_of(k, G::Q6_K) = {G::Q8_K, scalar::vec_dot_q6_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q6_K_q8_K>, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
-  // Activation-only type: conversions, no dot product of its own.
+  type_of(k, G::Q4_1) = {G::Q8_1, scalar::vec_dot_q4_1_q8_1, gemm_by_vec_dot<scalar::vec_dot_q4_1_q8_1>, scalar::quantize_row_q4_1, scalar::dequantize_row_q4_1};
+  type_of(k, G::Q5_0) = {G::Q8_0, scalar::vec_dot_q5_0_q8_0, gemm_by_vec_dot<scalar::vec_dot_q5_0_q8_0>, scalar::quantize_row_q5_0, scalar::dequantize_row_q5_0};
+  type_of(k, G::Q5_1) = {G::Q8_1, scalar::vec_dot_q5_1_q8_1, gemm_by_vec_dot<scalar::vec_dot_q5_1_q8_1>, scalar::quantize_row_q5_1, scalar::dequantize_row_q5_1};
+  type_of(k, G::IQ4_NL) = {G::Q8_0, scalar::vec_dot_iq4_nl_q8_0, gemm_by_vec_dot<scalar::vec_dot_iq4_nl_q8_0>, scalar::quantize_row_iq4_nl, scalar::dequantize_row_iq4_nl};
+  type_of(k, G::IQ4_XS) = {G::Q8_K, scalar::vec_dot_iq4_xs_q8_K, gemm_by_vec_dot<scalar::vec_dot_iq4_xs_q8_K>, scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
+  type_of(k, G::Q2_K) = {G::Q8_K, scalar::vec_dot_q2_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q2_K_q8_K>, scalar::quantize_row_q2_K, scalar::dequantize_row_q2_K};
+  type_of(k, G::Q3_K) = {G::Q8_K, scalar::vec_dot_q3_K_q8_K, gemm_by_vec_dot<scalar::vec_dot_q3_K_q8_K>, scalar::quantize_row_q3_K, scalar::dequantize_row_q3_K};
+  // Activation-only types: conversions, no dot product of their own.
   type_of(k, G::Q8_K) = {G::Q8_K, nullptr, nullptr, scalar::quantize_row_q8_K, scalar::dequantize_row_q8_K};
+  type_of(k, G::Q8_1) = {G::Q8_1, nullptr, nullptr, scalar::quantize_row_q8_1, scalar::dequantize_row_q8_1};
 }
 
 #if defined(__x86_64__)
@@ -76,9 +85,21 @@ void fill_avx2(Kernels& k) {
   type_of(k, G::Q4_K) = {G::Q8_K, avx2::vec_dot_q4_K_q8_K, avx2::gemm_q4_K_q8_K, scalar::quantize_row_q4_K, scalar::dequantize_row_q4_K};
   type_of(k, G::Q5_K) = {G::Q8_K, avx2::vec_dot_q5_K_q8_K, avx2::gemm_q5_K_q8_K, scalar::quantize_row_q5_K, scalar::dequantize_row_q5_K};
   type_of(k, G::Q6_K) = {G::Q8_K, avx2::vec_dot_q6_K_q8_K, avx2::gemm_q6_K_q8_K, scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
+  type_of(k, G::Q4_1) = {G::Q8_1, avx2::vec_dot_q4_1_q8_1, avx2::gemm_q4_1_q8_1, scalar::quantize_row_q4_1, scalar::dequantize_row_q4_1};
+  type_of(k, G::Q5_0) = {G::Q8_0, avx2::vec_dot_q5_0_q8_0, avx2::gemm_q5_0_q8_0, scalar::quantize_row_q5_0, scalar::dequantize_row_q5_0};
+  type_of(k, G::Q5_1) = {G::Q8_1, avx2::vec_dot_q5_1_q8_1, avx2::gemm_q5_1_q8_1, scalar::quantize_row_q5_1, scalar::dequantize_row_q5_1};
+  type_of(k, G::IQ4_NL) = {G::Q8_0, avx2::vec_dot_iq4_nl_q8_0, avx2::gemm_iq4_nl_q8_0, scalar::quantize_row_iq4_nl, scalar::dequantize_row_iq4_nl};
+  type_of(k, G::Q2_K) = {G::Q8_K, avx2::vec_dot_q2_K_q8_K, gemm_by_vec_dot<avx2::vec_dot_q2_K_q8_K>, scalar::quantize_row_q2_K, scalar::dequantize_row_q2_K};
+  type_of(k, G::Q3_K) = {G::Q8_K, avx2::vec_dot_q3_K_q8_K, gemm_by_vec_dot<avx2::vec_dot_q3_K_q8_K>, scalar::quantize_row_q3_K, scalar::dequantize_row_q3_K};
+  type_of(k, G::IQ4_XS) = {G::Q8_K, avx2::vec_dot_iq4_xs_q8_K, avx2::gemm_iq4_xs_q8_K, scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
   type_of(k, G::Q8_K).from_float = avx2::quantize_row_q8_K;
   set_packed(k, G::Q8_0, 8, avx2::pack_q8_0, avx2::gemm_q8_0_q8_0_packed);
   set_packed(k, G::Q4_0, 8, avx2::pack_q4_0, avx2::gemm_q4_0_q8_0_packed);
+  set_packed(k, G::Q4_K, 8, avx2::pack_q4_K, avx2::gemm_q4_K_q8_K_packed);
+  set_packed(k, G::Q5_K, 8, avx2::pack_q5_K, avx2::gemm_q5_K_q8_K_packed);
+  set_packed(k, G::Q6_K, 8, avx2::pack_q6_K, avx2::gemm_q6_K_q8_K_packed);
+  set_packed(k, G::F16, 8, avx2::pack_half, avx2::gemm_f16_packed);
+  set_packed(k, G::BF16, 8, avx2::pack_half, avx2::gemm_bf16_packed);
 }
 
 // AVX-512 builds on the AVX2 table: only ops with a 512-bit version are replaced.
@@ -111,6 +132,14 @@ void fill_avx512(Kernels& k) {
   type_of(k, G::Q5_K).gemm = avx512::gemm_q5_K_q8_K;
   type_of(k, G::Q6_K).vec_dot = avx512::vec_dot_q6_K_q8_K;
   type_of(k, G::Q6_K).gemm = avx512::gemm_q6_K_q8_K;
+  type_of(k, G::Q4_1).vec_dot = avx512::vec_dot_q4_1_q8_1;
+  type_of(k, G::Q4_1).gemm = avx512::gemm_q4_1_q8_1;
+  type_of(k, G::Q5_0).vec_dot = avx512::vec_dot_q5_0_q8_0;
+  type_of(k, G::Q5_0).gemm = avx512::gemm_q5_0_q8_0;
+  type_of(k, G::Q5_1).vec_dot = avx512::vec_dot_q5_1_q8_1;
+  type_of(k, G::Q5_1).gemm = avx512::gemm_q5_1_q8_1;
+  type_of(k, G::IQ4_NL).vec_dot = avx512::vec_dot_iq4_nl_q8_0;
+  type_of(k, G::IQ4_NL).gemm = avx512::gemm_iq4_nl_q8_0;
 }
 #endif
 
@@ -147,13 +176,61 @@ void fill_neon(Kernels& k) {
   type_of(k, G::Q6_K) = {G::Q8_K, dot ? neon::vec_dot_q6_K_q8_K_dotprod : neon::vec_dot_q6_K_q8_K,
                          dot ? neon::gemm_q6_K_q8_K_dotprod : neon::gemm_q6_K_q8_K,
                          scalar::quantize_row_q6_K, scalar::dequantize_row_q6_K};
+  type_of(k, G::Q4_1) = {G::Q8_1, dot ? neon::vec_dot_q4_1_q8_1_dotprod : neon::vec_dot_q4_1_q8_1,
+                         dot ? neon::gemm_q4_1_q8_1_dotprod : neon::gemm_q4_1_q8_1, scalar::quantize_row_q4_1, scalar::dequantize_row_q4_1};
+  type_of(k, G::Q5_0) = {G::Q8_0, dot ? neon::vec_dot_q5_0_q8_0_dotprod : neon::vec_dot_q5_0_q8_0,
+                         dot ? neon::gemm_q5_0_q8_0_dotprod : neon::gemm_q5_0_q8_0, scalar::quantize_row_q5_0, scalar::dequantize_row_q5_0};
+  type_of(k, G::Q5_1) = {G::Q8_1, dot ? neon::vec_dot_q5_1_q8_1_dotprod : neon::vec_dot_q5_1_q8_1,
+                         dot ? neon::gemm_q5_1_q8_1_dotprod : neon::gemm_q5_1_q8_1, scalar::quantize_row_q5_1, scalar::dequantize_row_q5_1};
+  type_of(k, G::IQ4_NL) = {G::Q8_0, dot ? neon::vec_dot_iq4_nl_q8_0_dotprod : neon::vec_dot_iq4_nl_q8_0,
+                           dot ? neon::gemm_iq4_nl_q8_0_dotprod : neon::gemm_iq4_nl_q8_0, scalar::quantize_row_iq4_nl, scalar::dequantize_row_iq4_nl};
+  type_of(k, G::Q2_K) = {G::Q8_K, dot ? neon::vec_dot_q2_K_q8_K_dotprod : neon::vec_dot_q2_K_q8_K,
+                         dot ? gemm_by_vec_dot<neon::vec_dot_q2_K_q8_K_dotprod> : gemm_by_vec_dot<neon::vec_dot_q2_K_q8_K>,
+                         scalar::quantize_row_q2_K, scalar::dequantize_row_q2_K};
+  type_of(k, G::Q3_K) = {G::Q8_K, dot ? neon::vec_dot_q3_K_q8_K_dotprod : neon::vec_dot_q3_K_q8_K,
+                         dot ? gemm_by_vec_dot<neon::vec_dot_q3_K_q8_K_dotprod> : gemm_by_vec_dot<neon::vec_dot_q3_K_q8_K>,
+                         scalar::quantize_row_q3_K, scalar::dequantize_row_q3_K};
+  type_of(k, G::IQ4_XS) = {G::Q8_K, dot ? neon::vec_dot_iq4_xs_q8_K_dotprod : neon::vec_dot_iq4_xs_q8_K,
+                           dot ? neon::gemm_iq4_xs_q8_K_dotprod : neon::gemm_iq4_xs_q8_K,
+                           scalar::quantize_row_iq4_xs, scalar::dequantize_row_iq4_xs};
   type_of(k, G::Q8_K).from_float = neon::quantize_row_q8_K;
   if (dot) {  // the packed kernels multiply with SDOT: without it the table keeps no packed layout
     set_packed(k, G::Q8_0, 4, neon::pack_q8_0, neon::gemm_q8_0_q8_0_packed_dotprod);
     set_packed(k, G::Q4_0, 4, neon::pack_q4_0, neon::gemm_q4_0_q8_0_packed_dotprod);
+    set_packed(k, G::Q4_K, 4, neon::pack_q4_K, neon::gemm_q4_K_q8_K_packed_dotprod);
+    set_packed(k, G::Q5_K, 4, neon::pack_q5_K, neon::gemm_q5_K_q8_K_packed_dotprod);
+    set_packed(k, G::Q6_K, 4, neon::pack_q6_K, neon::gemm_q6_K_q8_K_packed_dotprod);
+    for (G t : {G::Q4_K, G::Q5_K, G::Q6_K}) type_of(k, t).packed_variant = "neon-dotprod";
+  }
+  if (mm) {  // SMMLA's operands want their own interleave: pack and gemm change together
+    set_packed(k, G::Q8_0, 4, neon::pack_q8_0_i8mm, neon::gemm_q8_0_q8_0_packed_i8mm);
+    set_packed(k, G::Q4_0, 4, neon::pack_q4_0_i8mm, neon::gemm_q4_0_q8_0_packed_i8mm);
+  }
+  // Variant names (kernels.h) of the choices above: one extension level per entry.
+  const char* level = dot ? "neon-dotprod" : "neon";
+  for (G t : {G::Q8_0, G::Q4_0, G::Q4_K, G::Q5_K, G::Q6_K}) type_of(k, t).gemm_variant = level;
+  for (G t : {G::Q8_0, G::Q4_0}) {
+    if (mm) type_of(k, t).gemm_variant = "neon-i8mm";
+    if (dot) type_of(k, t).packed_variant = mm ? "neon-i8mm" : "neon-dotprod";
   }
 }
 #endif
+
+// Entries a fill function did not name are named after the first table (in order of preference)
+// holding the same function, so an AVX-512 table's inherited AVX2 kernels read "avx2".
+void name_variants(Kernels& k, const Kernels* earlier, int n_earlier) {
+  for (uint32_t t = 0; t < kGgmlTypeCount; ++t) {
+    TypeKernels& tk = k.types[t];
+    const char* gemm = isa_name(k.isa);
+    const char* packed = isa_name(k.isa);
+    for (int i = n_earlier - 1; i >= 0; --i) {
+      if (earlier[i].types[t].gemm == tk.gemm) gemm = earlier[i].types[t].gemm_variant;
+      if (earlier[i].types[t].gemm_packed == tk.gemm_packed) packed = earlier[i].types[t].packed_variant;
+    }
+    if (!tk.gemm_variant && tk.gemm) tk.gemm_variant = gemm;
+    if (!tk.packed_variant && tk.gemm_packed) tk.packed_variant = packed;
+  }
+}
 
 struct Tables {
   Kernels table[kIsaCount];
@@ -166,6 +243,7 @@ struct Tables {
       Kernels& k = table[static_cast<int>(isa)];
       fill_scalar(k);
       fill(k);
+      name_variants(k, table, static_cast<int>(isa));
       available[static_cast<int>(isa)] = true;
       active = isa;  // called in increasing order of preference
     };

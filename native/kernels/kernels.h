@@ -103,6 +103,10 @@ struct TypeKernels {
   int pack_rows = 0;
   PackFn pack = nullptr;
   GemmFn gemm_packed = nullptr;
+  // Which kernel family dispatch chose for gemm and gemm_packed, e.g. "scalar", "avx2", "neon-dotprod",
+  // "neon-i8mm" (nullptr: no such entry), so tests and benchmarks can say what ran.
+  const char* gemm_variant = nullptr;
+  const char* packed_variant = nullptr;
 };
 
 struct Kernels {

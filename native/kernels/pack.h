@@ -84,4 +84,17 @@ inline void for_each_packed_tile(const void* w, size_t w_row, int64_t n_rows, in
   }
 }
 
+// for_each_packed_tile for tile kernels that take their tokens as an array of activation rows of type
+// Act (token t's row at x + t * x_row bytes): tile(group, rows, nt, out).
+template <int R, int kMaxTile, typename Act, typename Tile>
+inline void for_each_packed_row_tile(const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                     int64_t n_tok, float* y, int64_t y_stride, Tile&& tile) {
+  const auto* xb = static_cast<const uint8_t*>(x);
+  for_each_packed_tile<R, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
+    const Act* rows[kMaxTile];
+    for (int t = 0; t < nt; ++t) rows[t] = reinterpret_cast<const Act*>(xb + (t0 + t) * x_row);
+    tile(group, rows, nt, out);
+  });
+}
+
 }  // namespace capibara

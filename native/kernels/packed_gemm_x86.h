@@ -1,5 +1,6 @@
 // The ISA-independent half of the x86 packed Q4_0 / Q8_0 GEMMs (avx2/ and avx512/ gemm_packed.cpp):
-// per-token activation preparation and the loop over row groups and token tiles. A tile kernel does
+// per-token activation preparation and the loop over row groups and token tiles; and the weight-stream
+// prefetch of every x86 packed kernel (the K-quant ones too). A tile kernel does
 // the arithmetic of one group of kRows packed rows (pack.h) times up to kMaxTile tokens.
 //
 // AVX2 + F16C intrinsics only, since the avx2 folder is compiled without AVX-512. Everything sits in an
@@ -18,6 +19,16 @@
 
 namespace capibara {
 namespace {
+
+// Software prefetch of the weight stream, kPrefetchAhead bytes ahead of the block being multiplied: the
+// hardware prefetchers alone leave a core short of misses in flight once a batch of several tokens
+// makes each block's arithmetic longer than its load, so a small-batch step fell to compute + memory
+// time instead of the larger of the two. Called once per block of kBytes, it touches every cache line.
+constexpr size_t kPrefetchAhead = 2048;
+template <size_t kBytes>
+inline void prefetch_ahead(const uint8_t* p) {
+  for (size_t o = 0; o < kBytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchAhead + o), _MM_HINT_T0);
+}
 
 struct PackedPrep {
   float dy;       // activation scale

@@ -27,6 +27,91 @@ struct BlockQ4_0 {
   uint8_t qs[kQK0 / 2];
 };
 
+// Q4_1: value[i] = nibble[i] * d + m, nibbles ordered as in Q4_0.
+struct BlockQ4_1 {
+  uint16_t d;              // fp16 scale
+  uint16_t m;              // fp16 min (the value of level 0)
+  uint8_t qs[kQK0 / 2];
+};
+
+// Q5_0: value[i] = (q[i] - 16) * d with q = nibble (ordered as in Q4_0) + 16 * bit i of qh (a
+// little-endian uint32: element i's fifth bit is bit i, so elements >= 16 use bits 16..31).
+struct BlockQ5_0 {
+  uint16_t d;
+  uint8_t qh[4];
+  uint8_t qs[kQK0 / 2];
+};
+
+// Q5_1: Q5_0's quants without the offset: value[i] = q[i] * d + m.
+struct BlockQ5_1 {
+  uint16_t d;
+  uint16_t m;
+  uint8_t qh[4];
+  uint8_t qs[kQK0 / 2];
+};
+
+// Q8_1: activation type of Q4_1/Q5_1 dot products: value[i] = qs[i] * d, s = d * sum(qs) (fp16), so the
+// weight's min enters a dot product as m * s without touching the quants.
+struct BlockQ8_1 {
+  uint16_t d;
+  uint16_t s;
+  int8_t qs[kQK0];
+};
+
+// IQ4_NL: value[i] = d * kIq4nlValues[nibble[i]], nibbles ordered as in Q4_0. A 4-bit index always
+// falls inside the 16-entry table, so no block, however corrupt, can index out of range.
+struct BlockIq4Nl {
+  uint16_t d;
+  uint8_t qs[kQK0 / 2];
+};
+
+// IQ4_XS: 8 sub-blocks of 32, each an IQ4_NL block whose scale is d * (ls - 32) with a 6-bit ls: its low
+// nibble is nibble j of scales_l (low nibble of byte j / 2 for even j), its top 2 bits are bits 2j, 2j+1
+// of scales_h. Sub-block j's quants are qs[16j .. 16j+15] (low nibbles first, then high ones).
+struct BlockIq4Xs {
+  uint16_t d;
+  uint16_t scales_h;
+  uint8_t scales_l[kQKK / 64];
+  uint8_t qs[kQKK / 2];
+};
+
+// Sub-block j's stored 6-bit IQ4_XS scale ls (the scale is d * (ls - 32)).
+inline int iq4_xs_scale(const BlockIq4Xs& b, int j) {
+  return ((b.scales_l[j / 2] >> (4 * (j % 2))) & 0xF) | (((b.scales_h >> (2 * j)) & 3) << 4);
+}
+
+// The non-linear levels of IQ4_NL / IQ4_XS (ggml's kvalues_iq4nl).
+inline constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+// Q2_K: 16 sub-blocks of 16, value = d * (sc & 0xF) * q - dmin * (sc >> 4) with sc = scales[s] and a 2-bit q.
+// Element 128h + 32j + l (h < 2, j < 4, l < 32) is bits 2j..2j+1 of qs[32h + l]; it lies in sub-block
+// (128h + 32j + l) / 16, so Q8_K's bsums line up with the sub-blocks.
+struct BlockQ2_K {
+  uint8_t scales[kQKK / 16];  // low nibble: scale, high nibble: min
+  uint8_t qs[kQKK / 4];
+  uint16_t d;                 // fp16 scale of the scales
+  uint16_t dmin;              // fp16 scale of the mins
+};
+
+// Q3_K: 16 sub-blocks of 16, value = d * (ls - 32) * (q - 4 * (1 - hbit)) with a 6-bit ls (read with
+// q3_k_scales) and a 2-bit q. Element 128h + 32j + l: q is bits 2j..2j+1 of qs[32h + l], hbit is bit 4h + j of
+// hmask[l]; its sub-block is (128h + 32j + l) / 16.
+struct BlockQ3_K {
+  uint8_t hmask[kQKK / 8];
+  uint8_t qs[kQKK / 4];
+  uint8_t scales[12];
+  uint16_t d;
+};
+
+// The 16 6-bit Q3_K scales ls[s] (0..63): the low nibble of scales[s] (s < 8) or the high nibble of
+// scales[s - 8], and bits 2 (s / 4)..2 (s / 4) + 1 of scales[8 + s % 4] on top.
+inline void q3_k_scales(const uint8_t* q, int ls[16]) {
+  for (int s = 0; s < 16; ++s) {
+    const int low = s < 8 ? (q[s] & 0xF) : (q[s - 8] >> 4);
+    ls[s] = low | (((q[8 + s % 4] >> (2 * (s / 4))) & 3) << 4);
+  }
+}
+
 // Q4_K: 8 sub-blocks of 32 with a 6-bit scale and a 6-bit min each (packed in `scales`, read with
 // k_scale_min). value = d * sc[j] * q - dmin * m[j]. Elements are stored in 4 chunks of 64: chunk c
 // holds sub-block 2c in the LOW nibbles of qs[32c .. 32c+31] and sub-block 2c+1 in the HIGH nibbles.
@@ -70,6 +155,14 @@ struct BlockQ8_K {
 
 static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block is 34 bytes");
 static_assert(sizeof(BlockQ4_0) == 18, "Q4_0 block is 18 bytes");
+static_assert(sizeof(BlockQ4_1) == 20, "Q4_1 block is 20 bytes");
+static_assert(sizeof(BlockQ5_0) == 22, "Q5_0 block is 22 bytes");
+static_assert(sizeof(BlockQ5_1) == 24, "Q5_1 block is 24 bytes");
+static_assert(sizeof(BlockQ8_1) == 36, "Q8_1 block is 36 bytes");
+static_assert(sizeof(BlockIq4Nl) == 18, "IQ4_NL block is 18 bytes");
+static_assert(sizeof(BlockIq4Xs) == 136, "IQ4_XS block is 136 bytes");
+static_assert(sizeof(BlockQ2_K) == 84, "Q2_K block is 84 bytes");
+static_assert(sizeof(BlockQ3_K) == 110, "Q3_K block is 110 bytes");
 static_assert(sizeof(BlockQ4_K) == 144, "Q4_K block is 144 bytes");
 static_assert(sizeof(BlockQ5_K) == 176, "Q5_K block is 176 bytes");
 static_assert(sizeof(BlockQ6_K) == 210, "Q6_K block is 210 bytes");

@@ -155,7 +155,9 @@ inline std::vector<uint8_t> sample_gguf(uint32_t version = 3, uint32_t alignment
       .tensor("f32.w", GgmlType::F32, {4, 2}, pattern(32, 1))
       .tensor("f16.w", GgmlType::F16, {8}, pattern(16, 2))
       .tensor("q8_0.w", GgmlType::Q8_0, {32, 2}, pattern(68, 3))
-      .tensor("q4_K.w", GgmlType::Q4_K, {256}, pattern(144, 4));
+      .tensor("q4_K.w", GgmlType::Q4_K, {256}, pattern(144, 4))
+      .tensor("q5_1.w", GgmlType::Q5_1, {32, 2}, pattern(48, 5))
+      .tensor("iq4_xs.w", GgmlType::IQ4_XS, {256}, pattern(136, 6));
   return b.build(version, alignment);
 }
 

@@ -70,3 +70,29 @@ export async function referenceRun(path: string, prompt: number[], steps: number
     await model.dispose();
   }
 }
+
+/**
+ * llama.cpp's embedding of each input (token ids are passed as they are, strings tokenised by
+ * llama.cpp), pooled as the file declares: `createEmbeddingContext().getEmbeddingFor()`.
+ */
+export async function referenceEmbeddings(path: string, inputs: (string | number[])[], opts: { contextSize: number }): Promise<Float32Array[]> {
+  const l = await instance();
+  const model: LlamaModel = await l.loadModel({ modelPath: path, gpuLayers: 0 });
+  try {
+    const ctx = await model.createEmbeddingContext({ contextSize: opts.contextSize, batchSize: opts.contextSize, threads: 1 });
+    try {
+      const out: Float32Array[] = [];
+      for (const input of inputs) {
+        // getEmbeddingFor adds BOS/EOS when missing: token inputs must already carry them to be compared as given.
+        if (typeof input !== "string" && ctx.calculateInputLength(input as Token[]) !== input.length)
+          throw new Error("reference would add special tokens to a token input");
+        out.push(Float32Array.from((await ctx.getEmbeddingFor(typeof input === "string" ? input : (input as Token[]))).vector));
+      }
+      return out;
+    } finally {
+      await ctx.dispose();
+    }
+  } finally {
+    await model.dispose();
+  }
+}

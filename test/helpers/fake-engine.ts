@@ -136,6 +136,17 @@ class FakeModel implements Model {
     return text.split(/\s+/).filter(Boolean).map((w) => hash(w) % WORDS.length);
   }
 
+  /** One-hot-ish bag of token ids folded into `embeddingSize` values, normalised. */
+  async embed(inputs: readonly (string | readonly number[])[]): Promise<Float32Array[]> {
+    if (this.closed) throw new ModelClosedError("MODEL_CLOSED", "model is closed");
+    return inputs.map((input) => {
+      const v = new Float32Array(this.info.embeddingSize);
+      for (const t of typeof input === "string" ? this.tokenize(input) : input) v[t % v.length]! += 1;
+      const norm = Math.hypot(...v) || 1;
+      return v.map((x) => x / norm);
+    });
+  }
+
   detokenize(tokens: number[]): string {
     return tokens.map((t) => WORDS[t] ?? "?").join(" ");
   }

@@ -5,9 +5,9 @@
 // library is not installed; under CI=true its absence fails.
 //
 // One platform difference: ggml's aarch64 build lets the compiler fuse multiply-adds inside its K-quant
-// fitters, so its Q4_K/Q5_K/Q6_K bytes differ from its own x86-64 build's on some rows. Our reference
+// and IQ4 fitters, so its Q4_K/Q5_K/Q6_K/IQ4_NL/IQ4_XS bytes differ from its own x86-64 build's on some rows. Our reference
 // quantiser never fuses (scalar/quantize.cpp), so capibara writes identical GGUF bytes on every
-// platform; there the test accepts differing K-quant bytes when their error is no worse than ggml's.
+// platform; there the test accepts differing bytes of those types when their error is no worse than ggml's.
 #include <dlfcn.h>
 
 #include <cstdio>
@@ -54,7 +54,8 @@ void* ggml_base() {
 struct RefType {
   GgmlType type;
   const char* quant;    // ggml's reference quantiser
-  const char* dequant;  // ggml's dequantiser
+  const char* dequant;  // ggml's dequantiser, or null
+  bool chunk = false;   // quant is a quantize_<t>(src, dst, nrow, n_per_row, imatrix) routine
 };
 
 const RefType kRefTypes[] = {
@@ -66,7 +67,19 @@ const RefType kRefTypes[] = {
     {GgmlType::Q5_K, "quantize_row_q5_K_ref", "dequantize_row_q5_K"},
     {GgmlType::Q6_K, "quantize_row_q6_K_ref", "dequantize_row_q6_K"},
     {GgmlType::Q8_K, "quantize_row_q8_K_ref", "dequantize_row_q8_K"},
+    {GgmlType::Q4_1, "quantize_row_q4_1_ref", "dequantize_row_q4_1"},
+    {GgmlType::Q5_0, "quantize_row_q5_0_ref", "dequantize_row_q5_0"},
+    {GgmlType::Q5_1, "quantize_row_q5_1_ref", "dequantize_row_q5_1"},
+    {GgmlType::Q8_1, "quantize_row_q8_1_ref", nullptr},  // ggml has no Q8_1 dequantiser
+    {GgmlType::IQ4_XS, "quantize_row_iq4_xs_ref", "dequantize_row_iq4_xs"},
+    {GgmlType::Q2_K, "quantize_row_q2_K_ref", "dequantize_row_q2_K"},
+    {GgmlType::Q3_K, "quantize_row_q3_K_ref", "dequantize_row_q3_K"},
+    // IQ4_NL as llama-quantize writes it: ggml_quantize_chunk calls quantize_iq4_nl, which searches 15
+    // scales (quantize_row_iq4_nl_ref is a single-scale variant that nothing writing files uses).
+    {GgmlType::IQ4_NL, "quantize_iq4_nl", "dequantize_row_iq4_nl", true},
 };
+
+using RefChunk = size_t (*)(const float*, void*, int64_t, int64_t, const float*);
 
 // Inputs that stress the fitters: uniform, bell-shaped, outliers, all-zero and constant blocks, tiny
 // and large magnitudes, and values on exact rounding ties.
@@ -108,9 +121,17 @@ std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
       case GgmlType::F16: half(o); break;
       case GgmlType::BF16: b[o + 1] = static_cast<uint8_t>(0x30 + rng() % 0x1F); break;  // finite exponent
       case GgmlType::Q8_0:
-      case GgmlType::Q4_0: half(o); break;
+      case GgmlType::Q4_0:
+      case GgmlType::Q5_0:
+      case GgmlType::IQ4_NL:
+      case GgmlType::IQ4_XS: half(o); break;
+      case GgmlType::Q4_1:
+      case GgmlType::Q5_1:
+      case GgmlType::Q8_1: half(o); half(o + 2); break;
       case GgmlType::Q4_K:
       case GgmlType::Q5_K: half(o); half(o + 2); break;
+      case GgmlType::Q2_K: half(o + offsetof(BlockQ2_K, d)); half(o + offsetof(BlockQ2_K, dmin)); break;
+      case GgmlType::Q3_K: half(o + offsetof(BlockQ3_K, d)); break;
       case GgmlType::Q6_K: half(o + offsetof(BlockQ6_K, d)); break;
       case GgmlType::Q8_K: {
         const float d = static_cast<float>(rng() % 1000) / 1e5f;
@@ -129,7 +150,11 @@ constexpr bool kFusedRef = true;
 constexpr bool kFusedRef = false;
 #endif
 
-bool is_k_quant(GgmlType t) { return t == GgmlType::Q4_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K; }
+// Types whose quantiser fits scales by float sums, which ggml's aarch64 build fuses.
+bool fitted(GgmlType t) {
+  return t == GgmlType::Q2_K || t == GgmlType::Q3_K || t == GgmlType::Q4_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K ||
+         t == GgmlType::IQ4_NL || t == GgmlType::IQ4_XS;
+}
 
 // Our bytes reconstruct x at least as well as ggml's (within 1 %).
 bool no_worse(const std::vector<float>& x, const std::vector<uint8_t>& ours, const std::vector<uint8_t>& ggml,
@@ -151,10 +176,14 @@ CAPI_TEST(quantisers_and_dequantisers_are_bit_exact_with_ggml) {
   }
   const int64_t n = 4096;
   for (const RefType& rt : kRefTypes) {
-    const auto ref_q = reinterpret_cast<RefQuant>(dlsym(lib, rt.quant));
-    const auto ref_dq = reinterpret_cast<RefDequant>(dlsym(lib, rt.dequant));
-    CHECK(ref_q != nullptr && ref_dq != nullptr);
-    if (!ref_q || !ref_dq) continue;
+    void* q_sym = dlsym(lib, rt.quant);
+    const auto ref_dq = rt.dequant ? reinterpret_cast<RefDequant>(dlsym(lib, rt.dequant)) : nullptr;
+    CHECK(q_sym != nullptr && (ref_dq != nullptr || !rt.dequant));
+    if (!q_sym || (rt.dequant && !ref_dq)) continue;
+    auto ref_q = [&](const float* x, void* y, int64_t n) {
+      if (rt.chunk) reinterpret_cast<RefChunk>(q_sym)(x, y, 1, n, nullptr);
+      else reinterpret_cast<RefQuant>(q_sym)(x, y, n);
+    };
     const std::string name = ggml_type_traits(rt.type).name;
     const size_t bytes = ggml_row_size(rt.type, n);
     int case_idx = 0;
@@ -162,21 +191,23 @@ CAPI_TEST(quantisers_and_dequantisers_are_bit_exact_with_ggml) {
       std::vector<uint8_t> want(bytes);
       ref_q(x.data(), want.data(), n);
       std::vector<float> want_f(n), got_f(n);
-      ref_dq(want.data(), want_f.data(), n);
+      if (ref_dq) ref_dq(want.data(), want_f.data(), n);
       for (int i = 0; i < kIsaCount; ++i) {
         const Kernels* k = kernels_for(static_cast<Isa>(i));
         if (!k) continue;
         const std::string ctx = std::string(isa_name(k->isa)) + " " + name + " input " + std::to_string(case_idx);
         std::vector<uint8_t> got(bytes);
         k->type(rt.type).from_float(x.data(), got.data(), n);
-        if (got != want && !(kFusedRef && is_k_quant(rt.type) && no_worse(x, got, want, rt.type, *k)))
+        if (got != want && !(kFusedRef && fitted(rt.type) && no_worse(x, got, want, rt.type, *k)))
           capitest::fail(__FILE__, __LINE__, ctx + ": quantised bytes differ from ggml's reference");
+        if (!ref_dq) continue;
         k->type(rt.type).to_float(want.data(), got_f.data(), n);
         if (std::memcmp(got_f.data(), want_f.data(), n * sizeof(float)) != 0)
           capitest::fail(__FILE__, __LINE__, ctx + ": dequantised values differ from ggml's");
       }
       ++case_idx;
     }
+    if (!ref_dq) continue;
     auto blocks = random_blocks(rt.type, n, 77);
     std::vector<float> want_f(n), got_f(n);
     ref_dq(blocks.data(), want_f.data(), n);

@@ -117,7 +117,7 @@ CAPI_TEST(gguf_tensor_views) {
   const auto buf = capifuzz::sample_gguf();
   auto f = parse_ok(buf);
   if (!f) return;
-  CHECK(f->tensors().size() == 4);
+  CHECK(f->tensors().size() == 6);
   CHECK(f->tensor("missing") == nullptr);
   const auto* q8 = f->tensor("q8_0.w");
   CHECK(q8 != nullptr);
@@ -131,6 +131,10 @@ CAPI_TEST(gguf_tensor_views) {
   CHECK(std::vector<uint8_t>(q8->data, q8->data + q8->nbytes) == capifuzz::pattern(68, 3));
   const auto* q4k = f->tensor("q4_K.w");
   CHECK(q4k && q4k->nbytes == 144 && q4k->data + q4k->nbytes <= buf.data() + buf.size());
+  const auto* q51 = f->tensor("q5_1.w");
+  CHECK(q51 && q51->type == GgmlType::Q5_1 && q51->nbytes == 48);
+  const auto* iq4 = f->tensor("iq4_xs.w");
+  CHECK(iq4 && iq4->type == GgmlType::IQ4_XS && iq4->nbytes == 136 && iq4->data + iq4->nbytes <= buf.data() + buf.size());
 }
 
 CAPI_TEST(gguf_versions_and_alignment) {

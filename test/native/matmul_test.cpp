@@ -90,7 +90,8 @@ std::vector<float> reference(GgmlType type, const Problem& p, int64_t rows, int6
 CAPI_TEST(matmul_matches_reference_and_thread_counts) {
   const int64_t rows = 67, cols = 8192;  // 67 x 8192 is above matmul's parallel threshold even for one token
   for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K,
-                        GgmlType::Q5_K, GgmlType::Q6_K}) {
+                        GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL,
+                        GgmlType::IQ4_XS, GgmlType::Q2_K, GgmlType::Q3_K}) {
     for (int64_t toks : {1, 3, 66}) {
       Problem p = make_problem(type, rows, cols, toks);
       const std::vector<float> want = reference(type, p, rows, cols, toks);
@@ -221,13 +222,58 @@ CAPI_TEST(packed_matmul_exact_at_quant_extremes) {
   }
 }
 
+// The packed K-quant kernels at the levels' extremes: every byte 0xFF (Q4_K 15, Q5_K 31, Q6_K 63 with
+// scales and mins 63, Q6_K scale -1), 0x7F and 0x80 (Q6_K scales 127 and -128), against Q8_K activations
+// of 127 and -128. AVX2 adds 8 (Q4_K), 4 (Q5_K) or 2 (Q6_K) words of vpmaddubsw pairs in s16 before
+// widening; one word too many would wrap by 65536 per overflow.
+CAPI_TEST(packed_k_quants_exact_at_quant_extremes) {
+  const int64_t rows = 16, cols = 1024, toks = 5;
+  std::vector<float> x(toks * cols);
+  for (int64_t t = 0; t < toks; ++t)
+    for (int64_t i = 0; i < cols; ++i) x[t * cols + i] = t == 4 ? (i % 3 == 0 ? -1.0f : 1.0f) : (t % 2 ? -1.0f : 1.0f);
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+    const size_t bsz = ggml_type_traits(type).type_size, wrb = ggml_row_size(type, cols);
+    Problem p;
+    p.x = x;
+    p.w.resize(rows * wrb);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t b = 0; b < cols / 256; ++b) {
+        uint8_t* blk = &p.w[r * wrb + b * bsz];
+        static const uint8_t kBytes[3] = {0xFF, 0x7F, 0x80};
+        for (size_t i = 0; i < bsz; ++i) blk[i] = kBytes[(r + (r % 4 == 3 ? i : 0)) % 3];
+        const uint16_t one = 0x3C00;  // fp16 1.0: d (and Q4_K / Q5_K dmin) at the block start, Q6_K d at its end
+        if (type == GgmlType::Q6_K) {
+          std::memcpy(blk + bsz - 2, &one, 2);
+        } else {
+          std::memcpy(blk, &one, 2);
+          std::memcpy(blk + 2, &one, 2);
+        }
+      }
+    const std::vector<float> want = reference(type, p, rows, cols, toks);
+    double top = 0;
+    for (float v : want) top = std::max(top, std::fabs(static_cast<double>(v)));
+    for (int i = 0; i < kIsaCount; ++i) {
+      const Kernels* k = kernels_for(static_cast<Isa>(i));
+      if (!k || !k->type(type).pack) continue;
+      std::vector<uint8_t> packed(p.w.size());
+      k->type(type).pack(p.w.data(), wrb, rows, cols, packed.data());
+      ThreadPool pool(1);
+      QuantScratch scratch;
+      std::vector<float> y(toks * rows, NAN);
+      CHECK(matmul(pool, type, packed.data(), rows, cols, p.x.data(), toks, y.data(), scratch, *k, true).is_ok());
+      CHECK_LE(capitest::max_err(want.data(), y.data(), toks * rows), 1e-5 * top,
+               std::string(isa_name(k->isa)) + " packed " + ggml_type_traits(type).name);
+    }
+  }
+}
+
 CAPI_TEST(matmul_rejects_bad_input) {
   ThreadPool pool(2);
   QuantScratch scratch;
   std::vector<uint8_t> w(4096);
   std::vector<float> x(256), y(4);
   CHECK(matmul(pool, GgmlType::Q8_K, w.data(), 1, 256, x.data(), 1, y.data(), scratch).code() == ErrorCode::UNSUPPORTED_QUANT);
-  CHECK(matmul(pool, GgmlType::Q4_1, w.data(), 1, 256, x.data(), 1, y.data(), scratch).code() == ErrorCode::UNSUPPORTED_QUANT);
+  CHECK(matmul(pool, GgmlType::IQ2_XXS, w.data(), 1, 256, x.data(), 1, y.data(), scratch).code() == ErrorCode::UNSUPPORTED_QUANT);
   CHECK(matmul(pool, static_cast<GgmlType>(999), w.data(), 1, 256, x.data(), 1, y.data(), scratch).code() ==
         ErrorCode::UNSUPPORTED_QUANT);
   CHECK(matmul(pool, GgmlType::Q4_K, w.data(), 1, 100, x.data(), 1, y.data(), scratch).code() == ErrorCode::INVALID_ARGUMENT);

@@ -8,6 +8,7 @@ import { writeModel } from "../../bench/llm/build.js";
 import type { ChildResult } from "../../bench/llm/protocol.js";
 import { buildRows, jsonLines, markdownTable, scalingTable, svgChart, type Sample } from "../../bench/llm/report.js";
 import { decodeBytesPerToken, parameterCount, planTensors, shapeById, useMoreBits, type ModelShape } from "../../bench/llm/shapes.js";
+import { kernelVariants, variantsCell } from "../../bench/llm/variants.js";
 import { distinctRows } from "../../bench/distinct.js";
 import { dequantize, quantize } from "../../lib/kernels.js";
 import { tempDir } from "./gguf-fixture.js";
@@ -134,11 +135,39 @@ describe("report", () => {
     const md = markdownTable(rows).split("\n");
     expect(md[0]).toContain("| ours t/s | llama.cpp t/s | ratio |");
     expect(md).toHaveLength(rows.length + 2);
-    expect(md[4]).toBe("| tiny | q4_0 | decode-128 | 1 | n/a (engine not built: npm run build:ts) | 12.0 | n/a | n/a / 60 | n/a / 320 | 310 |");
+    expect(md[4]).toBe("| tiny | q4_0 | decode-128 | 1 | n/a (engine not built: npm run build:ts) | 12.0 | n/a | n/a / 60 | n/a / 320 | 310 |  |");
     expect(scalingTable(rows).split("\n")[0]).toBe("| model | quant | phase | engine | 1T | 2T |");
     const svg = svgChart(rows, "a <title>");
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg).toContain("a &lt;title&gt;");
     expect(svg.match(/<rect /g)?.length).toBeGreaterThan(rows.length * 2);
+  });
+});
+
+describe("kernel variants", () => {
+  const t = (name: string, type: string, rows: number) => ({ name, type, shape: [256, rows] });
+  const tensors = [
+    t("token_embd.weight", "q4_K", 1000),
+    t("blk.0.attn_q.weight", "q4_K", 256),
+    t("blk.0.attn_v.weight", "q6_K", 64),
+    t("blk.0.ffn_down.weight", "q6_K", 36),  // not a multiple of 8: stays in the file layout
+    t("blk.0.attn_norm.weight", "f32", 1),
+  ];
+  const rows = (type: string) => (type === "f32" ? 0 : 8);
+
+  it("names the packed layout per type, row-major where a matrix cannot be packed or the tied output runs", () => {
+    expect(kernelVariants(tensors, "avx2", rows, true)).toEqual({
+      q4_K: "avx2-row-major x1 + avx2-packed8 x1",
+      q6_K: "avx2-packed8 x1 + avx2-row-major x1",
+    });
+    const untied = [...tensors, t("output.weight", "q6_K", 1000)];
+    expect(kernelVariants(untied, "avx512", () => 16, true)).toEqual({ q4_K: "avx512-packed16", q6_K: "avx512-packed16 x1 + avx512-row-major x2" });
+  });
+
+  it("reports row-major everywhere when the engine packed nothing, and formats one report cell", () => {
+    const v = kernelVariants(tensors, "neon", rows, false);
+    expect(v).toEqual({ q4_K: "neon-row-major", q6_K: "neon-row-major" });
+    expect(variantsCell(v)).toBe("q4_K: neon-row-major, q6_K: neon-row-major");
+    expect(variantsCell(undefined)).toBeNull();
   });
 });

@@ -109,7 +109,7 @@ describe("built-in demo", () => {
       const url0 = url;
       const image = await ask(`data:image/png;base64,${png.toString("base64")}`);
       expect(image.status).toBe(200);
-      expect(((await image.json()) as { model: string }).model).toBe("demo-multimodal");
+      expect(((await image.json()) as { model: string }).model).toBe("gemma3_multimodal");
       const bad = await ask(`data:image/png;base64,${Buffer.from("not an image").toString("base64")}`);
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_image");

@@ -15,6 +15,13 @@ const TYPES: { type: WeightType; blockSize: number; typeSize: number; vecDotType
   { type: "q4_K", blockSize: 256, typeSize: 144, vecDotType: "q8_K", nmse: 6e-3 },
   { type: "q5_K", blockSize: 256, typeSize: 176, vecDotType: "q8_K", nmse: 1.5e-3 },
   { type: "q6_K", blockSize: 256, typeSize: 210, vecDotType: "q8_K", nmse: 3e-4 },
+  { type: "q4_1", blockSize: 32, typeSize: 20, vecDotType: "q8_1", nmse: 4e-3 },
+  { type: "q5_0", blockSize: 32, typeSize: 22, vecDotType: "q8_0", nmse: 3e-3 },
+  { type: "q5_1", blockSize: 32, typeSize: 24, vecDotType: "q8_1", nmse: 1e-3 },
+  { type: "iq4_nl", blockSize: 32, typeSize: 18, vecDotType: "q8_0", nmse: 4.5e-3 },
+  { type: "iq4_xs", blockSize: 256, typeSize: 136, vecDotType: "q8_K", nmse: 4.5e-3 },
+  { type: "q3_K", blockSize: 256, typeSize: 110, vecDotType: "q8_K", nmse: 2e-2 },
+  { type: "q2_K", blockSize: 256, typeSize: 84, vecDotType: "q8_K", nmse: 6e-2 },
 ];
 
 function dot(a: Float32Array, b: Float32Array): number {
@@ -33,8 +40,9 @@ describe("typeInfo", () => {
     expect(kernels.rowSize(type, 512)).toBe((512 / blockSize) * typeSize);
   });
 
-  it("knows the q8_K activation type", () => {
+  it("knows the q8_K and q8_1 activation types", () => {
     expect(kernels.typeInfo("q8_K")).toMatchObject({ blockSize: 256, typeSize: 292 });
+    expect(kernels.typeInfo("q8_1")).toMatchObject({ blockSize: 32, typeSize: 36 });
   });
 });
 
@@ -124,8 +132,11 @@ describe("bad input", () => {
   const x = new Float32Array(256);
   it("rejects unknown and activation-only types", () => {
     expect(() => kernels.quantize("q3_X" as never, x)).toThrow(expect.objectContaining({ code: "UNSUPPORTED_QUANT" }));
-    expect(() => kernels.quantize("q2_K" as never, x)).toThrow(expect.objectContaining({ code: "UNSUPPORTED_QUANT" }));
+    expect(() => kernels.quantize("iq2_xxs" as never, x)).toThrow(expect.objectContaining({ code: "UNSUPPORTED_QUANT" }));
     expect(() => kernels.vecDot("q8_K" as never, new Uint8Array(292), x)).toThrow(
+      expect.objectContaining({ code: "UNSUPPORTED_QUANT" }),
+    );
+    expect(() => kernels.vecDot("q8_1" as never, new Uint8Array(36 * 8), x)).toThrow(
       expect.objectContaining({ code: "UNSUPPORTED_QUANT" }),
     );
   });

@@ -42,6 +42,25 @@ void gemm_q8_0_q8_0(int64_t n, const void* w, size_t w_row, int64_t n_rows, cons
 void gemm_q4_0_q8_0(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
                     float* y, int64_t y_stride);
 
+// dot_more.cpp: Q4_1/Q5_0/Q5_1/IQ4_NL (gemm_* tile 4 rows x 2 tokens), IQ4_XS, Q2_K and Q3_K
+void vec_dot_q4_1_q8_1(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q5_0_q8_0(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q5_1_q8_1(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_iq4_nl_q8_0(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_iq4_xs_q8_K(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q2_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q3_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+void gemm_q4_1_q8_1(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                    float* y, int64_t y_stride);
+void gemm_q5_0_q8_0(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                    float* y, int64_t y_stride);
+void gemm_q5_1_q8_1(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                    float* y, int64_t y_stride);
+void gemm_iq4_nl_q8_0(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                      float* y, int64_t y_stride);
+void gemm_iq4_xs_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                      float* y, int64_t y_stride);
+
 // gemm_k.cpp: K-quant GEMM that unpacks each weight row once for all tokens (n_tok == 1: vec_dot)
 void gemm_q4_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
                     float* y, int64_t y_stride);
@@ -57,6 +76,24 @@ void gemm_q4_0_q8_0_packed(int64_t n, const void* w, size_t w_row, int64_t n_row
                            int64_t n_tok, float* y, int64_t y_stride);
 void gemm_q8_0_q8_0_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride);
+
+// gemm_packed_k.cpp: 8-row interleaved Q4_K/Q5_K/Q6_K (pack.h) and their GEMMs
+void pack_q4_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_q5_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_q6_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void gemm_q4_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q5_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q6_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride);
+
+// gemm_packed_half.cpp: 8-row interleaved F16/BF16 (pack.h kPackHalf, one layout for both) and their GEMMs
+void pack_half(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void gemm_f16_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                     float* y, int64_t y_stride);
+void gemm_bf16_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                      float* y, int64_t y_stride);
 
 // quantize.cpp (bit-identical to the scalar reference)
 void quantize_row_q8_0(const float* x, void* y, int64_t n);

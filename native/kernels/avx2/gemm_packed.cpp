@@ -51,6 +51,7 @@ void tile(int64_t nb, const uint8_t* group, const BlockQ8_0* const* y, const Pac
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   const uint8_t* blk = group;
   for (int64_t b = 0; b < nb; ++b, blk += kBlockBytes) {
+    prefetch_ahead<kBlockBytes>(blk);
     __m256i sum[T];  // s32 block sums
     if constexpr (kQ4) {
       // wq[j] multiplies activation word j: low nibbles of word k are elements 4k.., high nibbles 16 + 4k...

@@ -35,6 +35,7 @@ void tile(int64_t nb, const uint8_t* group, const BlockQ8_0* const* y, const Pac
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   const uint8_t* blk = group;
   for (int64_t b = 0; b < nb; ++b, blk += kBlockBytes) {
+    prefetch_ahead<kBlockBytes>(blk);
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk)));
     // wq[j] multiplies activation word j (elements 4j..4j+3): for Q4_0, low nibbles of word k are
     // elements 4k.. and high nibbles elements 16 + 4k.., i.e. words k and k + 4.

@@ -14,6 +14,7 @@
 
 #include "kernels/avx512/avx512.h"
 #include "kernels/pack.h"
+#include "kernels/packed_gemm_x86.h"
 
 namespace capibara::avx512 {
 
@@ -52,6 +53,7 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
+    prefetch_ahead<kSuper>(blk);
     const uint8_t* qh = blk + 4 * kRows + 12 * kRows;  // after d, dmin and the scale planes (Q5_K only)
     const uint8_t* qs = qh + (kQ5 ? 32 * kRows : 0);
     __m128i P[12];
@@ -109,6 +111,7 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
+    prefetch_ahead<kSuper>(blk);
     const uint8_t* planes = blk + 2 * kRows;
     __m512i isum[T];
     for (int t = 0; t < T; ++t) isum[t] = _mm512_setzero_si512();

@@ -99,19 +99,6 @@ void gemm_32(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void*
 // i8mm: SMMLA multiplies a 2 x 8 int8 matrix by an 8 x 2 one into 2 x 2 int32 lanes, so 2 rows x 2 tokens
 // of a 32-element block take 4 instructions. Each lane holds a whole block's sum (r0t0, r0t1, r1t0,
 // r1t1), scaled once in float: results differ from the SDOT path only by float rounding.
-inline int32x4_t smmla(int32x4_t acc, int8x16_t a, int8x16_t b) {
-  asm(".arch armv8.6-a+i8mm\n\tsmmla %0.4s, %1.16b, %2.16b" : "+w"(acc) : "w"(a), "w"(b));
-  return acc;
-}
-
-// [first 8 bytes of a | first 8 of b] and [last 8 of a | last 8 of b].
-inline int8x16_t lo_pair(int8x16_t a, int8x16_t b) {
-  return vreinterpretq_s8_s64(vzip1q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)));
-}
-inline int8x16_t hi_pair(int8x16_t a, int8x16_t b) {
-  return vreinterpretq_s8_s64(vzip2q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)));
-}
-
 template <bool kQ4>
 void tile_2x2_i8mm(int64_t n, const uint8_t* w, size_t w_row, const uint8_t* x, size_t x_row, float* s, int64_t s_stride) {
   float32x4_t acc = vdupq_n_f32(0.0f);

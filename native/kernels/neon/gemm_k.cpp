@@ -1,12 +1,11 @@
-// NEON GEMM for the K-quants (prefill), as avx2/gemm_k.cpp: each weight row is unpacked once per call
-// into byte levels, per-16 scales and per-16 mins (thread-local, reused), then dotted with every token:
+// NEON GEMM for the K-quants on file-layout rows (prefill), as avx2/gemm_k.cpp: the unpacked form (byte
+// levels, per-16 scales and per-16 mins) and its dot product for the shared loop of gemm_k_rows.h:
 //   value = d * sc16[g] * q - dmin * m16[g]   for element 16g..16g+15 of a super-block
 //   (Q6_K: q in 0..63, m16 = 32 * sc16, dmin = d). *_dotprod variants use SDOT (see dot.cpp).
 #include <arm_neon.h>
 
-#include <vector>
-
 #include "kernels/fp16.h"
+#include "kernels/gemm_k_rows.h"
 #include "kernels/neon/int8_dot.h"
 #include "kernels/neon/neon.h"
 #include "kernels/quant_blocks.h"
@@ -82,55 +81,31 @@ inline float dot_unpacked(const UnpackedK& u, const BlockQ8_K& y) {
   return y.d * (u.d * static_cast<float>(vaddvq_s32(acc)) - u.dmin * static_cast<float>(vaddvq_s32(mins)));
 }
 
-template <typename Block, void (*Unpack)(const Block&, UnpackedK&), VecDotFn Dot, bool kDot>
-void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
-            int64_t y_stride) {
-  const auto* wb = static_cast<const uint8_t*>(w);
-  const auto* xb = static_cast<const uint8_t*>(x);
-  if (n_tok == 1) {  // GEMV: nothing to amortise, the streaming vec_dot is cheaper
-    for (int64_t r = 0; r < n_rows; ++r) Dot(n, y + r, wb + r * w_row, xb);
-    return;
-  }
-  const int64_t nb = n / kQKK;
-  thread_local std::vector<UnpackedK> row;  // one unpacked weight row, reused across calls
-  if (static_cast<int64_t>(row.size()) < nb) row.resize(static_cast<size_t>(nb));
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const auto* blocks = reinterpret_cast<const Block*>(wb + r * w_row);
-    for (int64_t b = 0; b < nb; ++b) Unpack(blocks[b], row[static_cast<size_t>(b)]);
-    for (int64_t t = 0; t < n_tok; ++t) {
-      const auto* yt = reinterpret_cast<const BlockQ8_K*>(xb + t * x_row);
-      float sum = 0;
-      for (int64_t b = 0; b < nb; ++b) sum += dot_unpacked<kDot>(row[static_cast<size_t>(b)], yt[b]);
-      y[t * y_stride + r] = sum;
-    }
-  }
-}
-
 }  // namespace
 
 void gemm_q4_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
                     float* y, int64_t y_stride) {
-  gemm_k<BlockQ4_K, unpack_q4_K, vec_dot_q4_K_q8_K, false>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_k_rows<UnpackedK, BlockQ4_K, unpack_q4_K, dot_unpacked<false>, vec_dot_q4_K_q8_K>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 void gemm_q5_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
                     float* y, int64_t y_stride) {
-  gemm_k<BlockQ5_K, unpack_q5_K, vec_dot_q5_K_q8_K, false>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_k_rows<UnpackedK, BlockQ5_K, unpack_q5_K, dot_unpacked<false>, vec_dot_q5_K_q8_K>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 void gemm_q6_K_q8_K(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
                     float* y, int64_t y_stride) {
-  gemm_k<BlockQ6_K, unpack_q6_K, vec_dot_q6_K_q8_K, false>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_k_rows<UnpackedK, BlockQ6_K, unpack_q6_K, dot_unpacked<false>, vec_dot_q6_K_q8_K>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 void gemm_q4_K_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                             int64_t n_tok, float* y, int64_t y_stride) {
-  gemm_k<BlockQ4_K, unpack_q4_K, vec_dot_q4_K_q8_K_dotprod, true>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_k_rows<UnpackedK, BlockQ4_K, unpack_q4_K, dot_unpacked<true>, vec_dot_q4_K_q8_K_dotprod>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 void gemm_q5_K_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                             int64_t n_tok, float* y, int64_t y_stride) {
-  gemm_k<BlockQ5_K, unpack_q5_K, vec_dot_q5_K_q8_K_dotprod, true>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_k_rows<UnpackedK, BlockQ5_K, unpack_q5_K, dot_unpacked<true>, vec_dot_q5_K_q8_K_dotprod>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 void gemm_q6_K_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                             int64_t n_tok, float* y, int64_t y_stride) {
-  gemm_k<BlockQ6_K, unpack_q6_K, vec_dot_q6_K_q8_K_dotprod, true>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_k_rows<UnpackedK, BlockQ6_K, unpack_q6_K, dot_unpacked<true>, vec_dot_q6_K_q8_K_dotprod>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 }  // namespace capibara::neon

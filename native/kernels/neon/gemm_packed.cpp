@@ -24,6 +24,7 @@
 // dispatch.cpp installs these kernels only when the CPU reports dotprod.
 #include <arm_neon.h>
 
+#include "kernels/neon/int8_dot.h"
 #include "kernels/neon/neon.h"
 #include "kernels/pack.h"
 
@@ -33,13 +34,6 @@ namespace {
 
 constexpr int kRows = 4;
 constexpr int kMaxTile = 4;  // tokens per tile (see above)
-
-// acc + per row lane: the lane's 4 weight bytes . the 4 activation bytes in lane kLane of y.
-template <int kLane>
-inline int32x4_t sdot_lane(int32x4_t acc, int8x16_t w, int8x16_t y) {
-  asm(".arch armv8.2-a+dotprod\n\tsdot %0.4s, %1.16b, %2.4b[%c3]" : "+w"(acc) : "w"(w), "w"(y), "i"(kLane));
-  return acc;
-}
 
 // The block's integer sums of the 4 rows; wq[j] holds the rows' elements 4j..4j+3. Two independent
 // chains halve the sdot latency on the path.

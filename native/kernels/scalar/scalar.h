@@ -28,6 +28,25 @@ void quantize_row_q6_K(const float* x, void* y, int64_t n);
 void dequantize_row_q6_K(const void* x, float* y, int64_t n);
 void quantize_row_q8_K(const float* x, void* y, int64_t n);
 void dequantize_row_q8_K(const void* x, float* y, int64_t n);
+// quantize_legacy.cpp
+void quantize_row_q4_1(const float* x, void* y, int64_t n);
+void dequantize_row_q4_1(const void* x, float* y, int64_t n);
+void quantize_row_q5_0(const float* x, void* y, int64_t n);
+void dequantize_row_q5_0(const void* x, float* y, int64_t n);
+void quantize_row_q5_1(const float* x, void* y, int64_t n);
+void dequantize_row_q5_1(const void* x, float* y, int64_t n);
+void quantize_row_q8_1(const float* x, void* y, int64_t n);
+void dequantize_row_q8_1(const void* x, float* y, int64_t n);
+// quantize_k_low.cpp
+void quantize_row_q2_K(const float* x, void* y, int64_t n);
+void dequantize_row_q2_K(const void* x, float* y, int64_t n);
+void quantize_row_q3_K(const float* x, void* y, int64_t n);
+void dequantize_row_q3_K(const void* x, float* y, int64_t n);
+// quantize_iq4.cpp
+void quantize_row_iq4_nl(const float* x, void* y, int64_t n);
+void dequantize_row_iq4_nl(const void* x, float* y, int64_t n);
+void quantize_row_iq4_xs(const float* x, void* y, int64_t n);
+void dequantize_row_iq4_xs(const void* x, float* y, int64_t n);
 
 // dot.cpp: weight row . activation row (the type's vec_dot_type)
 void vec_dot_f32(int64_t n, float* s, const void* x, const void* y);
@@ -38,6 +57,14 @@ void vec_dot_q4_0_q8_0(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_q4_K_q8_K(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_q5_K_q8_K(int64_t n, float* s, const void* x, const void* y);
 void vec_dot_q6_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+// dot_more.cpp
+void vec_dot_q4_1_q8_1(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q5_0_q8_0(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q5_1_q8_1(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_iq4_nl_q8_0(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_iq4_xs_q8_K(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q2_K_q8_K(int64_t n, float* s, const void* x, const void* y);
+void vec_dot_q3_K_q8_K(int64_t n, float* s, const void* x, const void* y);
 // act.cpp
 void swiglu(float* y, const float* g, const float* u, int64_t n);
 void geglu(float* y, const float* g, const float* u, int64_t n);

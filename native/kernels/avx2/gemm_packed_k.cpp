@@ -1,0 +1,207 @@
+// Packed Q4_K / Q5_K / Q6_K GEMM for AVX2 (no VNNI): 8-row groups in pack.h's layouts (kPackQ4_K,
+// kPackQ5_K, kPackQ6_K), one 32-bit ymm lane per row, as avx512/gemm_packed_k.cpp does for 16 rows.
+// Per 256-element super-block of a group:
+//   - the rows' fp16 d (and Q4_K's dmin) convert with one vcvtph2ps each; scales and mins are decoded
+//     from 8-byte planes for all 8 rows at once and widened to an s16 pair per lane;
+//   - a 32-byte load at word m gives 4 levels of every row; vpmaddubsw (u8 x s8, adjacent products
+//     summed in s16) multiplies them by the matching 4 activation bytes broadcast to all lanes. With
+//     |y| <= 128, a pair is at most 2 * 15 * 128 = 3840 for Q4_K, 7936 for Q5_K and 16128 for Q6_K, so
+//     8, 4 and 2 words respectively add up in s16 (<= 32256, never wrapping) before one vpmaddwd against
+//     the (scale, scale) pair of each lane multiplies them by the sub-block's scale into s32;
+//   - Q6_K's -32 offset starts the sum at -32 * sum_s scale_s * bsum_s; Q4_K / Q5_K mins multiply the
+//     bsums of 32 in one vpmaddwd per two sub-blocks;
+//   - one FMA per super-block and token (two for Q4_K / Q5_K) adds d * d_y * sum into 8 row accumulators.
+// Integer sums are exact, so only the float scaling order differs from scalar.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/avx2/avx2.h"
+#include "kernels/pack.h"
+#include "kernels/packed_gemm_x86.h"
+
+namespace capibara::avx2 {
+
+namespace {
+
+constexpr int kRows = 8;
+// Tokens per tile: 4 s16 sums, 4 s32 sums, the weight word and the constants fill the 16 ymm registers.
+constexpr int kMaxTile = 4;
+
+inline __m128i load64(const uint8_t* p) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)); }
+inline __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline __m256 load_f16x8(const uint8_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+inline __m256i bcast32(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+// Lane r = (a_r, b_r) as s16, from the 8 bytes of a and b (unsigned or signed bytes).
+inline __m256i pair_u8(__m128i a, __m128i b) { return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a, b)); }
+inline __m256i pair_s8(__m128i a, __m128i b) { return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(a, b)); }
+// Two s16 sums as one s32 word, the broadcast operand of vpmaddwd.
+inline __m256i bcast_pair(int lo, int hi) {
+  return _mm256_set1_epi32(static_cast<int>((static_cast<uint32_t>(hi) << 16) | static_cast<uint16_t>(lo)));
+}
+
+// Q4_K sub-block j's 6-bit scale (kMin: its min) of the 8 rows, from the 12 scale-byte planes P (the
+// ggml packing, see k_scale_min), in the low 8 bytes.
+template <bool kMin>
+inline __m128i k4_scale(const __m128i* P, int j) {
+  const __m128i m6 = _mm_set1_epi8(0x3F), m4 = _mm_set1_epi8(0x0F), m2 = _mm_set1_epi8(0x03);
+  if (j < 4) return _mm_and_si128(P[kMin ? j + 4 : j], m6);
+  const __m128i low = kMin ? _mm_and_si128(_mm_srli_epi16(P[j + 4], 4), m4) : _mm_and_si128(P[j + 4], m4);
+  const __m128i top = _mm_and_si128(_mm_srli_epi16(P[kMin ? j : j - 4], 6), m2);
+  return _mm_or_si128(low, _mm_slli_epi16(top, 4));
+}
+
+// Q4_K, and Q5_K (kQ5) whose fifth bit of sub-block j's element l is bit j of qh byte l.
+template <bool kQ5, int T>
+void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+  constexpr size_t kSuper = kRows * (kQ5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
+  constexpr int kWordsPerSum = kQ5 ? 4 : 8;  // words whose vpmaddubsw pairs add up in s16 (see above)
+  const __m256i m4 = _mm256_set1_epi8(0x0F), bit4 = _mm256_set1_epi8(0x10);
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    const uint8_t* blk = group + sb * kSuper;
+    prefetch_ahead<kSuper>(blk);
+    const uint8_t* qh = blk + 4 * kRows + 12 * kRows;  // after d, dmin and the scale planes (Q5_K only)
+    const uint8_t* qs = qh + (kQ5 ? 32 * kRows : 0);
+    __m128i P[12];
+    for (int i = 0; i < 12; ++i) P[i] = load64(blk + 4 * kRows + kRows * i);
+    __m256i isum[T];
+    for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
+    // Sub-block j is chunk j / 2's low (even j) or high (odd j) nibbles: elements 32j.., words 8j...
+    for (int j = 0; j < 8; ++j) {
+      const __m128i scj = k4_scale<false>(P, j);
+      const __m256i sc = pair_u8(scj, scj);
+      __m256i s16[T];
+      for (int m = 0; m < 8; ++m) {
+        const __m256i w = load256(qs + (8 * (j / 2) + m) * 32);
+        __m256i q = _mm256_and_si256((j & 1) ? _mm256_srli_epi16(w, 4) : w, m4);
+        if constexpr (kQ5) {  // bit j of each byte to bit 4 (a 16-bit shift; the mask drops the rest)
+          const __m256i h = load256(qh + m * 32);
+          q = _mm256_or_si256(q, _mm256_and_si256(j <= 4 ? _mm256_slli_epi16(h, 4 - j) : _mm256_srli_epi16(h, j - 4), bit4));
+        }
+        for (int t = 0; t < T; ++t) {
+          const __m256i p = _mm256_maddubs_epi16(q, bcast32(y[t][sb].qs + 32 * j + 4 * m));
+          s16[t] = m % kWordsPerSum == 0 ? p : _mm256_add_epi16(s16[t], p);
+          if (m % kWordsPerSum == kWordsPerSum - 1) isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16[t], sc));
+        }
+      }
+    }
+    // Mins: lane r of mins[i] holds (m_2i, m_2i+1) of row r, against the two bsums of 32.
+    __m256i mins[4];
+    for (int i = 0; i < 4; ++i) mins[i] = pair_u8(k4_scale<true>(P, 2 * i), k4_scale<true>(P, 2 * i + 1));
+    const __m256 d = load_f16x8(blk), dmin = load_f16x8(blk + 2 * kRows);
+    for (int t = 0; t < T; ++t) {
+      const int16_t* bs = y[t][sb].bsums;
+      __m256i msum = _mm256_setzero_si256();
+      for (int i = 0; i < 4; ++i)  // |sum of 32| <= 4096
+        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[i], bcast_pair(bs[4 * i] + bs[4 * i + 1], bs[4 * i + 2] + bs[4 * i + 3])));
+      const __m256 dy = _mm256_set1_ps(y[t][sb].d);
+      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(d, dy), _mm256_cvtepi32_ps(isum[t]), acc[t]);
+      acc[t] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, dy), _mm256_cvtepi32_ps(msum), acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(s + t * s_stride, acc[t]);
+}
+
+template <int T>
+void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+  constexpr size_t kSuper = kRows * sizeof(BlockQ6_K);
+  constexpr size_t kSection = 3 * 16 * kRows;  // kPackQ6_K: three 16-byte fields per (h, mq)
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    const uint8_t* blk = group + sb * kSuper;
+    prefetch_ahead<kSuper>(blk);
+    const uint8_t* planes = blk + 2 * kRows;  // 16 int8 scale planes
+    __m256i isum[T];
+    {
+      __m256i sc_pairs[8];
+      for (int i = 0; i < 8; ++i) sc_pairs[i] = pair_s8(load64(planes + 2 * kRows * i), load64(planes + 2 * kRows * i + kRows));
+      for (int t = 0; t < T; ++t) {
+        const int16_t* bs = y[t][sb].bsums;
+        __m256i off = _mm256_setzero_si256();
+        for (int i = 0; i < 8; ++i) off = _mm256_add_epi32(off, _mm256_madd_epi16(sc_pairs[i], bcast_pair(bs[2 * i], bs[2 * i + 1])));
+        isum[t] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(off, 5));  // -32 * sum
+      }
+    }
+    // Section (h, mq) holds the four 16-element sub-blocks s = 8h + 2k + mq, k = quarter: word m of its
+    // ql fields holds quarters 0/2 (low/high nibble) and 1/3, with bits 2k..2k+1 of the qh word on top
+    // (moved to bits 4-5 by a 16-bit shift: the mask drops what crosses bytes).
+    for (int h = 0; h < 2; ++h)
+      for (int mq = 0; mq < 2; ++mq) {
+        const uint8_t* sec = planes + 16 * kRows + (2 * h + mq) * kSection;
+        for (int k = 0; k < 4; ++k) {
+          const __m128i scb = load64(planes + kRows * (8 * h + 2 * k + mq));
+          const __m256i sc = pair_s8(scb, scb);
+          __m256i s16[T];
+          for (int m = 0; m < 4; ++m) {
+            const __m256i l = load256(sec + (k & 1 ? 16 * kRows : 0) + 32 * m);
+            const __m256i hb = load256(sec + 32 * kRows + 32 * m);
+            const __m256i lo = _mm256_and_si256(k < 2 ? l : _mm256_srli_epi16(l, 4), m4);
+            const __m256i hs = k == 0 ? _mm256_slli_epi16(hb, 4) : k == 1 ? _mm256_slli_epi16(hb, 2) : k == 2 ? hb : _mm256_srli_epi16(hb, 2);
+            const __m256i q = _mm256_or_si256(lo, _mm256_and_si256(hs, m30));
+            for (int t = 0; t < T; ++t) {
+              const __m256i p = _mm256_maddubs_epi16(q, bcast32(y[t][sb].qs + 4 * (32 * h + 8 * k + 4 * mq + m)));
+              s16[t] = m % 2 == 0 ? p : _mm256_add_epi16(s16[t], p);
+              if (m % 2 == 1) isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16[t], sc));
+            }
+          }
+        }
+      }
+    const __m256 d = load_f16x8(blk);
+    for (int t = 0; t < T; ++t)
+      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(y[t][sb].d)), _mm256_cvtepi32_ps(isum[t]), acc[t]);
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(s + t * s_stride, acc[t]);
+}
+
+using TileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, float*, int64_t);
+
+template <const TileFn (&kTiles)[kMaxTile + 1]>
+void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
+            int64_t y_stride) {
+  for_each_packed_row_tile<kRows, kMaxTile, BlockQ8_K>(
+      w, w_row, n_rows, x, x_row, n_tok, y, y_stride,
+      [&](const uint8_t* group, const BlockQ8_K* const* ys, int nt, float* out) { kTiles[nt](n / kQKK, group, ys, out, y_stride); });
+}
+
+template <bool kQ5>
+constexpr TileFn kTilesQ45[kMaxTile + 1] = {nullptr, tile_q45_K<kQ5, 1>, tile_q45_K<kQ5, 2>, tile_q45_K<kQ5, 3>, tile_q45_K<kQ5, 4>};
+constexpr TileFn kTilesQ6[kMaxTile + 1] = {nullptr, tile_q6_K<1>, tile_q6_K<2>, tile_q6_K<3>, tile_q6_K<4>};
+
+}  // namespace
+
+void pack_q4_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackQ4_K), kPackQ4_K>(sizeof(BlockQ4_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void pack_q5_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackQ5_K), kPackQ5_K>(sizeof(BlockQ5_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void pack_q6_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackQ6_K), kPackQ6_K>(sizeof(BlockQ6_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void gemm_q4_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<kTilesQ45<false>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void gemm_q5_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<kTilesQ45<true>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void gemm_q6_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<kTilesQ6>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+}  // namespace capibara::avx2
