@@ -192,6 +192,41 @@ export interface NativeModelInfo {
   feedForwardSize: number;
 }
 
+/** Opaque handle of a model's scheduler: its sequences, KV pool and step thread (`native/addon/scheduler_wrap.cpp`). */
+export type NativeSchedulerHandle = { readonly __brand: "NativeScheduler" };
+
+/** Options of `createScheduler` (`native/model/scheduler.h`). */
+export interface NativeSchedulerOptions {
+  /** Sequences generating at once. */
+  parallel: number;
+  /** Positions per sequence. */
+  contextSize: number;
+  threads: number;
+  /** Most tokens evaluated in one step (decode rows plus prompt chunks). */
+  tokenBudget?: number;
+  /** Most prompt tokens in a step while other sequences decode. */
+  prefillWhileDecoding?: number;
+  promptCache?: boolean;
+  /** Sequence caches kept only for the prompt cache. */
+  cacheSequences?: number;
+}
+
+/** A scheduler's figures (`schedulerStats`). */
+export interface NativeSchedulerStats {
+  queued: number;
+  active: number;
+  lastBatchTokens: number;
+  lastBatchSequences: number;
+  steps: number;
+  /** Positions held by running sequences / by idle caches / in all caches. */
+  kvUsed: number;
+  kvCached: number;
+  kvCapacity: number;
+  /** Prompt tokens served from the prompt cache so far. */
+  cachedPromptTokens: number;
+  kvBytes: number;
+}
+
 /** Sampling and stopping parameters of `generate` (`native/addon/token_stream.cpp`). */
 export interface NativeGenerateParams {
   maxTokens: number;
@@ -218,7 +253,9 @@ export type NativeGenerateEvent =
       kind: "done";
       stopReason: "eos" | "maxTokens" | "contextFull" | "aborted";
       promptTokens: number;
+      cachedPromptTokens: number;
       generatedTokens: number;
+      queueMs: number;
       prefillMs: number;
       decodeMs: number;
     }
@@ -227,7 +264,7 @@ export type NativeGenerateEvent =
 /** Opaque handle of a running generation. */
 export type NativeStreamHandle = { readonly __brand: "NativeStream" };
 
-/** Engine entry points (`model_wrap.cpp`, `session_wrap.cpp`, `token_stream.cpp`). */
+/** Engine entry points (`model_wrap.cpp`, `session_wrap.cpp`, `scheduler_wrap.cpp`, `token_stream.cpp`). */
 export interface NativeEngine {
   architectures(): string[];
   loadModel(path: string, options?: { repack?: boolean }): Promise<NativeModelHandle>;
@@ -240,14 +277,21 @@ export interface NativeEngine {
   sessionPast(session: NativeSessionHandle): number;
   sessionAbort(session: NativeSessionHandle): void;
   sessionDispose(session: NativeSessionHandle): void;
+  createScheduler(model: NativeModelHandle, options: NativeSchedulerOptions): NativeSchedulerHandle;
+  schedulerStats(scheduler: NativeSchedulerHandle): NativeSchedulerStats;
+  /** Ends every sequence (aborted) and frees the KV pool. */
+  closeScheduler(scheduler: NativeSchedulerHandle): Promise<void>;
+  /** Submits a sequence; events arrive on `onEvent`. */
   generate(
-    session: NativeSessionHandle,
+    scheduler: NativeSchedulerHandle,
     prompt: Int32Array,
     params: NativeGenerateParams,
     onEvent: (event: NativeGenerateEvent) => void,
   ): NativeStreamHandle;
   /** Tells the native thread that `n` delivered tokens were consumed (back-pressure). */
   streamConsumed(stream: NativeStreamHandle, n: number): void;
+  /** Ends this sequence only; its final event says `aborted`. */
+  streamAbort(stream: NativeStreamHandle): void;
 }
 
 /** The addon's exports. */

@@ -1,6 +1,7 @@
 /**
- * The native-backed {@link Model}: weights memory-mapped by the addon, one session (KV cache) per
- * model used by one job at a time, generation on the session's own native thread.
+ * The native-backed {@link Model}: weights memory-mapped by the addon; every generate() is a
+ * sequence submitted to the model's native scheduler, which batches up to `parallel` of them per
+ * step over one KV pool (later ones wait in its FIFO queue).
  * @module
  */
 import { availableParallelism } from "node:os";
@@ -12,13 +13,14 @@ import {
   type NativeGenerateParams,
   type NativeModelHandle,
   type NativeModelInfo,
+  type NativeSchedulerHandle,
   type NativeSessionHandle,
   type NativeStreamHandle,
 } from "../native.js";
 import { Tokenizer } from "../tokenizer/index.js";
 import { inspectGguf } from "../gguf/index.js";
 import { GenerationImpl, type GenerationDriver } from "./generation.js";
-import type { ChatMessage, GenerateOptions, Generation, LoadOptions, Model, ModelInfo } from "./types.js";
+import type { ChatMessage, GenerateOptions, Generation, LoadOptions, Model, ModelInfo, ServingStats } from "./types.js";
 
 /** Context size used when neither the caller nor a smaller file limit says otherwise. */
 export const DEFAULT_CONTEXT_SIZE = 4096;
@@ -41,26 +43,48 @@ function checkNum(name: string, v: unknown, min: number, max: number): void {
     throw new InvalidArgumentError("INVALID_ARGUMENT", `${name} must be a number in [${min}, ${max}], got ${String(v)}`);
 }
 
+/** KV cache element types the runner can keep. */
+export type KvCacheType = "f16";
+const KV_CACHE_TYPES: readonly string[] = ["f16"];
+
+/** Most sequences one model may generate at once. */
+export const MAX_PARALLEL = 64;
+
 /**
  * Loads a GGUF model. Mapping and validation run off the event loop.
  * @throws UnsupportedArchError, GgufFormatError (missing tensor, bad shape...), UnsupportedQuantError,
- *   IoError, InvalidArgumentError, AbortError when `signal` fired.
+ *   IoError, InvalidArgumentError (naming the bad option), AbortError when `signal` fired.
  */
 export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
   if (typeof path !== "string" || path.length === 0) throw new InvalidArgumentError("INVALID_ARGUMENT", "loadModel: path must be a non-empty string");
   const threads = options.threads ?? Math.max(1, Math.min(8, availableParallelism()));
   checkInt("threads", threads, 1, 256);
   if (options.contextSize !== undefined) checkInt("contextSize", options.contextSize, 1, 1 << 24);
+  const parallel = options.parallel ?? 1;
+  checkInt("parallel", parallel, 1, MAX_PARALLEL);
+  const kvCacheType = options.kvCacheType ?? "f16";
+  if (!KV_CACHE_TYPES.includes(kvCacheType))
+    throw new InvalidArgumentError("INVALID_ARGUMENT", `kvCacheType must be one of ${KV_CACHE_TYPES.join(", ")}, got ${String(kvCacheType)}`);
+  if (options.tokenBudget !== undefined) checkInt("tokenBudget", options.tokenBudget, 1, 8192);
+  const cache = options.promptCache ?? true;
+  if (typeof cache !== "boolean" && (typeof cache !== "object" || cache === null))
+    throw new InvalidArgumentError("INVALID_ARGUMENT", "promptCache must be a boolean or { maxTokens }");
+  if (typeof cache === "object" && cache.maxTokens !== undefined) checkInt("promptCache.maxTokens", cache.maxTokens, 0, 1 << 30);
   const aborted = () => new AbortError("ABORTED", `loading ${path} was aborted`);
   if (options.signal?.aborted) throw aborted();
   const e = native().engine;
   if (options.repack !== undefined && typeof options.repack !== "boolean") throw new InvalidArgumentError("INVALID_ARGUMENT", "loadModel: repack must be a boolean");
   const handle = await e.loadModel(path, { repack: options.repack ?? true });
+  let scheduler: NativeSchedulerHandle | undefined;
   try {
     const [tokenizer, inspection] = await Promise.all([Tokenizer.fromGguf(path), inspectGguf(path)]);
     if (options.signal?.aborted) throw aborted();
     const info = e.modelInfo(handle);
-    const contextSize = Math.min(options.contextSize ?? DEFAULT_CONTEXT_SIZE, info.trainContextSize);
+    const contextSize = options.contextSize ?? Math.min(DEFAULT_CONTEXT_SIZE, info.trainContextSize);
+    if (contextSize > info.trainContextSize)
+      process.emitWarning(`contextSize ${contextSize} exceeds the ${info.trainContextSize} positions ${path} was trained for; output may degrade past them`, {
+        code: "CAPIBARA_CONTEXT_ABOVE_TRAINING",
+      });
     const fileTemplate = inspection.metadata["tokenizer.chat_template"];
     let template: ChatTemplate | null = null;
     try {
@@ -74,9 +98,18 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     } catch (err) {
       if (options.chatTemplate !== undefined) throw err;  // a broken override is the caller's error
     }
-    const session = e.createSession(handle, { contextSize, threads, batchSize: 64 });
-    return new NativeModel(handle, session, info, contextSize, tokenizer, template);
+    const extraTokens = typeof cache === "object" ? (cache.maxTokens ?? 0) : 0;
+    scheduler = e.createScheduler(handle, {
+      parallel,
+      contextSize,
+      threads,
+      ...(options.tokenBudget !== undefined ? { tokenBudget: options.tokenBudget } : {}),
+      promptCache: cache !== false,
+      cacheSequences: cache === false ? 0 : Math.ceil(extraTokens / contextSize),
+    });
+    return new NativeModel(handle, scheduler, { threads, contextSize, parallel, kvCacheType }, info, tokenizer, template);
   } catch (err) {
+    if (scheduler) await e.closeScheduler(scheduler);
     e.closeModel(handle);
     throw err;
   }
@@ -103,17 +136,26 @@ export function traceLayers(model: Model, tokens: number[]): Promise<LayerTap[]>
   return model.trace(tokens);
 }
 
+interface Shape {
+  threads: number;
+  contextSize: number;
+  parallel: number;
+  kvCacheType: KvCacheType;
+}
+
 class NativeModel implements Model {
   readonly info: ModelInfo;
   #closed = false;
-  #queue: Promise<unknown> = Promise.resolve();  // one job at a time on the session
+  #session: NativeSessionHandle | undefined;  // created on first logits()/trace()
+  #sessionQueue: Promise<unknown> = Promise.resolve();  // one evaluation at a time on that session
   #stopTokens: Int32Array;
+  #jobs = new Set<NativeJob>();
 
   constructor(
     private readonly handle: NativeModelHandle,
-    private readonly session: NativeSessionHandle,
+    private readonly scheduler: NativeSchedulerHandle,
+    private readonly shape: Shape,
     native: NativeModelInfo,
-    contextSize: number,
     private readonly tokenizer: Tokenizer,
     private readonly template: ChatTemplate | null,
   ) {
@@ -123,16 +165,17 @@ class NativeModel implements Model {
       parameters: native.parameters,
       fileSize: native.fileSize,
       packedBytes: native.packedBytes,
-      contextSize,
+      contextSize: shape.contextSize,
       trainContextSize: native.trainContextSize,
       vocabSize: native.vocabSize,
       embeddingSize: native.embeddingSize,
       layers: native.layers,
+      parallel: shape.parallel,
+      kvCacheType: shape.kvCacheType,
+      kvCacheBytes: nativeEngine().schedulerStats(scheduler).kvBytes,
       chatTemplate: template?.source ?? null,
     };
-    const eog: number[] = [];
-    for (let id = 0; id < tokenizer.size; id++) if (tokenizer.isEndOfGeneration(id)) eog.push(id);
-    this.#stopTokens = Int32Array.from(eog);
+    this.#stopTokens = Int32Array.from(tokenizer.endOfGenerationTokens);
   }
 
   get closed(): boolean {
@@ -143,10 +186,16 @@ class NativeModel implements Model {
     if (this.#closed) throw new ModelClosedError("MODEL_CLOSED", `model '${this.info.name || this.info.architecture}' is closed`);
   }
 
-  /** Runs `job` after every earlier job on the session has finished. */
-  #exclusive<T>(job: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(job, job);
-    this.#queue = run.catch(() => undefined);
+  /** Runs `job` on the evaluation session after every earlier evaluation has finished. */
+  #onSession<T>(job: (session: NativeSessionHandle) => Promise<T>): Promise<T> {
+    const run = this.#sessionQueue.then(() => {
+      this.#check();
+      this.#session ??= nativeEngine().createSession(this.handle, { contextSize: this.shape.contextSize, threads: this.shape.threads, batchSize: 64 });
+      const s = this.#session;
+      nativeEngine().sessionClear(s);
+      return job(s);
+    });
+    this.#sessionQueue = run.catch(() => undefined);
     return run;
   }
 
@@ -172,12 +221,7 @@ class NativeModel implements Model {
     try {
       this.#check();
       const ids = this.#checkTokens(tokens);
-      const e = native().engine;
-      return this.#exclusive(async () => {
-        this.#check();
-        e.sessionClear(this.session);
-        return (await e.sessionEval(this.session, ids, true))!;
-      });
+      return this.#onSession(async (s) => (await nativeEngine().sessionEval(s, ids, true))!);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -188,12 +232,7 @@ class NativeModel implements Model {
     try {
       this.#check();
       const ids = this.#checkTokens(tokens);
-      const e = native().engine;
-      return this.#exclusive(async () => {
-        this.#check();
-        e.sessionClear(this.session);
-        return e.sessionTrace(this.session, ids);
-      });
+      return this.#onSession((s) => nativeEngine().sessionTrace(s, ids));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -228,7 +267,10 @@ class NativeModel implements Model {
     if (!Array.isArray(stop) || !stop.every((s) => typeof s === "string" && s.length > 0))
       throw new InvalidArgumentError("INVALID_ARGUMENT", "stop must be an array of non-empty strings");
     const ids = this.#checkTokens(this.#prompt(prompt));
-    const job = new NativeJob(this.session, ids, {
+    const job = new NativeJob();
+    const gen = new GenerationImpl(job, { decoder: this.tokenizer.createDecoder(), stop, signal: o.signal });
+    this.#jobs.add(job);
+    job.start(this.scheduler, ids, {
       maxTokens,
       temperature,
       topK: o.topK ?? 40,
@@ -242,69 +284,82 @@ class NativeModel implements Model {
       stopTokens: o.ignoreEos ? new Int32Array(0) : this.#stopTokens,
       batch: 8,
       highWater: 64,
-    });
-    const gen = new GenerationImpl(job, { decoder: this.tokenizer.createDecoder(), stop, signal: o.signal });
-    this.#jobs.add(job);
-    void this.#exclusive(() => (this.#closed ? job.fail() : job.run())).finally(() => this.#jobs.delete(job));
+    }).finally(() => this.#jobs.delete(job));
     return gen;
   }
 
-  #jobs = new Set<NativeJob>();
+  servingStats(): ServingStats {
+    this.#check();
+    const s = nativeEngine().schedulerStats(this.scheduler);
+    return {
+      parallel: this.shape.parallel,
+      active: s.active,
+      queued: s.queued,
+      lastBatchTokens: s.lastBatchTokens,
+      lastBatchSequences: s.lastBatchSequences,
+      steps: s.steps,
+      kvCacheBytes: s.kvBytes,
+      kvUsedTokens: s.kvUsed,
+      kvCachedTokens: s.kvCached,
+      kvCapacityTokens: s.kvCapacity,
+      cachedPromptTokens: s.cachedPromptTokens,
+    };
+  }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const job of this.#jobs) job.abort();
-    await this.#queue;
-    const e = native().engine;
-    e.sessionDispose(this.session);
+    const done = [...this.#jobs].map((job) => job.stop());
+    await Promise.all([...done, this.#sessionQueue]);
+    const e = nativeEngine();
+    await e.closeScheduler(this.scheduler);
+    if (this.#session) e.sessionDispose(this.#session);
     e.closeModel(this.handle);
   }
 }
 
-/** One generation on the session: started when the session is free, settled after its last event. */
+function nativeEngine() {
+  return native().engine;
+}
+
+/** One sequence on the model's scheduler, settled after its last event. */
 class NativeJob implements GenerationDriver {
   #listener: ((e: NativeGenerateEvent) => void) | undefined;
   #stream: NativeStreamHandle | undefined;
-  #consumed = 0;  // acknowledged before the native side started
-  #aborted = false;
-
-  constructor(
-    private readonly session: NativeSessionHandle,
-    private readonly prompt: Int32Array,
-    private readonly params: NativeGenerateParams,
-  ) {}
+  #ended: Promise<void> = Promise.resolve();
 
   listen(onEvent: (e: NativeGenerateEvent) => void): void {
     this.#listener = onEvent;
   }
 
-  /** Starts the native generation; resolves after the final event. */
-  run(): Promise<void> {
-    const e = native().engine;
-    return new Promise<void>((resolve) => {
-      e.sessionClear(this.session);
-      this.#stream = e.generate(this.session, this.prompt, this.params, (ev) => {
+  /** Submits the sequence; resolves after its final event. */
+  start(scheduler: NativeSchedulerHandle, prompt: Int32Array, params: NativeGenerateParams): Promise<void> {
+    this.#ended = new Promise<void>((resolve) => {
+      const onEvent = (ev: NativeGenerateEvent) => {
         this.#listener?.(ev);
         if (ev.kind !== "tokens") resolve();
-      });
-      if (this.#aborted) e.sessionAbort(this.session);
-      if (this.#consumed) e.streamConsumed(this.#stream, this.#consumed);
+      };
+      try {
+        this.#stream = nativeEngine().generate(scheduler, prompt, params, onEvent);
+      } catch (err) {
+        onEvent({ kind: "error", error: err as Error });
+      }
     });
-  }
-
-  /** Settles a job that cannot start because the model was closed first. */
-  async fail(): Promise<void> {
-    this.#listener?.({ kind: "error", error: new ModelClosedError("MODEL_CLOSED", "the model was closed before generation started") });
+    return this.#ended;
   }
 
   consumed(n: number): void {
-    if (this.#stream) native().engine.streamConsumed(this.#stream, n);
-    else this.#consumed += n;
+    if (this.#stream) nativeEngine().streamConsumed(this.#stream, n);
   }
 
   abort(): void {
-    this.#aborted = true;
-    if (this.#stream) native().engine.sessionAbort(this.session);
+    if (this.#stream) nativeEngine().streamAbort(this.#stream);
+  }
+
+  /** Aborts and waits for the final event. */
+  stop(): Promise<void> {
+    this.abort();
+    this.consumed(Number.MAX_SAFE_INTEGER);
+    return this.#ended;
   }
 }

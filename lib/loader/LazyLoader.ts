@@ -322,6 +322,7 @@ export class LazyLoader extends EventEmitter {
       const model = await this.loadModel(def.model_path, {
         threads: def.n_threads,
         contextSize: def.n_ctx,
+        parallel: def.parallel,
         chatTemplate: def.chat_template ?? undefined,
         signal: ac.signal,
       });

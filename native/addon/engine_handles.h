@@ -1,4 +1,4 @@
-// Handles shared by the engine glue (model_wrap, session_wrap, token_stream): type-tagged
+// Handles shared by the engine glue (model_wrap, session_wrap, scheduler_wrap, token_stream): type-tagged
 // externals over boxes that keep the Model alive while any session or job uses it.
 #pragma once
 #include <napi.h>
@@ -9,12 +9,14 @@
 
 #include "addon/errors.h"
 #include "model/model.h"
+#include "model/scheduler.h"
 #include "model/session.h"
 
 namespace capibara::addon {
 
 constexpr napi_type_tag kModelTag = {0x6361706962617261ULL, 0x6d6f64656c303031ULL};
 constexpr napi_type_tag kSessionTag = {0x6361706962617261ULL, 0x73657373696f6e31ULL};
+constexpr napi_type_tag kSchedulerTag = {0x6361706962617261ULL, 0x7363686564303031ULL};
 
 // close() empties `model`; sessions and running jobs hold their own reference, so the weights are
 // unmapped when the last of them ends.
@@ -29,6 +31,12 @@ struct SessionBox {
   std::unique_ptr<model::Session> session;
   std::atomic<bool> busy{false};
   std::atomic<bool> abort{false};
+};
+
+// A model's scheduler. close empties `scheduler` (off the JS thread: it joins the step thread);
+// streams hold weak references, so a closed scheduler simply no longer hears their acks.
+struct SchedulerBox {
+  std::shared_ptr<model::Scheduler> scheduler;
 };
 
 // Marks a session busy for the lifetime of the guard; throws INVALID_ARGUMENT when already busy
@@ -54,5 +62,6 @@ ModelBox& arg_model(const Napi::CallbackInfo& info, size_t i);
 // The model of a handle; MODEL_CLOSED after close().
 std::shared_ptr<const model::Model> open_model(const Napi::CallbackInfo& info, size_t i);
 SessionBox& arg_session(const Napi::CallbackInfo& info, size_t i);
+SchedulerBox& arg_scheduler(const Napi::CallbackInfo& info, size_t i);
 
 }  // namespace capibara::addon

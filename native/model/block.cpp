@@ -3,13 +3,15 @@
 //   q, k, v = h Wqkv (+ b)  (one fused matmul or three)
 //   q, k = per-head norm (gemma3), RoPE at pos0 + t      "Qcur", "Kcur", "Vcur"
 //          (cohere2: only on sliding-window layers)
-//   K/V rows -> F16 cache; a = flash_attn(q, cache)     "kqv_out"
+//   K/V rows -> each sequence's F16 cache; a = flash_attn(q, its cache)   "kqv_out"
 //   o = a Wo (+ bo)                                      "attn_out"
 //   sequential: o = post_norm(o)?; x += o ("ffn_inp"); h = norm(x) ("ffn_norm");
 //               f = ffn(h); f = post_norm(f)?; x += f
 //   parallel:   f = ffn(h from attn_norm); x += o + f
 // with ffn(h) = down(act(h Wgate) * h Wup)               "ffn_out"; "l_out" at the end.
 #include "model/block.h"
+
+#include <algorithm>
 
 #include "kernels/fp16.h"
 #include "kernels/kernels.h"
@@ -91,26 +93,31 @@ Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
   rp.freq_scale = swa ? c.rope_scale_swa : c.rope_scale;
   rp.freq_factors = a.rope_factors;
   rp.attn_factor = c.rope_attn_factor;
-  uint16_t* kc = a.kv->k(a.il);
-  uint16_t* vc = a.kv->v(a.il);
-  for (int64_t t = 0; t < T; ++t) {
-    float* qt = q.row(t);
-    float* kt = kk.row(t);
-    const float* vt = v.row(t);
-    if (w.q_norm) {
-      for (int64_t i = 0; i < c.n_head; ++i) k.rmsnorm(qt + i * hd, qt + i * hd, w.q_norm.f32(), hd, c.norm_eps);
-      for (int64_t i = 0; i < c.n_head_kv; ++i) k.rmsnorm(kt + i * hd, kt + i * hd, w.k_norm.f32(), hd, c.norm_eps);
-    }
-    const int64_t pos = a.pos0 + t;
-    if (swa || c.rope_global) {
-      k.rope(qt, c.n_head, hd, pos, rp);
-      k.rope(kt, c.n_head_kv, hd, pos, rp);
-    }
-    uint16_t* krow = kc + pos * KV;
-    uint16_t* vrow = vc + pos * KV;
-    for (int64_t i = 0; i < KV; ++i) {
-      krow[i] = fp32_to_fp16(kt[i]);
-      vrow[i] = fp32_to_fp16(vt[i]);
+  for (size_t si = 0; si < a.n_spans; ++si) {
+    const SeqSpan& sp = a.spans[si];
+    const int64_t r0 = sp.kv->prepare(a.il, sp.pos0, sp.n);
+    uint16_t* kc = sp.kv->k(a.il);
+    uint16_t* vc = sp.kv->v(a.il);
+    for (int64_t i = 0; i < sp.n; ++i) {
+      const int64_t t = sp.row0 + i;
+      float* qt = q.row(t);
+      float* kt = kk.row(t);
+      const float* vt = v.row(t);
+      if (w.q_norm) {
+        for (int64_t h = 0; h < c.n_head; ++h) k.rmsnorm(qt + h * hd, qt + h * hd, w.q_norm.f32(), hd, c.norm_eps);
+        for (int64_t h = 0; h < c.n_head_kv; ++h) k.rmsnorm(kt + h * hd, kt + h * hd, w.k_norm.f32(), hd, c.norm_eps);
+      }
+      const int64_t pos = sp.pos0 + i;
+      if (swa || c.rope_global) {
+        k.rope(qt, c.n_head, hd, pos, rp);
+        k.rope(kt, c.n_head_kv, hd, pos, rp);
+      }
+      uint16_t* krow = kc + (r0 + i) * KV;
+      uint16_t* vrow = vc + (r0 + i) * KV;
+      for (int64_t j = 0; j < KV; ++j) {
+        krow[j] = fp32_to_fp16(kt[j]);
+        vrow[j] = fp32_to_fp16(vt[j]);
+      }
     }
   }
   if (a.tap && *a.tap) {
@@ -119,26 +126,34 @@ Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
     (*a.tap)("Vcur", a.il, v.p, T, v.stride);
   }
 
+  // One parallel_for over (span, head) pairs: a decode step of many one-token sequences keeps every
+  // thread busy instead of splitting each sequence's few heads.
   FlashAttnArgs fa;
-  fa.q = q.p;
   fa.q_stride = q.stride;
-  fa.k = kc;
-  fa.v = vc;
   fa.kv_stride = KV;
-  fa.out = b.att;
   fa.out_stride = Q;
-  fa.n_q = T;
   fa.n_head = c.n_head;
   fa.n_kv_head = c.n_head_kv;
   fa.head_dim = hd;
-  fa.q_pos0 = a.pos0;
   fa.window = swa ? c.sliding_window : 0;
   fa.scale = c.attn_scale;
-  a.ex.pool->parallel_for(c.n_head, [&](int64_t h0, int64_t h1, int) {
-    FlashAttnArgs part = fa;
-    part.head_begin = h0;
-    part.head_end = h1;
-    k.flash_attn(part);
+  const int64_t H = c.n_head;
+  a.ex.pool->parallel_for(static_cast<int64_t>(a.n_spans) * H, [&](int64_t i0, int64_t i1, int) {
+    for (int64_t i = i0; i < i1;) {
+      const size_t si = static_cast<size_t>(i / H);
+      const SeqSpan& sp = a.spans[si];
+      FlashAttnArgs part = fa;
+      part.q = q.row(sp.row0);
+      part.out = b.att + sp.row0 * Q;
+      part.k = sp.kv->k(a.il);
+      part.v = sp.kv->v(a.il);
+      part.n_q = sp.n;
+      part.q_pos0 = sp.pos0 - sp.kv->first(a.il);  // positions relative to the cache's first row
+      part.head_begin = i % H;
+      part.head_end = std::min<int64_t>(H, part.head_begin + (i1 - i));
+      k.flash_attn(part);
+      i += part.head_end - part.head_begin;
+    }
   });
   tap(a, "kqv_out", b.att, Q);
   CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.wo, b.att, T, b.out));

@@ -8,7 +8,7 @@
 #include "common/status.h"
 #include "kernels/matmul.h"
 #include "model/config.h"
-#include "model/kv_cache.h"
+#include "model/kv_pool.h"
 #include "model/weights.h"
 #include "runtime/thread_pool.h"
 
@@ -42,19 +42,28 @@ Status linear(const Exec& ex, const Tensor& w, const float* x, int64_t n_tok, fl
 // Row-wise attn_norm-style normalisation (RMSNorm or LayerNorm per cfg), weight may be empty.
 void norm_rows(const ModelConfig& cfg, const Tensor& w, const float* x, float* y, int64_t n_tok, int64_t n);
 
+// One sequence's rows of a batch: n tokens at absolute positions pos0.. appended to its cache. A
+// batch's spans sit one after another (span s starts at row `row0`).
+struct SeqSpan {
+  KvCache* kv = nullptr;
+  int64_t pos0 = 0;
+  int64_t n = 0;
+  int64_t row0 = 0;
+};
+
 struct BlockArgs {
   const ModelConfig* cfg = nullptr;
   const LayerWeights* w = nullptr;
   int64_t il = 0;
-  KvCache* kv = nullptr;
-  int64_t pos0 = 0;                  // absolute position of the first token
-  int64_t n_tok = 0;
+  const SeqSpan* spans = nullptr;    // the batch's sequences; matmuls run once over all their rows,
+  size_t n_spans = 0;                // attention per sequence over its own cache
+  int64_t n_tok = 0;                 // rows in the batch (sum of the spans' n)
   const float* rope_factors = nullptr;  // [n_rot/2] divisors or null
   Exec ex;
   const TapFn* tap = nullptr;        // may be null
 };
 
-// Runs layer il over x [n_tok][n_embd] in place, appending the tokens' K/V to the cache.
+// Runs layer il over x [n_tok][n_embd] in place, appending each span's K/V to its cache.
 Status run_block(const BlockArgs& a, float* x, const BlockBuffers& b);
 
 }  // namespace capibara::model

@@ -1,19 +1,17 @@
-// A session: one sequence's KV cache, activation arena and threads over a shared Model.
-// eval() appends tokens (batched prefill when several, single-token decode otherwise) and returns
-// the logits after the last one. Not thread-safe: one caller thread at a time.
+// A session: one sequence over a shared Model with its own KV cache, forward buffers and threads,
+// for direct evaluation (logits, layer traces, golden tests). Generation for users goes through the
+// Scheduler, which batches many sequences. Not thread-safe: one caller thread at a time.
 #pragma once
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <utility>
-#include <vector>
 
 #include "common/status.h"
 #include "model/block.h"
-#include "model/kv_cache.h"
+#include "model/forward.h"
+#include "model/kv_pool.h"
 #include "model/model.h"
-#include "runtime/arena.h"
 #include "runtime/thread_pool.h"
 
 namespace capibara::model {
@@ -35,11 +33,9 @@ class Session {
   // (checked between layers; the tokens evaluated so far are dropped from the cache).
   Status eval(const int32_t* tokens, int64_t n, float* logits);
   // Forgets every token (n_past() = 0).
-  void clear() { n_past_ = 0; }
-  // Drops tokens after position n (n <= n_past()).
-  void truncate(int64_t n) { n_past_ = std::min(n_past_, n); }
+  void clear();
   int64_t n_past() const { return n_past_; }
-  int64_t n_ctx() const { return kv_.n_ctx(); }
+  int64_t n_ctx() const { return n_ctx_; }
   const Model& model() const { return model_; }
 
   // Flag polled between layers; nullptr disables.
@@ -48,23 +44,21 @@ class Session {
   void set_tap(TapFn tap) { tap_ = std::move(tap); }
 
  private:
-  Session(const Model& m, KvCache kv, Arena arena, int64_t n_batch, int n_threads);
-  Status eval_batch(const int32_t* tokens, int64_t n, float* logits);
+  Session(const Model& m, int64_t n_ctx, int n_threads);
 
   const Model& model_;
-  KvCache kv_;
-  Arena arena_;
-  int64_t n_batch_;
+  int64_t n_ctx_;
+  std::unique_ptr<KvPool> kv_;
+  std::unique_ptr<Forward> fwd_;
   ThreadPool pool_;
   QuantScratch scratch_;
   Exec ex_;
-  BlockBuffers buf_;
-  float* x_ = nullptr;     // [n_batch][n_embd] residual stream
-  float* last_ = nullptr;  // [n_embd] normed last row
-  const float* rope_factors_ = nullptr;
   int64_t n_past_ = 0;
   const std::atomic<bool>* abort_ = nullptr;
   TapFn tap_;
 };
+
+// Reserves the matmul activation scratch for batches of up to n_batch rows.
+Status reserve_scratch(const ModelConfig& c, int64_t n_batch, QuantScratch& scratch);
 
 }  // namespace capibara::model

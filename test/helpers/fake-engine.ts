@@ -114,6 +114,9 @@ class FakeModel implements Model {
       vocabSize: WORDS.length,
       embeddingSize: 8,
       layers: 1,
+      parallel: options.parallel ?? 1,
+      kvCacheType: "f16",
+      kvCacheBytes: 0,
       chatTemplate: options.chatTemplate ?? null,
     };
     engine.openModels.add(path);
@@ -142,6 +145,7 @@ class FakeModel implements Model {
     const finish = (generated: number, stopReason: StopReason): void =>
       resolveStats({
         promptTokens,
+        cachedPromptTokens: 0,
         generatedTokens: generated,
         prefillTokensPerSecond: promptTokens * 1000,
         decodeTokensPerSecond: generated / Math.max(1e-3, (performance.now() - started) / 1000),
