@@ -169,12 +169,6 @@ function routerFromConfig(config: Config): RouterLike {
   });
 }
 
-function contentText(messages: readonly ChatMessage[]): string {
-  return messages
-    .map((m) => (typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => (p.type === "text" ? p.text : "")).join("\n")))
-    .join("\n");
-}
-
 function generateOptions(expert: ExpertConfig, req: SamplingOptions, signal: AbortSignal): GenerateOptions {
   const d = expert.sampling;
   return {
@@ -320,15 +314,12 @@ export class CapibaraSystem {
     counters.requests++;
     let generation;
     try {
-      const promptTokens = lease.model.tokenize(typeof prompt === "string" ? prompt : contentText(prompt)).length;
-      const contextSize = lease.model.info.contextSize;
-      if (promptTokens >= contextSize) {
-        throw new ContextFullError("CONTEXT_FULL", `the prompt has ${promptTokens} tokens; expert ${expert.name} has a context of ${contextSize}`);
-      }
+      // The engine renders and tokenises the prompt once and throws ContextFullError when it does not fit.
       generation = lease.model.generate(prompt, generateOptions(expert, req, signal));
     } catch (err) {
       counters.failed++;
       lease.release();
+      if (err instanceof ContextFullError) throw new ContextFullError("CONTEXT_FULL", `expert ${expert.name}: ${err.message}`);
       throw err;
     }
     this.running.add(ac);

@@ -134,6 +134,8 @@ class FakeModel implements Model {
     if (this.closed) throw new ModelClosedError("MODEL_CLOSED", "model is closed");
     const engine = this.engine;
     const promptTokens = this.tokenize(textOf(prompt)).length;
+    // As the real engine: the prompt is tokenised once, at the call, and must fit the context.
+    if (promptTokens > this.info.contextSize) throw new ContextFullError("CONTEXT_FULL", `${promptTokens} tokens exceed the context size ${this.info.contextSize}`);
     const limit = options.maxTokens ?? 256;
     const words = fakeReply(this.path, prompt, Math.min(limit, engine.options.replyTokens), options.seed);
     const contextSize = this.info.contextSize;
@@ -160,7 +162,6 @@ class FakeModel implements Model {
       let stopReason: StopReason = "aborted";
       let failure: unknown;
       try {
-        if (promptTokens >= contextSize) throw new ContextFullError("CONTEXT_FULL", `prompt of ${promptTokens} tokens fills the context of ${contextSize}`);
         for (const w of words) {
           await sleep(engine.options.tokenDelayMs, options.signal);
           const piece = generated === 0 ? w : ` ${w}`;
