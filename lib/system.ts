@@ -139,12 +139,23 @@ export interface ExpertStats {
   last_used: string | null;
   active: number;
   queued: number;
+  /** Sequences the model generates at once. */
+  parallel: number;
+  /** Prompt tokens served from the prompt cache (over this expert's requests). */
+  cached_prompt_tokens: number;
+  /** Rows of the model's last batched step (null when unloaded). */
+  batch_size: number | null;
+  /** Bytes reserved for the KV pool (0 when unloaded). */
+  kv_cache_bytes: number;
+  /** Share of KV positions held by running sequences, 0..1 like vLLM's kv_cache_usage_perc (null when unloaded). */
+  kv_cache_usage_perc: number | null;
 }
 
 interface Counters {
   requests: number;
   failed: number;
   promptTokens: number;
+  cachedPromptTokens: number;
   completionTokens: number;
   decodeSeconds: number;
 }
@@ -210,7 +221,7 @@ export class CapibaraSystem {
     this.router = options.router ?? routerFromConfig(config);
     this.logger = options.logger ?? silentLogger;
     this.loader = new LazyLoader({ experts: config.experts, lazy: config.lazy_loading, loadModel: options.loadModel ?? defaultLoadModel });
-    for (const e of config.experts) this.counters.set(e.name, { requests: 0, failed: 0, promptTokens: 0, completionTokens: 0, decodeSeconds: 0 });
+    for (const e of config.experts) this.counters.set(e.name, { requests: 0, failed: 0, promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, decodeSeconds: 0 });
     this.loader.on("event", (ev: LoaderEvent) => {
       // The logger stamps its own time; the event's would be a second `time` key.
       const { time: _time, ...fields } = ev;
@@ -275,6 +286,11 @@ export class CapibaraSystem {
         last_used: s.lastUsed === null ? null : new Date(s.lastUsed).toISOString(),
         active: s.active,
         queued: s.queued,
+        parallel: this.registry.get(s.name).parallel,
+        cached_prompt_tokens: c.cachedPromptTokens,
+        batch_size: s.serving ? s.serving.lastBatchTokens : null,
+        kv_cache_bytes: s.serving ? s.serving.kvCacheBytes : 0,
+        kv_cache_usage_perc: s.serving && s.serving.kvCapacityTokens > 0 ? s.serving.kvUsedTokens / s.serving.kvCapacityTokens : null,
       };
     }
     const routed = Object.values(this.routedByDomain).reduce((a, b) => a + b, 0);
@@ -331,6 +347,7 @@ export class CapibaraSystem {
     };
     const stats = generation.stats.then((s): ChatStats => {
       counters.promptTokens += s.promptTokens;
+      counters.cachedPromptTokens += s.cachedPromptTokens;
       counters.completionTokens += s.generatedTokens;
       if (s.decodeTokensPerSecond > 0) counters.decodeSeconds += s.generatedTokens / s.decodeTokensPerSecond;
       return { ...s, expert: expert.name, timeToFirstTokenMs: firstChunkAt === null ? null : firstChunkAt - t0, totalMs: performance.now() - t0 };

@@ -9,7 +9,7 @@ import { EventEmitter } from "node:events";
 import { stat } from "node:fs/promises";
 import { ModelClosedError } from "../errors.js";
 import type { ExpertConfig, LazyLoadingConfig } from "../config/schema.js";
-import type { LoadOptions, Model } from "../engine/types.js";
+import type { LoadOptions, Model, ServingStats } from "../engine/types.js";
 import { ExpertBusyError, ExpertLoadError, QueueFullError, abortError, abortable } from "./errors.js";
 
 /** Loads a GGUF model: the engine's `loadModel`, or a fake one in tests. */
@@ -57,6 +57,8 @@ export interface ExpertLoadStatus {
   queued: number;
   /** When the last request ended (or the model loaded), epoch ms. */
   lastUsed: number | null;
+  /** The loaded model's scheduler figures (null when unloaded or the engine has none). */
+  serving: ServingStats | null;
 }
 
 /** Options of {@link LazyLoader}. */
@@ -224,6 +226,7 @@ export class LazyLoader extends EventEmitter {
       active: e.active,
       queued: e.pending,
       lastUsed: e.lastUsed,
+      serving: e.state === "loaded" && e.model?.servingStats ? e.model.servingStats() : null,
     }));
   }
 

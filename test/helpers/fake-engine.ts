@@ -4,7 +4,7 @@
 import { mkdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { AbortError, ContextFullError, ModelClosedError } from "../../lib/errors.js";
-import type { ChatMessage, GenerateOptions, Generation, GenerationStats, LoadOptions, Model, StopReason, TokenChunk } from "../../lib/engine/types.js";
+import type { ChatMessage, GenerateOptions, Generation, GenerationStats, LoadOptions, Model, ServingStats, StopReason, TokenChunk } from "../../lib/engine/types.js";
 
 const WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi"];
 
@@ -95,6 +95,7 @@ export class FakeEngine {
 class FakeModel implements Model {
   readonly info: Model["info"];
   closed = false;
+  active = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
@@ -153,8 +154,10 @@ class FakeModel implements Model {
         decodeTokensPerSecond: generated / Math.max(1e-3, (performance.now() - started) / 1000),
         stopReason,
       });
+    const self = this;
     const run = async function* (): AsyncGenerator<TokenChunk> {
       engine.activeGenerations++;
+      self.active++;
       let generated = 0;
       let text = "";
       // As the real engine: an abort through the signal or an error rejects stats; a consumer leaving
@@ -180,6 +183,7 @@ class FakeModel implements Model {
         throw err;
       } finally {
         engine.activeGenerations--;
+        self.active--;
         if (failure === undefined) finish(generated, stopReason);
         else rejectStats(failure);
       }
@@ -202,6 +206,24 @@ class FakeModel implements Model {
 
   async logits(): Promise<Float32Array> {
     return new Float32Array(WORDS.length);
+  }
+
+  /** Scheduler figures as the real engine reports them: each running generation holds its prompt's positions. */
+  servingStats(): ServingStats {
+    const parallel = this.info.parallel;
+    return {
+      parallel,
+      active: this.active,
+      queued: 0,
+      lastBatchTokens: this.active,
+      lastBatchSequences: this.active,
+      steps: 0,
+      kvCacheBytes: parallel * this.info.contextSize * 64,
+      kvUsedTokens: this.active,
+      kvCachedTokens: 0,
+      kvCapacityTokens: parallel * this.info.contextSize,
+      cachedPromptTokens: 0,
+    };
   }
 
   async close(): Promise<void> {
