@@ -207,6 +207,7 @@ export interface NativeSchedulerOptions {
   /** Most prompt tokens in a step while other sequences decode. */
   prefillWhileDecoding?: number;
   promptCache?: boolean;
+  kvCacheType?: "f16" | "q8_0";
   /** Sequence caches kept only for the prompt cache. */
   cacheSequences?: number;
 }

@@ -44,8 +44,8 @@ function checkNum(name: string, v: unknown, min: number, max: number): void {
 }
 
 /** KV cache element types the runner can keep. */
-export type KvCacheType = "f16";
-const KV_CACHE_TYPES: readonly string[] = ["f16"];
+export type KvCacheType = "f16" | "q8_0";
+const KV_CACHE_TYPES: readonly string[] = ["f16", "q8_0"] satisfies KvCacheType[];
 
 /** Most sequences one model may generate at once. */
 export const MAX_PARALLEL = 64;
@@ -103,6 +103,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
       parallel,
       contextSize,
       threads,
+      kvCacheType,
       ...(options.tokenBudget !== undefined ? { tokenBudget: options.tokenBudget } : {}),
       promptCache: cache !== false,
       cacheSequences: cache === false ? 0 : Math.ceil(extraTokens / contextSize),

@@ -98,7 +98,7 @@ export interface ModelInfo {
   /** Sequences generated at once (see {@link LoadOptions.parallel}). */
   parallel: number;
   /** Element type of the KV cache. */
-  kvCacheType: "f16";
+  kvCacheType: "f16" | "q8_0";
   /** Bytes reserved for the KV pool of all sequences (and the prompt cache). */
   kvCacheBytes: number;
   /** Chat template in use, if any. */
@@ -119,8 +119,12 @@ export interface LoadOptions {
    * at most 64). Further `generate()` calls wait in a FIFO queue.
    */
   parallel?: number;
-  /** Element type of the KV cache (default and only type today: `f16`). */
-  kvCacheType?: "f16";
+  /**
+   * Element type of the KV cache (default `f16`). `q8_0` takes 34 bytes per 32 values instead of 64
+   * (attention dequantises each head's rows for the F16 kernel); it needs a head size that is a
+   * multiple of 32.
+   */
+  kvCacheType?: "f16" | "q8_0";
   /**
    * Reuse the KV of the longest prefix a prompt shares with earlier sequences (default true).
    * Finished sequences' caches serve as the prompt cache, least recently used reused first;

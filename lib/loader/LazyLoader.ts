@@ -326,6 +326,7 @@ export class LazyLoader extends EventEmitter {
         threads: def.n_threads,
         contextSize: def.n_ctx,
         parallel: def.parallel,
+        kvCacheType: def.kv_cache_type,
         chatTemplate: def.chat_template ?? undefined,
         signal: ac.signal,
       });

@@ -25,7 +25,7 @@ int64_t opt_int(const Napi::Object& o, const char* key, int64_t def) {
 }
 
 // createScheduler(model, { parallel?, contextSize?, threads?, tokenBudget?, prefillWhileDecoding?,
-//                          promptCache?, cacheSequences? }) -> handle
+//                          promptCache?, cacheSequences?, kvCacheType? }) -> handle
 Napi::Value create(const Napi::CallbackInfo& info) {
   auto m = open_model(info, 0);
   if (info.Length() < 2 || !info[1].IsObject()) throw_invalid(info.Env(), "createScheduler expects an options object");
@@ -37,6 +37,12 @@ Napi::Value create(const Napi::CallbackInfo& info) {
   opts.token_budget = opt_int(o, "tokenBudget", opts.token_budget);
   opts.prefill_while_decoding = opt_int(o, "prefillWhileDecoding", opts.prefill_while_decoding);
   opts.cache_seqs = opt_int(o, "cacheSequences", 0);
+  const Napi::Value kt = o.Get("kvCacheType");
+  if (!kt.IsUndefined()) {
+    const std::string t = kt.IsString() ? kt.As<Napi::String>().Utf8Value() : "";
+    if (t == "q8_0") opts.kv_type = model::KvType::Q8_0;
+    else if (t != "f16") throw_invalid(info.Env(), "kvCacheType must be \"f16\" or \"q8_0\"");
+  }
   const Napi::Value pc = o.Get("promptCache");
   if (!pc.IsUndefined()) opts.prompt_cache = pc.ToBoolean().Value();
   auto s = model::Scheduler::create(std::move(m), opts);

@@ -28,6 +28,9 @@ struct BlockBuffers {
   float* out2 = nullptr;  // [n_batch][n_embd]              FFN branch output
   float* ff = nullptr;    // [n_batch][2 n_ff]              fused gate|up rows, or gate block then up block
   float* act = nullptr;   // [n_batch][n_ff]                act(gate) * up
+  // Q8_0 caches only: per thread, [2][n_ctx][head_dim] F16 K/V of one head plus head_dim floats.
+  uint16_t* kv_tmp = nullptr;
+  int64_t kv_tmp_stride = 0;  // uint16_t elements per thread
 };
 
 // Everything a forward step shares: threads and the quantised-activation scratch.

@@ -10,13 +10,16 @@ namespace capibara::model {
 Forward::Forward(const Model& m, Arena arena, int64_t n_batch, int64_t n_out)
     : model_(m), arena_(std::move(arena)), n_batch_(n_batch), n_out_(n_out) {}
 
-Result<std::unique_ptr<Forward>> Forward::create(const Model& model, int64_t n_batch, int64_t n_out, int64_t n_ctx) {
+Result<std::unique_ptr<Forward>> Forward::create(const Model& model, int64_t n_batch, int64_t n_out, int64_t n_ctx,
+                                                 KvType kv_type, int n_threads) {
   const ModelConfig& c = model.config();
   if (n_batch < 1 || n_out < 1) return Status(ErrorCode::INVALID_ARGUMENT, "n_batch and n_out must be at least 1");
   const int64_t B = n_batch, E = c.n_embd, S = c.q_dim() + 2 * c.kv_dim();
-  const size_t bytes = Arena::bytes_for<float>(B * E) * 4 + Arena::bytes_for<float>(B * S) +
+  size_t bytes = Arena::bytes_for<float>(B * E) * 4 + Arena::bytes_for<float>(B * S) +
                        Arena::bytes_for<float>(B * c.q_dim()) + Arena::bytes_for<float>(B * 3 * c.n_ff) +
                        Arena::bytes_for<float>(n_out * E);
+  const int64_t tmp_stride = kv_type == KvType::Q8_0 ? (2 * n_ctx + 2) * c.head_dim : 0;
+  bytes += Arena::bytes_for<uint16_t>(static_cast<size_t>(tmp_stride * n_threads));
   auto arena = Arena::create(bytes);
   if (!arena) return arena.status();
   std::unique_ptr<Forward> f(new Forward(model, arena.take(), B, n_out));
@@ -30,6 +33,11 @@ Result<std::unique_ptr<Forward>> Forward::create(const Model& model, int64_t n_b
   f->buf_.ff = a.take<float>(B * 2 * c.n_ff);
   f->buf_.act = a.take<float>(B * c.n_ff);
   f->last_ = a.take<float>(n_out * E);
+  if (tmp_stride > 0) {
+    f->buf_.kv_tmp = a.take<uint16_t>(static_cast<size_t>(tmp_stride * n_threads));
+    f->buf_.kv_tmp_stride = tmp_stride;
+    if (!f->buf_.kv_tmp) return Status(ErrorCode::INTERNAL, "activation arena sized too small");
+  }
   if (!f->last_) return Status(ErrorCode::INTERNAL, "activation arena sized too small");
   // LongRoPE: long factors when the context exceeds the original one. llama.cpp decides on its
   // per-sequence context padded up to a multiple of 256 cells, so the same rule is used here.

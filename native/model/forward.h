@@ -15,8 +15,10 @@ namespace capibara::model {
 
 class Forward {
  public:
-  // n_batch: most rows per call; n_out: most logit rows per call. n_ctx picks LongRoPE factors.
-  static Result<std::unique_ptr<Forward>> create(const Model& model, int64_t n_batch, int64_t n_out, int64_t n_ctx);
+  // n_batch: most rows per call; n_out: most logit rows per call. n_ctx picks LongRoPE factors and,
+  // with a Q8_0 cache, sizes the per-thread dequantisation buffers for n_threads.
+  static Result<std::unique_ptr<Forward>> create(const Model& model, int64_t n_batch, int64_t n_out, int64_t n_ctx,
+                                                 KvType kv_type = KvType::F16, int n_threads = 1);
 
   // tokens: the spans' tokens one span after another (ids already checked against the vocabulary);
   // spans' row0 are filled here. out_rows[i] (ascending) are batch rows whose logits are written to

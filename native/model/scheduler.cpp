@@ -49,10 +49,10 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(std::shared_ptr<const Model
   if (opts.cache_seqs < 0 || opts.cache_seqs > 256) return Status(ErrorCode::INVALID_ARGUMENT, "promptCache sequences must be in [0, 256]");
   const int64_t rows = std::max(opts.token_budget, opts.n_seq);
   std::unique_ptr<Scheduler> s(new Scheduler(std::move(model), opts));
-  auto pool = KvPool::create(c, opts.n_ctx, opts.n_seq + opts.cache_seqs, rows);
+  auto pool = KvPool::create(c, opts.n_ctx, opts.n_seq + opts.cache_seqs, rows, opts.kv_type);
   if (!pool) return pool.status();
   s->pool_ = pool.take();
-  auto fwd = Forward::create(*s->model_, rows, opts.n_seq, opts.n_ctx);
+  auto fwd = Forward::create(*s->model_, rows, opts.n_seq, opts.n_ctx, opts.kv_type, opts.n_threads);
   if (!fwd) return fwd.status();
   s->fwd_ = fwd.take();
   CAPIBARA_RETURN_IF_ERROR(reserve_scratch(c, rows, s->scratch_));

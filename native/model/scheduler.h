@@ -51,6 +51,7 @@ struct SchedulerOptions {
   int n_threads = 1;
   bool prompt_cache = true;
   int64_t cache_seqs = 0;     // extra caches kept only for the prompt cache
+  KvType kv_type = KvType::F16;
 };
 
 struct SchedulerStats {

@@ -90,6 +90,9 @@ CAPI_TEST(kv_pool_sizes_sliding_window_layers_to_window_plus_chunk) {
   const double gib = 1024.0 * 1024.0 * 1024.0;
   const double f16 = static_cast<double>(kv_pool_bytes(c, 24576, 1, 256)) / gib;
   CHECK_LE(f16, 2.6, "gemma3-27b F16 KV at 24K (GiB)");
+  const double q8 = static_cast<double>(kv_pool_bytes(c, 24576, 1, 256, KvType::Q8_0)) / gib;
+  CHECK_LE(q8, 1.4, "gemma3-27b Q8_0 KV at 24K (GiB)");
+  CHECK(check_kv_type(c, KvType::Q8_0).is_ok());
   // Full-length layers everywhere would be 11.6 GiB.
   CHECK_LE(11.5, static_cast<double>(kv_pool_bytes(c, 24576, 1, 24576)) / gib, "full-length KV (GiB)");
   CHECK(kv_pool_bytes(c, 24576, 4, 256) == 4 * kv_pool_bytes(c, 24576, 1, 256));
@@ -106,16 +109,18 @@ CAPI_TEST(kv_cache_window_layer_slides_and_keeps_the_window) {
   auto pool = KvPool::create(c, 64, 2, 3);
   CHECK(pool.is_ok());
   KvCache& kv = pool.value()->seq(0);
+  // F16 rows of 2 values: the first value of each row carries the tag.
+  const auto key = [](KvCache& c, int64_t row) -> uint16_t& { return reinterpret_cast<uint16_t*>(c.k(0))[row * 2]; };
   // Layer 0 keeps 4 + 3 rows; write positions 0..9 in chunks of 3 (+1), tagging each row with its position.
   for (int64_t pos0 = 0; pos0 < 10; pos0 += 3) {
     const int64_t n = pos0 + 3 <= 10 ? 3 : 10 - pos0;
     const int64_t r0 = kv.prepare(0, pos0, n);
     CHECK(r0 == pos0 - kv.first(0));
-    for (int64_t i = 0; i < n; ++i) kv.k(0)[(r0 + i) * 2] = static_cast<uint16_t>(pos0 + i);
+    for (int64_t i = 0; i < n; ++i) key(kv, r0 + i) = static_cast<uint16_t>(pos0 + i);
     // Every key a query of this chunk attends to (window 4) is still held at its row.
     for (int64_t i = 0; i < n; ++i)
       for (int64_t p = std::max<int64_t>(0, pos0 + i - 3); p <= pos0 + i; ++p)
-        CHECK(kv.k(0)[(p - kv.first(0)) * 2] == p);
+        CHECK(key(kv, p - kv.first(0)) == p);
   }
   CHECK(kv.first(0) > 0);
   CHECK(kv.first(1) == 0);
@@ -124,5 +129,5 @@ CAPI_TEST(kv_cache_window_layer_slides_and_keeps_the_window) {
   CHECK(kv.usable_prefix(2) == 0);
   KvCache& other = pool.value()->seq(1);
   other.copy_prefix(kv, 10);
-  for (int64_t p = 7; p < 10; ++p) CHECK(other.k(0)[(p - other.first(0)) * 2] == p);
+  for (int64_t p = 7; p < 10; ++p) CHECK(key(other, p - other.first(0)) == p);
 }

@@ -37,10 +37,15 @@ async function aloneVsBatched(model: Model): Promise<void> {
   expect(steps).toBeLessThan((greedy.maxTokens! * ps.length) / 2);
 }
 
-describe.each(["llama", "gemma3"] as const)("generated %s model, parallel 8", (arch) => {
+describe.each([
+  ["llama", "f16"],
+  ["gemma3", "f16"],
+  ["llama", "q8_0"],
+  ["gemma3", "q8_0"],
+] as const)("generated %s model, %s KV, parallel 8", (arch, kvCacheType) => {
   let model: Model;
   beforeAll(async () => {
-    model = await loadModel(await buildModel(arch, "f32"), { threads: 2, contextSize: 128, parallel: 8, promptCache: false });
+    model = await loadModel(await buildModel(arch, "f32"), { threads: 2, contextSize: 128, parallel: 8, promptCache: false, kvCacheType });
   });
   afterAll(() => model?.close());
 
@@ -160,6 +165,24 @@ describe("queue, prompt cache, options", () => {
       [{ tokenBudget: 0 }, "tokenBudget"],
     ] as const)
       await expect(loadModel(path, opts as never)).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining(name) });
+  });
+
+  test("a Q8_0 KV cache takes 34/64 of the F16 bytes and gives the F16 cache's greedy tokens", async () => {
+    const f16 = await loadModel(path, { threads: 2, contextSize: 128 });
+    const q8 = await loadModel(path, { threads: 2, contextSize: 128, kvCacheType: "q8_0" });
+    try {
+      expect(q8.info.kvCacheType).toBe("q8_0");
+      expect(q8.info.kvCacheBytes).toBe((f16.info.kvCacheBytes * 34) / 64);
+      const p = "the people of the state said that";
+      expect(await tokensOf(q8.generate(p, { ...greedy, maxTokens: 12 }))).toEqual(await tokensOf(f16.generate(p, { ...greedy, maxTokens: 12 })));
+    } finally {
+      await f16.close();
+      await q8.close();
+    }
+  });
+
+  test.skipIf(!existsSync(STORIES))("q8_0 on a head size that is not a multiple of 32 is INVALID_ARGUMENT naming the option", async () => {
+    await expect(loadModel(STORIES, { kvCacheType: "q8_0" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("kvCacheType") });
   });
 
   test("a contextSize above the training context is allowed with a warning", async () => {
