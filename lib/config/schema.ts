@@ -63,7 +63,7 @@ export const LazyLoadingSchema = z
     auto_unload_after_s: z.number().min(0).default(300),
     /** Experts loaded at start (they may be evicted or idle-unloaded later, unlike pinned ones). */
     preload: z.array(z.string()).default([]),
-    /** Budget for the resident model files, in MiB (file sizes: weights are memory-mapped); null = none. */
+    /** Budget for resident experts, in MiB: each counts its file (weights, mapped or packed) and, once loaded, its KV pool; null = none. */
     memory_budget_mb: z.number().positive().nullable().default(null),
     /** Requests that may wait for one expert (load or free slot) before new ones get HTTP 429. */
     max_queued_requests: positiveInt.default(64),

@@ -45,7 +45,7 @@ export interface ExpertLoadStatus {
   name: string;
   state: ExpertLoadState;
   pinned: boolean;
-  /** Model file size while resident (0 otherwise). */
+  /** While resident: model file size (weights, mapped or packed) plus the KV pool; 0 otherwise. */
   bytes: number;
   /** Duration of the last successful load, ms. */
   lastLoadMs: number | null;
@@ -340,6 +340,9 @@ export class LazyLoader extends EventEmitter {
     e.loadPromise = attempt.then(
       (model) => {
         e.model = model;
+        // The file's estimate reserved the room; from now on the expert counts what it holds: the
+        // weights (mapped or packed, each resident once) and the KV pool of its sequences.
+        e.bytes = model.info.fileSize + model.info.kvCacheBytes;
         e.state = "loaded";
         e.loads++;
         e.lastLoadMs = Date.now() - started;

@@ -38,7 +38,7 @@ const until = async (cond: () => boolean, ms = 2000) => {
 describe("OpenAI-compatible server (openai client)", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await harness(new FakeEngine({ replyTokens: 6, tokenDelayMs: 1 }), { server: { body_limit_bytes: 64 * 1024 } });
+    h = await harness(new FakeEngine({ replyTokens: 6, tokenDelayMs: 1, kvCacheBytes: 4096 }), { server: { body_limit_bytes: 64 * 1024 } });
   });
   afterAll(async () => h.server.close());
 
@@ -157,7 +157,7 @@ describe("OpenAI-compatible server (openai client)", () => {
   it("/stats and /metrics report experts, tokens, routing and latency", async () => {
     const stats = (await (await fetch(`${h.server.url}/stats`)).json()) as ReturnType<CapibaraSystem["stats"]>;
     expect(stats.experts.phi4_fast).toMatchObject({ loaded: true, parallel: 1, cached_prompt_tokens: 0, batch_size: 0, kv_cache_usage_perc: 0 });
-    expect(stats.experts.phi4_fast!.kv_cache_bytes).toBeGreaterThan(0);
+    expect(stats.experts.phi4_fast!.kv_cache_bytes).toBe(4096);
     expect(stats.experts.phi4_fast!.requests).toBeGreaterThan(0);
     expect(stats.experts.phi4_fast!.completion_tokens).toBeGreaterThan(0);
     expect(stats.router.by_domain.coding).toBeGreaterThan(0);
@@ -170,7 +170,7 @@ describe("OpenAI-compatible server (openai client)", () => {
     expect(metrics).toMatch(/capibara_queue_depth\{expert="phi4_fast"\} 0/);
     expect(metrics).toMatch(/capibara_kv_cache_usage_perc\{expert="phi4_fast"\} 0/);
     expect(metrics).toMatch(/capibara_batch_size\{expert="phi4_fast"\} 0/);
-    expect(metrics).toMatch(/capibara_kv_cache_bytes\{expert="phi4_fast"\} \d+/);
+    expect(metrics).toMatch(/capibara_kv_cache_bytes\{expert="phi4_fast"\} 4096/);
     expect(metrics).toMatch(/capibara_cached_prompt_tokens_total\{expert="phi4_fast"\} 0/);
     expect(metrics).toMatch(/capibara_requests_total\{endpoint="chat",expert="none",status="404"\} 1/);
   });

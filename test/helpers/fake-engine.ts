@@ -18,6 +18,8 @@ export interface FakeEngineOptions {
   replyTokens?: number;
   /** Context size reported and enforced. */
   contextSize?: number;
+  /** KV pool bytes each loaded model reports (ModelInfo.kvCacheBytes). */
+  kvCacheBytes?: number;
 }
 
 function hash(s: string): number {
@@ -75,7 +77,7 @@ export class FakeEngine {
   options: Required<FakeEngineOptions>;
 
   constructor(options: FakeEngineOptions = {}) {
-    this.options = { loadDelayMs: 0, tokenDelayMs: 0, replyTokens: 8, contextSize: 512, ...options };
+    this.options = { loadDelayMs: 0, tokenDelayMs: 0, replyTokens: 8, contextSize: 512, kvCacheBytes: 0, ...options };
   }
 
   readonly loadModel = async (path: string, options: LoadOptions): Promise<Model> => {
@@ -117,7 +119,7 @@ class FakeModel implements Model {
       layers: 1,
       parallel: options.parallel ?? 1,
       kvCacheType: "f16",
-      kvCacheBytes: 0,
+      kvCacheBytes: engine.options.kvCacheBytes,
       chatTemplate: options.chatTemplate ?? null,
     };
     engine.openModels.add(path);
@@ -218,7 +220,7 @@ class FakeModel implements Model {
       lastBatchTokens: this.active,
       lastBatchSequences: this.active,
       steps: 0,
-      kvCacheBytes: parallel * this.info.contextSize * 64,
+      kvCacheBytes: this.info.kvCacheBytes,
       kvUsedTokens: this.active,
       kvCachedTokens: 0,
       kvCapacityTokens: parallel * this.info.contextSize,
