@@ -270,6 +270,8 @@ export interface NativeEngine {
   architectures(): string[];
   loadModel(path: string, options?: { repack?: boolean }): Promise<NativeModelHandle>;
   modelInfo(model: NativeModelHandle): NativeModelInfo;
+  /** The tokenizer read at load from the same open of the file (once per model). */
+  modelTokenizer(model: NativeModelHandle): NativeTokenizerHandle;
   closeModel(model: NativeModelHandle): void;
   createSession(model: NativeModelHandle, options: { contextSize?: number; threads?: number; batchSize?: number }): NativeSessionHandle;
   sessionEval(session: NativeSessionHandle, tokens: Int32Array, wantLogits: boolean): Promise<Float32Array | null>;

@@ -18,7 +18,6 @@ import {
   type NativeStreamHandle,
 } from "../native.js";
 import { Tokenizer } from "../tokenizer/index.js";
-import { inspectGguf } from "../gguf/index.js";
 import { GenerationImpl, type GenerationDriver } from "./generation.js";
 import type { ChatMessage, GenerateOptions, Generation, LoadOptions, Model, ModelInfo, ServingStats } from "./types.js";
 
@@ -77,20 +76,20 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   const handle = await e.loadModel(path, { repack: options.repack ?? true });
   let scheduler: NativeSchedulerHandle | undefined;
   try {
-    const [tokenizer, inspection] = await Promise.all([Tokenizer.fromGguf(path), inspectGguf(path)]);
     if (options.signal?.aborted) throw aborted();
+    const tokenizer = Tokenizer.fromNative(e.modelTokenizer(handle));
     const info = e.modelInfo(handle);
     const contextSize = options.contextSize ?? Math.min(DEFAULT_CONTEXT_SIZE, info.trainContextSize);
     if (contextSize > info.trainContextSize)
       process.emitWarning(`contextSize ${contextSize} exceeds the ${info.trainContextSize} positions ${path} was trained for; output may degrade past them`, {
         code: "CAPIBARA_CONTEXT_ABOVE_TRAINING",
       });
-    const fileTemplate = inspection.metadata["tokenizer.chat_template"];
+    const fileTemplate = tokenizer.chatTemplate;
     let template: ChatTemplate | null = null;
     try {
       template = ChatTemplate.resolve({
         override: options.chatTemplate,
-        fileTemplate: typeof fileTemplate === "string" ? fileTemplate : undefined,
+        fileTemplate: fileTemplate ?? undefined,
         arch: info.architecture,
         bosToken: tokenizer.bos === null ? undefined : tokenizer.tokenText(tokenizer.bos),
         eosToken: tokenizer.eos === null ? undefined : tokenizer.tokenText(tokenizer.eos),

@@ -11,6 +11,7 @@
 #include "model/model.h"
 #include "model/scheduler.h"
 #include "model/session.h"
+#include "tokenizer/tokenizer.h"
 
 namespace capibara::addon {
 
@@ -19,9 +20,11 @@ constexpr napi_type_tag kSessionTag = {0x6361706962617261ULL, 0x73657373696f6e31
 constexpr napi_type_tag kSchedulerTag = {0x6361706962617261ULL, 0x7363686564303031ULL};
 
 // close() empties `model`; sessions and running jobs hold their own reference, so the weights are
-// unmapped when the last of them ends.
+// unmapped when the last of them ends. `tokenizer` was read from the same open of the file and is
+// handed to JS once (modelTokenizer).
 struct ModelBox {
   std::shared_ptr<const model::Model> model;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer;
 };
 
 // One sequence. `busy` admits one job at a time (eval or generation); `abort` is polled by the
@@ -63,5 +66,7 @@ ModelBox& arg_model(const Napi::CallbackInfo& info, size_t i);
 std::shared_ptr<const model::Model> open_model(const Napi::CallbackInfo& info, size_t i);
 SessionBox& arg_session(const Napi::CallbackInfo& info, size_t i);
 SchedulerBox& arg_scheduler(const Napi::CallbackInfo& info, size_t i);
+// A tokenizer handle as tokenizer_wrap's functions take it.
+Napi::External<tokenizer::Tokenizer> wrap_tokenizer(Napi::Env env, std::unique_ptr<tokenizer::Tokenizer> t);
 
 }  // namespace capibara::addon
