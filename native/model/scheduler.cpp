@@ -202,7 +202,7 @@ bool Scheduler::step() {
   for (auto& s : running_)
     if (std::find(aborts.begin(), aborts.end(), s->id) != aborts.end()) finish(*s, StopReason::Aborted);
 
-  // The batch: decode rows first, then prompt chunks in admission order.
+  // The batch: decode rows first, then prompt chunks.
   std::vector<SeqSpan> spans;
   std::vector<Seq*> owners;
   std::vector<int32_t> tokens;
@@ -218,21 +218,30 @@ bool Scheduler::step() {
     out_seqs.push_back(s.get());
   }
   int64_t room = std::min(opts_.token_budget, fwd_->n_batch()) - rows;
-  if (rows > 0) room = std::min(room, opts_.prefill_while_decoding);
-  for (auto& s : running_) {
-    const int64_t left = static_cast<int64_t>(s->prompt.size()) - s->n_done;
-    if (s->gen.done() || left <= 0 || room <= 0) continue;
-    const int64_t m = std::min(left, room);
-    spans.push_back({s->slot->kv, s->n_done, m, 0});
-    owners.push_back(s.get());
-    tokens.insert(tokens.end(), s->prompt.begin() + s->n_done, s->prompt.begin() + s->n_done + m);
-    rows += m;
-    room -= m;
-    if (m == left) {
-      out_rows.push_back(rows - 1);
-      out_seqs.push_back(s.get());
+  if (rows > 0) {
+    int64_t limit = opts_.prefill_while_decoding;
+    for (auto& s : running_) {
+      const int64_t left = static_cast<int64_t>(s->prompt.size()) - s->n_done;
+      if (left > 0 && left <= opts_.short_prompt) limit = std::max(limit, left);
     }
+    room = std::min(room, limit);
   }
+  // Short prompt remainders first (each fits whole), then the others in admission order.
+  for (const bool short_pass : {true, false})
+    for (auto& s : running_) {
+      const int64_t left = static_cast<int64_t>(s->prompt.size()) - s->n_done;
+      if (s->gen.done() || left <= 0 || room <= 0 || (left <= opts_.short_prompt) != short_pass) continue;
+      const int64_t m = std::min(left, room);
+      spans.push_back({s->slot->kv, s->n_done, m, 0});
+      owners.push_back(s.get());
+      tokens.insert(tokens.end(), s->prompt.begin() + s->n_done, s->prompt.begin() + s->n_done + m);
+      rows += m;
+      room -= m;
+      if (m == left) {
+        out_rows.push_back(rows - 1);
+        out_seqs.push_back(s.get());
+      }
+    }
 
   if (!spans.empty()) {
     const Status st = fwd_->run(ex_, tokens.data(), spans.data(), spans.size(), out_rows.data(),

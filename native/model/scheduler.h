@@ -2,8 +2,9 @@
 // one thread runs steps over all of them, the only caller of the forward pass for generation.
 //
 // A step is one batch: the next token of every decoding sequence whose consumer keeps up, then prompt
-// chunks of admitted sequences (in admission order) up to the token budget, so a long prompt is
-// spread over steps and never freezes the streams that decode. Matmuls run once per step over the
+// chunks of admitted sequences (short remainders first, then admission order) up to the token
+// budget, and while any sequence decodes at most prefill_while_decoding prompt tokens (or one short
+// prompt whole), so a long prompt is spread over steps and never freezes the streams that decode. Matmuls run once per step over the
 // batch; attention runs per sequence over its own cache; sampling, stop rules, abort and back-pressure
 // are per sequence (Generator, SeqSink). At most n_seq sequences are admitted; later ones wait in one
 // FIFO queue.
@@ -46,8 +47,11 @@ struct SchedulerOptions {
   int64_t n_seq = 1;          // sequences generating at once
   int64_t n_ctx = 0;          // positions per sequence (0: the file's, at most 4096)
   int64_t token_budget = 256; // most tokens in one step (decode rows + prompt chunks)
-  // Most prompt tokens in a step while other sequences decode: bounds their inter-token gap.
-  int64_t prefill_while_decoding = 32;
+  // Most prompt tokens in a step while other sequences decode: bounds their inter-token gap. A
+  // prompt remainder of at most short_prompt tokens is still taken whole, so short requests that
+  // arrive together each get their first token within a step.
+  int64_t prefill_while_decoding = 12;
+  int64_t short_prompt = 64;
   int n_threads = 1;
   bool prompt_cache = true;
   int64_t cache_seqs = 0;     // extra caches kept only for the prompt cache

@@ -87,19 +87,23 @@ describe("queue, prompt cache, options", () => {
   });
 
   test("more requests than `parallel` wait in FIFO order and all complete", async () => {
-    const model = await loadModel(path, { threads: 2, contextSize: 64, parallel: 2 });
+    const model = await loadModel(path, { threads: 2, contextSize: 64, parallel: 1 });
     try {
-      const order: number[] = [];
-      const runs = [0, 1, 2, 3, 4].map(async (i) => {
-        const gen = model.generate(`the people ${i}`, { ...greedy, maxTokens: 6 });
-        const t = await tokensOf(gen);
-        order.push(i);
-        return { t, s: await gen.stats };
-      });
-      const res = await Promise.all(runs);
-      for (const r of res) expect(r.t).toHaveLength(6);
-      expect(order).toEqual([0, 1, 2, 3, 4]);
-      expect(model.servingStats!()).toMatchObject({ active: 0, queued: 0, parallel: 2 });
+      // With one place, each request runs between the previous one's end and the next one's start.
+      const spans = await Promise.all(
+        [0, 1, 2, 3].map(async (i) => {
+          let first = -1;
+          let n = 0;
+          for await (const c of model.generate(`the people ${i}`, { ...greedy, maxTokens: 6 })) {
+            if (first < 0) first = performance.now();
+            n += c.tokens.length;
+          }
+          return { first, end: performance.now(), n };
+        }),
+      );
+      for (const s of spans) expect(s.n).toBe(6);
+      for (let i = 1; i < spans.length; i++) expect(spans[i]!.first).toBeGreaterThanOrEqual(spans[i - 1]!.end);
+      expect(model.servingStats!()).toMatchObject({ active: 0, queued: 0, parallel: 1 });
     } finally {
       await model.close();
     }
@@ -134,12 +138,14 @@ describe("queue, prompt cache, options", () => {
     const model = await loadModel(path, { threads: 2, contextSize: 128, parallel: 2 });
     try {
       const system = "the people of the state said that the people of the state";
-      const a = model.generate(`${system} one`, { ...greedy, maxTokens: 40 });
+      // a stays running (it pauses on back-pressure, never read past its first chunk), holding its cache.
+      const a = model.generate(`${system} one`, { ...greedy, maxTokens: 100 });
       const it = a[Symbol.asyncIterator]();
-      await it.next();  // a is decoding, holding its slot
+      await it.next();
       const b = model.generate(`${system} two`, greedy);
       await tokensOf(b);
       expect((await b.stats).cachedPromptTokens).toBeGreaterThan(model.tokenize(system).length - 3);
+      expect(model.servingStats!().active).toBe(1);
       await it.return?.();
     } finally {
       await model.close();
