@@ -277,7 +277,6 @@ export interface NativeEngine {
   sessionEval(session: NativeSessionHandle, tokens: Int32Array, wantLogits: boolean): Promise<Float32Array | null>;
   sessionTrace(session: NativeSessionHandle, tokens: Int32Array): Promise<{ name: string; layer: number; data: Float32Array }[]>;
   sessionClear(session: NativeSessionHandle): void;
-  sessionPast(session: NativeSessionHandle): number;
   sessionAbort(session: NativeSessionHandle): void;
   sessionDispose(session: NativeSessionHandle): void;
   createScheduler(model: NativeModelHandle, options: NativeSchedulerOptions): NativeSchedulerHandle;

@@ -87,8 +87,6 @@ class Scheduler {
   void wake();
 
   SchedulerStats stats() const;
-  int64_t n_ctx() const { return opts_.n_ctx; }
-  size_t kv_bytes() const { return pool_->bytes(); }
 
  private:
   struct Seq;

@@ -36,7 +36,6 @@ class Session {
   void clear();
   int64_t n_past() const { return n_past_; }
   int64_t n_ctx() const { return n_ctx_; }
-  const Model& model() const { return model_; }
 
   // Flag polled between layers; nullptr disables.
   void set_abort_flag(const std::atomic<bool>* flag) { abort_ = flag; }
