@@ -130,23 +130,40 @@ void Scheduler::loop() {
   running_.clear();
 }
 
-// Called with mu_ held. Picks the free cache sharing the longest usable prefix with the prompt (least recently used when
-// none shares any); a longer prefix held by another cache is copied in.
+// Called with mu_ held. Picks the free cache sharing the longest prefix with the prompt, when that
+// prefix covers at least half of the prompt or of what the cache holds (a shared BOS alone must not
+// cost another conversation its cache); otherwise an empty cache, else the least recently used one.
+// A longer prefix held by any other cache is copied in.
 void Scheduler::admit(std::unique_ptr<Seq> s) {
   const int64_t cap = static_cast<int64_t>(s->prompt.size()) - 1;  // the last prompt token yields the logits
   Slot* best = nullptr;
-  int64_t best_n = -1;
+  int64_t best_n = 0;
   const Slot* src = nullptr;
   int64_t src_n = 0;
-  for (Slot& sl : slots_) {
+  std::vector<int64_t> shared(slots_.size(), 0);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Slot& sl = slots_[i];
     const int64_t n = opts_.prompt_cache ? sl.kv->usable_prefix(common_prefix(sl.tokens, s->prompt, cap)) : 0;
-    if (!sl.seq && (n > best_n || (n == best_n && sl.last_used < best->last_used))) {
-      best = &sl;
-      best_n = n;
-    }
+    shared[i] = n;
     if (n > src_n) {
       src = &sl;
       src_n = n;
+    }
+    const int64_t held = static_cast<int64_t>(sl.tokens.size());
+    if (!sl.seq && n > best_n && 2 * n >= std::min(cap + 1, held)) {
+      best = &sl;
+      best_n = n;
+    }
+  }
+  if (!best) {
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      Slot& sl = slots_[i];
+      if (sl.seq) continue;
+      const auto key = [](const Slot& x) { return std::make_pair(!x.tokens.empty(), x.last_used); };
+      if (!best || key(sl) < key(*best)) {
+        best = &sl;
+        best_n = shared[i];
+      }
     }
   }
   if (src && src != best && src_n > best_n) {

@@ -134,6 +134,28 @@ describe("queue, prompt cache, options", () => {
     }
   });
 
+  test("promptCache.maxTokens keeps more conversations than `parallel`, least recently used evicted", async () => {
+    const chatA = "the people of the state said that the people";
+    const chatB = "one two three four five six seven eight nine ten";
+    const cachedOnReturn = async (options: Parameters<typeof loadModel>[1]) => {
+      const model = await loadModel(path, options);
+      try {
+        await tokensOf(model.generate(chatA, greedy));
+        await tokensOf(model.generate(chatB, greedy));
+        const again = model.generate(`${chatA} and more`, greedy);
+        await tokensOf(again);
+        return { cached: (await again.stats).cachedPromptTokens, kv: model.info.kvCacheBytes };
+      } finally {
+        await model.close();
+      }
+    };
+    const one = await cachedOnReturn({ threads: 2, contextSize: 64, parallel: 1 });
+    const two = await cachedOnReturn({ threads: 2, contextSize: 64, parallel: 1, promptCache: { maxTokens: 64 } });
+    expect(two.kv).toBe(2 * one.kv);
+    expect(one.cached).toBeLessThan(3);  // B's turn took the only cache
+    expect(two.cached).toBeGreaterThan(5);  // A's cache was the least recently used one kept
+  });
+
   test("a shared prefix is copied from another sequence's cache", async () => {
     const model = await loadModel(path, { threads: 2, contextSize: 128, parallel: 2 });
     try {
