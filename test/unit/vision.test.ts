@@ -132,6 +132,25 @@ describe.skipIf(!HAVE)("vision against llama.cpp's mtmd", () => {
     expect((await gen.stats).promptTokens).toBe(g.n_prompt_positions);
   });
 
+  it("reuses a resent image's KV from the prompt cache, never another image's", async () => {
+    const model = models.get("s1-f32")!;
+    const ask = async (image: string) => {
+      const content: ContentPart[] = [{ type: "image", data: bytes(image) }, { type: "text", text: "Describe it." }];
+      const gen = model.generate([{ role: "user", content }], { temperature: 0, maxTokens: 4, ignoreEos: true });
+      const tokens: number[] = [];
+      for await (const c of gen) tokens.push(...c.tokens);
+      return { tokens, stats: await gen.stats };
+    };
+    const first = await ask("images/img-224x224.png");
+    const again = await ask("images/img-224x224.png");
+    expect(again.tokens).toEqual(first.tokens);
+    expect(again.stats.cachedPromptTokens).toBe(first.stats.promptTokens - 1);  // all but the last, which yields the logits
+    const other = await ask("images/img-300x200.jpg");
+    // Same number of positions, but the cache stops before the image: its KV is another image's.
+    expect(other.stats.promptTokens).toBe(first.stats.promptTokens);
+    expect(other.stats.cachedPromptTokens).toBeLessThanOrEqual(first.stats.promptTokens - model.vision!.tokensPerImage - 1);
+  });
+
   it("refuses too many images for the context", async () => {
     const small = await loadModel(join(ROOT, manifest.text_model), { mmproj: join(ROOT, mmprojOf("s2-f16").file), threads: 1, contextSize: 40 });
     try {
