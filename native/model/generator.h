@@ -1,7 +1,8 @@
 // One sequence's generation rules, independent of how its forward passes are batched: after each
 // evaluation of its latest position the scheduler hands the logits here, and next() samples the
 // token and applies the stop rules (end-of-generation ids, max tokens, context full). It also keeps
-// the sequence's timings. The sampling step is the one place logits become a token.
+// the sequence's timings. The sampling step is the one place logits become a token; with a grammar
+// it is constrained there (check, mask when rejected) and the grammar's forced tokens follow it.
 #pragma once
 #include <chrono>
 #include <cstdint>

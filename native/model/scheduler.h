@@ -6,7 +6,9 @@
 // budget, and while any sequence decodes at most prefill_while_decoding prompt tokens (or one short
 // prompt whole), so a long prompt is spread over steps and never freezes the streams that decode. Matmuls run once per step over the
 // batch; attention runs per sequence over its own cache; sampling, stop rules, abort and back-pressure
-// are per sequence (Generator, SeqSink). At most n_seq sequences are admitted; later ones wait in one
+// are per sequence (Generator, SeqSink). A decode row is a span of the sampled token plus any tokens
+// a grammar forced. An image in a prompt is one span of its embedding rows, bidirectional within
+// itself and never split across steps. At most n_seq sequences are admitted; later ones wait in one
 // FIFO queue.
 //
 // KV: one pool of n_seq + cache_seqs sequence caches. A cache keeps the tokens it holds after its
