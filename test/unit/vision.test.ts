@@ -132,6 +132,26 @@ describe.skipIf(!HAVE)("vision against llama.cpp's mtmd", () => {
     expect((await gen.stats).promptTokens).toBe(g.n_prompt_positions);
   });
 
+  it("every image prompt continues as llama.cpp's while all of them share the scheduler's steps", async () => {
+    const shared = await loadModel(join(ROOT, manifest.text_model), { mmproj: join(ROOT, mmprojOf("s2-f16").file), threads: 2, contextSize: 1024, parallel: 4 });
+    try {
+      const runs = manifest.generate
+        .filter((g) => g.mmproj === "s2-f16")
+        .flatMap((g) => [g, g])  // the same prompt twice at once too
+        .map(async (g) => {
+          let next = 0;
+          const content: ContentPart[] = g.chat_content.map((p) => (p.type === "text" ? p : { type: "image", data: bytes(g.images[next++]!) }));
+          const gen = shared.generate([{ role: "user", content }], { temperature: 0, maxTokens: g.generated.length, ignoreEos: true });
+          const tokens: number[] = [];
+          for await (const c of gen) tokens.push(...c.tokens);
+          return { tokens, want: g.generated };
+        });
+      for (const r of await Promise.all(runs)) expect(r.tokens).toEqual(r.want);
+    } finally {
+      await shared.close();
+    }
+  });
+
   it("reuses a resent image's KV from the prompt cache, never another image's", async () => {
     const model = models.get("s1-f32")!;
     const ask = async (image: string) => {
