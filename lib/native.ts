@@ -196,6 +196,44 @@ export interface NativeModelInfo {
   feedForwardSize: number;
 }
 
+/** Opaque handle of a model's scheduler: its sequences, KV pool and step thread (`native/addon/scheduler_wrap.cpp`). */
+export type NativeSchedulerHandle = { readonly __brand: "NativeScheduler" };
+
+/** Options of `createScheduler` (`native/model/scheduler.h`). */
+export interface NativeSchedulerOptions {
+  /** Sequences generating at once. */
+  parallel: number;
+  /** Positions per sequence. */
+  contextSize: number;
+  threads: number;
+  /** Most tokens evaluated in one step (decode rows plus prompt chunks). */
+  tokenBudget?: number;
+  /** Most prompt tokens in a step while other sequences decode. */
+  prefillWhileDecoding?: number;
+  promptCache?: boolean;
+  kvCacheType?: "f16" | "q8_0";
+  /** Sequence caches kept only for the prompt cache. */
+  cacheSequences?: number;
+  /** Most positions of one image in a prompt (each image is evaluated whole in one step); 0: no images. */
+  maxImage?: number;
+}
+
+/** A scheduler's figures (`schedulerStats`). */
+export interface NativeSchedulerStats {
+  queued: number;
+  active: number;
+  lastBatchTokens: number;
+  lastBatchSequences: number;
+  steps: number;
+  /** Positions held by running sequences / by idle caches / in all caches. */
+  kvUsed: number;
+  kvCached: number;
+  kvCapacity: number;
+  /** Prompt tokens served from the prompt cache so far. */
+  cachedPromptTokens: number;
+  kvBytes: number;
+}
+
 /** Sampling and stopping parameters of `generate` (`native/addon/token_stream.cpp`). */
 export interface NativeGenerateParams {
   maxTokens: number;
@@ -219,6 +257,16 @@ export interface NativeGenerateParams {
   grammarTrigger?: string;
   /** Tokens that count as the trigger text (e.g. a control token with no bytes of its own). */
   grammarTriggerTokens?: Int32Array;
+  /** Images of the prompt: their positions in it are placeholders. */
+  images?: NativePromptImage[];
+}
+
+/** An image in a generate prompt: `embd` rows `[n][embeddingSize]` fill positions `pos..pos+n-1`. */
+export interface NativePromptImage {
+  pos: number;
+  embd: Float32Array;
+  /** Hash of the image's bytes: the prompt cache reuses the KV of a resent image, never another's. */
+  key: Int32Array;
 }
 
 /** Opaque handle of a vocabulary trie for grammars (`native/addon/grammar_wrap.cpp`). */
@@ -252,7 +300,9 @@ export type NativeGenerateEvent =
       kind: "done";
       stopReason: "eos" | "maxTokens" | "contextFull" | "aborted";
       promptTokens: number;
+      cachedPromptTokens: number;
       generatedTokens: number;
+      queueMs: number;
       prefillMs: number;
       decodeMs: number;
     }
@@ -261,11 +311,13 @@ export type NativeGenerateEvent =
 /** Opaque handle of a running generation. */
 export type NativeStreamHandle = { readonly __brand: "NativeStream" };
 
-/** Engine entry points (`model_wrap.cpp`, `session_wrap.cpp`, `token_stream.cpp`). */
+/** Engine entry points (`model_wrap.cpp`, `session_wrap.cpp`, `scheduler_wrap.cpp`, `token_stream.cpp`). */
 export interface NativeEngine {
   architectures(): string[];
   loadModel(path: string, options?: { repack?: boolean }): Promise<NativeModelHandle>;
   modelInfo(model: NativeModelHandle): NativeModelInfo;
+  /** The tokenizer read at load from the same open of the file (once per model). */
+  modelTokenizer(model: NativeModelHandle): NativeTokenizerHandle;
   closeModel(model: NativeModelHandle): void;
   createSession(model: NativeModelHandle, options: { contextSize?: number; threads?: number; batchSize?: number }): NativeSessionHandle;
   sessionEval(session: NativeSessionHandle, tokens: Int32Array, wantLogits: boolean): Promise<Float32Array | null>;
@@ -288,17 +340,23 @@ export interface NativeEngine {
   declaredPooling(model: NativeModelHandle): Pooling;
   sessionTrace(session: NativeSessionHandle, tokens: Int32Array): Promise<{ name: string; layer: number; data: Float32Array }[]>;
   sessionClear(session: NativeSessionHandle): void;
-  sessionPast(session: NativeSessionHandle): number;
   sessionAbort(session: NativeSessionHandle): void;
   sessionDispose(session: NativeSessionHandle): void;
+  createScheduler(model: NativeModelHandle, options: NativeSchedulerOptions): NativeSchedulerHandle;
+  schedulerStats(scheduler: NativeSchedulerHandle): NativeSchedulerStats;
+  /** Ends every sequence (aborted) and frees the KV pool. */
+  closeScheduler(scheduler: NativeSchedulerHandle): Promise<void>;
+  /** Submits a sequence; events arrive on `onEvent`. */
   generate(
-    session: NativeSessionHandle,
+    scheduler: NativeSchedulerHandle,
     prompt: Int32Array,
     params: NativeGenerateParams,
     onEvent: (event: NativeGenerateEvent) => void,
   ): NativeStreamHandle;
   /** Tells the native thread that `n` delivered tokens were consumed (back-pressure). */
   streamConsumed(stream: NativeStreamHandle, n: number): void;
+  /** Ends this sequence only; its final event says `aborted`. */
+  streamAbort(stream: NativeStreamHandle): void;
 }
 
 /** Opaque handle to a loaded vision projector (mmproj file). */

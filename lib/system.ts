@@ -153,12 +153,23 @@ export interface ExpertStats {
   last_used: string | null;
   active: number;
   queued: number;
+  /** Sequences the model generates at once. */
+  parallel: number;
+  /** Prompt tokens served from the prompt cache (over this expert's requests). */
+  cached_prompt_tokens: number;
+  /** Rows of the model's last batched step (null when unloaded). */
+  batch_size: number | null;
+  /** Bytes reserved for the KV pool (0 when unloaded). */
+  kv_cache_bytes: number;
+  /** Share of KV positions held by running sequences, 0..1 like vLLM's kv_cache_usage_perc (null when unloaded). */
+  kv_cache_usage_perc: number | null;
 }
 
 interface Counters {
   requests: number;
   failed: number;
   promptTokens: number;
+  cachedPromptTokens: number;
   completionTokens: number;
   decodeSeconds: number;
 }
@@ -177,12 +188,6 @@ function routerFromConfig(config: Config): RouterLike {
 
 function hasImages(messages: readonly ChatMessage[]): boolean {
   return messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === "image_url" || p.type === "image"));
-}
-
-function contentText(messages: readonly ChatMessage[]): string {
-  return messages
-    .map((m) => (typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => (p.type === "text" ? p.text : "")).join("\n")))
-    .join("\n");
 }
 
 function generateOptions(expert: ExpertConfig, req: SamplingOptions, signal: AbortSignal): GenerateOptions {
@@ -232,7 +237,7 @@ export class CapibaraSystem {
     this.router = options.router ?? routerFromConfig(config);
     this.logger = options.logger ?? silentLogger;
     this.loader = new LazyLoader({ experts: config.experts, lazy: config.lazy_loading, loadModel: options.loadModel ?? defaultLoadModel });
-    for (const e of config.experts) this.counters.set(e.name, { requests: 0, failed: 0, promptTokens: 0, completionTokens: 0, decodeSeconds: 0 });
+    for (const e of config.experts) this.counters.set(e.name, { requests: 0, failed: 0, promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, decodeSeconds: 0 });
     this.loader.on("event", (ev: LoaderEvent) => {
       // The logger stamps its own time; the event's would be a second `time` key.
       const { time: _time, ...fields } = ev;
@@ -290,6 +295,7 @@ export class CapibaraSystem {
       const c = this.counters.get(e.name)!;
       const l = local.get(e.name);
       const s = l ?? remote.get(e.name)!;
+      const serving = l?.serving;
       experts[e.name] = {
         domain: e.domain,
         state: s.state,
@@ -308,6 +314,11 @@ export class CapibaraSystem {
         last_used: s.lastUsed === null ? null : new Date(s.lastUsed).toISOString(),
         active: s.active,
         queued: s.queued,
+        parallel: this.registry.get(s.name).parallel,
+        cached_prompt_tokens: c.cachedPromptTokens,
+        batch_size: serving ? serving.lastBatchTokens : null,
+        kv_cache_bytes: serving ? serving.kvCacheBytes : 0,
+        kv_cache_usage_perc: serving && serving.kvCapacityTokens > 0 ? serving.kvUsedTokens / serving.kvCapacityTokens : null,
       };
     }
     const routed = Object.values(this.routedByDomain).reduce((a, b) => a + b, 0);
@@ -353,16 +364,13 @@ export class CapibaraSystem {
       } else {
         if (lease.model.vision === null && hasImages(messages))
           throw new ImageError("NO_VISION", `expert ${expert.name} has no vision projector (mmproj_path)`);
-        const promptTokens = lease.model.tokenize(typeof prompt === "string" ? prompt : contentText(prompt)).length;
-        const contextSize = lease.model.info.contextSize;
-        if (promptTokens >= contextSize) {
-          throw new ContextFullError("CONTEXT_FULL", `the prompt has ${promptTokens} tokens; expert ${expert.name} has a context of ${contextSize}`);
-        }
+        // The engine renders and tokenises the prompt once and throws ContextFullError when it does not fit.
         generation = lease.model.generate(prompt, generateOptions(expert, req, signal));
       }
     } catch (err) {
       counters.failed++;
       lease.release();
+      if (err instanceof ContextFullError) throw new ContextFullError("CONTEXT_FULL", `expert ${expert.name}: ${err.message}`);
       throw err;
     }
     this.running.add(ac);
@@ -374,6 +382,7 @@ export class CapibaraSystem {
     };
     const stats = generation.stats.then((s): ChatStats => {
       counters.promptTokens += s.promptTokens;
+      counters.cachedPromptTokens += s.cachedPromptTokens;
       counters.completionTokens += s.generatedTokens;
       if (s.decodeTokensPerSecond > 0) counters.decodeSeconds += s.generatedTokens / s.decodeTokensPerSecond;
       return { ...s, expert: expert.name, timeToFirstTokenMs: firstChunkAt === null ? null : firstChunkAt - t0, totalMs: performance.now() - t0 };

@@ -63,15 +63,17 @@ const ExpertFieldsSchema = z
     /** Fallback order: lower numbers are tried first. */
     priority: z.number().int().default(100),
     description: z.string().default(""),
-    /** Context size cap (the file's own size when omitted, at most 4096). */
+    /** Context size per sequence (the file's own size when omitted, at most 4096). */
     n_ctx: positiveInt.optional(),
     /** Inference threads (physical cores when omitted). */
     n_threads: positiveInt.optional(),
     /** Jinja chat template overriding the one in the GGUF file. */
     chat_template: z.string().min(1).nullable().default(null),
     sampling: SamplingSchema.default({}),
-    /** Requests generated at the same time on this expert; the others wait in its queue. */
+    /** Requests generated at the same time on this expert (batched in every step); the others wait in its queue. */
     parallel: positiveInt.max(64).default(1),
+    /** Element type of the KV cache: `f16`, or `q8_0` for about half the memory. */
+    kv_cache_type: z.enum(["f16", "q8_0"]).default("f16"),
     /** Loaded at start and never unloaded (neither evicted nor idle-unloaded). */
     pinned: z.boolean().default(false),
     /** An embedding model: `/v1/embeddings` without `model` (or with `auto`) uses the first such expert. */
@@ -123,7 +125,7 @@ export const LazyLoadingSchema = z
     auto_unload_after_s: z.number().min(0).default(300),
     /** Experts loaded at start (they may be evicted or idle-unloaded later, unlike pinned ones). */
     preload: z.array(z.string()).default([]),
-    /** Budget for the resident model files, in MiB (file sizes: weights are memory-mapped); null = none. */
+    /** Budget for resident experts, in MiB: each counts its file (weights, mapped or packed) and, once loaded, its KV pool; null = none. */
     memory_budget_mb: z.number().positive().nullable().default(null),
     /** Requests that may wait for one expert (load or free slot) before new ones get HTTP 429. */
     max_queued_requests: positiveInt.default(64),

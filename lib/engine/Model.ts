@@ -1,6 +1,7 @@
 /**
- * The native-backed {@link Model}: weights memory-mapped by the addon, one session (KV cache) per
- * model used by one job at a time, generation on the session's own native thread.
+ * The native-backed {@link Model}: weights memory-mapped by the addon; every generate() is a
+ * sequence submitted to the model's native scheduler, which batches up to `parallel` of them per
+ * step over one KV pool (later ones wait in its FIFO queue).
  * @module
  */
 import { availableParallelism } from "node:os";
@@ -13,18 +14,19 @@ import {
   type NativeGenerateParams,
   type NativeModelHandle,
   type NativeModelInfo,
+  type NativePromptImage,
+  type NativeSchedulerHandle,
   type NativeSessionHandle,
   type NativeStreamHandle,
 } from "../native.js";
 import { Tokenizer } from "../tokenizer/index.js";
-import { inspectGguf } from "../gguf/index.js";
 import { GrammarCache, checkGbnf } from "../grammar/compiled.js";
 import { jsonSchemaToGbnf } from "../grammar/json-schema.js";
 import { GenerationImpl, type GenerationDriver } from "./generation.js";
 import { planTools, type ToolPlan } from "../chat/tools.js";
 import { ToolCallGeneration } from "./tools.js";
-import type { ChatMessage, EmbedOptions, GenerateOptions, Generation, LoadOptions, Model, ModelInfo } from "./types.js";
-import { imageBytesOf, layoutPrompt, MEDIA_MARKER, VisionProjector, type ImageInput, type ImageTensor, type VisionInfo } from "./vision.js";
+import type { ChatMessage, EmbedOptions, GenerateOptions, Generation, LoadOptions, Model, ModelInfo, ServingStats } from "./types.js";
+import { imageBytesOf, imageKey, layoutPrompt, MEDIA_MARKER, VisionProjector, type ImageInput, type ImageTensor, type VisionInfo } from "./vision.js";
 
 /** Context size used when neither the caller nor a smaller file limit says otherwise. */
 export const DEFAULT_CONTEXT_SIZE = 4096;
@@ -47,16 +49,33 @@ function checkNum(name: string, v: unknown, min: number, max: number): void {
     throw new InvalidArgumentError("INVALID_ARGUMENT", `${name} must be a number in [${min}, ${max}], got ${String(v)}`);
 }
 
+/** KV cache element types the runner can keep. */
+export type KvCacheType = "f16" | "q8_0";
+const KV_CACHE_TYPES: readonly string[] = ["f16", "q8_0"] satisfies KvCacheType[];
+
+/** Most sequences one model may generate at once. */
+export const MAX_PARALLEL = 64;
+
 /**
  * Loads a GGUF model. Mapping and validation run off the event loop.
  * @throws UnsupportedArchError, GgufFormatError (missing tensor, bad shape...), UnsupportedQuantError,
- *   IoError, InvalidArgumentError, AbortError when `signal` fired.
+ *   IoError, InvalidArgumentError (naming the bad option), AbortError when `signal` fired.
  */
 export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
   if (typeof path !== "string" || path.length === 0) throw new InvalidArgumentError("INVALID_ARGUMENT", "loadModel: path must be a non-empty string");
   const threads = options.threads ?? Math.max(1, Math.min(8, availableParallelism()));
   checkInt("threads", threads, 1, 256);
   if (options.contextSize !== undefined) checkInt("contextSize", options.contextSize, 1, 1 << 24);
+  const parallel = options.parallel ?? 1;
+  checkInt("parallel", parallel, 1, MAX_PARALLEL);
+  const kvCacheType = options.kvCacheType ?? "f16";
+  if (!KV_CACHE_TYPES.includes(kvCacheType))
+    throw new InvalidArgumentError("INVALID_ARGUMENT", `kvCacheType must be one of ${KV_CACHE_TYPES.join(", ")}, got ${String(kvCacheType)}`);
+  if (options.tokenBudget !== undefined) checkInt("tokenBudget", options.tokenBudget, 1, 8192);
+  const cache = options.promptCache ?? true;
+  if (typeof cache !== "boolean" && (typeof cache !== "object" || cache === null))
+    throw new InvalidArgumentError("INVALID_ARGUMENT", "promptCache must be a boolean or { maxTokens }");
+  if (typeof cache === "object" && cache.maxTokens !== undefined) checkInt("promptCache.maxTokens", cache.maxTokens, 0, 1 << 30);
   const aborted = () => new AbortError("ABORTED", `loading ${path} was aborted`);
   if (options.signal?.aborted) throw aborted();
   const e = native().engine;
@@ -65,6 +84,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     throw new InvalidArgumentError("INVALID_ARGUMENT", "loadModel: mmproj must be a non-empty path");
   const handle = await e.loadModel(path, { repack: options.repack ?? true });
   let vision: VisionProjector | null = null;
+  let scheduler: NativeSchedulerHandle | undefined;
   try {
     if (options.mmproj !== undefined) {
       vision = await VisionProjector.load(options.mmproj);
@@ -75,16 +95,20 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
           `vision projector ${options.mmproj} projects to ${vision.info.projectionDim} values, but the text model's embedding size is ${width}`,
         );
     }
-    const [tokenizer, inspection] = await Promise.all([Tokenizer.fromGguf(path), inspectGguf(path)]);
     if (options.signal?.aborted) throw aborted();
+    const tokenizer = Tokenizer.fromNative(e.modelTokenizer(handle));
     const info = e.modelInfo(handle);
-    const contextSize = Math.min(options.contextSize ?? DEFAULT_CONTEXT_SIZE, info.trainContextSize);
-    const fileTemplate = inspection.metadata["tokenizer.chat_template"];
+    const contextSize = options.contextSize ?? Math.min(DEFAULT_CONTEXT_SIZE, info.trainContextSize);
+    if (contextSize > info.trainContextSize)
+      process.emitWarning(`contextSize ${contextSize} exceeds the ${info.trainContextSize} positions ${path} was trained for; output may degrade past them`, {
+        code: "CAPIBARA_CONTEXT_ABOVE_TRAINING",
+      });
+    const fileTemplate = tokenizer.chatTemplate;
     let template: ChatTemplate | null = null;
     try {
       template = ChatTemplate.resolve({
         override: options.chatTemplate,
-        fileTemplate: typeof fileTemplate === "string" ? fileTemplate : undefined,
+        fileTemplate: fileTemplate ?? undefined,
         arch: info.architecture,
         bosToken: tokenizer.bos === null ? undefined : tokenizer.tokenText(tokenizer.bos),
         eosToken: tokenizer.eos === null ? undefined : tokenizer.tokenText(tokenizer.eos),
@@ -92,10 +116,21 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     } catch (err) {
       if (options.chatTemplate !== undefined) throw err;  // a broken override is the caller's error
     }
-    // One image's tokens attend to each other both ways, so they must fit one batch.
-    const session = e.createSession(handle, { contextSize, threads, batchSize: Math.max(64, vision?.info.tokensPerImage ?? 0) });
-    return new NativeModel(handle, session, info, contextSize, tokenizer, template, vision, threads);
+    const extraTokens = typeof cache === "object" ? (cache.maxTokens ?? 0) : 0;
+    scheduler = e.createScheduler(handle, {
+      parallel,
+      contextSize,
+      threads,
+      kvCacheType,
+      ...(options.tokenBudget !== undefined ? { tokenBudget: options.tokenBudget } : {}),
+      promptCache: cache !== false,
+      cacheSequences: cache === false ? 0 : Math.ceil(extraTokens / contextSize),
+      // One image's tokens attend to each other both ways, so each is evaluated whole in one step.
+      maxImage: vision?.info.tokensPerImage ?? 0,
+    });
+    return new NativeModel(handle, scheduler, { threads, contextSize, parallel, kvCacheType }, info, tokenizer, template, vision);
   } catch (err) {
+    if (scheduler) await e.closeScheduler(scheduler);
     vision?.close();
     e.closeModel(handle);
     throw err;
@@ -123,22 +158,30 @@ export function traceLayers(model: Model, tokens: number[]): Promise<LayerTap[]>
   return model.trace(tokens);
 }
 
+interface Shape {
+  threads: number;
+  contextSize: number;
+  parallel: number;
+  kvCacheType: KvCacheType;
+}
+
 class NativeModel implements Model {
   readonly info: ModelInfo;
   #closed = false;
-  #queue: Promise<unknown> = Promise.resolve();  // one job at a time on the session
+  #session: NativeSessionHandle | undefined;  // created on first logits()/trace()
+  #sessionQueue: Promise<unknown> = Promise.resolve();  // one evaluation at a time on that session
   #stopTokens: Int32Array;
+  #jobs = new Set<NativeJob>();
   readonly #grammars: GrammarCache;
 
   constructor(
     private readonly handle: NativeModelHandle,
-    private readonly session: NativeSessionHandle,
+    private readonly scheduler: NativeSchedulerHandle,
+    private readonly shape: Shape,
     native: NativeModelInfo,
-    contextSize: number,
     private readonly tokenizer: Tokenizer,
     private readonly template: ChatTemplate | null,
     private readonly projector: VisionProjector | null,
-    private readonly threads: number,
   ) {
     this.info = {
       architecture: native.architecture,
@@ -146,16 +189,17 @@ class NativeModel implements Model {
       parameters: native.parameters,
       fileSize: native.fileSize,
       packedBytes: native.packedBytes,
-      contextSize,
+      contextSize: shape.contextSize,
       trainContextSize: native.trainContextSize,
       vocabSize: native.vocabSize,
       embeddingSize: native.embeddingSize,
       layers: native.layers,
+      parallel: shape.parallel,
+      kvCacheType: shape.kvCacheType,
+      kvCacheBytes: nativeEngine().schedulerStats(scheduler).kvBytes,
       chatTemplate: template?.source ?? null,
     };
-    const eog: number[] = [];
-    for (let id = 0; id < tokenizer.size; id++) if (tokenizer.isEndOfGeneration(id)) eog.push(id);
-    this.#stopTokens = Int32Array.from(eog);
+    this.#stopTokens = Int32Array.from(tokenizer.endOfGenerationTokens);
     this.#grammars = new GrammarCache(tokenizer);
   }
 
@@ -180,42 +224,47 @@ class NativeModel implements Model {
 
   encodeImage(input: ImageInput): Promise<Float32Array> {
     try {
-      return this.#requireVision().encode(input, this.threads);
+      return this.#requireVision().encode(input, this.shape.threads);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /**
-   * Prompt of chat messages with images: the text after the last image as tokens, and the prefill
-   * of everything before it (text chunks and image embeddings, each image one bidirectional span).
+   * Prompt of chat messages with images: every position (an image's are placeholders) and the
+   * images to encode, each one bidirectional span whose positions count as prompt tokens.
    */
-  #imagePrompt(messages: ChatMessage[], images: Uint8Array[], tools?: ToolPlan): { tail: number[]; prefill: () => Promise<void>; positions: number } {
+  #imagePrompt(messages: ChatMessage[], images: Uint8Array[], tools?: ToolPlan): { tokens: number[]; encode: () => Promise<NativePromptImage[]> } {
     const v = this.#requireVision();
     if (!this.template)
       throw new InvalidArgumentError("INVALID_ARGUMENT", `model '${this.info.name}' has no chat template; images need chat messages`);
     const text = this.template.render(tools?.messages ?? messages, { imageMarker: MEDIA_MARKER, ...(tools ? { variables: tools.variables } : {}) });
     const chunks = layoutPrompt(text, images.length, v.delimiters, (t) => this.tokenize(t, { addSpecial: false, parseSpecial: true }));
-    let positions = 0;
-    for (const c of chunks) positions += "image" in c ? v.info.tokensPerImage : c.tokens.length;
-    if (positions > this.info.contextSize)
+    const n = v.info.tokensPerImage;
+    const tokens: number[] = [];
+    const spans: { pos: number; image: number }[] = [];
+    for (const c of chunks) {
+      if ("image" in c) {
+        spans.push({ pos: tokens.length, image: c.image });
+        for (let i = 0; i < n; i++) tokens.push(0);
+      } else {
+        tokens.push(...c.tokens);
+      }
+    }
+    if (tokens.length > this.info.contextSize)
       throw new ContextFullError(
         "CONTEXT_FULL",
-        `too many images for the context: ${images.length} images of ${v.info.tokensPerImage} positions and the text need ${positions} positions, the context holds ${this.info.contextSize}`,
+        `too many images for the context: ${images.length} images of ${n} positions and the text need ${tokens.length} positions, the context holds ${this.info.contextSize}`,
       );
-    const last = chunks.pop() as { tokens: number[] };
-    const e = native().engine;
-    const prefill = async () => {
-      for (const c of chunks) {
-        if ("image" in c) {
-          const embd = await v.encode(images[c.image]!, this.threads);
-          await e.sessionEvalEmbd(this.session, embd, true, false);
-        } else if (c.tokens.length > 0) {
-          await e.sessionEval(this.session, Int32Array.from(c.tokens), false);
-        }
+    const encode = async () => {
+      const out: NativePromptImage[] = [];
+      for (const s of spans) {
+        const bytes = images[s.image]!;
+        out.push({ pos: s.pos, embd: await v.encode(bytes, this.shape.threads), key: imageKey(bytes) });
       }
+      return out;
     };
-    return { tail: last.tokens, prefill, positions: positions - last.tokens.length };
+    return { tokens, encode };
   }
 
   get closed(): boolean {
@@ -226,10 +275,16 @@ class NativeModel implements Model {
     if (this.#closed) throw new ModelClosedError("MODEL_CLOSED", `model '${this.info.name || this.info.architecture}' is closed`);
   }
 
-  /** Runs `job` after every earlier job on the session has finished. */
-  #exclusive<T>(job: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(job, job);
-    this.#queue = run.catch(() => undefined);
+  /** Runs `job` on the evaluation session after every earlier evaluation has finished. */
+  #onSession<T>(job: (session: NativeSessionHandle) => Promise<T>): Promise<T> {
+    const run = this.#sessionQueue.then(() => {
+      this.#check();
+      this.#session ??= nativeEngine().createSession(this.handle, { contextSize: this.shape.contextSize, threads: this.shape.threads, batchSize: 64 });
+      const s = this.#session;
+      nativeEngine().sessionClear(s);
+      return job(s);
+    });
+    this.#sessionQueue = run.catch(() => undefined);
     return run;
   }
 
@@ -255,12 +310,7 @@ class NativeModel implements Model {
     try {
       this.#check();
       const ids = this.#checkTokens(tokens);
-      const e = native().engine;
-      return this.#exclusive(async () => {
-        this.#check();
-        e.sessionClear(this.session);
-        return (await e.sessionEval(this.session, ids, true))!;
-      });
+      return this.#onSession(async (s) => (await nativeEngine().sessionEval(s, ids, true))!);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -290,7 +340,7 @@ class NativeModel implements Model {
       const E = this.info.embeddingSize;
       // Its own native session per call, so embeddings need not wait for a generation to finish.
       return native()
-        .engine.embed(this.handle, tokens, offsets, { ...(pooling ? { pooling } : {}), threads: this.threads })
+        .engine.embed(this.handle, tokens, offsets, { ...(pooling ? { pooling } : {}), threads: this.shape.threads })
         .then((flat) => seqs.map((_, i) => flat.slice(i * E, (i + 1) * E)));
     } catch (err) {
       return Promise.reject(err);
@@ -302,12 +352,7 @@ class NativeModel implements Model {
     try {
       this.#check();
       const ids = this.#checkTokens(tokens);
-      const e = native().engine;
-      return this.#exclusive(async () => {
-        this.#check();
-        e.sessionClear(this.session);
-        return e.sessionTrace(this.session, ids);
-      });
+      return this.#onSession((s) => nativeEngine().sessionTrace(s, ids));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -349,10 +394,22 @@ class NativeModel implements Model {
     if (gbnf !== undefined) checkGbnf(gbnf);  // bad input fails here, before anything is queued
     const images = typeof prompt === "string" ? [] : imageBytesOf(prompt);
     const withImages = images.length > 0 ? this.#imagePrompt(prompt as ChatMessage[], images, tools) : null;
-    const ids = this.#checkTokens(withImages ? withImages.tail : this.#prompt(prompt, tools));
-    const grammar = gbnf === undefined ? undefined : () => this.#grammars.get(gbnf);
+    const ids = this.#checkTokens(withImages ? withImages.tokens : this.#prompt(prompt, tools));
     const trigger = tools?.lazy && tools.start !== null ? this.#trigger(tools.start) : {};
-    const job = new NativeJob(this.session, ids, withImages ?? undefined, grammar, {
+    // Compiling the grammar and encoding images run off the event loop before the sequence is queued.
+    const prepare =
+      gbnf === undefined && !withImages
+        ? undefined
+        : async (p: NativeGenerateParams) => {
+            if (gbnf !== undefined) p.grammar = await this.#grammars.get(gbnf);
+            if (withImages) p.images = await withImages.encode();
+          };
+    const job = new NativeJob();
+    // A tool-call start may be a control token (phi-4-mini's <|tool_call|>): its text must reach the parser.
+    const decoder = this.tokenizer.createDecoder({ special: tools?.start !== undefined && tools.start !== null });
+    const gen = new GenerationImpl(job, { decoder, stop, signal: o.signal });
+    this.#jobs.add(job);
+    job.start(this.scheduler, ids, {
       maxTokens,
       temperature,
       topK: o.topK ?? 40,
@@ -367,12 +424,7 @@ class NativeModel implements Model {
       batch: 8,
       highWater: 64,
       ...trigger,
-    });
-    // A tool-call start may be a control token (phi-4-mini's <|tool_call|>): its text must reach the parser.
-    const decoder = this.tokenizer.createDecoder({ special: tools?.start !== undefined && tools.start !== null });
-    const gen = new GenerationImpl(job, { decoder, stop, signal: o.signal });
-    this.#jobs.add(job);
-    void this.#exclusive(() => (this.#closed ? job.fail() : job.run())).finally(() => this.#jobs.delete(job));
+    }, prepare).finally(() => this.#jobs.delete(job));
     return tools && (tools.grammar !== undefined || tools.start !== null) ? new ToolCallGeneration(gen, tools) : gen;
   }
 
@@ -394,79 +446,96 @@ class NativeModel implements Model {
     return planTools(prompt, { templateSource: this.template.source, arch: this.info.architecture, tools: o.tools ?? [], choice: o.toolChoice, parallel: o.parallelToolCalls });
   }
 
-  #jobs = new Set<NativeJob>();
+  servingStats(): ServingStats {
+    this.#check();
+    const s = nativeEngine().schedulerStats(this.scheduler);
+    return {
+      parallel: this.shape.parallel,
+      active: s.active,
+      queued: s.queued,
+      lastBatchTokens: s.lastBatchTokens,
+      lastBatchSequences: s.lastBatchSequences,
+      steps: s.steps,
+      kvCacheBytes: s.kvBytes,
+      kvUsedTokens: s.kvUsed,
+      kvCachedTokens: s.kvCached,
+      kvCapacityTokens: s.kvCapacity,
+      cachedPromptTokens: s.cachedPromptTokens,
+    };
+  }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const job of this.#jobs) job.abort();
-    await this.#queue;
-    const e = native().engine;
-    e.sessionDispose(this.session);
+    const done = [...this.#jobs].map((job) => job.stop());
+    await Promise.all([...done, this.#sessionQueue]);
+    const e = nativeEngine();
+    await e.closeScheduler(this.scheduler);
+    if (this.#session) e.sessionDispose(this.#session);
     this.projector?.close();
     e.closeModel(this.handle);
   }
 }
 
-/** One generation on the session: started when the session is free, settled after its last event. */
+function nativeEngine() {
+  return native().engine;
+}
+
+/** One sequence on the model's scheduler, settled after its last event. */
 class NativeJob implements GenerationDriver {
   #listener: ((e: NativeGenerateEvent) => void) | undefined;
   #stream: NativeStreamHandle | undefined;
-  #consumed = 0;  // acknowledged before the native side started
+  #ended: Promise<void> = Promise.resolve();
   #aborted = false;
-
-  constructor(
-    private readonly session: NativeSessionHandle,
-    private readonly prompt: Int32Array,
-    /** Text and images before `prompt`, evaluated first; their positions count as prompt tokens. */
-    private readonly before: { prefill: () => Promise<void>; positions: number } | undefined,
-    private readonly grammar: (() => Promise<NativeCompiledGrammarHandle>) | undefined,
-    private readonly params: NativeGenerateParams,
-  ) {}
 
   listen(onEvent: (e: NativeGenerateEvent) => void): void {
     this.#listener = onEvent;
   }
 
-  /** Starts the native generation (after the prefill of images, if any); resolves after the final event. */
-  async run(): Promise<void> {
-    const e = native().engine;
-    e.sessionClear(this.session);
-    if (this.grammar || this.before) {
-      try {
-        if (this.grammar) this.params.grammar = await this.grammar();
-        if (this.before) {
-          await this.before.prefill();
+  /** Prepares the parameters (grammar, images) if need be, submits the sequence; resolves after its final event. */
+  start(scheduler: NativeSchedulerHandle, prompt: Int32Array, params: NativeGenerateParams, prepare?: (p: NativeGenerateParams) => Promise<void>): Promise<void> {
+    this.#ended = (async () => {
+      if (prepare) {
+        try {
+          await prepare(params);
           if (this.#aborted) throw new AbortError("ABORTED", "generation was aborted");
+        } catch (err) {
+          this.#listener?.({ kind: "error", error: err as Error });
+          return;
         }
-      } catch (err) {
-        this.#listener?.({ kind: "error", error: err as Error });
-        return;
       }
-    }
+      return this.#submit(scheduler, prompt, params);
+    })();
+    return this.#ended;
+  }
+
+  #submit(scheduler: NativeSchedulerHandle, prompt: Int32Array, params: NativeGenerateParams): Promise<void> {
     return new Promise<void>((resolve) => {
-      const before = this.before?.positions ?? 0;
-      this.#stream = e.generate(this.session, this.prompt, this.params, (ev) => {
-        this.#listener?.(ev.kind === "done" ? { ...ev, promptTokens: ev.promptTokens + before } : ev);
+      const onEvent = (ev: NativeGenerateEvent) => {
+        this.#listener?.(ev);
         if (ev.kind !== "tokens") resolve();
-      });
-      if (this.#aborted) e.sessionAbort(this.session);
-      if (this.#consumed) e.streamConsumed(this.#stream, this.#consumed);
+      };
+      try {
+        this.#stream = nativeEngine().generate(scheduler, prompt, params, onEvent);
+      } catch (err) {
+        onEvent({ kind: "error", error: err as Error });
+      }
     });
   }
 
-  /** Settles a job that cannot start because the model was closed first. */
-  async fail(): Promise<void> {
-    this.#listener?.({ kind: "error", error: new ModelClosedError("MODEL_CLOSED", "the model was closed before generation started") });
-  }
-
   consumed(n: number): void {
-    if (this.#stream) native().engine.streamConsumed(this.#stream, n);
-    else this.#consumed += n;
+    if (this.#stream) nativeEngine().streamConsumed(this.#stream, n);
   }
 
   abort(): void {
     this.#aborted = true;
-    if (this.#stream) native().engine.sessionAbort(this.session);
+    if (this.#stream) nativeEngine().streamAbort(this.#stream);
+  }
+
+  /** Aborts and waits for the final event. */
+  stop(): Promise<void> {
+    this.abort();
+    this.consumed(Number.MAX_SAFE_INTEGER);
+    return this.#ended;
   }
 }

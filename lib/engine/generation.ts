@@ -131,8 +131,9 @@ export class GenerationImpl implements Generation {
     }
     this.#resolveStats({
       promptTokens: e.promptTokens,
+      cachedPromptTokens: e.cachedPromptTokens,
       generatedTokens: e.generatedTokens,
-      prefillTokensPerSecond: e.prefillMs > 0 ? (e.promptTokens * 1000) / e.prefillMs : 0,
+      prefillTokensPerSecond: e.prefillMs > 0 ? ((e.promptTokens - e.cachedPromptTokens) * 1000) / e.prefillMs : 0,
       decodeTokensPerSecond: e.decodeMs > 0 ? (e.generatedTokens * 1000) / e.decodeMs : 0,
       stopReason: reason,
     });

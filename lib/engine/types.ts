@@ -114,6 +114,8 @@ export type StopReason = "eos" | "stop" | "maxTokens" | "contextFull" | "aborted
 /** Final statistics of a generation. */
 export interface GenerationStats {
   promptTokens: number;
+  /** Prompt tokens whose KV came from the prompt cache (an earlier turn, a shared prefix) instead of being evaluated. */
+  cachedPromptTokens: number;
   generatedTokens: number;
   /** Prompt tokens per second during prefill. */
   prefillTokensPerSecond: number;
@@ -146,13 +148,19 @@ export interface ModelInfo {
    * they are resident once.
    */
   packedBytes: number;
-  /** Context size in use (file's, capped by the load option). */
+  /** Positions per sequence (the load option, else the file's capped at 4096). */
   contextSize: number;
   /** Context size the file was trained for. */
   trainContextSize: number;
   vocabSize: number;
   embeddingSize: number;
   layers: number;
+  /** Sequences generated at once (see {@link LoadOptions.parallel}). */
+  parallel: number;
+  /** Element type of the KV cache. */
+  kvCacheType: "f16" | "q8_0";
+  /** Bytes reserved for the KV pool of all sequences (and the prompt cache). */
+  kvCacheBytes: number;
   /** Chat template in use, if any. */
   chatTemplate: string | null;
 }
@@ -161,8 +169,30 @@ export interface ModelInfo {
 export interface LoadOptions {
   /** Threads for inference (default: physical cores). */
   threads?: number;
-  /** Cap on the context size (default: the file's, at most 4096). */
+  /**
+   * Positions per sequence (default: the file's, at most 4096). Above the file's training context
+   * it is allowed, with a process warning.
+   */
   contextSize?: number;
+  /**
+   * Sequences generating at once, batched in every step over one copy of the weights (default 1,
+   * at most 64). Further `generate()` calls wait in a FIFO queue.
+   */
+  parallel?: number;
+  /**
+   * Element type of the KV cache (default `f16`). `q8_0` takes 34 bytes per 32 values instead of 64
+   * (attention dequantises each head's rows for the F16 kernel); it needs a head size that is a
+   * multiple of 32.
+   */
+  kvCacheType?: "f16" | "q8_0";
+  /**
+   * Reuse the KV of the longest prefix a prompt shares with earlier sequences (default true).
+   * Finished sequences' caches serve as the prompt cache, least recently used reused first;
+   * `maxTokens` reserves extra positions kept only for it.
+   */
+  promptCache?: boolean | { maxTokens?: number };
+  /** Most tokens evaluated in one step: decode rows plus prompt chunks (default 256). */
+  tokenBudget?: number;
   /** Chat template overriding the file's. */
   chatTemplate?: string;
   /**
@@ -187,6 +217,26 @@ export type Pooling = "mean" | "cls" | "last";
 export interface EmbedOptions {
   /** `mean`, `cls` (first token) or `last`; default: the file's declared pooling, else `last`. */
   pooling?: Pooling;
+}
+
+/** How a model's scheduler stands (see {@link Model.servingStats}). */
+export interface ServingStats {
+  parallel: number;
+  /** Sequences admitted and generating. */
+  active: number;
+  /** Sequences waiting for a free place. */
+  queued: number;
+  /** Rows and sequences of the last step. */
+  lastBatchTokens: number;
+  lastBatchSequences: number;
+  steps: number;
+  kvCacheBytes: number;
+  /** Positions held by running sequences, by idle caches (the prompt cache), and in all. */
+  kvUsedTokens: number;
+  kvCachedTokens: number;
+  kvCapacityTokens: number;
+  /** Prompt tokens served from the prompt cache since load. */
+  cachedPromptTokens: number;
 }
 
 /** A loaded model. */
@@ -221,6 +271,8 @@ export interface Model {
    * @throws ImageError, InvalidArgumentError for a tensor of the wrong shape.
    */
   encodeImage(input: Uint8Array | ImageTensor): Promise<Float32Array>;
+  /** The scheduler's figures (queue, batch, KV use); engines without one omit it. */
+  servingStats?(): ServingStats;
   /** Frees weights and caches; waits for work in flight. Later use throws ModelClosedError. */
   close(): Promise<void>;
   readonly closed: boolean;

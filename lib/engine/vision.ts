@@ -4,6 +4,7 @@
  * prompt layout (where each image's embeddings go between the text tokens).
  * @module
  */
+import { createHash } from "node:crypto";
 import { ImageError, InvalidArgumentError } from "../errors.js";
 import { native, type NativeVisionHandle, type NativeVisionInfo } from "../native.js";
 import { decodeImage, MAX_IMAGE_PIXELS } from "./image.js";
@@ -95,6 +96,12 @@ export class VisionProjector {
   close(): void {
     native().engine.closeVision(this.handle);
   }
+}
+
+/** Key of an image's bytes for the prompt cache: the 8 words of their SHA-256. */
+export function imageKey(bytes: Uint8Array): Int32Array {
+  const d = createHash("sha256").update(bytes).digest();
+  return new Int32Array(d.buffer, d.byteOffset, 8).slice();
 }
 
 /** Bytes of an image part, in message order; `image_url` parts must be `data:` URLs here. */

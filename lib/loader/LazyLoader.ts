@@ -9,7 +9,7 @@ import { EventEmitter } from "node:events";
 import { stat } from "node:fs/promises";
 import { ModelClosedError } from "../errors.js";
 import type { ExpertConfig, LazyLoadingConfig, LocalExpertConfig } from "../config/schema.js";
-import type { LoadOptions, Model } from "../engine/types.js";
+import type { LoadOptions, Model, ServingStats } from "../engine/types.js";
 import { ExpertBusyError, ExpertLoadError, QueueFullError, abortError, abortable } from "./errors.js";
 
 /** Loads a GGUF model: the engine's `loadModel`, or a fake one in tests. */
@@ -45,7 +45,7 @@ export interface ExpertLoadStatus {
   name: string;
   state: ExpertLoadState;
   pinned: boolean;
-  /** Model file size while resident (0 otherwise). */
+  /** While resident: model file size (weights, mapped or packed) plus the KV pool; 0 otherwise. */
   bytes: number;
   /** Duration of the last successful load, ms. */
   lastLoadMs: number | null;
@@ -57,6 +57,8 @@ export interface ExpertLoadStatus {
   queued: number;
   /** When the last request ended (or the model loaded), epoch ms. */
   lastUsed: number | null;
+  /** The loaded model's scheduler figures (null when unloaded or the engine has none). */
+  serving: ServingStats | null;
 }
 
 /** Options of {@link LazyLoader}. */
@@ -227,6 +229,7 @@ export class LazyLoader extends EventEmitter {
       active: e.active,
       queued: e.pending,
       lastUsed: e.lastUsed,
+      serving: e.state === "loaded" && e.model?.servingStats ? e.model.servingStats() : null,
     }));
   }
 
@@ -325,6 +328,8 @@ export class LazyLoader extends EventEmitter {
       const model = await this.loadModel(def.model_path, {
         threads: def.n_threads,
         contextSize: def.n_ctx,
+        parallel: def.parallel,
+        kvCacheType: def.kv_cache_type,
         chatTemplate: def.chat_template ?? undefined,
         ...(def.mmproj_path ? { mmproj: def.mmproj_path } : {}),
         signal: ac.signal,
@@ -339,6 +344,9 @@ export class LazyLoader extends EventEmitter {
     e.loadPromise = attempt.then(
       (model) => {
         e.model = model;
+        // The file's estimate reserved the room; from now on the expert counts what it holds: the
+        // weights (mapped or packed, each resident once) and the KV pool of its sequences.
+        e.bytes = model.info.fileSize + model.info.kvCacheBytes;
         e.state = "loaded";
         e.loads++;
         e.lastLoadMs = Date.now() - started;

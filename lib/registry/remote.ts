@@ -356,6 +356,7 @@ class UpstreamCall {
     const stopReason: StopReason = this.finish === "length" ? "maxTokens" : "stop";
     return {
       promptTokens: prompt,
+      cachedPromptTokens: 0,  // a remote's prompt cache is its own
       generatedTokens: generated,
       prefillTokensPerSecond: firstS > 0 ? prompt / firstS : 0,
       decodeTokensPerSecond: decodeS > 0 && generated > 1 ? (generated - 1) / decodeS : 0,

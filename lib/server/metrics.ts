@@ -4,7 +4,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { CapibaraSystem, ChatStats } from "../system.js";
+import type { CapibaraSystem, ChatStats, ExpertStats } from "../system.js";
 
 /** The server's metrics. */
 export interface ServerMetrics {
@@ -77,6 +77,28 @@ export function createMetrics(system: CapibaraSystem): ServerMetrics {
       for (const [name, e] of Object.entries(system.stats().experts)) this.set({ expert: name }, e.active);
     },
   });
+  const cached = new Counter({
+    name: "capibara_cached_prompt_tokens_total",
+    help: "Prompt tokens served from the prompt cache instead of being evaluated",
+    labelNames: ["expert"] as const,
+    registers: [registry],
+  });
+  const perExpert = (name: string, help: string, value: (e: ExpertStats) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["expert"] as const,
+      registers: [registry],
+      collect() {
+        for (const [expert, e] of Object.entries(system.stats().experts)) {
+          const v = value(e);
+          if (v !== null) this.set({ expert }, v);
+        }
+      },
+    });
+  perExpert("capibara_batch_size", "Rows (decode tokens plus prompt chunk tokens) of the expert's last batched step", (e) => e.batch_size);
+  perExpert("capibara_kv_cache_usage_perc", "Share of the expert's KV positions held by running sequences (0..1)", (e) => e.kv_cache_usage_perc);
+  perExpert("capibara_kv_cache_bytes", "Bytes reserved for the expert's KV pool", (e) => (e.loaded ? e.kv_cache_bytes : null));
   return {
     registry,
     observeRequest(endpoint, expert, status, seconds, stats) {
@@ -86,6 +108,7 @@ export function createMetrics(system: CapibaraSystem): ServerMetrics {
       if (stats.timeToFirstTokenMs !== null) ttft.observe({ expert }, stats.timeToFirstTokenMs / 1000);
       tokens.inc({ expert, kind: "prompt" }, stats.promptTokens);
       tokens.inc({ expert, kind: "completion" }, stats.generatedTokens);
+      cached.inc({ expert }, stats.cachedPromptTokens);
     },
   };
 }

@@ -122,7 +122,12 @@ export function finishReason(stop: StopReason, toolCalls = 0): "stop" | "length"
 
 /** Token counts in OpenAI's shape. */
 export function usageOf(stats: ChatStats) {
-  return { prompt_tokens: stats.promptTokens, completion_tokens: stats.generatedTokens, total_tokens: stats.promptTokens + stats.generatedTokens };
+  return {
+    prompt_tokens: stats.promptTokens,
+    completion_tokens: stats.generatedTokens,
+    total_tokens: stats.promptTokens + stats.generatedTokens,
+    prompt_tokens_details: { cached_tokens: stats.cachedPromptTokens },
+  };
 }
 
 /** Identity of one response: id, creation time and the expert that served it (`model`). */

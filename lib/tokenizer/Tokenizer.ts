@@ -137,6 +137,14 @@ export class Tokenizer {
    * Builds a tokenizer from GGUF-style data (synchronous: a 250k-token vocabulary takes a few
    * hundred milliseconds). Throws {@link TokenizerError} for unsupported or inconsistent data.
    */
+  /**
+   * Wraps a native tokenizer handle (the engine's, read with the model).
+   * @internal
+   */
+  static fromNative(handle: NativeTokenizerHandle): Tokenizer {
+    return new Tokenizer(handle);
+  }
+
   static fromData(data: TokenizerData): Tokenizer {
     return new Tokenizer(native().tokenizer.create(data));
   }

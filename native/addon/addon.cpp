@@ -30,6 +30,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   init_tokenizer(env, exports);
   init_model(env, exports);
   init_session(env, exports);
+  init_scheduler(env, exports);
   init_token_stream(env, exports);
   init_grammar(env, exports);
   init_vision(env, exports);

@@ -31,7 +31,8 @@ Napi::Value architectures(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// load(path, { repack? }): Promise<handle>. Mapping, validation and repacking run on the libuv pool.
+// load(path, { repack? }): Promise<handle>. Opening, tokenizer, mapping, validation and repacking run
+// on the libuv pool.
 Napi::Value load(const Napi::CallbackInfo& info) {
   const std::string path = arg_string(info, 0, "path");
   model::LoadOptions opts;
@@ -43,19 +44,33 @@ Napi::Value load(const Napi::CallbackInfo& info) {
       opts.repack = repack.As<Napi::Boolean>().Value();
     }
   }
-  using Ptr = std::shared_ptr<const model::Model>;
-  return PromiseWorker<Ptr>::run(
+  // One open of the file serves the model (which owns the mapping) and the tokenizer.
+  struct Loaded {
+    std::shared_ptr<const model::Model> model;
+    std::unique_ptr<tokenizer::Tokenizer> tokenizer;
+  };
+  return PromiseWorker<Loaded>::run(
       info.Env(), "capibara.loadModel",
-      [path, opts]() -> Result<Ptr> {
+      [path, opts]() -> Result<Loaded> {
         auto m = model::Model::load(path, opts);
         if (!m) return m.status();
-        return Ptr(m.take());
+        auto tok = tokenizer::Tokenizer::from_gguf(m.value()->file());  // copies what it needs
+        if (!tok) return tok.status();
+        return Loaded{std::shared_ptr<const model::Model>(m.take()), tok.take()};
       },
-      [](Napi::Env env, Ptr& m) -> Napi::Value {
-        auto ext = Napi::External<ModelBox>::New(env, new ModelBox{std::move(m)}, [](Napi::Env, ModelBox* b) { delete b; });
+      [](Napi::Env env, Loaded& l) -> Napi::Value {
+        auto ext = Napi::External<ModelBox>::New(env, new ModelBox{std::move(l.model), std::move(l.tokenizer)},
+                                                 [](Napi::Env, ModelBox* b) { delete b; });
         ext.TypeTag(&kModelTag);
         return ext;
       });
+}
+
+// modelTokenizer(handle) -> tokenizer handle, read at load from the same file (once per model).
+Napi::Value model_tokenizer(const Napi::CallbackInfo& info) {
+  ModelBox& box = arg_model(info, 0);
+  if (!box.tokenizer) throw_invalid(info.Env(), "modelTokenizer: the model's tokenizer was already taken");
+  return wrap_tokenizer(info.Env(), std::move(box.tokenizer));
 }
 
 Napi::Value info_of(const Napi::CallbackInfo& info) {
@@ -92,6 +107,7 @@ void init_model(Napi::Env env, Napi::Object exports) {
   e.Set("architectures", Napi::Function::New(env, architectures, "architectures"));
   e.Set("loadModel", Napi::Function::New(env, load, "loadModel"));
   e.Set("modelInfo", Napi::Function::New(env, info_of, "modelInfo"));
+  e.Set("modelTokenizer", Napi::Function::New(env, model_tokenizer, "modelTokenizer"));
   e.Set("closeModel", Napi::Function::New(env, close, "closeModel"));
   exports.Set("engine", e);
 }

@@ -19,6 +19,7 @@ void init_quant(Napi::Env env, Napi::Object exports);
 void init_tokenizer(Napi::Env env, Napi::Object exports);
 void init_model(Napi::Env env, Napi::Object exports);
 void init_session(Napi::Env env, Napi::Object exports);
+void init_scheduler(Napi::Env env, Napi::Object exports);
 void init_token_stream(Napi::Env env, Napi::Object exports);
 void init_grammar(Napi::Env env, Napi::Object exports);
 void init_vision(Napi::Env env, Napi::Object exports);

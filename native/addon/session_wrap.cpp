@@ -160,11 +160,6 @@ Napi::Value clear(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value n_past(const Napi::CallbackInfo& info) {
-  SessionBox& box = arg_session(info, 0);
-  return Napi::Number::New(info.Env(), box.session ? static_cast<double>(box.session->n_past()) : 0.0);
-}
-
 Napi::Value abort(const Napi::CallbackInfo& info) {
   arg_session(info, 0).abort.store(true);
   return info.Env().Undefined();
@@ -188,7 +183,6 @@ void init_session(Napi::Env env, Napi::Object exports) {
   e.Set("sessionEvalEmbd", Napi::Function::New(env, eval_embd, "sessionEvalEmbd"));
   e.Set("sessionTrace", Napi::Function::New(env, trace, "sessionTrace"));
   e.Set("sessionClear", Napi::Function::New(env, clear, "sessionClear"));
-  e.Set("sessionPast", Napi::Function::New(env, n_past, "sessionPast"));
   e.Set("sessionAbort", Napi::Function::New(env, abort, "sessionAbort"));
   e.Set("sessionDispose", Napi::Function::New(env, dispose, "sessionDispose"));
   exports.Set("engine", e);

@@ -1,20 +1,15 @@
-// Generation on the session's own std::thread (never the libuv pool): prefill, then sample/decode
-// token by token. Tokens reach JS through a ThreadSafeFunction as events; every event is delivered
-// (no coalescing). Back-pressure: JS acknowledges consumed tokens with streamConsumed(); when
-// `highWater` tokens are delivered but unconsumed the native thread waits. Batching adapts: a token
-// is sent at once while JS has nothing unconsumed, otherwise up to `batch` tokens are grouped.
-#include <chrono>
-#include <condition_variable>
+// A sequence's tokens to JS: generate() submits a sequence to the model's scheduler with a sink that
+// forwards its tokens through one ThreadSafeFunction as events (every event delivered, none
+// coalesced). Back-pressure: JS acknowledges consumed tokens with streamConsumed(); while `highWater`
+// tokens are delivered but unconsumed the sink reports not ready and the sequence sits out steps.
+// Batching adapts: a token is sent at once while JS has nothing unconsumed, otherwise up to `batch`
+// tokens are grouped. The decode loop itself lives in native/model (scheduler, generator).
 #include <mutex>
-#include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "addon/convert.h"
 #include "addon/engine_handles.h"
 #include "addon/modules.h"
-#include "grammar/constrained.h"
-#include "model/sampler.h"
 
 namespace capibara::addon {
 
@@ -25,148 +20,71 @@ constexpr napi_type_tag kStreamTag = {0x6361706962617261ULL, 0x73747265616d3031U
 struct Event {
   enum Kind { Tokens, Done, Error } kind = Tokens;
   std::vector<int32_t> tokens;
-  const char* reason = "";
-  int64_t prompt_tokens = 0, generated = 0;
-  double prefill_ms = 0, decode_ms = 0;
+  model::StopReason reason = model::StopReason::None;
+  model::GenerateStats stats;
   Status error;
-};
-
-struct Params {
-  model::SamplerParams sampler;
-  int64_t max_tokens = 256;
-  std::unordered_set<int32_t> stop_tokens;
-  int64_t batch = 8;
-  int64_t high_water = 64;
-  std::shared_ptr<const grammar::CompiledGrammar> grammar;  // null: unconstrained
-  grammar::Trigger trigger;                                  // empty text: the grammar applies from the start
 };
 
 void deliver(Napi::Env env, Napi::Function on_event, Event* e);
 
-struct Stream {
-  SessionBox* box = nullptr;
-  Napi::Reference<Napi::External<SessionBox>> owner;  // keeps the session alive; released on the JS thread
-  Napi::ThreadSafeFunction tsfn;
-  std::thread thread;
-  std::vector<int32_t> prompt;
-  Params params;
-  std::shared_ptr<BusyGuard> guard;  // released by the thread before its final event
-  std::mutex mu;
-  std::condition_variable cv;
-  int64_t outstanding = 0;  // tokens delivered to JS and not yet consumed
+class Stream final : public model::SeqSink {
+ public:
+  Stream(int64_t batch, int64_t high_water) : batch_(batch), high_water_(high_water) {}
 
-  void send(Event* e) {
-    if (tsfn.BlockingCall(e, deliver) != napi_ok) delete e;  // only when the environment is shutting down
+  Napi::ThreadSafeFunction tsfn;
+  std::weak_ptr<model::Scheduler> scheduler;
+  uint64_t id = 0;
+
+  void token(int32_t t) override {
+    pending_.push_back(t);
+    if (static_cast<int64_t>(pending_.size()) >= batch_ || js_waiting()) flush();
   }
-  // Delivers pending tokens and waits while JS is too far behind (or until abort).
-  void flush(std::vector<int32_t>& pending) {
-    if (pending.empty()) return;
+  bool ready() override {
+    std::lock_guard<std::mutex> lk(mu_);
+    return outstanding_ < high_water_;
+  }
+  void done(model::StopReason reason, const model::GenerateStats& stats, const Status& error) override {
+    flush();
     auto* e = new Event();
-    e->tokens.swap(pending);
-    const int64_t n = static_cast<int64_t>(e->tokens.size());
+    e->kind = reason == model::StopReason::Error ? Event::Error : Event::Done;
+    e->reason = reason;
+    e->stats = stats;
+    e->error = error;
+    send(e);
+    tsfn.Release();
+  }
+  void consumed(int64_t n) {
     {
-      std::lock_guard<std::mutex> lk(mu);
-      outstanding += n;
+      std::lock_guard<std::mutex> lk(mu_);
+      outstanding_ = std::max<int64_t>(0, outstanding_ - n);
+    }
+    if (auto s = scheduler.lock()) s->wake();
+  }
+
+ private:
+  void send(Event* e) {
+    if (tsfn.NonBlockingCall(e, deliver) != napi_ok) delete e;  // only when the environment is shutting down
+  }
+  void flush() {
+    if (pending_.empty()) return;
+    auto* e = new Event();
+    e->tokens.swap(pending_);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      outstanding_ += static_cast<int64_t>(e->tokens.size());
     }
     send(e);
-    // sessionAbort only sets the flag, so the wait also polls it.
-    std::unique_lock<std::mutex> lk(mu);
-    while (!cv.wait_for(lk, std::chrono::milliseconds(20), [&] { return outstanding < params.high_water || box->abort.load(); })) {
-    }
   }
   bool js_waiting() {
-    std::lock_guard<std::mutex> lk(mu);
-    return outstanding == 0;
+    std::lock_guard<std::mutex> lk(mu_);
+    return outstanding_ == 0;
   }
-  void run();
+
+  const int64_t batch_, high_water_;
+  std::vector<int32_t> pending_;  // scheduler thread only
+  std::mutex mu_;
+  int64_t outstanding_ = 0;       // tokens delivered to JS and not yet consumed
 };
-
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
-
-void Stream::run() {
-  model::Session& s = *box->session;
-  const int64_t n_vocab = box->model->config().n_vocab;
-  std::vector<float> logits(static_cast<size_t>(n_vocab));
-  model::Sampler sampler(params.sampler, n_vocab);
-  for (int32_t t : prompt) sampler.accept(t);
-  std::unique_ptr<grammar::ConstrainedSampler> constrained;
-  if (params.grammar) constrained = std::make_unique<grammar::ConstrainedSampler>(params.grammar, params.trigger);
-  std::vector<int32_t> step;  // the sampled token, then any the grammar forces
-  auto* done = new Event();
-  done->kind = Event::Done;
-  done->prompt_tokens = static_cast<int64_t>(prompt.size());
-  const auto finish = [&](const Status& st, const char* reason) {
-    if (!st && st.code() != ErrorCode::ABORTED) {
-      done->kind = Event::Error;
-      done->error = st;
-    }
-    done->reason = st.code() == ErrorCode::ABORTED ? "aborted" : reason;
-  };
-
-  const auto t0 = Clock::now();
-  Status st = s.eval(prompt.data(), static_cast<int64_t>(prompt.size()), logits.data());
-  done->prefill_ms = ms_since(t0);
-  std::vector<int32_t> pending;
-  pending.reserve(static_cast<size_t>(params.batch));
-  if (!st) {
-    finish(st, "error");
-  } else {
-    const auto t1 = Clock::now();
-    const char* reason = "maxTokens";
-    while (done->generated < params.max_tokens) {
-      if (box->abort.load()) {
-        reason = "aborted";
-        break;
-      }
-      int32_t tok;
-      if (constrained) {  // grammar hook: logits -> check / mask -> sample
-        Result<int32_t> r = constrained->sample(sampler, logits.data(), n_vocab, params.max_tokens - done->generated);
-        if (!r) {
-          st = r.status();
-          break;
-        }
-        tok = r.value();
-      } else {
-        tok = sampler.sample(logits.data());
-      }
-      sampler.accept(tok);
-      if (params.stop_tokens.count(tok)) {
-        reason = "eos";
-        break;
-      }
-      step.assign(1, tok);
-      if (constrained) {  // grammar hook: accept, then the forced continuation
-        st = constrained->accept(tok);
-        if (!st) break;
-        for (int32_t f : constrained->forced(static_cast<size_t>(params.max_tokens - done->generated - 1))) {
-          sampler.accept(f);
-          step.push_back(f);
-        }
-      }
-      pending.insert(pending.end(), step.begin(), step.end());
-      done->generated += static_cast<int64_t>(step.size());
-      if (static_cast<int64_t>(pending.size()) >= params.batch || js_waiting()) flush(pending);
-      if (constrained && constrained->complete()) {  // only end of generation can follow
-        reason = "eos";
-        break;
-      }
-      if (done->generated >= params.max_tokens) break;
-      if (s.n_past() + static_cast<int64_t>(step.size()) > s.n_ctx()) {
-        reason = "contextFull";
-        break;
-      }
-      st = s.eval(step.data(), static_cast<int64_t>(step.size()), logits.data());
-      if (!st) break;
-    }
-    flush(pending);
-    done->decode_ms = ms_since(t1);
-    finish(st, reason);
-  }
-  guard.reset();  // the session is free again once JS hears "done"
-  send(done);
-  tsfn.Release();
-}
 
 // JS-thread side of the ThreadSafeFunction: event -> onEvent({kind, ...}).
 void deliver(Napi::Env env, Napi::Function on_event, Event* e) {
@@ -181,14 +99,18 @@ void deliver(Napi::Env env, Napi::Function on_event, Event* e) {
       o.Set("tokens", a);
       break;
     }
-    case Event::Done:
+    case Event::Done: {
+      const model::GenerateStats& s = ev->stats;
       o.Set("kind", "done");
-      o.Set("stopReason", ev->reason);
-      o.Set("promptTokens", static_cast<double>(ev->prompt_tokens));
-      o.Set("generatedTokens", static_cast<double>(ev->generated));
-      o.Set("prefillMs", ev->prefill_ms);
-      o.Set("decodeMs", ev->decode_ms);
+      o.Set("stopReason", model::stop_reason_name(ev->reason));
+      o.Set("promptTokens", static_cast<double>(s.prompt_tokens));
+      o.Set("cachedPromptTokens", static_cast<double>(s.cached_prompt_tokens));
+      o.Set("generatedTokens", static_cast<double>(s.generated));
+      o.Set("queueMs", s.queue_ms);
+      o.Set("prefillMs", s.prefill_ms);
+      o.Set("decodeMs", s.decode_ms);
       break;
+    }
     case Event::Error:
       o.Set("kind", "error");
       o.Set("error", to_js_error(env, ev->error).Value());
@@ -203,8 +125,8 @@ double num(const Napi::Object& o, const char* key) {
   return v.As<Napi::Number>().DoubleValue();
 }
 
-Params read_params(const Napi::Object& o) {
-  Params p;
+model::GenerateParams read_params(const Napi::Object& o, int64_t& batch, int64_t& high_water) {
+  model::GenerateParams p;
   p.max_tokens = static_cast<int64_t>(num(o, "maxTokens"));
   p.sampler.temperature = static_cast<float>(num(o, "temperature"));
   p.sampler.top_k = static_cast<int32_t>(num(o, "topK"));
@@ -215,9 +137,9 @@ Params read_params(const Napi::Object& o) {
   p.sampler.frequency_penalty = static_cast<float>(num(o, "frequencyPenalty"));
   p.sampler.presence_penalty = static_cast<float>(num(o, "presencePenalty"));
   p.sampler.seed = static_cast<uint64_t>(num(o, "seed"));
-  p.batch = static_cast<int64_t>(num(o, "batch"));
-  p.high_water = static_cast<int64_t>(num(o, "highWater"));
-  if (p.max_tokens < 0 || p.batch < 1 || p.high_water < p.batch || p.sampler.repeat_last_n < 0)
+  batch = static_cast<int64_t>(num(o, "batch"));
+  high_water = static_cast<int64_t>(num(o, "highWater"));
+  if (p.max_tokens < 0 || batch < 1 || high_water < batch || p.sampler.repeat_last_n < 0)
     throw_invalid(o.Env(), "generate: maxTokens >= 0, batch >= 1, highWater >= batch, repeatLastN >= 0");
   Napi::Value stop = o.Get("stopTokens");
   if (!stop.IsTypedArray() || stop.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
@@ -238,36 +160,67 @@ Params read_params(const Napi::Object& o) {
   return p;
 }
 
-// generate(session, prompt: Int32Array, params, onEvent) -> stream handle
+// params.images: [{ pos, embd: Float32Array [n][n_embd], key: Int32Array }] (copied: the scheduler
+// reads them on its thread).
+std::vector<model::PromptImage> read_images(const Napi::Object& o, int64_t n_embd) {
+  std::vector<model::PromptImage> out;
+  Napi::Value v = o.Get("images");
+  if (v.IsUndefined() || v.IsNull()) return out;
+  if (!v.IsArray()) throw_invalid(o.Env(), "generate: images must be an array");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsObject()) throw_invalid(o.Env(), "generate: images[] must be objects");
+    Napi::Object io = e.As<Napi::Object>();
+    Napi::Value embd = io.Get("embd"), key = io.Get("key");
+    if (!embd.IsTypedArray() || embd.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array || !key.IsTypedArray() ||
+        key.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+      throw_invalid(o.Env(), "generate: an image needs embd: Float32Array and key: Int32Array");
+    Napi::Float32Array rows = embd.As<Napi::Float32Array>();
+    Napi::Int32Array k = key.As<Napi::Int32Array>();
+    model::PromptImage im;
+    im.pos = static_cast<int64_t>(num(io, "pos"));
+    im.n = static_cast<int64_t>(rows.ElementLength()) / n_embd;
+    im.rows.assign(rows.Data(), rows.Data() + rows.ElementLength());
+    im.key.assign(k.Data(), k.Data() + k.ElementLength());
+    out.push_back(std::move(im));
+  }
+  return out;
+}
+
+Stream& arg_stream(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsExternal() ||
+      !info[0].As<Napi::External<std::shared_ptr<Stream>>>().CheckTypeTag(&kStreamTag))
+    throw_invalid(info.Env(), "expected a stream handle");
+  return **info[0].As<Napi::External<std::shared_ptr<Stream>>>().Data();
+}
+
+// generate(scheduler, prompt: Int32Array, params, onEvent) -> stream handle
 Napi::Value generate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  SessionBox& box = arg_session(info, 0);
+  SchedulerBox& box = arg_scheduler(info, 0);
   if (info.Length() < 4 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
       !info[2].IsObject() || !info[3].IsFunction())
-    throw_invalid(env, "generate(session, prompt: Int32Array, params, onEvent)");
+    throw_invalid(env, "generate(scheduler, prompt: Int32Array, params, onEvent)");
+  if (!box.scheduler) throw_status(env, Status(ErrorCode::MODEL_CLOSED, "the model was closed"));
   Napi::Int32Array prompt = info[1].As<Napi::Int32Array>();
-  if (prompt.ElementLength() == 0) throw_invalid(env, "generate: the prompt must have at least one token");
-  Params params = read_params(info[2].As<Napi::Object>());
-  auto guard = std::make_shared<BusyGuard>(env, box);
+  int64_t batch = 0, high_water = 0;
+  model::GenerateParams params = read_params(info[2].As<Napi::Object>(), batch, high_water);
+  std::vector<model::PromptImage> images = read_images(info[2].As<Napi::Object>(), box.n_embd);
 
-  auto stream = std::make_shared<Stream>();
-  stream->box = &box;
-  stream->owner = Napi::Persistent(info[0].As<Napi::External<SessionBox>>());
-  stream->prompt.assign(prompt.Data(), prompt.Data() + prompt.ElementLength());
-  stream->params = std::move(params);
-  stream->guard = std::move(guard);
-  // The finaliser runs on the JS thread after the generation thread released the function: join it,
-  // free the busy flag and drop the session reference there.
+  auto stream = std::make_shared<Stream>(batch, high_water);
+  stream->scheduler = box.scheduler;
+  // The TSFN's context keeps the stream alive until the function is finalised on the JS thread.
   auto* keep = new std::shared_ptr<Stream>(stream);
-  stream->tsfn = Napi::ThreadSafeFunction::New(
-      env, info[3].As<Napi::Function>(), "capibara.generate", 0, 1, keep,
-      [](Napi::Env, std::shared_ptr<Stream>* s) {
-        if ((*s)->thread.joinable()) (*s)->thread.join();
-        (*s)->owner.Reset();
-        delete s;
-      });
-  stream->thread = std::thread([s = stream.get()] { s->run(); });
-
+  stream->tsfn = Napi::ThreadSafeFunction::New(env, info[3].As<Napi::Function>(), "capibara.generate", 0, 1, keep,
+                                               [](Napi::Env, std::shared_ptr<Stream>* s) { delete s; });
+  auto id = box.scheduler->submit(std::vector<int32_t>(prompt.Data(), prompt.Data() + prompt.ElementLength()),
+                                  std::move(params), stream, std::move(images));
+  if (!id) {
+    stream->tsfn.Release();
+    throw_status(env, id.status());
+  }
+  stream->id = id.value();
   auto ext = Napi::External<std::shared_ptr<Stream>>::New(env, new std::shared_ptr<Stream>(stream),
                                                          [](Napi::Env, std::shared_ptr<Stream>* p) { delete p; });
   ext.TypeTag(&kStreamTag);
@@ -276,16 +229,14 @@ Napi::Value generate(const Napi::CallbackInfo& info) {
 
 // streamConsumed(stream, n): JS consumed n delivered tokens.
 Napi::Value consumed(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsExternal() ||
-      !info[0].As<Napi::External<std::shared_ptr<Stream>>>().CheckTypeTag(&kStreamTag))
-    throw_invalid(info.Env(), "expected a stream handle");
-  Stream& s = **info[0].As<Napi::External<std::shared_ptr<Stream>>>().Data();
-  const int64_t n = arg_int(info, 1, "n");
-  {
-    std::lock_guard<std::mutex> lk(s.mu);
-    s.outstanding = std::max<int64_t>(0, s.outstanding - n);
-  }
-  s.cv.notify_all();
+  arg_stream(info).consumed(arg_int(info, 1, "n"));
+  return info.Env().Undefined();
+}
+
+// streamAbort(stream): ends this sequence only (its final event says "aborted").
+Napi::Value abort(const Napi::CallbackInfo& info) {
+  Stream& s = arg_stream(info);
+  if (auto sch = s.scheduler.lock()) sch->abort(s.id);
   return info.Env().Undefined();
 }
 
@@ -295,6 +246,7 @@ void init_token_stream(Napi::Env env, Napi::Object exports) {
   Napi::Object e = exports.Has("engine") ? exports.Get("engine").As<Napi::Object>() : Napi::Object::New(env);
   e.Set("generate", Napi::Function::New(env, generate, "generate"));
   e.Set("streamConsumed", Napi::Function::New(env, consumed, "streamConsumed"));
+  e.Set("streamAbort", Napi::Function::New(env, abort, "streamAbort"));
   exports.Set("engine", e);
 }
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "addon/convert.h"
+#include "addon/engine_handles.h"
 #include "addon/modules.h"
 #include "gguf/reader.h"
 #include "tokenizer/tokenizer.h"
@@ -10,12 +11,21 @@
 namespace capibara::addon {
 
 namespace {
+constexpr napi_type_tag kTokenizerTag = {0x6361706962617261ULL, 0x746f6b656e697a31ULL};
+}  // namespace
+
+Napi::External<tokenizer::Tokenizer> wrap_tokenizer(Napi::Env env, std::unique_ptr<tokenizer::Tokenizer> t) {
+  auto ext = Napi::External<tokenizer::Tokenizer>::New(env, t.release(), [](Napi::Env, tokenizer::Tokenizer* p) { delete p; });
+  ext.TypeTag(&kTokenizerTag);
+  return ext;
+}
+
+namespace {
 
 using tokenizer::StreamDecoder;
 using tokenizer::Tokenizer;
 using tokenizer::TokenizerData;
 
-constexpr napi_type_tag kTokenizerTag = {0x6361706962617261ULL, 0x746f6b656e697a31ULL};
 constexpr napi_type_tag kDecoderTag = {0x6361706962617261ULL, 0x6465636f64657231ULL};
 
 // A decoder keeps its tokenizer's external alive through a reference.
@@ -86,11 +96,7 @@ std::string opt_string(Napi::Env env, const Napi::Object& o, const char* key) {
   return v.As<Napi::String>().Utf8Value();
 }
 
-Napi::External<Tokenizer> wrap(Napi::Env env, std::unique_ptr<Tokenizer> t) {
-  auto ext = Napi::External<Tokenizer>::New(env, t.release(), [](Napi::Env, Tokenizer* p) { delete p; });
-  ext.TypeTag(&kTokenizerTag);
-  return ext;
-}
+Napi::External<Tokenizer> wrap(Napi::Env env, std::unique_ptr<Tokenizer> t) { return wrap_tokenizer(env, std::move(t)); }
 
 // create({model, pre?, tokens, scores?, tokenTypes?, merges?, bosId?, ..., addBos?, addEos?, addSpacePrefix?, name?})
 Napi::Value create(const Napi::CallbackInfo& info) {

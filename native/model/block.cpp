@@ -3,7 +3,8 @@
 //   q, k, v = h Wqkv (+ b)  (one fused matmul or three)
 //   q, k = per-head norm (gemma3), RoPE at pos0 + t      "Qcur", "Kcur", "Vcur"
 //          (cohere2: only on sliding-window layers)
-//   K/V rows -> F16 cache; a = flash_attn(q, cache)     "kqv_out"
+//   K/V rows -> each sequence's cache (F16, or Q8_0 dequantised per head for the kernel);
+//   a = flash_attn(q, its cache)                         "kqv_out"
 //   o = a Wo (+ bo)                                      "attn_out"
 //   sequential: o = post_norm(o)?; x += o ("ffn_inp"); h = norm(x) ("ffn_norm");
 //               f = ffn(h); f = post_norm(f)?; x += f
@@ -11,8 +12,11 @@
 // with ffn(h) = down(act(h Wgate) * h Wup)               "ffn_out"; "l_out" at the end.
 #include "model/block.h"
 
+#include <algorithm>
+
 #include "kernels/fp16.h"
 #include "kernels/kernels.h"
+#include "kernels/quant_blocks.h"
 
 namespace capibara::model {
 
@@ -57,6 +61,54 @@ Status ffn(const BlockArgs& a, const float* h, float* out, const BlockBuffers& b
   return Status::ok();
 }
 
+// Writes one token's K or V values (kv_dim floats) to cache row r in the cache's type.
+void store_row(const KvCache& kv, uint8_t* base, int64_t r, const float* x) {
+  uint8_t* row = base + static_cast<size_t>(r) * kv.row_bytes();
+  if (kv.type() == KvType::Q8_0) {
+    kernels().type(GgmlType::Q8_0).from_float(x, row, kv.kv_dim());
+    return;
+  }
+  uint16_t* h = reinterpret_cast<uint16_t*>(row);
+  for (int64_t j = 0; j < kv.kv_dim(); ++j) h[j] = fp32_to_fp16(x[j]);
+}
+
+// Attention over a Q8_0 cache for heads [a.head_begin, ...) that share one KV head: that head's
+// columns of the visible rows are dequantised to F16 in `tmp` ([2][rows][head_dim] + head_dim
+// floats), then the F16 kernel runs on them as a one-KV-head problem. Returns the end of the heads
+// done (at most a.head_end).
+int64_t attend_q8(const FlashAttnArgs& a, const KvCache& kv, int64_t il, uint16_t* tmp) {
+  const Kernels& k = kernels();
+  const int64_t hd = a.head_dim, group = a.n_head / a.n_kv_head, hk = a.head_begin / group;
+  const int64_t h_end = std::min(a.head_end, (hk + 1) * group);
+  const int64_t last = a.q_pos0 + a.n_q - 1;
+  // SIMD kernels read whole key tiles on a grid of 32 and mask the keys outside the window, so the
+  // rows from the tile start on must hold finite values too (a masked NaN would still poison the sum).
+  const int64_t lo = a.window > 0 ? std::max<int64_t>(0, a.q_pos0 - a.window + 1) / 64 * 64 : 0;
+  uint16_t* tk = tmp;
+  uint16_t* tv = tmp + (last + 1) * hd;
+  float* f = reinterpret_cast<float*>(tv + (last + 1) * hd);
+  const size_t col = static_cast<size_t>(hk * hd / kQK0) * sizeof(BlockQ8_0);
+  const TypeKernels& q8 = k.type(GgmlType::Q8_0);
+  for (int64_t r = lo; r <= last; ++r) {
+    q8.to_float(kv.k(il) + static_cast<size_t>(r) * kv.row_bytes() + col, f, hd);
+    for (int64_t d = 0; d < hd; ++d) tk[r * hd + d] = fp32_to_fp16(f[d]);
+    q8.to_float(kv.v(il) + static_cast<size_t>(r) * kv.row_bytes() + col, f, hd);
+    for (int64_t d = 0; d < hd; ++d) tv[r * hd + d] = fp32_to_fp16(f[d]);
+  }
+  FlashAttnArgs one = a;
+  one.q = a.q + a.head_begin * hd;
+  one.out = a.out + a.head_begin * hd;
+  one.k = tk;
+  one.v = tv;
+  one.kv_stride = hd;
+  one.n_head = h_end - a.head_begin;
+  one.n_kv_head = 1;
+  one.head_begin = 0;
+  one.head_end = one.n_head;
+  k.flash_attn(one);
+  return h_end;
+}
+
 // Attention of h [n_tok][n_embd] into b.out [n_tok][n_embd].
 Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
   const ModelConfig& c = *a.cfg;
@@ -91,26 +143,25 @@ Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
   rp.freq_scale = swa ? c.rope_scale_swa : c.rope_scale;
   rp.freq_factors = a.rope_factors;
   rp.attn_factor = c.rope_attn_factor;
-  uint16_t* kc = a.kv->k(a.il);
-  uint16_t* vc = a.kv->v(a.il);
-  for (int64_t t = 0; t < T; ++t) {
-    float* qt = q.row(t);
-    float* kt = kk.row(t);
-    const float* vt = v.row(t);
-    if (w.q_norm) {
-      for (int64_t i = 0; i < c.n_head; ++i) k.rmsnorm(qt + i * hd, qt + i * hd, w.q_norm.f32(), hd, c.norm_eps);
-      for (int64_t i = 0; i < c.n_head_kv; ++i) k.rmsnorm(kt + i * hd, kt + i * hd, w.k_norm.f32(), hd, c.norm_eps);
-    }
-    const int64_t pos = a.pos0 + t;
-    if (swa || c.rope_global) {
-      k.rope(qt, c.n_head, hd, pos, rp);
-      k.rope(kt, c.n_head_kv, hd, pos, rp);
-    }
-    uint16_t* krow = kc + pos * KV;
-    uint16_t* vrow = vc + pos * KV;
-    for (int64_t i = 0; i < KV; ++i) {
-      krow[i] = fp32_to_fp16(kt[i]);
-      vrow[i] = fp32_to_fp16(vt[i]);
+  for (size_t si = 0; si < a.n_spans; ++si) {
+    const SeqSpan& sp = a.spans[si];
+    const int64_t r0 = sp.kv->prepare(a.il, sp.pos0, sp.n);
+    for (int64_t i = 0; i < sp.n; ++i) {
+      const int64_t t = sp.row0 + i;
+      float* qt = q.row(t);
+      float* kt = kk.row(t);
+      const float* vt = v.row(t);
+      if (w.q_norm) {
+        for (int64_t h = 0; h < c.n_head; ++h) k.rmsnorm(qt + h * hd, qt + h * hd, w.q_norm.f32(), hd, c.norm_eps);
+        for (int64_t h = 0; h < c.n_head_kv; ++h) k.rmsnorm(kt + h * hd, kt + h * hd, w.k_norm.f32(), hd, c.norm_eps);
+      }
+      const int64_t pos = sp.pos0 + i;
+      if (swa || c.rope_global) {
+        k.rope(qt, c.n_head, hd, pos, rp);
+        k.rope(kt, c.n_head_kv, hd, pos, rp);
+      }
+      store_row(*sp.kv, sp.kv->k(a.il), r0 + i, kt);
+      store_row(*sp.kv, sp.kv->v(a.il), r0 + i, vt);
     }
   }
   if (a.tap && *a.tap) {
@@ -119,27 +170,38 @@ Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
     (*a.tap)("Vcur", a.il, v.p, T, v.stride);
   }
 
+  // One parallel_for over (span, head) pairs: a decode step of many one-token sequences keeps every
+  // thread busy instead of splitting each sequence's few heads.
   FlashAttnArgs fa;
-  fa.q = q.p;
   fa.q_stride = q.stride;
-  fa.k = kc;
-  fa.v = vc;
   fa.kv_stride = KV;
-  fa.out = b.att;
   fa.out_stride = Q;
-  fa.n_q = T;
   fa.n_head = c.n_head;
   fa.n_kv_head = c.n_head_kv;
   fa.head_dim = hd;
-  fa.q_pos0 = a.pos0;
   fa.window = swa ? c.sliding_window : 0;
-  fa.kv_end = a.kv_end;
   fa.scale = c.attn_scale;
-  a.ex.pool->parallel_for(c.n_head, [&](int64_t h0, int64_t h1, int) {
-    FlashAttnArgs part = fa;
-    part.head_begin = h0;
-    part.head_end = h1;
-    k.flash_attn(part);
+  const int64_t H = c.n_head;
+  a.ex.pool->parallel_for(static_cast<int64_t>(a.n_spans) * H, [&](int64_t i0, int64_t i1, int tid) {
+    for (int64_t i = i0; i < i1;) {
+      const SeqSpan& sp = a.spans[static_cast<size_t>(i / H)];
+      FlashAttnArgs part = fa;
+      part.q = q.row(sp.row0);
+      part.out = b.att + sp.row0 * Q;
+      part.n_q = sp.n;
+      part.q_pos0 = sp.pos0 - sp.kv->first(a.il);  // positions relative to the cache's first row
+      part.kv_end = sp.kv_end > 0 ? sp.kv_end - sp.kv->first(a.il) : 0;
+      part.head_begin = i % H;
+      part.head_end = std::min<int64_t>(H, part.head_begin + (i1 - i));
+      if (sp.kv->type() == KvType::F16) {
+        part.k = reinterpret_cast<const uint16_t*>(sp.kv->k(a.il));
+        part.v = reinterpret_cast<const uint16_t*>(sp.kv->v(a.il));
+        k.flash_attn(part);
+      } else {
+        part.head_end = attend_q8(part, *sp.kv, a.il, b.kv_tmp + tid * b.kv_tmp_stride);
+      }
+      i += part.head_end - part.head_begin;
+    }
   });
   tap(a, "kqv_out", b.att, Q);
   CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.wo, b.att, T, b.out));

@@ -8,7 +8,7 @@
 #include "common/status.h"
 #include "kernels/matmul.h"
 #include "model/config.h"
-#include "model/kv_cache.h"
+#include "model/kv_pool.h"
 #include "model/weights.h"
 #include "runtime/thread_pool.h"
 
@@ -28,6 +28,9 @@ struct BlockBuffers {
   float* out2 = nullptr;  // [n_batch][n_embd]              FFN branch output
   float* ff = nullptr;    // [n_batch][2 n_ff]              fused gate|up rows, or gate block then up block
   float* act = nullptr;   // [n_batch][n_ff]                act(gate) * up
+  // Q8_0 caches only: per thread, [2][n_ctx][head_dim] F16 K/V of one head plus head_dim floats.
+  uint16_t* kv_tmp = nullptr;
+  int64_t kv_tmp_stride = 0;  // uint16_t elements per thread
 };
 
 // Everything a forward step shares: threads and the quantised-activation scratch.
@@ -42,20 +45,31 @@ Status linear(const Exec& ex, const Tensor& w, const float* x, int64_t n_tok, fl
 // Row-wise attn_norm-style normalisation (RMSNorm or LayerNorm per cfg), weight may be empty.
 void norm_rows(const ModelConfig& cfg, const Tensor& w, const float* x, float* y, int64_t n_tok, int64_t n);
 
+// One sequence's rows of a batch: n tokens at absolute positions pos0.. appended to its cache. A
+// batch's spans sit one after another (span s starts at row `row0`). A span of input embeddings
+// (an image's projected tokens, used as given) sets embd [n][n_embd] instead of tokens.
+struct SeqSpan {
+  KvCache* kv = nullptr;
+  int64_t pos0 = 0;
+  int64_t n = 0;
+  int64_t row0 = 0;
+  const float* embd = nullptr;
+  int64_t kv_end = 0;  // > 0: the rows see each other both ways up to this absolute position (image span)
+};
+
 struct BlockArgs {
   const ModelConfig* cfg = nullptr;
   const LayerWeights* w = nullptr;
   int64_t il = 0;
-  KvCache* kv = nullptr;
-  int64_t pos0 = 0;                  // absolute position of the first token
-  int64_t n_tok = 0;
-  int64_t kv_end = 0;                // > 0: the tokens see each other both ways up to this position (image span)
+  const SeqSpan* spans = nullptr;    // the batch's sequences; matmuls run once over all their rows,
+  size_t n_spans = 0;                // attention per sequence over its own cache
+  int64_t n_tok = 0;                 // rows in the batch (sum of the spans' n)
   const float* rope_factors = nullptr;  // [n_rot/2] divisors or null
   Exec ex;
   const TapFn* tap = nullptr;        // may be null
 };
 
-// Runs layer il over x [n_tok][n_embd] in place, appending the tokens' K/V to the cache.
+// Runs layer il over x [n_tok][n_embd] in place, appending each span's K/V to its cache.
 Status run_block(const BlockArgs& a, float* x, const BlockBuffers& b);
 
 }  // namespace capibara::model

@@ -38,7 +38,7 @@ const until = async (cond: () => boolean, ms = 2000) => {
 describe("OpenAI-compatible server (openai client)", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await harness(new FakeEngine({ replyTokens: 6, tokenDelayMs: 1 }), { server: { body_limit_bytes: 64 * 1024 } });
+    h = await harness(new FakeEngine({ replyTokens: 6, tokenDelayMs: 1, kvCacheBytes: 4096 }), { server: { body_limit_bytes: 64 * 1024 } });
   });
   afterAll(async () => h.server.close());
 
@@ -57,7 +57,7 @@ describe("OpenAI-compatible server (openai client)", () => {
     expect(data.model).toBe("phi4_fast");
     expect(data.choices[0]!.message.content).toBe(fakeReply(join(h.system.config.experts[0]!.model_path!), user("hello world"), 6, 7).join(" "));
     expect(data.choices[0]!.finish_reason).toBe("stop");
-    expect(data.usage).toEqual({ prompt_tokens: 2, completion_tokens: 6, total_tokens: 8 });
+    expect(data.usage).toEqual({ prompt_tokens: 2, completion_tokens: 6, total_tokens: 8, prompt_tokens_details: { cached_tokens: 0 } });
     expect(response.headers.get("x-capibara-expert")).toBe("phi4_fast");
     expect(response.headers.get("x-capibara-route-reason")).toBe("requested expert phi4_fast");
   });
@@ -78,7 +78,7 @@ describe("OpenAI-compatible server (openai client)", () => {
     expect(chunks.every((c) => c.model === "qwen_coder" && c.object === "chat.completion.chunk")).toBe(true);
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe("length");
     expect(chunks.at(-1)!.choices).toEqual([]);
-    expect(chunks.at(-1)!.usage).toEqual({ prompt_tokens: 2, completion_tokens: 4, total_tokens: 6 });
+    expect(chunks.at(-1)!.usage).toEqual({ prompt_tokens: 2, completion_tokens: 4, total_tokens: 6, prompt_tokens_details: { cached_tokens: 0 } });
   });
 
   it("routes automatically to each domain (model omitted or auto)", async () => {
@@ -174,7 +174,8 @@ describe("OpenAI-compatible server (openai client)", () => {
 
   it("/stats and /metrics report experts, tokens, routing and latency", async () => {
     const stats = (await (await fetch(`${h.server.url}/stats`)).json()) as ReturnType<CapibaraSystem["stats"]>;
-    expect(stats.experts.phi4_fast).toMatchObject({ loaded: true });
+    expect(stats.experts.phi4_fast).toMatchObject({ loaded: true, parallel: 1, cached_prompt_tokens: 0, batch_size: 0, kv_cache_usage_perc: 0 });
+    expect(stats.experts.phi4_fast!.kv_cache_bytes).toBe(4096);
     expect(stats.experts.phi4_fast!.requests).toBeGreaterThan(0);
     expect(stats.experts.phi4_fast!.completion_tokens).toBeGreaterThan(0);
     expect(stats.router.by_domain.coding).toBeGreaterThan(0);
@@ -185,6 +186,10 @@ describe("OpenAI-compatible server (openai client)", () => {
     expect(metrics).toMatch(/capibara_tokens_total\{expert="phi4_fast",kind="completion"\} \d+/);
     expect(metrics).toMatch(/capibara_loaded_experts \d/);
     expect(metrics).toMatch(/capibara_queue_depth\{expert="phi4_fast"\} 0/);
+    expect(metrics).toMatch(/capibara_kv_cache_usage_perc\{expert="phi4_fast"\} 0/);
+    expect(metrics).toMatch(/capibara_batch_size\{expert="phi4_fast"\} 0/);
+    expect(metrics).toMatch(/capibara_kv_cache_bytes\{expert="phi4_fast"\} 4096/);
+    expect(metrics).toMatch(/capibara_cached_prompt_tokens_total\{expert="phi4_fast"\} 0/);
     expect(metrics).toMatch(/capibara_requests_total\{endpoint="chat",expert="none",status="404"\} 1/);
   });
 

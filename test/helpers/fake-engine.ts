@@ -4,7 +4,7 @@
 import { mkdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { AbortError, ContextFullError, ImageError, ModelClosedError } from "../../lib/errors.js";
-import type { ChatMessage, GenerateOptions, Generation, GenerationStats, LoadOptions, Model, StopReason, TokenChunk } from "../../lib/engine/types.js";
+import type { ChatMessage, GenerateOptions, Generation, GenerationStats, LoadOptions, Model, ServingStats, StopReason, TokenChunk } from "../../lib/engine/types.js";
 
 const WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi"];
 
@@ -18,6 +18,8 @@ export interface FakeEngineOptions {
   replyTokens?: number;
   /** Context size reported and enforced. */
   contextSize?: number;
+  /** KV pool bytes each loaded model reports (ModelInfo.kvCacheBytes). */
+  kvCacheBytes?: number;
 }
 
 function hash(s: string): number {
@@ -75,7 +77,7 @@ export class FakeEngine {
   options: Required<FakeEngineOptions>;
 
   constructor(options: FakeEngineOptions = {}) {
-    this.options = { loadDelayMs: 0, tokenDelayMs: 0, replyTokens: 8, contextSize: 512, ...options };
+    this.options = { loadDelayMs: 0, tokenDelayMs: 0, replyTokens: 8, contextSize: 512, kvCacheBytes: 0, ...options };
   }
 
   readonly loadModel = async (path: string, options: LoadOptions): Promise<Model> => {
@@ -95,6 +97,7 @@ export class FakeEngine {
 class FakeModel implements Model {
   readonly info: Model["info"];
   closed = false;
+  active = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
@@ -114,6 +117,9 @@ class FakeModel implements Model {
       vocabSize: WORDS.length,
       embeddingSize: 8,
       layers: 1,
+      parallel: options.parallel ?? 1,
+      kvCacheType: "f16",
+      kvCacheBytes: engine.options.kvCacheBytes,
       chatTemplate: options.chatTemplate ?? null,
     };
     this.vision = options.mmproj
@@ -155,6 +161,8 @@ class FakeModel implements Model {
     if (this.closed) throw new ModelClosedError("MODEL_CLOSED", "model is closed");
     const engine = this.engine;
     const promptTokens = this.tokenize(textOf(prompt)).length;
+    // As the real engine: the prompt is tokenised once, at the call, and must fit the context.
+    if (promptTokens > this.info.contextSize) throw new ContextFullError("CONTEXT_FULL", `${promptTokens} tokens exceed the context size ${this.info.contextSize}`);
     const limit = options.maxTokens ?? 256;
     const words = fakeReply(this.path, prompt, Math.min(limit, engine.options.replyTokens), options.seed);
     const contextSize = this.info.contextSize;
@@ -166,13 +174,16 @@ class FakeModel implements Model {
     const finish = (generated: number, stopReason: StopReason): void =>
       resolveStats({
         promptTokens,
+        cachedPromptTokens: 0,
         generatedTokens: generated,
         prefillTokensPerSecond: promptTokens * 1000,
         decodeTokensPerSecond: generated / Math.max(1e-3, (performance.now() - started) / 1000),
         stopReason,
       });
+    const self = this;
     const run = async function* (): AsyncGenerator<TokenChunk> {
       engine.activeGenerations++;
+      self.active++;
       let generated = 0;
       let text = "";
       // As the real engine: an abort through the signal or an error rejects stats; a consumer leaving
@@ -180,7 +191,6 @@ class FakeModel implements Model {
       let stopReason: StopReason = "aborted";
       let failure: unknown;
       try {
-        if (promptTokens >= contextSize) throw new ContextFullError("CONTEXT_FULL", `prompt of ${promptTokens} tokens fills the context of ${contextSize}`);
         for (const w of words) {
           await sleep(engine.options.tokenDelayMs, options.signal);
           const piece = generated === 0 ? w : ` ${w}`;
@@ -199,6 +209,7 @@ class FakeModel implements Model {
         throw err;
       } finally {
         engine.activeGenerations--;
+        self.active--;
         if (failure === undefined) finish(generated, stopReason);
         else rejectStats(failure);
       }
@@ -221,6 +232,24 @@ class FakeModel implements Model {
 
   async logits(): Promise<Float32Array> {
     return new Float32Array(WORDS.length);
+  }
+
+  /** Scheduler figures as the real engine reports them: each running generation holds its prompt's positions. */
+  servingStats(): ServingStats {
+    const parallel = this.info.parallel;
+    return {
+      parallel,
+      active: this.active,
+      queued: 0,
+      lastBatchTokens: this.active,
+      lastBatchSequences: this.active,
+      steps: 0,
+      kvCacheBytes: this.info.kvCacheBytes,
+      kvUsedTokens: this.active,
+      kvCachedTokens: 0,
+      kvCapacityTokens: parallel * this.info.contextSize,
+      cachedPromptTokens: 0,
+    };
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 // Grammar engine: GBNF parsing and errors, token matching over a small vocabulary (multi-byte
 // tokens, tokens ending inside a UTF-8 character), full masks agreeing with per-token checks on
 // every step of random walks, forced tokens, end of generation only at accept, dead ends.
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
@@ -10,6 +11,7 @@
 #include "grammar/gbnf.h"
 #include "grammar/matcher.h"
 #include "harness.h"
+#include "model/generator.h"
 
 using namespace capibara;
 using namespace capibara::grammar;
@@ -343,4 +345,46 @@ CAPI_TEST(constrained_sampler_lazy_trigger) {
     CHECK(pick(cs, s, "ab") == "ab");
     CHECK(pick(cs, s, "x") == "c");  // the grammar took over from the trigger on
   }
+}
+
+CAPI_TEST(generator_emits_forced_continuations_as_one_step) {
+  const auto p = toy_pieces();
+  const int64_t n = static_cast<int64_t>(p.size());
+  model::GenerateParams gp;
+  gp.sampler.temperature = 0.0f;
+  gp.max_tokens = 16;
+  gp.grammar = compile("root ::= \"x\" \"{\\\"ab\\\":\" [0-9]");
+  model::Generator g(gp, n, {0});
+  g.started(0);
+  std::vector<float> logits(static_cast<size_t>(n), 0.0f);
+  logits[static_cast<size_t>(id_of(p, "x"))] = 5.0f;
+  // The sampled token, then the forced {"ab": in the longest vocabulary pieces: one span to evaluate.
+  const std::vector<int32_t> first = g.next(logits.data(), 1, 100);
+  CHECK(first.size() == 4);
+  if (first.size() == 4) {
+    CHECK(p[first[0]] == "x");
+    CHECK(p[first[1]] == "{\"");
+    CHECK(p[first[3]] == "\":");
+  }
+  CHECK(!g.done());
+  std::fill(logits.begin(), logits.end(), 0.0f);
+  logits[static_cast<size_t>(id_of(p, "a"))] = 5.0f;  // rejected: the mask leaves the digits
+  logits[static_cast<size_t>(id_of(p, "7"))] = 1.0f;
+  const std::vector<int32_t> second = g.next(logits.data(), 5, 100);
+  CHECK(second.size() == 1 && p[second[0]] == "7");
+  CHECK(g.reason() == model::StopReason::Eos);  // the grammar is complete
+  CHECK(g.stats().generated == 5);
+}
+
+CAPI_TEST(generator_reports_a_grammar_dead_end_as_an_error) {
+  const auto p = toy_pieces();
+  model::GenerateParams gp;
+  gp.sampler.temperature = 0.0f;
+  gp.grammar = compile("root ::= \"~\" \"\\u0800\"");  // no token starts U+0800
+  model::Generator g(gp, static_cast<int64_t>(p.size()), {0});
+  std::vector<float> logits(p.size(), 0.0f);
+  g.next(logits.data(), 1, 100);  // "~" is forced or sampled; then nothing may follow
+  g.next(logits.data(), 2, 100);
+  CHECK(g.reason() == model::StopReason::Error);
+  CHECK(g.error().code() == ErrorCode::GRAMMAR_DEAD_END);
 }

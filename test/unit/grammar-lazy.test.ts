@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GrammarCache } from "../../lib/grammar/compiled.js";
-import { native, packageRoot, type NativeGenerateParams, type NativeModelHandle, type NativeSessionHandle } from "../../lib/native.js";
+import { native, packageRoot, type NativeGenerateParams, type NativeModelHandle, type NativeSchedulerHandle } from "../../lib/native.js";
 import { Tokenizer } from "../../lib/tokenizer/index.js";
 
 const MODEL = join(packageRoot, "..", "shared", "models", "stories260K.gguf");
@@ -14,19 +14,19 @@ if (!present) console.warn(`grammar-lazy: ${MODEL} is absent; skipping`);
 
 describe.skipIf(!present)("lazy grammar trigger (stories260K)", () => {
   let model: NativeModelHandle;
-  let session: NativeSessionHandle;
+  let scheduler: NativeSchedulerHandle;
   let tokenizer: Tokenizer;
   let grammars: GrammarCache;
   const e = () => native().engine;
 
   beforeAll(async () => {
     model = await e().loadModel(MODEL);
-    session = e().createSession(model, { contextSize: 256, threads: 1 });
+    scheduler = e().createScheduler(model, { parallel: 1, contextSize: 256, threads: 1, promptCache: false });
     tokenizer = await Tokenizer.fromGguf(MODEL);
     grammars = new GrammarCache(tokenizer);
   });
-  afterAll(() => {
-    e().sessionDispose(session);
+  afterAll(async () => {
+    await e().closeScheduler(scheduler);
     e().closeModel(model);
   });
 
@@ -37,8 +37,7 @@ describe.skipIf(!present)("lazy grammar trigger (stories260K)", () => {
         maxTokens, temperature: 0, topK: 40, topP: 1, minP: 0, repeatPenalty: 1, repeatLastN: 64, frequencyPenalty: 0, presencePenalty: 0, seed: 1,
         stopTokens: Int32Array.from([tokenizer.eos!]), batch: 8, highWater: 64, ...extra,
       };
-      e().sessionClear(session);
-      const s = e().generate(session, tokenizer.tokenize("Once upon a time", { addSpecial: true }), params, (ev) => {
+      const s = e().generate(scheduler, tokenizer.tokenize("Once upon a time", { addSpecial: true }), params, (ev) => {
         if (ev.kind === "tokens") {
           tokens.push(...ev.tokens);
           e().streamConsumed(s, ev.tokens.length);

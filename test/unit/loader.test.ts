@@ -97,6 +97,15 @@ describe("LazyLoader", () => {
     expect([state("a"), state("b"), state("c")]).toEqual(["unloaded", "loaded", "loaded"]);
   });
 
+  it("a loaded expert counts its KV pool toward the budget, not only its file", async () => {
+    const engine = new FakeEngine({ kvCacheBytes: 2 * MiB });
+    const { loader, state } = setup([{ name: "a", mib: 3 }, { name: "b", mib: 3 }], { max_loaded_experts: 5, memory_budget_mb: 7 }, engine);
+    (await loader.acquire("a")).release();
+    expect(loader.status().find((s) => s.name === "a")!.bytes).toBe(5 * MiB);
+    (await loader.acquire("b")).release(); // 5 resident + 3 for b's file > 7: a is evicted
+    expect([state("a"), state("b")]).toEqual(["unloaded", "loaded"]);
+  });
+
   it("a model larger than the whole budget fails clearly without evicting anyone", async () => {
     const { loader, state } = setup([{ name: "a", mib: 2 }, { name: "big", mib: 9 }], { memory_budget_mb: 8 });
     (await loader.acquire("a")).release();

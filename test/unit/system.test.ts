@@ -97,7 +97,7 @@ describe("createSystem", () => {
     const system = await make(new FakeEngine({ contextSize: 8 }));
     const err = await rejection(system.chat({ messages: user("one two three four five six seven eight nine"), model: "phi4_fast" }));
     expect(err.code).toBe("CONTEXT_FULL");
-    expect(err.message).toMatch(/9 tokens; expert phi4_fast has a context of 8/);
+    expect(err.message).toMatch(/expert phi4_fast: 9 tokens exceed the context size 8/);
     expect(system.stats().experts.phi4_fast).toMatchObject({ active: 0, failed_requests: 1 });
   });
 

@@ -111,7 +111,7 @@ describe("tool formats", () => {
 
 describe("ToolCallGeneration", () => {
   const fake = (pieces: string[]) => ({
-    stats: Promise.resolve({ promptTokens: 1, generatedTokens: pieces.length, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, stopReason: "eos" as const }),
+    stats: Promise.resolve({ promptTokens: 1, generatedTokens: pieces.length, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, cachedPromptTokens: 0, stopReason: "eos" as const }),
     async *[Symbol.asyncIterator]() {
       for (const [i, text] of pieces.entries()) yield { text, tokens: [i] };
     },

@@ -132,6 +132,45 @@ describe.skipIf(!HAVE)("vision against llama.cpp's mtmd", () => {
     expect((await gen.stats).promptTokens).toBe(g.n_prompt_positions);
   });
 
+  it("every image prompt continues as llama.cpp's while all of them share the scheduler's steps", async () => {
+    const shared = await loadModel(join(ROOT, manifest.text_model), { mmproj: join(ROOT, mmprojOf("s2-f16").file), threads: 2, contextSize: 1024, parallel: 4 });
+    try {
+      const runs = manifest.generate
+        .filter((g) => g.mmproj === "s2-f16")
+        .flatMap((g) => [g, g])  // the same prompt twice at once too
+        .map(async (g) => {
+          let next = 0;
+          const content: ContentPart[] = g.chat_content.map((p) => (p.type === "text" ? p : { type: "image", data: bytes(g.images[next++]!) }));
+          const gen = shared.generate([{ role: "user", content }], { temperature: 0, maxTokens: g.generated.length, ignoreEos: true });
+          const tokens: number[] = [];
+          for await (const c of gen) tokens.push(...c.tokens);
+          return { tokens, want: g.generated };
+        });
+      for (const r of await Promise.all(runs)) expect(r.tokens).toEqual(r.want);
+    } finally {
+      await shared.close();
+    }
+  });
+
+  it("reuses a resent image's KV from the prompt cache, never another image's", async () => {
+    const model = models.get("s1-f32")!;
+    const ask = async (image: string) => {
+      const content: ContentPart[] = [{ type: "image", data: bytes(image) }, { type: "text", text: "Describe it." }];
+      const gen = model.generate([{ role: "user", content }], { temperature: 0, maxTokens: 4, ignoreEos: true });
+      const tokens: number[] = [];
+      for await (const c of gen) tokens.push(...c.tokens);
+      return { tokens, stats: await gen.stats };
+    };
+    const first = await ask("images/img-224x224.png");
+    const again = await ask("images/img-224x224.png");
+    expect(again.tokens).toEqual(first.tokens);
+    expect(again.stats.cachedPromptTokens).toBe(first.stats.promptTokens - 1);  // all but the last, which yields the logits
+    const other = await ask("images/img-300x200.jpg");
+    // Same number of positions, but the cache stops before the image: its KV is another image's.
+    expect(other.stats.promptTokens).toBe(first.stats.promptTokens);
+    expect(other.stats.cachedPromptTokens).toBeLessThanOrEqual(first.stats.promptTokens - model.vision!.tokensPerImage - 1);
+  });
+
   it("refuses too many images for the context", async () => {
     const small = await loadModel(join(ROOT, manifest.text_model), { mmproj: join(ROOT, mmprojOf("s2-f16").file), threads: 1, contextSize: 40 });
     try {
