@@ -260,7 +260,8 @@ class NativeModel implements Model {
       const out: NativePromptImage[] = [];
       for (const s of spans) {
         const bytes = images[s.image]!;
-        out.push({ pos: s.pos, embd: await v.encode(bytes, this.shape.threads), key: imageKey(bytes) });
+        const key = imageKey(bytes);
+        out.push({ pos: s.pos, embd: await v.encodeRecent(bytes, key, this.shape.threads), key });
       }
       return out;
     };

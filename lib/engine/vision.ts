@@ -50,7 +50,13 @@ export const MEDIA_MARKER = "<__media__>";
 export type ImageInput = Uint8Array | ImageTensor;
 
 /** A loaded mmproj file. @internal */
+/** Bytes of encoder outputs kept for resent images (at least one image is always kept). */
+const RECENT_IMAGES_BYTES = 64 * 1024 * 1024;
+
 export class VisionProjector {
+  /** Encoder outputs of recent images by the SHA-256 of their bytes, least recently used first. */
+  readonly #recent = new Map<string, Promise<Float32Array>>();
+
   private constructor(
     readonly handle: NativeVisionHandle,
     readonly info: VisionInfo,
@@ -93,7 +99,30 @@ export class VisionProjector {
     return native().engine.encodeImage(this.handle, tensor.data, threads);
   }
 
+  /**
+   * {@link encode} of encoded bytes whose {@link imageKey} is `key`, remembered: a chat that resends
+   * an image does not encode it again. Callers must not modify the returned rows.
+   */
+  encodeRecent(bytes: Uint8Array, key: Int32Array, threads: number): Promise<Float32Array> {
+    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("hex");
+    let rows = this.#recent.get(id);
+    if (rows) {
+      this.#recent.delete(id);  // most recently used last
+    } else {
+      rows = this.encode(bytes, threads);
+      rows.catch(() => this.#recent.delete(id));  // a failed encoding is not remembered
+    }
+    this.#recent.set(id, rows);
+    const keep = Math.max(1, Math.floor(RECENT_IMAGES_BYTES / (4 * this.info.tokensPerImage * this.info.projectionDim)));
+    for (const old of this.#recent.keys()) {
+      if (this.#recent.size <= keep) break;
+      this.#recent.delete(old);
+    }
+    return rows;
+  }
+
   close(): void {
+    this.#recent.clear();
     native().engine.closeVision(this.handle);
   }
 }

@@ -3,11 +3,11 @@
 // greedy continuation of prompts with images. Skips when the reference data is absent.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadModel, type ChatMessage, type ContentPart, type Model } from "../../lib/index.js";
 import { layoutPrompt } from "../../lib/engine/vision.js";
 import { availableBackends, setKernelBackend } from "../../lib/kernels.js";
-import { packageRoot } from "../../lib/native.js";
+import { native, packageRoot } from "../../lib/native.js";
 
 const ROOT = process.env.CAPIBARA_SHARED_DIR ? join(process.env.CAPIBARA_SHARED_DIR, "vision") : join(packageRoot, "..", "shared", "vision");
 const HAVE = existsSync(join(ROOT, "manifest.json"));
@@ -152,7 +152,7 @@ describe.skipIf(!HAVE)("vision against llama.cpp's mtmd", () => {
     }
   });
 
-  it("reuses a resent image's KV from the prompt cache, never another image's", async () => {
+  it("reuses a resent image's encoding and KV from the prompt cache, never another image's", async () => {
     const model = models.get("s1-f32")!;
     const ask = async (image: string) => {
       const content: ContentPart[] = [{ type: "image", data: bytes(image) }, { type: "text", text: "Describe it." }];
@@ -161,10 +161,14 @@ describe.skipIf(!HAVE)("vision against llama.cpp's mtmd", () => {
       for await (const c of gen) tokens.push(...c.tokens);
       return { tokens, stats: await gen.stats };
     };
+    const encodes = vi.spyOn(native().engine, "encodeImage");
     const first = await ask("images/img-224x224.png");
+    const encoded = encodes.mock.calls.length;  // 0 when an earlier test sent this image already
     const again = await ask("images/img-224x224.png");
     expect(again.tokens).toEqual(first.tokens);
+    expect(encodes.mock.calls.length).toBe(encoded);  // the resent image is not encoded again
     expect(again.stats.cachedPromptTokens).toBe(first.stats.promptTokens - 1);  // all but the last, which yields the logits
+    encodes.mockRestore();
     const other = await ask("images/img-300x200.jpg");
     // Same number of positions, but the cache stops before the image: its KV is another image's.
     expect(other.stats.promptTokens).toBe(first.stats.promptTokens);
