@@ -6,13 +6,7 @@
  * @module
  * @internal
  */
-
-/** Where calls sit in a family's JSON: depth of a call object (1 = a root object) and its keys. */
-export interface CallShape {
-  depth: number;
-  nameKey: string;
-  argsKey: string;
-}
+import type { CallShape } from "./tools.js";
 
 /** What one {@link CallScanner.feed} found: a call whose arguments opened, or a piece of its arguments. */
 export type ScanEvent = { index: number; name: string; open: true } | { index: number; text: string; open?: undefined };

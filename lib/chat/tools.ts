@@ -23,10 +23,16 @@ import { randomUUID } from "node:crypto";
 import type { ChatMessage, Tool, ToolCall, ToolChoice } from "../engine/types.js";
 import { InvalidArgumentError } from "../errors.js";
 import { jsonSchemasToGbnf } from "../grammar/json-schema.js";
-import type { CallShape } from "./tool-stream.js";
 
 /** A tool-call format (see the module comment). */
 export type ToolFormatName = "hermes" | "phi4" | "command-r" | "generic";
+
+/** Where calls sit in a family's JSON: depth of a call object (1 = a root object) and its keys. */
+export interface CallShape {
+  depth: number;
+  nameKey: string;
+  argsKey: string;
+}
 
 /** A parsed call (arguments as compact JSON text). */
 export interface ParsedCall {
