@@ -208,6 +208,18 @@ describe("ToolCallGeneration", () => {
     });
   }
 
+  it("a call the scanner cannot stream (arguments before the name) is sent whole at the end", async () => {
+    const gen = new ToolCallGeneration(fake(['<tool_call>\n{"arguments": {"tz": "CET"}, "name": "get_time"}\n</tool_call>']), hermes);
+    const chunks: TokenChunk[] = [];
+    for await (const c of gen) chunks.push(c);
+    const call = chunks.at(-1)!.toolCalls![0]!;
+    expect(call.function).toEqual({ name: "get_time", arguments: '{"tz":"CET"}' });
+    expect(chunks.flatMap((c) => c.toolCallDeltas ?? [])).toEqual([
+      { index: 0, id: call.id, type: "function", function: { name: "get_time", arguments: "" } },
+      { index: 0, function: { arguments: '{"tz":"CET"}' } },
+    ]);
+  });
+
   it("text that only looked like a start string is emitted", async () => {
     const gen = new ToolCallGeneration(fake(["a <to", "ol> b"]), hermes);
     let text = "";
