@@ -18,4 +18,4 @@ export type { ChatTemplateSource, RenderOptions } from "./ChatTemplate.js";
 export { BUILTIN_CHAT_TEMPLATES, IMAGE_MARKERS } from "./builtin.js";
 export type { ChatTemplateArch } from "./builtin.js";
 export { planTools, toolFormatOf } from "./tools.js";
-export type { ParsedCall, PlanOptions, TemplateMessage, ToolFormatName, ToolPlan } from "./tools.js";
+export type { CallShape, ParsedCall, PlanOptions, TemplateMessage, ToolFormatName, ToolPlan } from "./tools.js";

@@ -27,6 +27,13 @@ import { jsonSchemasToGbnf } from "../grammar/json-schema.js";
 /** A tool-call format (see the module comment). */
 export type ToolFormatName = "hermes" | "phi4" | "command-r" | "generic";
 
+/** Where calls sit in a family's JSON: depth of a call object (1 = a root object) and its keys. */
+export interface CallShape {
+  depth: number;
+  nameKey: string;
+  argsKey: string;
+}
+
 /** A parsed call (arguments as compact JSON text). */
 export interface ParsedCall {
   name: string;
@@ -103,6 +110,8 @@ interface Format {
   parse(text: string): { content: string; calls: ParsedCall[] };
   /** The instruction telling the model the format. */
   instruction: string;
+  /** Where calls sit in the JSON (for streaming their arguments). */
+  shape: CallShape;
 }
 
 function jsonCalls(v: unknown, nameKey: string, argsKey: string): ParsedCall[] | null {
@@ -152,6 +161,7 @@ const FORMATS: Record<ToolFormatName, Format> = {
     wrap: (one, parallel) => (parallel ? `${one} ( "\\n" ${one} )*` : one),
     render: (calls) => calls.map((c) => `<tool_call>\n{"name":${str(c.name)},"arguments":${c.arguments}}\n</tool_call>`).join("\n"),
     parse: (text) => parseBlocks(text, "<tool_call>", "</tool_call>", "name", "arguments"),
+    shape: { depth: 1, nameKey: "name", argsKey: "arguments" },
     instruction: 'For each function call, return a JSON object with the function name and arguments within <tool_call></tool_call> tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>',
   },
   phi4: {
@@ -160,6 +170,7 @@ const FORMATS: Record<ToolFormatName, Format> = {
     wrap: (one, parallel) => `"<|tool_call|>[" ${parallel ? `${one} ( "," ${one} )*` : one} "]<|/tool_call|>"`,
     render: (calls) => `<|tool_call|>[${calls.map((c) => `{"name":${str(c.name)},"arguments":${c.arguments}}`).join(",")}]<|/tool_call|>`,
     parse: (text) => parseBlocks(text, "<|tool_call|>", "<|/tool_call|>", "name", "arguments"),
+    shape: { depth: 2, nameKey: "name", argsKey: "arguments" },
     instruction: 'To call functions, answer <|tool_call|>[{"name": <function-name>, "arguments": <args-json-object>}, ...]<|/tool_call|>',
   },
   "command-r": {
@@ -175,6 +186,7 @@ const FORMATS: Record<ToolFormatName, Format> = {
       const calls = m ? jsonCalls(tryJson(m[1]!.trim()), "tool_name", "parameters") : null;
       return calls ? { content: text.slice(0, i).trim(), calls } : { content: text.trim(), calls: [] };
     },
+    shape: { depth: 2, nameKey: "tool_name", argsKey: "parameters" },
     instruction: 'To call functions, write \'Action:\' followed by a JSON list of actions in a ```json block:\nAction: ```json\n[{"tool_name": <function-name>, "parameters": <args-json-object>}]\n```',
   },
   generic: {
@@ -191,6 +203,7 @@ const FORMATS: Record<ToolFormatName, Format> = {
       if (v && typeof v === "object" && typeof v.response === "string") return { content: v.response, calls: [] };
       return { content: text.trim(), calls: [] };
     },
+    shape: { depth: 3, nameKey: "name", argsKey: "arguments" },
     instruction:
       'Respond in JSON only: either {"tool_calls": [{"name": <function-name>, "arguments": <args-json-object>}]} to call functions, or {"response": <your answer>}.',
   },
@@ -208,6 +221,8 @@ export interface ToolPlan {
   /** The text that opens the calls (null: the whole output is parsed at the end). */
   start: string | null;
   parse(text: string): { content: string; calls: ParsedCall[] };
+  /** Where calls sit in the format's JSON (for streaming their arguments). */
+  shape: CallShape;
 }
 
 /** Options of {@link planTools}. */
@@ -312,6 +327,7 @@ export function planTools(messages: readonly ChatMessage[], o: PlanOptions): Too
     lazy: active && !forced && f.start !== null,
     start: active ? f.start : null,
     parse: active ? (text) => f.parse(text) : (text) => ({ content: text, calls: [] }),
+    shape: f.shape,
   };
 }
 

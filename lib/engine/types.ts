@@ -50,6 +50,18 @@ export interface ToolCall {
   function: { name: string; arguments: string };
 }
 
+/**
+ * A piece of a tool call as it streams, in the shape of OpenAI's stream deltas: the first of call
+ * `index` carries `id`, `type` and `function.name` (with `arguments: ""`), the next ones only
+ * `index` and pieces of `function.arguments`, which concatenate to the call's whole arguments.
+ */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function: { name?: string; arguments: string };
+}
+
 /** Options for {@link Model.generate}, in the style of node-llama-cpp. */
 export interface GenerateOptions {
   /** Maximum number of tokens to generate (default 256). */
@@ -104,8 +116,13 @@ export interface TokenChunk {
   text: string;
   /** Token ids generated in this chunk. */
   tokens: number[];
-  /** Tool calls completed by this chunk (with {@link GenerateOptions.tools}); their text is not in `text`. */
+  /**
+   * Tool calls, assembled, on the last chunk (with {@link GenerateOptions.tools}); their text is
+   * not in `text`.
+   */
   toolCalls?: ToolCall[];
+  /** The same calls as they stream: the deltas this chunk brings (ids match {@link TokenChunk.toolCalls}). */
+  toolCallDeltas?: ToolCallDelta[];
 }
 
 /** Why generation ended. */

@@ -16,7 +16,7 @@ import { errorBody, toHttpError } from "./errors.js";
 import { inlineImageUrls } from "./images.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
 import { RouteLog } from "./routes.js";
-import { toolCallDelta, toolOptionsOf } from "./tools.js";
+import { toolOptionsOf } from "./tools.js";
 import { isWebPath, registerWebRoutes } from "./web.js";
 import {
   ChatCompletionRequestSchema,
@@ -130,13 +130,12 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
       if (call.kind === "chat") await send(chatChunk(meta, { role: "assistant", content: "" }, null));
       let calls = 0;
       for (; !next.done; next = await it.next()) {
-        const { text, toolCalls } = next.value;
+        const { text, toolCalls, toolCallDeltas } = next.value;
         if (call.kind === "text") await send(textChunk(meta, text, null));
         else if (text) await send(chatChunk(meta, { content: text }, null));
-        if (toolCalls?.length) {
-          await send(chatChunk(meta, toolCallDelta(toolCalls, calls), null));
-          calls += toolCalls.length;
-        }
+        // One delta a chunk: the SDK's stream helpers emit one arguments event per chunk and call.
+        for (const d of toolCallDeltas ?? []) await send(chatChunk(meta, { tool_calls: [d] }, null));
+        calls += toolCalls?.length ?? 0;
       }
       stats = await res.stats;
       const finish = finishReason(stats.stopReason, calls);

@@ -1,7 +1,7 @@
 /**
  * Tool calls on the OpenAI surface: `tools`, `tool_choice`, `parallel_tool_calls`, tool turns in
  * `messages` (assistant `tool_calls`, `role: "tool"` with `tool_call_id`), and the `tool_calls`
- * of responses and stream deltas. Bad tools are a 400 naming the field before anything is queued.
+ * of responses (stream deltas go out as the engine makes them). Bad tools are a 400 naming the field before anything is queued.
  * @module
  */
 import { z } from "zod";
@@ -101,12 +101,4 @@ export function toolOptionsOf(body: ToolBody): ToolOptions {
 /** Message tool fields in the engine's shape. */
 export function messageTools(m: { tool_calls?: ToolCall[] | null; tool_call_id?: string | null }): Pick<ChatMessage, "tool_calls" | "tool_call_id"> {
   return { ...(m.tool_calls?.length ? { tool_calls: m.tool_calls } : {}), ...(m.tool_call_id ? { tool_call_id: m.tool_call_id } : {}) };
-}
-
-/**
- * The stream delta of calls `first`, `first + 1`…: each carries index, id, type, name and its whole
- * arguments (compact JSON, so every accumulated prefix the SDK re-parses is valid).
- */
-export function toolCallDelta(calls: readonly ToolCall[], first: number) {
-  return { tool_calls: calls.map((c, i) => ({ index: first + i, id: c.id, type: "function" as const, function: { name: c.function.name, arguments: c.function.arguments } })) };
 }

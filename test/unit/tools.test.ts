@@ -7,7 +7,7 @@ import { BUILTIN_CHAT_TEMPLATES, ChatTemplate } from "../../lib/chat/index.js";
 import { checkTools, planTools, templateMessages, toolFormatOf, type ToolFormatName } from "../../lib/chat/tools.js";
 import { buildDemoModels } from "../../lib/demo/index.js";
 import { loadModel } from "../../lib/engine/index.js";
-import type { ChatMessage, Model, Tool, TokenChunk } from "../../lib/engine/types.js";
+import type { ChatMessage, Model, Tool, TokenChunk, ToolCallDelta } from "../../lib/engine/types.js";
 import { ToolCallGeneration } from "../../lib/engine/tools.js";
 import { checkGbnf } from "../../lib/grammar/compiled.js";
 
@@ -118,14 +118,106 @@ describe("ToolCallGeneration", () => {
   });
   const hermes = planTools([{ role: "user", content: "x" }], { templateSource: BUILTIN_CHAT_TEMPLATES.qwen2, arch: "qwen2", tools });
 
-  it("streams the text before the start string (held while it may be one), then the calls at the end", async () => {
-    const gen = new ToolCallGeneration(fake(["Let me <", "tool_call>\n{\"name\":\"get_time\",", "\"arguments\":{\"tz\":\"UTC\"}}\n</tool_call>"]), hermes);
+  it("streams the text before the start string (held while it may be one), then the calls as they grow", async () => {
+    const gen = new ToolCallGeneration(fake(["Let me <", "tool_call>\n{\"name\":\"get_time\",", "\"arguments\":{\"tz\":", "\"UTC\"}}\n</tool_call>"]), hermes);
     const chunks: TokenChunk[] = [];
     for await (const c of gen) chunks.push(c);
-    expect(chunks.map((c) => c.text)).toEqual(["Let me ", "", "", ""]);
-    expect(chunks.at(-1)!.toolCalls).toMatchObject([{ type: "function", function: { name: "get_time", arguments: '{"tz":"UTC"}' } }]);
-    expect(chunks.flatMap((c) => c.tokens)).toEqual([0, 1, 2]);
+    expect(chunks.map((c) => c.text)).toEqual(["Let me ", "", "", "", ""]);
+    const final = chunks.at(-1)!.toolCalls!;
+    expect(final).toMatchObject([{ type: "function", function: { name: "get_time", arguments: '{"tz":"UTC"}' } }]);
+    expect(chunks.map((c) => c.toolCallDeltas)).toEqual([
+      undefined,
+      undefined,
+      [{ index: 0, id: final[0]!.id, type: "function", function: { name: "get_time", arguments: "" } }, { index: 0, function: { arguments: '{"tz":' } }],
+      [{ index: 0, function: { arguments: '"UTC"}' } }],
+      undefined,
+    ]);
+    expect(chunks.flatMap((c) => c.tokens)).toEqual([0, 1, 2, 3]);
     expect((await gen.stats).toolCalls).toBe(1);
+  });
+
+  // Every family's rendered calls, cut into pieces of a few characters as tokens would be.
+  const calls = [
+    { name: "get_weather", arguments: '{"city":"Paris \\"Nord\\" {x}","unit":"c","nested":{"a":[1,{"b":"]"}]}}' },
+    { name: "get_time", arguments: '{"tz":"UTC"}' },
+    { name: "get_time", arguments: "{}" },
+  ];
+  const isJsonPrefix = (s: string): boolean => {
+    // A JSON prefix completes to JSON: finish a cut escape, close the open string and containers,
+    // drop a dangling key or comma.
+    for (const tail of ["", '"', "null", '":null', ":null"]) for (const head of [s, s.replace(/\\(u[0-9a-fA-F]{0,3})?$/, "")]) {
+      let t = head + tail;
+      const stack: string[] = [];
+      let inStr = false;
+      for (let i = 0; i < t.length; i++) {
+        const c = t[i]!;
+        if (inStr) {
+          if (c === "\\") i++;
+          else if (c === '"') inStr = false;
+        } else if (c === '"') inStr = true;
+        else if (c === "{") stack.push("}");
+        else if (c === "[") stack.push("]");
+        else if (c === "}" || c === "]") stack.pop();
+      }
+      t = t.replace(/,$/, "") + stack.reverse().join("");
+      try {
+        JSON.parse(t);
+        return true;
+      } catch {
+        /* try the next tail */
+      }
+    }
+    return false;
+  };
+  for (const [arch, format] of Object.entries(ARCH_FORMAT)) {
+    it(`${format}: argument fragments concatenate to the final arguments, each prefix is JSON's, indices 0..n`, async () => {
+      const src = BUILTIN_CHAT_TEMPLATES[arch as keyof typeof BUILTIN_CHAT_TEMPLATES];
+      const rendered = templateMessages([{ role: "assistant", content: null, tool_calls: calls.map((c, i) => ({ id: `c${i}`, type: "function" as const, function: c })) }], src, format)[0]!.content as string;
+      const plan = planTools([{ role: "user", content: "x" }], { templateSource: src, arch, tools, choice: "required" });
+      for (const size of [1, 3, 7]) {
+        const pieces = rendered.match(new RegExp(`[\\s\\S]{1,${size}}`, "g"))!;
+        const gen = new ToolCallGeneration(fake(pieces), plan);
+        const deltas: ToolCallDelta[] = [];
+        let last: TokenChunk | undefined;
+        for await (const c of gen) {
+          deltas.push(...(c.toolCallDeltas ?? []));
+          last = c;
+        }
+        const final = last!.toolCalls!;
+        expect(final.map((c) => c.function)).toEqual(calls);
+        const opens = deltas.filter((d) => d.id !== undefined);
+        expect(opens.map((d) => d.index)).toEqual([0, 1, 2]);
+        expect(opens.map((d) => ({ id: d.id, name: d.function.name, args: d.function.arguments, type: d.type }))).toEqual(final.map((c) => ({ id: c.id, name: c.function.name, args: "", type: "function" })));
+        for (const [i, call] of final.entries()) {
+          const mine = deltas.filter((d) => d.index === i);
+          expect(mine[0]!.id).toBe(call.id);
+          let acc = "";
+          for (const d of mine.slice(1)) {
+            expect(d).toEqual({ index: i, function: { arguments: d.function.arguments } });
+            expect(d.function.arguments).not.toBe("");
+            acc += d.function.arguments;
+            // No leading whitespace: the arguments start at their "{".
+            expect(acc[0]).toBe("{");
+            expect(isJsonPrefix(acc), acc).toBe(true);
+          }
+          expect(acc).toBe(call.function.arguments);
+          // More than one piece when the pieces are smaller than the arguments.
+          if (size < call.function.arguments.length) expect(mine.length).toBeGreaterThan(2);
+        }
+      }
+    });
+  }
+
+  it("a call the scanner cannot stream (arguments before the name) is sent whole at the end", async () => {
+    const gen = new ToolCallGeneration(fake(['<tool_call>\n{"arguments": {"tz": "CET"}, "name": "get_time"}\n</tool_call>']), hermes);
+    const chunks: TokenChunk[] = [];
+    for await (const c of gen) chunks.push(c);
+    const call = chunks.at(-1)!.toolCalls![0]!;
+    expect(call.function).toEqual({ name: "get_time", arguments: '{"tz":"CET"}' });
+    expect(chunks.flatMap((c) => c.toolCallDeltas ?? [])).toEqual([
+      { index: 0, id: call.id, type: "function", function: { name: "get_time", arguments: "" } },
+      { index: 0, function: { arguments: '{"tz":"CET"}' } },
+    ]);
   });
 
   it("text that only looked like a start string is emitted", async () => {
