@@ -11,6 +11,7 @@ import { ModelClosedError } from "../errors.js";
 import type { ExpertConfig, LazyLoadingConfig, LocalExpertConfig } from "../config/schema.js";
 import type { LoadOptions, Model, ServingStats } from "../engine/types.js";
 import { ExpertBusyError, ExpertLoadError, QueueFullError, abortError, abortable } from "./errors.js";
+import { takeSlot, type SlotWaiter } from "./slots.js";
 
 /** Loads a GGUF model: the engine's `loadModel`, or a fake one in tests. */
 export type LoadModelFn = (path: string, options: LoadOptions) => Promise<Model>;
@@ -86,7 +87,7 @@ interface Entry {
   loadWaiters: number;
   active: number;
   pending: number;
-  slotQueue: Array<{ grant: () => void; fail: (err: Error) => void }>;
+  slotQueue: SlotWaiter[];
   idleTimer?: NodeJS.Timeout;
   lastUsed: number | null;
   lastLoadMs: number | null;
@@ -289,29 +290,7 @@ export class LazyLoader extends EventEmitter {
   private takeSlot(e: Entry, signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortError("request"));
     if (this.closed) return Promise.reject(new ModelClosedError("MODEL_CLOSED", "the system is closed"));
-    if (e.active < e.def.parallel && e.slotQueue.length === 0) {
-      e.active++;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = e.slotQueue.indexOf(waiter);
-        if (i >= 0) e.slotQueue.splice(i, 1);
-        reject(abortError("request"));
-      };
-      const waiter = {
-        grant: () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        },
-        fail: (err: Error) => {
-          signal?.removeEventListener("abort", onAbort);
-          reject(err);
-        },
-      };
-      e.slotQueue.push(waiter);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    return takeSlot(e, e.def.parallel, e.slotQueue, signal);
   }
 
   private startLoad(e: Entry, reason: LoadReason): void {

@@ -12,6 +12,7 @@ import { AbortError, CapibaraError } from "../errors.js";
 import type { ExpertConfig, RemoteExpertConfig } from "../config/schema.js";
 import type { ChatMessage, GenerateOptions, Generation, GenerationStats, StopReason, TokenChunk } from "../engine/types.js";
 import { ExpertLoadError, abortError } from "../loader/errors.js";
+import { takeSlot, type SlotWaiter } from "../loader/slots.js";
 
 /** Health of a remote expert, as `/stats` and `/v1/models` show it. */
 export type RemoteState = "remote-up" | "remote-down";
@@ -94,7 +95,7 @@ interface Remote {
   probeAgent: http.Agent;
   state: RemoteState;
   active: number;
-  waiters: Array<{ grant: () => void; fail: (err: Error) => void }>;
+  waiters: SlotWaiter[];
   lastUsed: number | null;
   lastError: string | null;
   timer?: NodeJS.Timeout;
@@ -495,31 +496,7 @@ export class RemoteExperts extends EventEmitter {
   }
 
   private takeSlot(r: Remote, signal: AbortSignal | undefined): Promise<void> {
-    if (signal?.aborted) return Promise.reject(abortError("request"));
-    const limit = r.def.max_concurrent ?? Infinity;
-    if (r.active < limit && r.waiters.length === 0) {
-      r.active++;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = r.waiters.indexOf(waiter);
-        if (i >= 0) r.waiters.splice(i, 1);
-        reject(abortError("request"));
-      };
-      const waiter = {
-        grant: () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        },
-        fail: (err: Error) => {
-          signal?.removeEventListener("abort", onAbort);
-          reject(err);
-        },
-      };
-      r.waiters.push(waiter);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    return takeSlot(r, r.def.max_concurrent ?? Infinity, r.waiters, signal);
   }
 
   private markDown(r: Remote, error: string): void {
