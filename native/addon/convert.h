@@ -41,6 +41,15 @@ inline int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* nam
   return static_cast<int64_t>(v);
 }
 
+// Optional integer option `key` of an options object: `def` when absent.
+inline int64_t opt_int(const Napi::Object& o, const char* key, int64_t def) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return def;
+  if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() != static_cast<double>(v.As<Napi::Number>().Int64Value()))
+    throw_invalid(o.Env(), std::string(key) + " must be an integer");
+  return v.As<Napi::Number>().Int64Value();
+}
+
 inline std::string arg_string(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info.Length() <= i || !info[i].IsString()) throw_invalid(info.Env(), std::string(name) + " must be a string");
   return info[i].As<Napi::String>().Utf8Value();

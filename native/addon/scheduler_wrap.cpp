@@ -16,14 +16,6 @@ SchedulerBox& arg_scheduler(const Napi::CallbackInfo& info, size_t i) {
 
 namespace {
 
-int64_t opt_int(const Napi::Object& o, const char* key, int64_t def) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return def;
-  if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() != static_cast<double>(v.As<Napi::Number>().Int64Value()))
-    throw_invalid(o.Env(), std::string(key) + " must be an integer");
-  return v.As<Napi::Number>().Int64Value();
-}
-
 // createScheduler(model, { parallel?, contextSize?, threads?, tokenBudget?, prefillWhileDecoding?,
 //                          promptCache?, cacheSequences?, kvCacheType?, maxImage? }) -> handle
 Napi::Value create(const Napi::CallbackInfo& info) {

@@ -18,14 +18,6 @@ SessionBox& arg_session(const Napi::CallbackInfo& info, size_t i) {
 
 namespace {
 
-int64_t opt_int(const Napi::Object& o, const char* key, int64_t def) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return def;
-  if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() != static_cast<double>(v.As<Napi::Number>().Int64Value()))
-    throw_invalid(o.Env(), std::string(key) + " must be an integer");
-  return v.As<Napi::Number>().Int64Value();
-}
-
 // createSession(model, { contextSize?, threads?, batchSize? }) -> handle
 Napi::Value create(const Napi::CallbackInfo& info) {
   auto m = open_model(info, 0);
