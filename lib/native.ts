@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { NativeLoadError, errorFromCode } from "./errors.js";
 import type { TokenizerData } from "./tokenizer/Tokenizer.js";
 import type { Pooling } from "./engine/types.js";
+import type { VisionInfo } from "./engine/vision.js";
 
 /** Kernel backends the addon can be asked for. */
 export type KernelBackend = "scalar" | "avx2" | "avx512" | "neon";
@@ -362,19 +363,9 @@ export interface NativeEngine {
 /** Opaque handle to a loaded vision projector (mmproj file). */
 export type NativeVisionHandle = { readonly __brand: "NativeVisionHandle" };
 
-/** Facts about a vision projector, as `vision_wrap.cpp` reports them. */
-export interface NativeVisionInfo {
-  projector: string;
-  imageSize: number;
-  patchSize: number;
-  embeddingSize: number;
+/** Facts about a vision projector, as `vision_wrap.cpp` reports them: the public ones and three more. */
+export interface NativeVisionInfo extends VisionInfo {
   feedForwardSize: number;
-  layers: number;
-  heads: number;
-  projectionDim: number;
-  tokensPerImage: number;
-  weightBytes: number;
-  activationBytes: number;
   imageMean: number[];
   imageStd: number[];
 }
