@@ -19,6 +19,9 @@ struct Scheduler::Seq {
   std::shared_ptr<SeqSink> sink;
   Slot* slot = nullptr;
   int64_t n_done = 0;         // prompt positions in the cache
+  // What was left to evaluate at admission fits one step: taken whole even beside decode rows. A
+  // long prompt's tail is not, or its last chunk would be a step several times a decode step.
+  bool short_prompt = false;
   std::vector<int32_t> next;  // emitted tokens waiting to be evaluated
 
   // The image whose span holds position p, or null.
@@ -222,6 +225,7 @@ void Scheduler::admit(std::unique_ptr<Seq> s) {
   best->seq = s.get();
   s->slot = best;
   s->n_done = best_n;
+  s->short_prompt = static_cast<int64_t>(s->prompt.size()) - best_n <= opts_.short_prompt;
   s->gen.started(best_n);
   stats_.cached_prompt_tokens += best_n;
   ++stats_.active;
@@ -286,7 +290,7 @@ bool Scheduler::step() {
     int64_t limit = opts_.prefill_while_decoding;
     for (auto& s : running_) {
       const int64_t left = static_cast<int64_t>(s->prompt.size()) - s->n_done;
-      if (left > 0 && left <= opts_.short_prompt) limit = std::max(limit, left);
+      if (left > 0 && s->short_prompt) limit = std::max(limit, left);
     }
     room = std::min(room, limit);
   }
@@ -296,7 +300,7 @@ bool Scheduler::step() {
   for (const bool short_pass : {true, false})
     for (auto& s : running_) {
       const int64_t left = static_cast<int64_t>(s->prompt.size()) - s->n_done;
-      if (s->gen.done() || left <= 0 || (left <= opts_.short_prompt) != short_pass) continue;
+      if (s->gen.done() || left <= 0 || s->short_prompt != short_pass) continue;
       const PromptImage* im = s->image_at(s->n_done);
       int64_t m = std::min(s->run_left(), room);
       if (im) m = (room > 0 && rows + im->n <= fwd_->n_batch()) ? im->n : 0;

@@ -2,9 +2,10 @@
 // one thread runs steps over all of them, the only caller of the forward pass for generation.
 //
 // A step is one batch: the next token of every decoding sequence whose consumer keeps up, then prompt
-// chunks of admitted sequences (short remainders first, then admission order) up to the token
+// chunks of admitted sequences (short prompts first, then admission order) up to the token
 // budget, and while any sequence decodes at most prefill_while_decoding prompt tokens (or one short
-// prompt whole), so a long prompt is spread over steps and never freezes the streams that decode. Matmuls run once per step over the
+// prompt whole: one whose uncached part was at most short_prompt at admission), so a long prompt is
+// spread over steps and never freezes the streams that decode. Matmuls run once per step over the
 // batch; attention runs per sequence over its own cache; sampling, stop rules, abort and back-pressure
 // are per sequence (Generator, SeqSink). A decode row is a span of the sampled token plus any tokens
 // a grammar forced. An image in a prompt is one span of its embedding rows, bidirectional within
@@ -60,7 +61,7 @@ struct SchedulerOptions {
   int64_t n_ctx = 0;          // positions per sequence (0: the file's, at most 4096)
   int64_t token_budget = 256; // most tokens in one step (decode rows + prompt chunks)
   // Most prompt tokens in a step while other sequences decode: bounds their inter-token gap. A
-  // prompt remainder of at most short_prompt tokens is still taken whole, so short requests that
+  // prompt whose uncached part is at most short_prompt tokens is still taken whole, so short requests that
   // arrive together each get their first token within a step.
   int64_t prefill_while_decoding = 12;
   int64_t short_prompt = 64;
