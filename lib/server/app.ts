@@ -161,9 +161,10 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
 export function createServer(system: CapibaraSystem, options: ServerOptions = {}): FastifyInstance {
   const cfg = system.config.server;
   const apiKey = options.apiKey === undefined ? cfg.api_key : options.apiKey;
+  const bodyLimit = options.bodyLimit ?? cfg.body_limit_bytes;
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    bodyLimit: options.bodyLimit ?? cfg.body_limit_bytes,
+    bodyLimit,
   });
   const metrics = createMetrics(system);
   const routes = new RouteLog();
@@ -205,7 +206,9 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
     request.params.model === "auto" ? autoEntry() : modelEntry(system.registry.get(request.params.model).name),
   );
 
-  app.get("/stats", async () => ({ ...system.stats(), recent_routes: routes.list() }));
+  // The limits let the web page refuse an image too large to send before sending it.
+  const limits = { body_limit_bytes: bodyLimit, max_image_bytes: cfg.max_image_bytes };
+  app.get("/stats", async () => ({ ...system.stats(), recent_routes: routes.list(), limits }));
   app.get("/metrics", async (_request, reply) => {
     void reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();

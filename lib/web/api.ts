@@ -10,6 +10,8 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** The OpenAI error's `code` (e.g. `no_vision`), when the server sent one. */
+    readonly code: string | null = null,
   ) {
     super(message);
   }
@@ -27,7 +29,7 @@ export async function api(path: string, init: RequestInit = {}): Promise<Respons
   if (apiKey) headers.set("authorization", `Bearer ${apiKey}`);
   const res = await fetch(path, { ...init, headers });
   if (res.status === 401) throw new UnauthorizedError("the server needs an API key");
-  if (!res.ok) throw new ApiError(await errorMessage(res), res.status);
+  if (!res.ok) throw await errorOf(res);
   return res;
 }
 
@@ -35,15 +37,15 @@ export async function getJson<T>(path: string): Promise<T> {
   return (await (await api(path)).json()) as T;
 }
 
-async function errorMessage(res: Response): Promise<string> {
+async function errorOf(res: Response): Promise<ApiError> {
   const text = await res.text().catch(() => "");
   try {
-    const body = JSON.parse(text) as { error?: { message?: string } };
-    if (body.error?.message) return `${res.status}: ${body.error.message}`;
+    const body = JSON.parse(text) as { error?: { message?: string; code?: string | null } };
+    if (body.error?.message) return new ApiError(`${res.status}: ${body.error.message}`, res.status, body.error.code ?? null);
   } catch {
     // Not JSON: the text itself, below.
   }
-  return `${res.status}: ${text.slice(0, 200) || res.statusText}`;
+  return new ApiError(`${res.status}: ${text.slice(0, 200) || res.statusText}`, res.status);
 }
 
 /** One server-sent event. */

@@ -1,11 +1,15 @@
 // The chat playground: streams an answer from /v1/chat/completions (SSE over fetch) and shows which
-// expert answered and why, from the x-capibara-expert and x-capibara-route-reason headers.
-import { api, headerText, readSse, UnauthorizedError } from "./api.js";
-import { byId, el } from "./dom.js";
+// expert answered and why, from the x-capibara-expert and x-capibara-route-reason headers. A message
+// may carry an image, sent as an OpenAI `image_url` part (the router gives it to the multimodal expert).
+import { api, ApiError, headerText, readSse, UnauthorizedError } from "./api.js";
+import { byId, el, size } from "./dom.js";
+import { ImagePicker, type Limits } from "./image.js";
+
+type Part = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
 
 interface Message {
   role: "system" | "user" | "assistant";
-  content: string;
+  content: string | Part[];
 }
 
 interface Chunk {
@@ -29,6 +33,7 @@ export class Chat {
   private readonly stop = byId<HTMLButtonElement>("stop");
   private readonly status = byId<HTMLSpanElement>("chat-status");
   private readonly model = byId<HTMLSelectElement>("model");
+  private readonly image = new ImagePicker(this.message);
   private history: Message[] = [];
   private running: AbortController | null = null;
 
@@ -49,7 +54,14 @@ export class Chat {
       this.history = [];
       this.log.replaceChildren();
       this.status.textContent = "";
+      // The message being written and its image stay, ready for the new chat.
+      this.image.say("");
     });
+  }
+
+  /** The server's size limits (from /stats), checked before an image is attached or a message sent. */
+  setLimits(limits: Limits | undefined): void {
+    this.image.limits = limits ?? null;
   }
 
   /** Fills the expert picker from /v1/models (keeping the current choice when it still exists). */
@@ -62,9 +74,26 @@ export class Chat {
 
   private async submit(): Promise<void> {
     const text = this.message.value.trim();
-    if (!text || this.running) return;
+    const image = this.image.current;
+    if ((!text && !image) || this.running) return;
+    const sent: Message["content"] = image ? [...(text ? [{ type: "text" as const, text }] : []), { type: "image_url", image_url: { url: image.dataUrl } }] : text;
+    const system = byId<HTMLTextAreaElement>("system").value.trim();
+    const messages: Message[] = [...(system ? [{ role: "system" as const, content: system }] : []), ...this.history, { role: "user", content: sent }];
+    const body: Record<string, unknown> = { model: this.model.value, messages, stream: true, stream_options: { include_usage: true } };
+    const temperature = byId<HTMLInputElement>("temperature").valueAsNumber;
+    const maxTokens = byId<HTMLInputElement>("max-tokens").valueAsNumber;
+    if (Number.isFinite(temperature)) body.temperature = temperature;
+    if (Number.isFinite(maxTokens)) body.max_tokens = maxTokens;
+    const json = JSON.stringify(body);
+    // Earlier images are sent again with every message, so the whole body is what must fit.
+    const limit = this.image.limits?.body_limit_bytes;
+    const bytes = new Blob([json]).size;
+    if (limit !== undefined && bytes > limit) {
+      return this.image.say(`This message with the conversation's images is ${size(bytes)}, over the server's limit of ${size(limit)}: start a new chat or attach a smaller image.`);
+    }
     this.message.value = "";
-    this.addMessage("You", "user", el("div", { class: "text" }, text));
+    this.image.clear();
+    this.addMessage("You", "user", text ? el("div", { class: "text" }, text) : null, image ? el("img", { class: "thumb", src: image.dataUrl, alt: `image ${image.name}` }) : null);
     const expert = el("span", { class: "by" }, "…");
     const reason = el("span", { class: "reason" }, "…");
     // One text node grows as pieces arrive (no re-rendering of the whole answer per token).
@@ -73,14 +102,6 @@ export class Chat {
     const foot = el("p", { class: "foot" });
     this.addMessage("Answer", "assistant", el("p", { class: "meta" }, "Expert: ", expert, " · Reason: ", reason), answer, foot);
 
-    const system = byId<HTMLTextAreaElement>("system").value.trim();
-    const messages: Message[] = [...(system ? [{ role: "system" as const, content: system }] : []), ...this.history, { role: "user", content: text }];
-    const body: Record<string, unknown> = { model: this.model.value, messages, stream: true, stream_options: { include_usage: true } };
-    const temperature = byId<HTMLInputElement>("temperature").valueAsNumber;
-    const maxTokens = byId<HTMLInputElement>("max-tokens").valueAsNumber;
-    if (Number.isFinite(temperature)) body.temperature = temperature;
-    if (Number.isFinite(maxTokens)) body.max_tokens = maxTokens;
-
     const ac = new AbortController();
     this.setRunning(ac);
     this.status.textContent = "waiting for the expert…";
@@ -88,7 +109,7 @@ export class Chat {
     const t0 = performance.now();
     let firstAt: number | null = null;
     try {
-      const res = await api("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: ac.signal });
+      const res = await api("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: json, signal: ac.signal });
       expert.textContent = res.headers.get("x-capibara-expert") ?? "?";
       reason.textContent = headerText(res.headers.get("x-capibara-route-reason")) || "—";
       this.status.textContent = `${expert.textContent} is answering…`;
@@ -120,19 +141,19 @@ export class Chat {
       } else {
         if (err instanceof UnauthorizedError) this.hooks.onUnauthorized();
         const message = err instanceof Error ? err.message : String(err);
-        foot.replaceChildren(el("span", { class: "error", role: "alert" }, `Error: ${message}`));
+        foot.replaceChildren(el("span", { class: "error", role: "alert" }, `Error: ${message}${messages.some((m) => Array.isArray(m.content)) ? imageHint(err) : ""}`));
         this.status.textContent = "failed";
       }
     } finally {
       this.setRunning(null);
-      this.history.push({ role: "user", content: text });
+      this.history.push({ role: "user", content: sent });
       if (content) this.history.push({ role: "assistant", content });
       else this.history.pop();
       this.hooks.onDone();
     }
   }
 
-  private addMessage(who: string, kind: string, ...body: Node[]): void {
+  private addMessage(who: string, kind: string, ...body: Array<Node | null>): void {
     this.log.append(el("article", { class: `msg ${kind}`, "aria-label": who }, el("p", { class: "who" }, who), ...body));
     this.log.scrollTop = this.log.scrollHeight;
   }
@@ -143,6 +164,14 @@ export class Chat {
     this.stop.disabled = ac === null;
     if (ac === null) this.message.focus();
   }
+}
+
+/** What to do about a request with images that the server refused. */
+function imageHint(err: unknown): string {
+  if (!(err instanceof ApiError)) return "";
+  if (err.code === "no_vision") return " (this expert cannot take images: choose auto, which sends images to the multimodal expert, or that expert)";
+  if (err.status === 413) return " (the conversation's images are too large for the server: start a new chat or attach a smaller image)";
+  return "";
 }
 
 function summary(tokens: number | null, t0: number, firstAt: number | null): string {

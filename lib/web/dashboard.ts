@@ -2,6 +2,7 @@
 // events, and `routed` for each routing decision). States are shown as the server's words.
 import { api, getJson, readSse, UnauthorizedError } from "./api.js";
 import { byId, clock, el, mib } from "./dom.js";
+import type { Limits } from "./image.js";
 
 export interface ModelEntry {
   id: string;
@@ -38,6 +39,7 @@ interface Stats {
   fallbacks_total: number;
   experts: Record<string, ExpertStats>;
   recent_routes?: Routed[];
+  limits?: Limits;
 }
 
 interface LoaderEvent {
@@ -86,8 +88,8 @@ export class Dashboard {
     }
   }
 
-  /** Fetches /stats now and shows it. */
-  async refresh(): Promise<void> {
+  /** Fetches /stats now, shows it and returns it. */
+  async refresh(): Promise<Stats> {
     const stats = await getJson<Stats>("/stats");
     byId("totals").textContent = `up ${stats.uptime_s} s · ${stats.requests_total} requests · ${stats.fallbacks_total} fallbacks`;
     for (const [name, s] of Object.entries(stats.experts)) {
@@ -102,6 +104,7 @@ export class Dashboard {
       if (s.active + s.queued > 0) b.unload.disabled = true;
     }
     if (stats.recent_routes) this.routes.replaceChildren(...stats.recent_routes.slice(0, MAX_ROUTES).map(routeItem));
+    return stats;
   }
 
   refreshSoon(): void {

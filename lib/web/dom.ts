@@ -21,6 +21,12 @@ export function mib(bytes: number): string {
   return bytes > 0 ? `${(bytes / 1048576).toFixed(bytes < 10485760 ? 1 : 0)} MiB` : "—";
 }
 
+/** Bytes as a person reads them, to a tenth of a KiB or MiB. */
+export function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  return bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
 export function clock(ms: number): string {
   return new Date(ms).toLocaleTimeString([], { hour12: false });
 }

@@ -28,7 +28,7 @@ async function start(): Promise<void> {
     const experts = models.data.filter((m) => m.id !== "auto");
     chat.setExperts(experts);
     dashboard.setExperts(experts);
-    await dashboard.refresh();
+    chat.setLimits((await dashboard.refresh()).limits);
     keyForm.hidden = true;
     app.hidden = false;
     if (!following) {

@@ -91,6 +91,22 @@ describe("web page: server side", () => {
     expect([...times].sort((a, b) => b - a)).toEqual(times);
   });
 
+  it("lists the body and image limits in /stats, so the page can refuse an image before sending it", async () => {
+    const auth = { authorization: "Bearer k3y" };
+    const stats = (await (await fetch(`${h.server.url}/stats`, { headers: auth })).json()) as { limits: unknown };
+    const cfg = h.system.config.server;
+    expect(stats.limits).toEqual({ body_limit_bytes: cfg.body_limit_bytes, max_image_bytes: cfg.max_image_bytes });
+    // The limit the server enforces, not only the configured one.
+    const small = await createSystem(fiveExpertConfig(join(dir, "small")), { loadModel: new FakeEngine().loadModel });
+    const s = await startServer(small, { port: 0, bodyLimit: 5000 });
+    try {
+      expect(((await (await fetch(`${s.url}/stats`)).json()) as { limits: { body_limit_bytes: number } }).limits.body_limit_bytes).toBe(5000);
+      expect((await chat(s.url, "x".repeat(6000))).status).toBe(413);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("closes while a client follows /admin/events (the stream ends instead of holding the server open)", async () => {
     const s = await serve();
     const events = await fetch(`${s.server.url}/admin/events`);

@@ -6,7 +6,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ChatMessage } from "../../lib/engine/types.js";
 import type { LoadModelFn } from "../../lib/loader/index.js";
 import { packageRoot } from "../../lib/native.js";
 import { startServer, type RunningServer } from "../../lib/server/index.js";
@@ -32,9 +34,9 @@ interface Harness {
   htmlExpert: string;
 }
 
-async function harness(apiKey: string | null = null): Promise<Harness> {
+async function harness(apiKey: string | null = null, serverConfig: object = {}): Promise<Harness> {
   const engine = new FakeEngine({ replyTokens: 12, tokenDelayMs: 20 });
-  const config = fiveExpertConfig(join(dir, String(Math.random()).slice(2)));
+  const config = fiveExpertConfig(join(dir, String(Math.random()).slice(2)), { server: serverConfig });
   const html = config.experts[1]!;
   html.description = `${HTML} description`;
   // The fake engine's text is plain words; this expert's model prefixes every piece with markup.
@@ -267,6 +269,141 @@ describe.skipIf(!haveChromium && !inCi)("web page in Chromium", () => {
     expect(await page.locator("main img, main b").count()).toBe(0);
     expect(await page.evaluate("window.__injected")).toBeUndefined();
     expect(errors).toEqual([]);
+  });
+
+  /** The body of each chat request the page sends. */
+  const chatBodies = (page: Page): Array<{ model: string; messages: ChatMessage[] }> => {
+    const bodies: Array<{ model: string; messages: ChatMessage[] }> = [];
+    page.on("request", (r) => {
+      if (r.url().endsWith("/v1/chat/completions")) bodies.push(r.postDataJSON() as (typeof bodies)[number]);
+    });
+    return bodies;
+  };
+  const png = (side: number) => sharp({ create: { width: side, height: side, channels: 3, background: { r: 190, g: 120, b: 60 } } }).png().toBuffer();
+  /** Drops a file on the page or pastes it into the message box, through a DataTransfer (playwright drags no files). */
+  const dropFile = (page: Page, how: "drop" | "paste", name: string, bytes: Buffer) => {
+    const event = how === "drop" ? `new DragEvent("drop", { bubbles: true, cancelable: true, dataTransfer: dt })` : `new ClipboardEvent("paste", { bubbles: true, cancelable: true, clipboardData: dt })`;
+    // A string, evaluated in the page: this file's types have no DOM.
+    return page.evaluate(`(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(${JSON.stringify(bytes.toString("base64"))}), (c) => c.charCodeAt(0))], ${JSON.stringify(name)}, { type: "image/png" }));
+      document.getElementById(${JSON.stringify(how === "drop" ? "log" : "message")}).dispatchEvent(${event});
+    })()`);
+  };
+
+  it("an attached PNG goes with the message as an image_url part; auto sends it to the multimodal expert and shows why; Remove drops it", async () => {
+    const { page, errors } = await open(h.server.url);
+    const bodies = chatBodies(page);
+    const image = await png(16);
+    const attach = page.getByLabel("Attach image");
+    const preview = page.getByRole("img", { name: "attached image red.png" });
+    await attach.setInputFiles({ name: "red.png", mimeType: "image/png", buffer: image });
+    await poll(() => preview.count()).toBe(1);
+    expect(await page.getByText(`red.png · ${image.length} bytes`, { exact: true }).count()).toBe(1);
+
+    // Removed before sending: the message goes alone.
+    await page.getByRole("button", { name: "Remove image" }).click();
+    expect(await preview.count()).toBe(0);
+    await page.getByLabel("Message", { exact: true }).fill("hello there");
+    await page.getByRole("button", { name: "Send" }).click();
+    await poll(() => lastAnswer(page).getByText(/^12 tokens · /).count(), 20_000).toBe(1);
+    expect(bodies[0]!.messages).toEqual([{ role: "user", content: "hello there" }]);
+
+    h.engine.options.tokenDelayMs = 100;
+    await attach.setInputFiles({ name: "red.png", mimeType: "image/png", buffer: image });
+    await poll(() => preview.count()).toBe(1);
+    const box = page.getByLabel("Message", { exact: true });
+    await box.fill("What is in this picture?");
+    await box.press("Enter");
+    const answer = lastAnswer(page);
+    await poll(() => answer.locator(".text").textContent(), 20_000).toMatch(/^\w+ \w+/);
+    expect(await page.getByRole("button", { name: "Stop" }).isEnabled()).toBe(true);
+    await poll(() => page.getByRole("button", { name: "Send" }).isEnabled(), 20_000).toBe(true);
+    h.engine.options.tokenDelayMs = 20;
+
+    expect(await preview.count()).toBe(0);
+    expect(await page.getByRole("article", { name: "You" }).last().getByRole("img", { name: "image red.png" }).count()).toBe(1);
+    const sent = bodies[1]!;
+    expect(sent.model).toBe("auto");
+    expect(sent.messages.at(-1)).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: "What is in this picture?" },
+        { type: "image_url", image_url: { url: `data:image/png;base64,${image.toString("base64")}` } },
+      ],
+    });
+    const route = h.system.route(sent.messages, "auto");
+    const expert = h.system.config.experts.find((e) => e.name === route.expert)!;
+    expect(expert.domain).toBe("multimodal_expert");
+    expect(route.reason).toMatch(/image/);
+    expect(await answer.getByText(`Expert: ${expert.name} · Reason: ${route.reason}`, { exact: true }).count()).toBe(1);
+    expect(await answer.locator(".text").textContent()).toBe(fakeReply(expert.model_path!, sent.messages, 12).join(" "));
+    await poll(() => expertBlock(page, expert.name).getByText("loaded", { exact: true }).count()).toBe(1);
+
+    // A dropped file and a pasted image are attached as a chosen one is.
+    await dropFile(page, "drop", "dropped.png", image);
+    await poll(() => page.getByRole("img", { name: "attached image dropped.png" }).count()).toBe(1);
+    await dropFile(page, "paste", "pasted.png", image);
+    await poll(() => page.getByRole("img", { name: "attached image pasted.png" }).count()).toBe(1);
+    expect(await page.getByRole("img", { name: /^attached image/ }).count()).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  it("says, as text, when a file is not an image, an image is too large, or the expert cannot take images", async () => {
+    // A 64 KiB body limit: an image of 36 KiB fits once, not twice, and one of 40 KiB not at all.
+    const k = await harness(null, { body_limit_bytes: 65536 });
+    try {
+      const { page, errors } = await open(k.server.url);
+      await poll(() => page.getByRole("status").first().textContent()).toBe("live");
+      const attach = page.getByLabel("Attach image");
+      const alert = page.locator("#attach-error");
+      // The type is what the bytes say, not what the name or the browser's type says; the name stays text.
+      const name = `<img src=x onerror=window.__injected=1><b>notes.png`;
+      await attach.setInputFiles({ name, mimeType: "image/png", buffer: Buffer.from("just some text\n") });
+      await poll(() => alert.textContent()).toBe(`${name} is not an image the server reads: attach a PNG, JPEG, GIF or WebP file.`);
+      expect(await page.getByRole("alert").filter({ hasText: "is not an image" }).count()).toBe(1);
+      expect(await page.locator("main img, main b").count()).toBe(0);
+      expect(await page.evaluate("window.__injected")).toBeUndefined();
+
+      const big = Buffer.concat([await png(4), Buffer.alloc(40 * 1024)]);
+      await attach.setInputFiles({ name: "big.png", mimeType: "image/png", buffer: big });
+      await poll(() => alert.textContent()).toBe(`big.png is ${(big.length / 1024).toFixed(1)} KiB: this server takes images up to 36.0 KiB.`);
+      expect(await page.locator("main img").count()).toBe(0);
+
+      // An expert without a vision projector: the server's error, and what to do.
+      const plain = k.system.config.experts.find((e) => !e.mmproj_path)!;
+      const image = await png(8);
+      await page.getByLabel("Expert", { exact: true }).selectOption(plain.name);
+      await attach.setInputFiles({ name: "small.png", mimeType: "image/png", buffer: image });
+      await poll(() => alert.textContent()).toBe("");
+      await page.getByRole("button", { name: "Send" }).click();
+      await poll(() => lastAnswer(page).getByRole("alert").textContent()).toBe(
+        `Error: 400: expert ${plain.name} has no vision projector (mmproj_path) (this expert cannot take images: choose auto, which sends images to the multimodal expert, or that expert)`,
+      );
+
+      // The conversation's images are sent again with each message, so the second of these does not fit.
+      const fits = Buffer.concat([image, Buffer.alloc(30 * 1024 - image.length)]);
+      await page.getByLabel("Expert", { exact: true }).selectOption("auto");
+      await attach.setInputFiles({ name: "a.png", mimeType: "image/png", buffer: fits });
+      await page.getByRole("button", { name: "Send" }).click();
+      await poll(() => lastAnswer(page).getByText(/^12 tokens · /).count(), 20_000).toBe(1);
+      await attach.setInputFiles({ name: "b.png", mimeType: "image/png", buffer: fits });
+      await page.getByLabel("Message", { exact: true }).fill("and this one?");
+      await page.getByRole("button", { name: "Send" }).click();
+      await poll(() => alert.textContent()).toMatch(/^This message with the conversation's images is 80\.\d KiB, over the server's limit of 64\.0 KiB: start a new chat or attach a smaller image\.$/);
+      // Nothing was sent: the message and the image wait for the user.
+      expect(await page.getByLabel("Message", { exact: true }).inputValue()).toBe("and this one?");
+      expect(await page.getByRole("img", { name: "attached image b.png" }).count()).toBe(1);
+      // A new chat leaves room for it.
+      await page.getByRole("button", { name: "New chat" }).click();
+      expect(await alert.textContent()).toBe("");
+      await page.getByRole("button", { name: "Send" }).click();
+      await poll(() => lastAnswer(page).getByText(/^12 tokens · /).count(), 20_000).toBe(1);
+      expect(await page.locator("main img").count()).toBe(1); // the thumbnail of b.png in the new chat
+      expect(errors.filter((e) => !e.includes("400"))).toEqual([]);
+    } finally {
+      await k.server.close();
+    }
   });
 
   it("with an API key set, asks for it and keeps it only in the tab's memory", async () => {
