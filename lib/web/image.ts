@@ -1,6 +1,7 @@
 // Images attached to a chat message: checked here against what the server decodes (PNG, JPEG, GIF,
 // WebP, told from their first bytes as the server tells them, not from the file name or type) and
 // against its limits, then sent as an OpenAI `image_url` part holding a data: URL.
+import { sniffImageFormat, type ImageFormat } from "../engine/image-format.js";
 import { byId, el, size } from "./dom.js";
 
 /** The server's limits, from `/stats` `limits`. */
@@ -16,17 +17,8 @@ export interface Attachment {
   dataUrl: string;
 }
 
-/** The signatures lib/engine/image.ts `sniffImageFormat` accepts (that module needs Node, this runs in the page). */
-const FORMATS: Array<{ type: string; test: (b: Uint8Array) => boolean }> = [
-  { type: "image/png", test: (b) => starts(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
-  { type: "image/jpeg", test: (b) => starts(b, [0xff, 0xd8, 0xff]) },
-  { type: "image/gif", test: (b) => starts(b, [0x47, 0x49, 0x46, 0x38]) },
-  { type: "image/webp", test: (b) => starts(b, [0x52, 0x49, 0x46, 0x46]) && starts(b, [0x57, 0x45, 0x42, 0x50], 8) },
-];
-
-function starts(b: Uint8Array, magic: number[], at = 0): boolean {
-  return magic.every((v, i) => b[at + i] === v);
-}
+/** MIME type of each format the server decodes. */
+const MIME: Record<ImageFormat, string> = { png: "image/png", jpeg: "image/jpeg", gif: "image/gif", webp: "image/webp" };
 
 /**
  * The largest image one request can carry: the server's `max_image_bytes`, and its body limit once
@@ -42,9 +34,9 @@ export async function readImage(file: File, limits: Limits | null): Promise<Atta
     throw new Error(`${file.name} is ${size(file.size)}: this server takes images up to ${size(maxImageBytes(limits))}.`);
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const format = FORMATS.find((f) => f.test(bytes));
+  const format = sniffImageFormat(bytes);
   if (!format) throw new Error(`${file.name} is not an image the server reads: attach a PNG, JPEG, GIF or WebP file.`);
-  return { name: file.name, bytes: bytes.length, dataUrl: `data:${format.type};base64,${base64(bytes)}` };
+  return { name: file.name, bytes: bytes.length, dataUrl: `data:${MIME[format]};base64,${base64(bytes)}` };
 }
 
 function base64(bytes: Uint8Array): string {
