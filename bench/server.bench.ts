@@ -11,7 +11,7 @@
  * lets it grow between major collections, so it is no leak test on its own.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
@@ -58,24 +58,28 @@ function fakeSystem(): Promise<CapibaraSystem> {
 }
 if (values.setup === "remote" || values.setup === "failover") {
   const o = { dir, clients: num("clients"), durationS: num("duration"), maxTokens: num("max-tokens"), tokenDelayMs: num("token-delay-ms"), parallel: num("parallel") };
-  process.stdout.write(`server bench, setup ${values.setup}: fake engine, ${o.tokenDelayMs} ms/token, ${o.parallel} slots per expert, ${o.clients} clients, node ${process.version}\n`);
+  const load = (): string => loadavg().map((l) => l.toFixed(1)).join(" ");
+  process.stdout.write(`server bench, setup ${values.setup}: fake engine, ${o.tokenDelayMs} ms/token, ${o.parallel} slots per expert, ${o.clients} clients, node ${process.version}, ${cpus().length} cores, load average ${load()}\n`);
   try {
     if (values.setup === "remote") {
-      const { direct, gateway } = await remoteOverheadBench(o);
+      const { direct, gateway, directCpu, gatewayCpu } = await remoteOverheadBench(o);
       process.stdout.write(`direct to the models host:\n${formatBenchTable(direct)}through the gateway (remote experts):\n${formatBenchTable(gateway)}`);
       const added = Math.round((gateway.timeToFirstTokenMs.p50 - direct.timeToFirstTokenMs.p50) * 10) / 10;
       const ratio = Math.round((gateway.chunksPerSecond / direct.chunksPerSecond) * 1000) / 1000;
       process.stdout.write(`gateway overhead: TTFT p50 +${added} ms, throughput ${ratio}x of direct (chunks/s)\n`);
+      process.stdout.write(`CPU ms per 1000 chunks: direct run: client ${directCpu.client}, host ${directCpu.host}; gateway run: client ${gatewayCpu.client}, gateway ${gatewayCpu.gateway}, host ${gatewayCpu.host}\n`);
       if (direct.failed + gateway.failed > 0) process.exitCode = 1;
     } else {
       const f = await failoverBench(o);
       process.stdout.write(formatBenchTable(f.result));
-      process.stdout.write(`streams open on the remote when it was killed: ${f.inFlightAtKill}; all remotes shown down after ${f.detectedDownMs} ms; up again ${f.recoveredMs} ms after the restarted host answered\n`);
+      process.stdout.write(`streams open on the remote when it was killed: ${f.inFlightAtKill}, continued on another expert: ${f.continuations}; all remotes shown down after ${f.detectedDownMs} ms; up again ${f.recoveredMs} ms after the restarted host answered\n`);
       process.stdout.write(`requests per expert: ${Object.entries(f.perExpert).map(([n, c]) => `${n}=${c}`).join(" ")}\n`);
+      if (f.result.failed > 0) process.exitCode = 1;
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  process.stdout.write(`load average at the end: ${load()}\n`);
   process.exit();
 }
 const demo = values.engine === "demo";

@@ -5,10 +5,10 @@
  */
 import { AbortError, ContextFullError, ImageError, ModelClosedError } from "./errors.js";
 import { loadConfig, parseConfig, type Config, type ConfigInput, type ExpertConfig } from "./config/index.js";
-import type { ChatMessage, GenerateOptions, GenerationStats, TokenChunk, Tool, ToolChoice } from "./engine/types.js";
+import type { ChatMessage, GenerateOptions, Generation, GenerationStats, TokenChunk, Tool, ToolChoice } from "./engine/types.js";
 import { ExpertLoadError, LazyLoader, type ExpertLease, type ExpertLoadStatus, type LoadModelFn, type LoaderEvent } from "./loader/index.js";
 import { ExpertRegistry } from "./registry/index.js";
-import { RemoteExperts, type RemoteEvent, type RemoteLease, type RemoteOptions, type RemoteState, type UpstreamRequest } from "./registry/remote.js";
+import { RemoteExperts, UpstreamError, type RemoteEvent, type RemoteLease, type RemoteOptions, type RemoteState, type UpstreamRequest } from "./registry/remote.js";
 import { createRouter, routerConfigFromSection } from "./router/index.js";
 
 /** What the system needs from a router (the real one is `lib/router`). */
@@ -64,6 +64,8 @@ export interface SamplingOptions {
   toolChoice?: ToolChoice;
   /** See {@link GenerateOptions.parallelToolCalls}. */
   parallelToolCalls?: boolean;
+  /** Chat only: continue the last message, an assistant one (see {@link GenerateOptions.continueFinalMessage}). */
+  continueFinalMessage?: boolean;
 }
 
 /** A chat request. `model` is an expert name, a domain, `auto` or omitted (automatic routing). */
@@ -102,6 +104,7 @@ export interface RouteInfo {
 
 /** Final statistics of one request. */
 export interface ChatStats extends GenerationStats {
+  /** The expert that generated the end of the answer (the last of {@link ChatResponse.continuations} when there were any). */
   expert: string;
   /** From the call to the first chunk, including any model load and queueing. */
   timeToFirstTokenMs: number | null;
@@ -109,11 +112,36 @@ export interface ChatStats extends GenerationStats {
 }
 
 /**
+ * A remote expert's answer that failed mid-stream and was taken over by another expert, which
+ * generated the rest from the text so far (see {@link ChatResponse.continuations}).
+ */
+export interface Continuation {
+  /** The expert that failed. */
+  from: string;
+  /** The expert that continued the answer. */
+  expert: string;
+  /** Why `from` failed. */
+  error: string;
+}
+
+/** A chunk of a {@link ChatResponse}. */
+export interface ResponseChunk extends TokenChunk {
+  /** On the first chunk another expert generated after the one before it failed mid-answer. */
+  continuation?: Continuation;
+}
+
+/**
  * A running generation: iterate it for the chunks (once), then read `stats`. Call `cancel()` when
  * not iterating to the end, so the expert's slot is freed at once.
  */
-export interface ChatResponse extends AsyncIterable<TokenChunk> {
+export interface ChatResponse extends AsyncIterable<ResponseChunk> {
   readonly route: RouteInfo;
+  /**
+   * Where the answer moved to another expert mid-stream, in order (empty when it did not). A
+   * remote expert that fails after its first token hands the request to the next expert by
+   * priority, with the text so far as the open final assistant message, so the text is one answer.
+   */
+  readonly continuations: readonly Continuation[];
   /** Resolves after the last chunk; rejects like the iteration when the generation is aborted or fails. */
   readonly stats: Promise<ChatStats>;
   /** Stops the generation and frees the slot. */
@@ -127,6 +155,8 @@ export interface SystemStats {
   uptime_s: number;
   requests_total: number;
   fallbacks_total: number;
+  /** Answers continued on another expert after a remote failed mid-stream. */
+  continuations_total: number;
   experts: Record<string, ExpertStats>;
   router: { routed_total: number; by_domain: Record<string, number> };
 }
@@ -163,6 +193,17 @@ export interface ExpertStats {
   kv_cache_bytes: number;
   /** Share of KV positions held by running sequences, 0..1 like vLLM's kv_cache_usage_perc (null when unloaded). */
   kv_cache_usage_perc: number | null;
+}
+
+/** One expert's part of a response: its generation and the slot it holds. */
+interface Segment {
+  expert: ExpertConfig;
+  counters: Counters;
+  generation: Generation;
+  release(): void;
+  remote: boolean;
+  /** The generation's token limit, for what is left when another expert continues it. */
+  maxTokens: number | undefined;
 }
 
 interface Counters {
@@ -207,6 +248,7 @@ function generateOptions(expert: ExpertConfig, req: SamplingOptions, signal: Abo
     ...(req.tools ? { tools: req.tools } : {}),
     ...(req.toolChoice ? { toolChoice: req.toolChoice } : {}),
     ...(req.parallelToolCalls !== undefined ? { parallelToolCalls: req.parallelToolCalls } : {}),
+    ...(req.continueFinalMessage ? { continueFinalMessage: true } : {}),
     signal,
   };
 }
@@ -229,7 +271,12 @@ export class CapibaraSystem {
   private readonly started = Date.now();
   private requestsTotal = 0;
   private fallbacksTotal = 0;
+  private continuationsTotal = 0;
   private closed = false;
+  private draining = false;
+  /** Requests between their start and their generation's (routing, loading, waiting for a slot). */
+  private starting = 0;
+  private drained?: () => void;
 
   constructor(config: Config, options: SystemOptions = {}) {
     this.config = config;
@@ -326,6 +373,7 @@ export class CapibaraSystem {
       uptime_s: Math.round((Date.now() - this.started) / 1000),
       requests_total: this.requestsTotal,
       fallbacks_total: this.fallbacksTotal,
+      continuations_total: this.continuationsTotal,
       experts,
       router: { routed_total: routed, by_domain: { ...this.routedByDomain } },
     };
@@ -334,6 +382,33 @@ export class CapibaraSystem {
   /** Whether {@link CapibaraSystem.close} has been called. */
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Whether {@link CapibaraSystem.drain} has been called: new requests are refused. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Refuses new requests (`ModelClosedError`), lets those already started finish, up to
+   * `timeoutMs`, then closes the system (aborting any still running).
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    if (this.starting + this.running.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await this.close();
+  }
+
+  private settleDrain(): void {
+    if (this.starting + this.running.size === 0) this.drained?.();
   }
 
   /** Aborts running generations, fails queued requests and unloads every model. */
@@ -346,65 +421,94 @@ export class CapibaraSystem {
   }
 
   private async start(req: SamplingOptions & { model?: string | null; signal?: AbortSignal }, messages: ChatMessage[], prompt: string | ChatMessage[]): Promise<ChatResponse> {
-    if (this.closed) throw new ModelClosedError("MODEL_CLOSED", "the system is closed");
+    if (this.closed || this.draining) throw new ModelClosedError("MODEL_CLOSED", this.closed ? "the system is closed" : "the server is shutting down");
     const t0 = performance.now();
     const route = this.route(messages, req.model);
     this.requestsTotal++;
     if (route.decision) this.routedByDomain[route.domain] = (this.routedByDomain[route.domain] ?? 0) + 1;
     const ac = new AbortController();
     const signal = req.signal ? AbortSignal.any([req.signal, ac.signal]) : ac.signal;
-    const lease = await this.acquireWithFallback(route, signal, (expert) => ({ prompt, options: generateOptions(expert, req, signal) }));
-    const expert = lease.expert;
-    const counters = this.counters.get(expert.name)!;
-    counters.requests++;
-    let generation;
+    const optionsFor = (expert: ExpertConfig): GenerateOptions => generateOptions(expert, req, signal);
+    this.starting++;
+    let seg: Segment;
     try {
-      if ("generation" in lease) {
-        generation = lease.generation;
-      } else {
-        if (lease.model.vision === null && hasImages(messages))
-          throw new ImageError("NO_VISION", `expert ${expert.name} has no vision projector (mmproj_path)`);
-        // The engine renders and tokenises the prompt once and throws ContextFullError when it does not fit.
-        generation = lease.model.generate(prompt, generateOptions(expert, req, signal));
-      }
-    } catch (err) {
-      counters.failed++;
-      lease.release();
-      if (err instanceof ContextFullError) throw new ContextFullError("CONTEXT_FULL", `expert ${expert.name}: ${err.message}`);
-      throw err;
+      const lease = await this.acquireWithFallback(route, signal, (expert) => ({ prompt, options: optionsFor(expert) }));
+      seg = this.begin(lease, prompt, messages, optionsFor(lease.expert));
+      this.running.add(ac);
+    } finally {
+      this.starting--;
+      this.settleDrain();
     }
-    this.running.add(ac);
     let firstChunkAt: number | null = null;
     let iterated = false;
-    const finish = (): void => {
-      this.running.delete(ac);
-      lease.release();
-    };
-    const stats = generation.stats.then((s): ChatStats => {
-      counters.promptTokens += s.promptTokens;
-      counters.cachedPromptTokens += s.cachedPromptTokens;
-      counters.completionTokens += s.generatedTokens;
-      if (s.decodeTokensPerSecond > 0) counters.decodeSeconds += s.generatedTokens / s.decodeTokensPerSecond;
-      return { ...s, expert: expert.name, timeToFirstTokenMs: firstChunkAt === null ? null : firstChunkAt - t0, totalMs: performance.now() - t0 };
-    });
+    const continuations: Continuation[] = [];
+    let resolveStats!: (s: ChatStats) => void;
+    let rejectStats!: (err: unknown) => void;
+    const stats = new Promise<ChatStats>((res, rej) => ((resolveStats = res), (rejectStats = rej)));
     // An aborted or failed generation rejects `stats` too; a caller that only iterates has seen the error already.
     stats.catch(() => undefined);
-    const chunks = async function* (): AsyncGenerator<TokenChunk> {
+    /** Earlier segments' chunks, counted as one token each (a remote that failed sent no usage). */
+    let earlierTokens = 0;
+    const settleWith = (s: Segment): void =>
+      void s.generation.stats.then(
+        (g) => resolveStats({ ...g, generatedTokens: earlierTokens + g.generatedTokens, expert: s.expert.name, timeToFirstTokenMs: firstChunkAt === null ? null : firstChunkAt - t0, totalMs: performance.now() - t0 }),
+        rejectStats,
+      );
+    // Not iterated, the first generation's end is the response's; iterating, the loop below decides.
+    void seg.generation.stats.then(
+      () => !iterated && settleWith(seg),
+      (err: unknown) => !iterated && rejectStats(err),
+    );
+    const finish = (): void => {
+      this.running.delete(ac);
+      seg.release();
+      this.settleDrain();
+    };
+    const self = this;
+    const chunks = async function* (): AsyncGenerator<ResponseChunk> {
+      let text = "";
+      let segTokens = 0;
+      let marker: Continuation | undefined;
       try {
-        for await (const chunk of generation) {
-          firstChunkAt ??= performance.now();
-          yield chunk;
+        for (;;) {
+          try {
+            for await (const chunk of seg.generation) {
+              firstChunkAt ??= performance.now();
+              text += chunk.text;
+              segTokens++;
+              yield marker ? { ...chunk, continuation: marker } : chunk;
+              marker = undefined;
+            }
+            break;
+          } catch (err) {
+            if (!(err instanceof AbortError)) seg.counters.failed++;
+            // A remote's failure mid-stream (502): its own 4xx and aborts end the answer.
+            if (!(err instanceof UpstreamError) || err.status !== 502) throw err;
+            const next = await self.continueAfter(seg, route, req, prompt, messages, text, segTokens, signal, continuations);
+            if (!next) throw err;
+            seg.release();
+            earlierTokens += segTokens;
+            segTokens = 0;
+            marker = { from: seg.expert.name, expert: next.expert.name, error: err.message };
+            continuations.push(marker);
+            self.continuationsTotal++;
+            self.logger.warn({ ...marker, chars: text.length }, `continued the answer of ${marker.from} on ${marker.expert}`);
+            seg = next;
+          }
         }
       } catch (err) {
-        if (!(err instanceof AbortError)) counters.failed++;
+        rejectStats(err);
         throw err;
       } finally {
+        // Also after an early return(): the generation's own end (aborted) settles the stats.
+        settleWith(seg);
         finish();
       }
     };
     const response: ChatResponse = {
       route,
       stats,
+      continuations,
       cancel: () => {
         ac.abort();
         if (!iterated) finish();
@@ -423,30 +527,104 @@ export class CapibaraSystem {
     return response;
   }
 
+  /** Starts the generation on an acquired expert (a remote's has started already); counts the request and, later, its tokens. */
+  private begin(lease: ExpertLease | RemoteLease, prompt: string | ChatMessage[], messages: readonly ChatMessage[], options: GenerateOptions): Segment {
+    const expert = lease.expert;
+    const counters = this.counters.get(expert.name)!;
+    counters.requests++;
+    let generation: Generation;
+    try {
+      if ("generation" in lease) {
+        generation = lease.generation;
+      } else {
+        if (lease.model.vision === null && hasImages(messages)) throw new ImageError("NO_VISION", `expert ${expert.name} has no vision projector (mmproj_path)`);
+        // The engine renders and tokenises the prompt once and throws ContextFullError when it does not fit.
+        generation = lease.model.generate(prompt, options);
+      }
+    } catch (err) {
+      counters.failed++;
+      lease.release();
+      if (err instanceof ContextFullError) throw new ContextFullError("CONTEXT_FULL", `expert ${expert.name}: ${err.message}`);
+      throw err;
+    }
+    generation.stats.then(
+      (s) => {
+        counters.promptTokens += s.promptTokens;
+        counters.cachedPromptTokens += s.cachedPromptTokens;
+        counters.completionTokens += s.generatedTokens;
+        if (s.decodeTokensPerSecond > 0) counters.decodeSeconds += s.generatedTokens / s.decodeTokensPerSecond;
+      },
+      () => undefined,
+    );
+    return { expert, counters, generation, release: () => lease.release(), remote: "generation" in lease, maxTokens: options.maxTokens };
+  }
+
+  /**
+   * After a remote expert failed mid-answer: the next expert by priority, not tried yet for this
+   * request, generating the rest of the answer from the text so far, given as the open final
+   * assistant message (chat) or appended to the prompt (completion). Null when the answer cannot
+   * be continued: no text yet, tools or a grammar (their state is not in the text), no tokens
+   * left, a request that continues an assistant message itself, or no expert left that can serve.
+   */
+  private async continueAfter(
+    failed: Segment,
+    route: RouteInfo,
+    req: SamplingOptions,
+    prompt: string | ChatMessage[],
+    messages: readonly ChatMessage[],
+    text: string,
+    tokens: number,
+    signal: AbortSignal,
+    earlier: readonly Continuation[],
+  ): Promise<Segment | null> {
+    const maxTokens = failed.maxTokens === undefined ? undefined : failed.maxTokens - tokens;
+    if (!failed.remote || text === "" || req.tools !== undefined || req.grammar !== undefined || req.continueFinalMessage || signal.aborted || (maxTokens !== undefined && maxTokens <= 0)) return null;
+    const tried = new Set([route.expert, ...route.fallbacks.map((f) => f.expert), ...earlier.map((c) => c.from)]);
+    const candidates = this.registry.fallbacks(failed.expert.name).filter((e) => !tried.has(e.name));
+    const rest: string | ChatMessage[] = typeof prompt === "string" ? prompt + text : [...prompt, { role: "assistant", content: text }];
+    const optionsFor = (expert: ExpertConfig): GenerateOptions => ({
+      ...generateOptions(expert, { ...req, maxTokens }, signal),
+      ...(typeof prompt === "string" ? {} : { continueFinalMessage: true }),
+    });
+    try {
+      const lease = await this.acquireAny(candidates, signal, (expert) => ({ prompt: rest, options: optionsFor(expert) }), []);
+      return this.begin(lease, rest, messages, optionsFor(lease.expert));
+    } catch (err) {
+      if (err instanceof AbortError) throw err;
+      // The client then gets the first failure, the one that cut its answer.
+      this.logger.warn({ expert: failed.expert.name, error: (err as Error).message }, `the answer of ${failed.expert.name} could not be continued`);
+      return null;
+    }
+  }
+
   /**
    * Acquires the routed expert, or the next by priority when it cannot load or its remote cannot
    * serve (reported in the route). A remote expert's request is sent here, up to its first token.
    */
   private async acquireWithFallback(route: RouteInfo, signal: AbortSignal, upstream: (expert: ExpertConfig) => UpstreamRequest): Promise<ExpertLease | RemoteLease> {
-    const candidates = [this.registry.get(route.expert), ...this.registry.fallbacks(route.expert)];
+    const lease = await this.acquireAny([this.registry.get(route.expert), ...this.registry.fallbacks(route.expert)], signal, upstream, route.fallbacks);
+    if (lease.expert.name !== route.expert) {
+      this.fallbacksTotal++;
+      this.logger.warn({ requested: route.expert, served: lease.expert.name, fallbacks: route.fallbacks }, `fell back from ${route.expert} to ${lease.expert.name}`);
+      route.reason = `${route.reason}; fallback to ${lease.expert.name}: ${route.fallbacks.map((f) => `${f.expert} ${this.remotes.has(f.expert) ? "unavailable" : "failed to load"}`).join(", ")}`;
+      route.expert = lease.expert.name;
+    }
+    return lease;
+  }
+
+  /** The first of `candidates` that can serve; each one that cannot is added to `failures`. */
+  private async acquireAny(candidates: readonly ExpertConfig[], signal: AbortSignal, upstream: (expert: ExpertConfig) => UpstreamRequest, failures: FallbackStep[]): Promise<ExpertLease | RemoteLease> {
     let firstError: ExpertLoadError | undefined;
     for (const candidate of candidates) {
       try {
-        const lease = this.remotes.has(candidate.name) ? await this.remotes.start(candidate.name, upstream(candidate), signal) : await this.loader.acquire(candidate.name, signal);
-        if (candidate.name !== route.expert) {
-          this.fallbacksTotal++;
-          this.logger.warn({ requested: route.expert, served: candidate.name, fallbacks: route.fallbacks }, `fell back from ${route.expert} to ${candidate.name}`);
-          route.reason = `${route.reason}; fallback to ${candidate.name}: ${route.fallbacks.map((f) => `${f.expert} ${this.remotes.has(f.expert) ? "unavailable" : "failed to load"}`).join(", ")}`;
-          route.expert = candidate.name;
-        }
-        return lease;
+        return this.remotes.has(candidate.name) ? await this.remotes.start(candidate.name, upstream(candidate), signal) : await this.loader.acquire(candidate.name, signal);
       } catch (err) {
         if (!(err instanceof ExpertLoadError)) throw err;
         firstError ??= err;
-        route.fallbacks.push({ expert: candidate.name, error: err.message });
+        failures.push({ expert: candidate.name, error: err.message });
       }
     }
-    throw new ExpertLoadError(route.expert, `no expert could be loaded: ${route.fallbacks.map((f) => f.error).join("; ")}`, { cause: firstError });
+    throw new ExpertLoadError(candidates[0]?.name ?? "none", `no expert could be loaded: ${failures.map((f) => f.error).join("; ")}`, { cause: firstError });
   }
 }
 

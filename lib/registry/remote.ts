@@ -1,8 +1,8 @@
 /**
  * Remote experts: an expert whose `url` points at another OpenAI-compatible server (vLLM,
  * llama-server, another capibara). Nothing is loaded here; requests are proxied upstream as a
- * stream, chunk by chunk, and the remote's health is probed in the background so that a dead one
- * is skipped at once (the system then falls back to the next expert by priority).
+ * stream, chunk by chunk, and the remote's health is probed in the background (`/health`, else
+ * `<url>/models`) so that a dead or draining one is skipped at once (the system then falls back to the next expert by priority).
  * @module
  */
 import { EventEmitter } from "node:events";
@@ -90,6 +90,8 @@ export interface RemoteOptions {
 interface Remote {
   def: RemoteExpertConfig;
   base: URL;
+  /** `/health` beside the API (vLLM, llama-server and capibara have one; it says 503 while a server loads or drains); null once it answered 404, then `<url>/models` is probed. */
+  health: URL | null;
   agent: http.Agent;
   /** Probes get their own connection, so they are never queued behind busy streams. */
   probeAgent: http.Agent;
@@ -130,6 +132,8 @@ function upstreamBody(def: RemoteExpertConfig, req: UpstreamRequest): string {
     presence_penalty: o.presencePenalty,
     seed: o.seed,
     stop: o.stop,
+    // vLLM's names; llama-server and capibara continue a final assistant message as well.
+    ...(o.continueFinalMessage ? { continue_final_message: true, add_generation_prompt: false } : {}),
   });
 }
 
@@ -430,7 +434,8 @@ export class RemoteExperts extends EventEmitter {
           const base = new URL(def.url + "/");
           const Agent = base.protocol === "https:" ? https.Agent : http.Agent;
           const agent = new Agent({ keepAlive: true, ...(def.max_concurrent ? { maxSockets: def.max_concurrent + 1 } : {}) });
-          return [def.name, { def, base, agent, probeAgent: new Agent({ keepAlive: true, maxSockets: 1 }), state: "remote-down", active: 0, waiters: [], lastUsed: null, lastError: null } satisfies Remote];
+          const health = new URL(base.pathname.endsWith("/v1/") ? "../health" : "health", base);
+          return [def.name, { def, base, health, agent, probeAgent: new Agent({ keepAlive: true, maxSockets: 1 }), state: "remote-down", active: 0, waiters: [], lastUsed: null, lastError: null } satisfies Remote];
         }),
     );
     this.ready = Promise.all([...this.remotes.values()].map((r) => this.probe(r))).then(() => undefined);
@@ -525,7 +530,7 @@ export class RemoteExperts extends EventEmitter {
     r.timer.unref();
   }
 
-  /** `GET <url>/models` with the API key; any 2xx means up. */
+  /** `GET /health` (else `GET <url>/models`) with the API key; any 2xx means up. */
   private probe(r: Remote): Promise<void> {
     r.probing ??= this.probeOnce(r).finally(() => {
       r.probing = undefined;
@@ -535,19 +540,31 @@ export class RemoteExperts extends EventEmitter {
   }
 
   private async probeOnce(r: Remote): Promise<void> {
-    const url = new URL("models", r.base);
+    const models = new URL("models", r.base);
+    let url = r.health ?? models;
+    let ok = await this.probeGet(r, url);
+    // No /health there: the models list is the probe from now on.
+    if (ok === 404 && r.health) {
+      r.health = null;
+      url = models;
+      ok = await this.probeGet(r, url);
+    }
+    if (this.closed) return;
+    if (ok === true) this.markUp(r);
+    else this.markDown(r, typeof ok === "number" ? `health probe GET ${url.pathname} answered HTTP ${ok}` : ok);
+  }
+
+  /** One probe request: true on a 2xx, else the status, or why it failed. */
+  private probeGet(r: Remote, url: URL): Promise<true | number | string> {
     const lib = url.protocol === "https:" ? https : http;
-    const ok = await new Promise<true | string>((resolve) => {
+    return new Promise((resolve) => {
       const req = lib.get(url, { agent: r.probeAgent, headers: authHeader(r.def), timeout: this.probeTimeoutMs }, (res) => {
         res.resume();
         const s = res.statusCode ?? 0;
-        resolve(s >= 200 && s < 300 ? true : `health probe GET ${url.pathname} answered HTTP ${s}`);
+        resolve(s >= 200 && s < 300 ? true : s);
       });
       req.on("timeout", () => req.destroy(new Error(`health probe timed out after ${this.probeTimeoutMs} ms`)));
       req.on("error", (err) => resolve(`health probe failed: ${describe(err)}`));
     });
-    if (this.closed) return;
-    if (ok === true) this.markUp(r);
-    else this.markDown(r, ok);
   }
 }
