@@ -432,7 +432,7 @@ export class CapibaraSystem {
     this.starting++;
     let seg: Segment;
     try {
-      const lease = await this.acquireWithFallback(route, signal, (expert) => ({ prompt, options: optionsFor(expert) }));
+      const lease = await this.acquireWithFallback(route, messages, signal, (expert) => ({ prompt, options: optionsFor(expert) }));
       seg = this.begin(lease, prompt, messages, optionsFor(lease.expert));
       this.running.add(ac);
     } finally {
@@ -580,7 +580,7 @@ export class CapibaraSystem {
     const maxTokens = failed.maxTokens === undefined ? undefined : failed.maxTokens - tokens;
     if (!failed.remote || text === "" || req.tools !== undefined || req.grammar !== undefined || req.continueFinalMessage || signal.aborted || (maxTokens !== undefined && maxTokens <= 0)) return null;
     const tried = new Set([route.expert, ...route.fallbacks.map((f) => f.expert), ...earlier.map((c) => c.from)]);
-    const candidates = this.registry.fallbacks(failed.expert.name).filter((e) => !tried.has(e.name));
+    const candidates = this.fallbacksFor(failed.expert.name, messages).filter((e) => !tried.has(e.name));
     const rest: string | ChatMessage[] = typeof prompt === "string" ? prompt + text : [...prompt, { role: "assistant", content: text }];
     const optionsFor = (expert: ExpertConfig): GenerateOptions => ({
       ...generateOptions(expert, { ...req, maxTokens }, signal),
@@ -601,8 +601,8 @@ export class CapibaraSystem {
    * Acquires the routed expert, or the next by priority when it cannot load or its remote cannot
    * serve (reported in the route). A remote expert's request is sent here, up to its first token.
    */
-  private async acquireWithFallback(route: RouteInfo, signal: AbortSignal, upstream: (expert: ExpertConfig) => UpstreamRequest): Promise<ExpertLease | RemoteLease> {
-    const lease = await this.acquireAny([this.registry.get(route.expert), ...this.registry.fallbacks(route.expert)], signal, upstream, route.fallbacks);
+  private async acquireWithFallback(route: RouteInfo, messages: readonly ChatMessage[], signal: AbortSignal, upstream: (expert: ExpertConfig) => UpstreamRequest): Promise<ExpertLease | RemoteLease> {
+    const lease = await this.acquireAny([this.registry.get(route.expert), ...this.fallbacksFor(route.expert, messages)], signal, upstream, route.fallbacks);
     if (lease.expert.name !== route.expert) {
       this.fallbacksTotal++;
       this.logger.warn({ requested: route.expert, served: lease.expert.name, fallbacks: route.fallbacks }, `fell back from ${route.expert} to ${lease.expert.name}`);
@@ -610,6 +610,12 @@ export class CapibaraSystem {
       route.expert = lease.expert.name;
     }
     return lease;
+  }
+
+  /** The experts to try after `name`, by priority; for messages with images, only those that can see them (a local one without `mmproj_path` cannot; a remote's own server decides). */
+  private fallbacksFor(name: string, messages: readonly ChatMessage[]): ExpertConfig[] {
+    const all = this.registry.fallbacks(name);
+    return hasImages(messages) ? all.filter((e) => e.url !== undefined || e.mmproj_path) : all;
   }
 
   /** The first of `candidates` that can serve; each one that cannot is added to `failures`. */
