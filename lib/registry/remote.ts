@@ -144,34 +144,87 @@ interface UpstreamChunk {
   error?: { message?: string } | string;
 }
 
-/** Splits an SSE byte stream into the JSON of its `data:` fields; stops at `[DONE]`. */
-async function* sseData(res: IncomingMessage): AsyncGenerator<UpstreamChunk> {
-  const decoder = new TextDecoder();
-  let buf = "";
-  // Leaving at [DONE] must not destroy the response: the connection goes back to the keep-alive pool.
-  for await (const bytes of res.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-    buf += decoder.decode(bytes, { stream: true });
-    for (let end = buf.search(/\r?\n\r?\n/); end >= 0; end = buf.search(/\r?\n\r?\n/)) {
-      const event = buf.slice(0, end);
-      buf = buf.slice(end + (buf[end] === "\r" ? 4 : 2));
-      const data = event
-        .split(/\r?\n/)
-        .filter((l) => l.startsWith("data:"))
-        .map((l) => l.slice(5).trimStart())
-        .join("\n");
-      if (data === "") continue;
-      if (data === "[DONE]") return;
-      let parsed: unknown;
+/**
+ * The JSON of an SSE byte stream's `data:` fields, parsed as the bytes arrive. A push parser on
+ * the response's own events rather than an async iterator over it: a proxied chunk then costs one
+ * promise, not three. The socket is paused while parsed events wait, so a slow consumer still
+ * slows the remote (back-pressure). Ends at `[DONE]`; what follows is left for the connection's reuse.
+ */
+class SseEvents {
+  private buf = "";
+  private readonly decoder = new TextDecoder();
+  private readonly queue: UpstreamChunk[] = [];
+  private finished = false;
+  private failed: Error | null = null;
+  private ended = false;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly res: IncomingMessage) {
+    res.on("data", this.onData);
+    res.once("end", () => this.settle(() => (this.ended = true)));
+    res.on("error", (err) => this.settle(() => (this.failed ??= err)));
+    res.once("close", () => this.settle(() => (this.ended = true)));
+  }
+
+  private settle(change: () => void): void {
+    change();
+    this.wake?.();
+  }
+
+  private readonly onData = (bytes: Buffer): void => {
+    if (this.finished || this.failed) return;
+    this.buf += this.decoder.decode(bytes, { stream: true });
+    for (let end = this.buf.search(/\r?\n\r?\n/); end >= 0 && !this.finished; end = this.buf.search(/\r?\n\r?\n/)) {
+      const event = this.buf.slice(0, end);
+      this.buf = this.buf.slice(end + (this.buf[end] === "\r" ? 4 : 2));
       try {
-        parsed = JSON.parse(data);
-      } catch {
-        throw new UpstreamError(502, `upstream sent an event that is not JSON: ${data.slice(0, 80)}`);
+        this.add(event);
+      } catch (err) {
+        this.failed = err as Error;
+        break;
       }
-      if (parsed === null || typeof parsed !== "object") throw new UpstreamError(502, `upstream sent an event that is not an object: ${data.slice(0, 80)}`);
-      yield parsed as UpstreamChunk;
+    }
+    if (this.queue.length > 0 || this.failed) this.res.pause();
+    this.wake?.();
+  };
+
+  private add(event: string): void {
+    // The usual event is one `data: {...}` line; others are joined as the SSE format says.
+    const data = event.startsWith("data: ") && !event.includes("\n")
+      ? event.slice(6)
+      : event
+          .split(/\r?\n/)
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(5).trimStart())
+          .join("\n");
+    if (data === "") return;
+    if (data === "[DONE]") {
+      this.finished = true;
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      throw new UpstreamError(502, `upstream sent an event that is not JSON: ${data.slice(0, 80)}`);
+    }
+    if (parsed === null || typeof parsed !== "object") throw new UpstreamError(502, `upstream sent an event that is not an object: ${data.slice(0, 80)}`);
+    this.queue.push(parsed as UpstreamChunk);
+  }
+
+  /** The next event, or null after `[DONE]`; throws when the stream fails or ends before `[DONE]`. */
+  async next(): Promise<UpstreamChunk | null> {
+    for (;;) {
+      const value = this.queue.shift();
+      if (value !== undefined) return value;
+      if (this.finished) return null;
+      if (this.failed) throw this.failed;
+      if (this.ended) throw new UpstreamError(502, "upstream stream ended before [DONE]");
+      this.res.resume();
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
     }
   }
-  throw new UpstreamError(502, "upstream stream ended before [DONE]");
 }
 
 async function readText(res: IncomingMessage, limit = 4096): Promise<string> {
@@ -198,7 +251,11 @@ class UpstreamCall {
   private res?: IncomingMessage;
   private req?: http.ClientRequest;
   private timer?: NodeJS.Timeout;
-  private events?: AsyncGenerator<UpstreamChunk>;
+  /** Whether we wait on the remote now (the timer counts only then). */
+  private waiting = false;
+  /** Whether `timer` is the per-chunk one (`timeout_s`), rather than the one to the first token. */
+  private chunkTimer = false;
+  private events?: SseEvents;
   private finish: string | null = null;
   private usage: { prompt: number; completion: number } | null = null;
   private chunksSeen = 0;
@@ -228,9 +285,13 @@ class UpstreamCall {
    * for each later chunk. Only while we wait on the remote, so a slow client never trips it.
    */
   private arm(): void {
+    this.waiting = true;
+    // After the first token one timer serves every chunk: refreshed, not recreated.
+    if (this.tFirst !== null && this.chunkTimer) return void this.timer!.refresh();
     clearTimeout(this.timer);
-    const ms = this.tFirst === null ? Math.max(0, this.t0 + this.timeoutMs - performance.now()) : this.timeoutMs;
-    this.timer = setTimeout(() => this.stop(new Error(`no answer from the remote within ${this.r.def.timeout_s} s`)), ms);
+    this.chunkTimer = this.tFirst !== null;
+    const ms = this.chunkTimer ? this.timeoutMs : Math.max(0, this.t0 + this.timeoutMs - performance.now());
+    this.timer = setTimeout(() => this.waiting && this.stop(new Error(`no answer from the remote within ${this.r.def.timeout_s} s`)), ms);
   }
 
   private stop(reason: Error): void {
@@ -284,7 +345,7 @@ class UpstreamCall {
       this.close();
       throw new RemoteUnavailableError(name, `remote expert "${name}" did not answer with an event stream (content-type ${res.headers["content-type"] ?? "none"}): ${text.slice(0, 80)}`, true);
     }
-    this.events = sseData(res);
+    this.events = new SseEvents(res);
     try {
       return await this.next();
     } catch (err) {
@@ -322,9 +383,9 @@ class UpstreamCall {
   async next(): Promise<TokenChunk | null> {
     for (;;) {
       this.arm();
-      const { value, done } = await this.events!.next();
-      clearTimeout(this.timer);
-      if (done) {
+      const value = await this.events!.next();
+      this.waiting = false;
+      if (value === null) {
         this.close(true);
         return null;
       }
