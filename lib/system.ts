@@ -447,7 +447,7 @@ export class CapibaraSystem {
     const stats = new Promise<ChatStats>((res, rej) => ((resolveStats = res), (rejectStats = rej)));
     // An aborted or failed generation rejects `stats` too; a caller that only iterates has seen the error already.
     stats.catch(() => undefined);
-    /** Earlier segments' chunks, counted as one token each (a remote that failed sent no usage). */
+    /** Tokens of earlier segments (a remote that failed sent no usage: its chunks are counted). */
     let earlierTokens = 0;
     const settleWith = (s: Segment): void =>
       void s.generation.stats.then(
@@ -475,7 +475,8 @@ export class CapibaraSystem {
             for await (const chunk of seg.generation) {
               firstChunkAt ??= performance.now();
               text += chunk.text;
-              segTokens++;
+              // A remote's chunks carry no token ids: one token each, as capibara, vLLM and llama-server stream.
+              segTokens += chunk.tokens.length || 1;
               yield marker ? { ...chunk, continuation: marker } : chunk;
               marker = undefined;
             }
