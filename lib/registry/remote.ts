@@ -144,11 +144,14 @@ interface UpstreamChunk {
   error?: { message?: string } | string;
 }
 
+/** Parsed events that may wait for the consumer before the response is paused. */
+const SSE_QUEUE_MAX = 8;
+
 /**
  * The JSON of an SSE byte stream's `data:` fields, parsed as the bytes arrive. A push parser on
  * the response's own events rather than an async iterator over it: a proxied chunk then costs one
- * promise, not three. The socket is paused while parsed events wait, so a slow consumer still
- * slows the remote (back-pressure). Ends at `[DONE]`; what follows is left for the connection's reuse.
+ * promise, not three. The response is paused while a few parsed events wait, so a slow consumer
+ * still slows the remote (back-pressure). Ends at `[DONE]`; what follows is left for the connection's reuse.
  */
 class SseEvents {
   private buf = "";
@@ -184,7 +187,7 @@ class SseEvents {
         break;
       }
     }
-    if (this.queue.length > 0 || this.failed) this.res.pause();
+    if (this.queue.length >= SSE_QUEUE_MAX || this.failed) this.res.pause();
     this.wake?.();
   };
 
@@ -220,7 +223,7 @@ class SseEvents {
       if (this.finished) return null;
       if (this.failed) throw this.failed;
       if (this.ended) throw new UpstreamError(502, "upstream stream ended before [DONE]");
-      this.res.resume();
+      if (this.res.isPaused()) this.res.resume();
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = null;
     }
