@@ -588,7 +588,7 @@ export class CapibaraSystem {
       ...(typeof prompt === "string" ? {} : { continueFinalMessage: true }),
     });
     try {
-      const lease = await this.acquireAny(candidates, signal, (expert) => ({ prompt: rest, options: optionsFor(expert) }), []);
+      const lease = await this.acquireAny(candidates, signal, (expert) => ({ prompt: rest, options: optionsFor(expert) }), [], false);
       return this.begin(lease, rest, messages, optionsFor(lease.expert));
     } catch (err) {
       if (err instanceof AbortError) throw err;
@@ -603,7 +603,7 @@ export class CapibaraSystem {
    * serve (reported in the route). A remote expert's request is sent here, up to its first token.
    */
   private async acquireWithFallback(route: RouteInfo, messages: readonly ChatMessage[], signal: AbortSignal, upstream: (expert: ExpertConfig) => UpstreamRequest): Promise<ExpertLease | RemoteLease> {
-    const lease = await this.acquireAny([this.registry.get(route.expert), ...this.fallbacksFor(route.expert, messages)], signal, upstream, route.fallbacks);
+    const lease = await this.acquireAny([this.registry.get(route.expert), ...this.fallbacksFor(route.expert, messages)], signal, upstream, route.fallbacks, true);
     if (lease.expert.name !== route.expert) {
       this.fallbacksTotal++;
       this.logger.warn({ requested: route.expert, served: lease.expert.name, fallbacks: route.fallbacks }, `fell back from ${route.expert} to ${lease.expert.name}`);
@@ -619,18 +619,30 @@ export class CapibaraSystem {
     return hasImages(messages) ? all.filter((e) => e.url !== undefined || e.mmproj_path) : all;
   }
 
-  /** The first of `candidates` that can serve; each one that cannot is added to `failures`. */
-  private async acquireAny(candidates: readonly ExpertConfig[], signal: AbortSignal, upstream: (expert: ExpertConfig) => UpstreamRequest, failures: FallbackStep[]): Promise<ExpertLease | RemoteLease> {
+  /**
+   * The first of `candidates` that can serve; each one that cannot is added to `failures`. A
+   * remote that rejects the request itself (400, 413, 422) ends the search when it is the expert
+   * the request asked for (`asked`: the first candidate); a fallback's rejection (images sent to
+   * a text-only server, say) moves on to the next, and is what the caller gets when none serves.
+   */
+  private async acquireAny(candidates: readonly ExpertConfig[], signal: AbortSignal, upstream: (expert: ExpertConfig) => UpstreamRequest, failures: FallbackStep[], asked: boolean): Promise<ExpertLease | RemoteLease> {
     let firstError: ExpertLoadError | undefined;
-    for (const candidate of candidates) {
+    let rejected: UpstreamError | undefined;
+    for (const [i, candidate] of candidates.entries()) {
       try {
         return this.remotes.has(candidate.name) ? await this.remotes.start(candidate.name, upstream(candidate), signal) : await this.loader.acquire(candidate.name, signal);
       } catch (err) {
+        if (err instanceof UpstreamError && !(asked && i === 0)) {
+          rejected ??= err;
+          failures.push({ expert: candidate.name, error: err.message });
+          continue;
+        }
         if (!(err instanceof ExpertLoadError)) throw err;
         firstError ??= err;
         failures.push({ expert: candidate.name, error: err.message });
       }
     }
+    if (rejected) throw rejected;
     throw new ExpertLoadError(candidates[0]?.name ?? "none", `no expert could be loaded: ${failures.map((f) => f.error).join("; ")}`, { cause: firstError });
   }
 }

@@ -34,6 +34,7 @@ beforeAll(async () => {
     req.on("end", () => {
       const behaviour = (JSON.parse(body) as { model: Behaviour }).model;
       if (behaviour === "not-json") return void res.writeHead(200, { "content-type": "application/json" }).end("<html>oops</html>");
+      if (behaviour === "rejects") return void res.writeHead(400, { "content-type": "application/json" }).end('{"error":{"message":"this server takes no images"}}');
       if (behaviour === "http-500") return void res.writeHead(500, { "content-type": "application/json" }).end('{"error":{"message":"GPU on fire"}}');
       if (behaviour === "hang") return; // accepts the request and never answers
       res.writeHead(200, { "content-type": "text/event-stream" });
@@ -145,6 +146,33 @@ describe("remote experts: bad upstreams", () => {
     expect(endlessClosed).toBe(1);
     await new Promise((r) => setTimeout(r, 50));
     expect(system.stats().experts.endless).toMatchObject({ active: 0, state: "remote-up" });
+  });
+});
+
+describe("remote experts: a fallback that rejects the request", () => {
+  it("is skipped for the next one; the expert asked for keeps its own 400", async () => {
+    const engine = new FakeEngine({ replyTokens: 4 });
+    const gw = await createSystem(
+      {
+        experts: [
+          { name: "down", domain: "general", priority: 1, url: "http://127.0.0.1:9/v1", timeout_s: 1 },
+          { name: "rejects", domain: "technical", priority: 2, url: upstreamUrl, upstream_model: "rejects", timeout_s: 1 },
+          { name: "local", domain: "coding", priority: 3, model_path: fakeModel(dir, "local") },
+        ],
+      },
+      { loadModel: engine.loadModel },
+    );
+    try {
+      await gw.ready;
+      const res = await gw.chat({ messages: HI, model: "down" });
+      expect(res.route.expert).toBe("local");
+      expect(res.route.fallbacks.map((f) => f.expert)).toEqual(["down", "rejects"]);
+      expect(res.route.fallbacks[1]!.error).toMatch(/HTTP 400: this server takes no images/);
+      expect(await res.text()).toBe(fakeReply("local.gguf", HI, 4).join(" "));
+      await expect(gw.chat({ messages: HI, model: "rejects" })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/takes no images/) });
+    } finally {
+      await gw.close();
+    }
   });
 });
 
