@@ -14,7 +14,8 @@ import { fakeModel } from "./remote-procs.js";
 
 const dir = mkdtempSync(join(tmpdir(), "capibara-remote-bad-"));
 const BEHAVIOURS = ["not-json", "sse-garbage", "http-500", "hang", "truncated", "error-event", "endless"] as const;
-type Behaviour = (typeof BEHAVIOURS)[number];
+/** `rejects` (a 400 to every request) is not an expert of the main system: only the fallback test's own system has it. */
+type Behaviour = (typeof BEHAVIOURS)[number] | "rejects";
 
 const sse = (res: http.ServerResponse, content: string) =>
   res.write(`data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", created: 0, model: "m", choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`);
