@@ -5,7 +5,8 @@
  * - remote: the same load direct to the models host, then through a gateway whose five experts are
  *   remote (url) to it; the gateway's added time to first token and its throughput ratio.
  * - failover: the load through a gateway whose five remote experts have local fallbacks, while the
- *   models host is killed (SIGKILL) a third of the way in and restarted at two thirds.
+ *   models host is killed (SIGKILL, or `--signal SIGTERM`: it drains) a third of the way in and
+ *   restarted at two thirds.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -22,6 +23,8 @@ export interface RemoteBenchOptions {
   maxTokens: number;
   tokenDelayMs: number;
   parallel: number;
+  /** How the failover setup stops the models host: SIGKILL (a crash) or SIGTERM (a drain). */
+  signal?: "SIGKILL" | "SIGTERM";
 }
 
 async function modelsHost(o: RemoteBenchOptions, port: number): Promise<HostProcess> {
@@ -111,7 +114,7 @@ export async function remoteOverheadBench(o: RemoteBenchOptions): Promise<Overhe
 /** What the failover run measured. */
 export interface FailoverResult {
   result: ServerBenchResult;
-  /** Streams the gateway had open on remote experts when the host was killed. */
+  /** Streams the gateway had open on remote experts when the host was stopped. */
   inFlightAtKill: number;
   /** From the kill until the gateway showed every remote expert down. */
   detectedDownMs: number | null;
@@ -144,7 +147,7 @@ export async function failoverBench(o: RemoteBenchOptions): Promise<FailoverResu
     await new Promise((r) => setTimeout(r, (o.durationS * 1000) / 3));
     inFlightAtKill = Object.values((await stats()).experts).reduce((s, e) => s + (e.remote ? e.active : 0), 0);
     const killed = Date.now();
-    await stopHost(host, "SIGKILL");
+    await stopHost(host, o.signal ?? "SIGKILL");
     detectedDownMs = await waitFor("remote-down", killed);
     await new Promise((r) => setTimeout(r, Math.max(0, killed + (o.durationS * 1000) / 3 - Date.now())));
     host = await modelsHost(o, port);

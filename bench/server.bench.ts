@@ -1,8 +1,9 @@
 /**
  * Server load test: `npm run bench:server [-- --duration 60 --clients 32 --engine fake|demo]`.
  * `--setup remote` measures a gateway's overhead (direct to a models host vs through a gateway of
- * remote experts, two processes); `--setup failover` kills and restarts the models host during the
- * run (see bench/remote-setups.ts). Both use the fake engine.
+ * remote experts, two processes); `--setup failover` kills (`--signal SIGKILL`, default) or stops
+ * (`--signal SIGTERM`: it drains) and restarts the models host during the run (see
+ * bench/remote-setups.ts). Both use the fake engine.
  * Streaming clients with automatic routing against the real HTTP server on 127.0.0.1, in this
  * process, backed by either the fake engine (deterministic text, `--token-delay-ms` per token,
  * `--parallel` slots per expert) or the demo system: the real engine with five random-weight models,
@@ -21,7 +22,7 @@ import { startServer } from "../lib/server/index.js";
 import { DEMO_EXPERTS } from "../lib/config/index.js";
 import { createSystem, type CapibaraSystem } from "../lib/system.js";
 import { buildModel } from "../test/fixtures/recipes.js";
-import { failoverBench, remoteOverheadBench } from "./remote-setups.js";
+import { failoverBench, remoteOverheadBench, type RemoteBenchOptions } from "./remote-setups.js";
 import { FakeEngine, fiveExpertConfig } from "../test/helpers/fake-engine.js";
 
 const { values } = parseArgs({
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     threads: { type: "string", default: "2" },
     "max-heap-growth-mib": { type: "string", default: "32" },
     setup: { type: "string", default: "local" },
+    signal: { type: "string", default: "SIGKILL" },
   },
 });
 const num = (k: keyof typeof values): number => Number(values[k]);
@@ -57,7 +59,9 @@ function fakeSystem(): Promise<CapibaraSystem> {
   return createSystem(fiveExpertConfig(dir, { parallel: num("parallel") }), { loadModel: engine.loadModel });
 }
 if (values.setup === "remote" || values.setup === "failover") {
-  const o = { dir, clients: num("clients"), durationS: num("duration"), maxTokens: num("max-tokens"), tokenDelayMs: num("token-delay-ms"), parallel: num("parallel") };
+  const signal = values.signal;
+  if (signal !== "SIGKILL" && signal !== "SIGTERM") throw new Error(`--signal must be SIGKILL or SIGTERM, got ${signal}`);
+  const o: RemoteBenchOptions = { signal, dir, clients: num("clients"), durationS: num("duration"), maxTokens: num("max-tokens"), tokenDelayMs: num("token-delay-ms"), parallel: num("parallel") };
   const load = (): string => loadavg().map((l) => l.toFixed(1)).join(" ");
   process.stdout.write(`server bench, setup ${values.setup}: fake engine, ${o.tokenDelayMs} ms/token, ${o.parallel} slots per expert, ${o.clients} clients, node ${process.version}, ${cpus().length} cores, load average ${load()}\n`);
   try {
@@ -72,7 +76,7 @@ if (values.setup === "remote" || values.setup === "failover") {
     } else {
       const f = await failoverBench(o);
       process.stdout.write(formatBenchTable(f.result));
-      process.stdout.write(`streams open on the remote when it was killed: ${f.inFlightAtKill}, continued on another expert: ${f.continuations}; all remotes shown down after ${f.detectedDownMs} ms; up again ${f.recoveredMs} ms after the restarted host answered\n`);
+      process.stdout.write(`streams open on the remote when it was stopped (${signal}): ${f.inFlightAtKill}, continued on another expert: ${f.continuations}; all remotes shown down after ${f.detectedDownMs} ms; up again ${f.recoveredMs} ms after the restarted host answered\n`);
       process.stdout.write(`requests per expert: ${Object.entries(f.perExpert).map(([n, c]) => `${n}=${c}`).join(" ")}\n`);
       if (f.result.failed > 0) process.exitCode = 1;
     }
