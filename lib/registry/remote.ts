@@ -2,17 +2,22 @@
  * Remote experts: an expert whose `url` points at another OpenAI-compatible server (vLLM,
  * llama-server, another capibara). Nothing is loaded here; requests are proxied upstream as a
  * stream, chunk by chunk, and the remote's health is probed in the background (`/health`, else
- * `<url>/models`) so that a dead or draining one is skipped at once (the system then falls back to the next expert by priority).
+ * `<url>/models`) so that a dead or draining one is skipped at once (the system then falls back
+ * to the next expert by priority).
  * @module
  */
 import { EventEmitter } from "node:events";
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
-import { AbortError, CapibaraError } from "../errors.js";
+import { AbortError } from "../errors.js";
 import type { ExpertConfig, RemoteExpertConfig } from "../config/schema.js";
 import type { ChatMessage, GenerateOptions, Generation, GenerationStats, StopReason, TokenChunk } from "../engine/types.js";
-import { ExpertLoadError, abortError } from "../loader/errors.js";
+import { abortError } from "../loader/errors.js";
 import { takeSlot, type SlotWaiter } from "../loader/slots.js";
+import { RemoteUnavailableError, UpstreamError } from "./remote-errors.js";
+import { SseEvents } from "./sse.js";
+
+export { RemoteUnavailableError, UpstreamError } from "./remote-errors.js";
 
 /** Health of a remote expert, as `/stats` and `/v1/models` show it. */
 export type RemoteState = "remote-up" | "remote-down";
@@ -34,31 +39,6 @@ export interface RemoteStatus {
   lastUsed: number | null;
   /** Why it was last marked down (null while it never was). */
   lastError: string | null;
-}
-
-/** The remote cannot serve this request (down, refused, timed out, 5xx or garbage before the first token): the system falls back. */
-export class RemoteUnavailableError extends ExpertLoadError {
-  constructor(
-    expert: string,
-    message: string,
-    /** Whether this failure marks the remote down (unreachable, 5xx, garbage) rather than refusing one request (401, 404, 429). */
-    readonly remoteDown: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(expert, message, options);
-  }
-}
-
-/** The upstream failed a request it had accepted (mid-stream), or rejected it as invalid (its 4xx status is kept). */
-export class UpstreamError extends CapibaraError {
-  constructor(
-    /** HTTP status for the client: the upstream's own 400/413/422, else 502. */
-    readonly status: number,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super("UPSTREAM_ERROR", message, options);
-  }
 }
 
 /** What goes upstream: the prompt and the merged sampling options (request values over the expert's defaults). */
@@ -90,7 +70,10 @@ export interface RemoteOptions {
 interface Remote {
   def: RemoteExpertConfig;
   base: URL;
-  /** `/health` beside the API (vLLM, llama-server and capibara have one; it says 503 while a server loads or drains); null once it answered 404, then `<url>/models` is probed. */
+  /**
+   * `/health` beside the API (vLLM, llama-server and capibara have one; it says 503 while a server
+   * loads or drains); null once it answered 404, and `<url>/models` is probed instead.
+   */
   health: URL | null;
   agent: http.Agent;
   /** Probes get their own connection, so they are never queued behind busy streams. */
@@ -135,99 +118,6 @@ function upstreamBody(def: RemoteExpertConfig, req: UpstreamRequest): string {
     // vLLM's names; llama-server and capibara continue a final assistant message as well.
     ...(o.continueFinalMessage ? { continue_final_message: true, add_generation_prompt: false } : {}),
   });
-}
-
-/** Upstream stream chunk fields we read (OpenAI chat or text completion chunks). */
-interface UpstreamChunk {
-  choices?: Array<{ delta?: { content?: string | null }; text?: string; finish_reason?: string | null }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
-  error?: { message?: string } | string;
-}
-
-/** Parsed events that may wait for the consumer before the response is paused. */
-const SSE_QUEUE_MAX = 8;
-
-/**
- * The JSON of an SSE byte stream's `data:` fields, parsed as the bytes arrive. A push parser on
- * the response's own events rather than an async iterator over it: a proxied chunk then costs one
- * promise, not three. The response is paused while a few parsed events wait, so a slow consumer
- * still slows the remote (back-pressure). Ends at `[DONE]`; what follows is left for the connection's reuse.
- */
-class SseEvents {
-  private buf = "";
-  private readonly decoder = new TextDecoder();
-  private readonly queue: UpstreamChunk[] = [];
-  private finished = false;
-  private failed: Error | null = null;
-  private ended = false;
-  private wake: (() => void) | null = null;
-
-  constructor(private readonly res: IncomingMessage) {
-    res.on("data", this.onData);
-    res.once("end", () => this.settle(() => (this.ended = true)));
-    res.on("error", (err) => this.settle(() => (this.failed ??= err)));
-    res.once("close", () => this.settle(() => (this.ended = true)));
-  }
-
-  private settle(change: () => void): void {
-    change();
-    this.wake?.();
-  }
-
-  private readonly onData = (bytes: Buffer): void => {
-    if (this.finished || this.failed) return;
-    this.buf += this.decoder.decode(bytes, { stream: true });
-    for (let end = this.buf.search(/\r?\n\r?\n/); end >= 0 && !this.finished; end = this.buf.search(/\r?\n\r?\n/)) {
-      const event = this.buf.slice(0, end);
-      this.buf = this.buf.slice(end + (this.buf[end] === "\r" ? 4 : 2));
-      try {
-        this.add(event);
-      } catch (err) {
-        this.failed = err as Error;
-        break;
-      }
-    }
-    if (this.queue.length >= SSE_QUEUE_MAX || this.failed) this.res.pause();
-    this.wake?.();
-  };
-
-  private add(event: string): void {
-    // The usual event is one `data: {...}` line; others are joined as the SSE format says.
-    const data = event.startsWith("data: ") && !event.includes("\n")
-      ? event.slice(6)
-      : event
-          .split(/\r?\n/)
-          .filter((l) => l.startsWith("data:"))
-          .map((l) => l.slice(5).trimStart())
-          .join("\n");
-    if (data === "") return;
-    if (data === "[DONE]") {
-      this.finished = true;
-      return;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch {
-      throw new UpstreamError(502, `upstream sent an event that is not JSON: ${data.slice(0, 80)}`);
-    }
-    if (parsed === null || typeof parsed !== "object") throw new UpstreamError(502, `upstream sent an event that is not an object: ${data.slice(0, 80)}`);
-    this.queue.push(parsed as UpstreamChunk);
-  }
-
-  /** The next event, or null after `[DONE]`; throws when the stream fails or ends before `[DONE]`. */
-  async next(): Promise<UpstreamChunk | null> {
-    for (;;) {
-      const value = this.queue.shift();
-      if (value !== undefined) return value;
-      if (this.finished) return null;
-      if (this.failed) throw this.failed;
-      if (this.ended) throw new UpstreamError(502, "upstream stream ended before [DONE]");
-      if (this.res.isPaused()) this.res.resume();
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = null;
-    }
-  }
 }
 
 async function readText(res: IncomingMessage, limit = 4096): Promise<string> {
