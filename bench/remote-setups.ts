@@ -5,9 +5,11 @@
  * - remote: the same load direct to the models host, then through a gateway whose five experts are
  *   remote (url) to it; the gateway's added time to first token and its throughput ratio.
  * - failover: the load through a gateway whose five remote experts have local fallbacks, while the
- *   models host is killed (SIGKILL) a third of the way in and restarted at two thirds.
+ *   models host is killed (SIGKILL, or `--signal SIGTERM`: it drains) a third of the way in and
+ *   restarted at two thirds.
  */
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runServerBench, type ServerBenchResult } from "../lib/cli/bench.js";
 import { FIVE_EXPERTS, fiveExpertConfig } from "../test/helpers/fake-engine.js";
@@ -21,6 +23,8 @@ export interface RemoteBenchOptions {
   maxTokens: number;
   tokenDelayMs: number;
   parallel: number;
+  /** How the failover setup stops the models host: SIGKILL (a crash) or SIGTERM (a drain). */
+  signal?: "SIGKILL" | "SIGTERM";
 }
 
 async function modelsHost(o: RemoteBenchOptions, port: number): Promise<HostProcess> {
@@ -45,8 +49,53 @@ async function gatewayFor(o: RemoteBenchOptions, hostUrl: string, withFallbacks:
   return gw;
 }
 
+/** CPU time a process has used, ms (Linux /proc; null elsewhere). */
+function processCpuMs(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name: state is field 3, utime and stime are fields 14 and 15.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks();
+  } catch {
+    return null;
+  }
+}
+let ticks: number | undefined;
+const clockTicks = (): number => (ticks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" })) || 100);
+
+/** CPU ms per 1000 streamed chunks of each process during one run (null where it could not be read). */
+export interface CpuPerChunks {
+  client: number;
+  host: number | null;
+  gateway: number | null;
+}
+
+/** One run of the load, with the CPU time each process spent on it. */
+async function measured(url: string, load: { clients: number; durationS: number; maxTokens: number }, host: HostProcess, gw: HostProcess): Promise<{ result: ServerBenchResult; cpu: CpuPerChunks }> {
+  const before = { client: process.cpuUsage(), host: processCpuMs(host.proc.pid), gateway: processCpuMs(gw.proc.pid) };
+  const result = await runServerBench({ url, ...load });
+  const client = process.cpuUsage(before.client);
+  const per = (ms: number | null, from: number | null): number | null => (ms === null || from === null ? null : Math.round(((ms - from) / result.chunks) * 1000 * 10) / 10);
+  return {
+    result,
+    cpu: {
+      client: per((client.user + client.system) / 1000, 0)!,
+      host: per(processCpuMs(host.proc.pid), before.host),
+      gateway: per(processCpuMs(gw.proc.pid), before.gateway),
+    },
+  };
+}
+
+/** What the overhead run measured: each path's load result and CPU per 1000 chunks. */
+export interface OverheadResult {
+  direct: ServerBenchResult;
+  gateway: ServerBenchResult;
+  directCpu: CpuPerChunks;
+  gatewayCpu: CpuPerChunks;
+}
+
 /** The same load direct to the models host and through the gateway. */
-export async function remoteOverheadBench(o: RemoteBenchOptions): Promise<{ direct: ServerBenchResult; gateway: ServerBenchResult }> {
+export async function remoteOverheadBench(o: RemoteBenchOptions): Promise<OverheadResult> {
   const host = await modelsHost(o, await freePort());
   const gw = await gatewayFor(o, host.url, false);
   const load = { clients: o.clients, durationS: o.durationS, maxTokens: o.maxTokens };
@@ -54,9 +103,9 @@ export async function remoteOverheadBench(o: RemoteBenchOptions): Promise<{ dire
     // A short warm-up of each path, so neither pays for JIT and first loads in the measurement.
     await runServerBench({ url: host.url, ...load, durationS: 2 });
     await runServerBench({ url: gw.url, ...load, durationS: 2 });
-    const direct = await runServerBench({ url: host.url, ...load });
-    const gateway = await runServerBench({ url: gw.url, ...load });
-    return { direct, gateway };
+    const direct = await measured(host.url, load, host, gw);
+    const gateway = await measured(gw.url, load, host, gw);
+    return { direct: direct.result, gateway: gateway.result, directCpu: direct.cpu, gatewayCpu: gateway.cpu };
   } finally {
     await Promise.all([stopHost(gw), stopHost(host)]);
   }
@@ -65,7 +114,7 @@ export async function remoteOverheadBench(o: RemoteBenchOptions): Promise<{ dire
 /** What the failover run measured. */
 export interface FailoverResult {
   result: ServerBenchResult;
-  /** Streams the gateway had open on remote experts when the host was killed. */
+  /** Streams the gateway had open on remote experts when the host was stopped. */
   inFlightAtKill: number;
   /** From the kill until the gateway showed every remote expert down. */
   detectedDownMs: number | null;
@@ -73,6 +122,8 @@ export interface FailoverResult {
   recoveredMs: number | null;
   /** Requests served per expert over the run (remote and local fallbacks). */
   perExpert: Record<string, number>;
+  /** Answers cut by the kill that another expert continued. */
+  continuations: number;
 }
 
 /** The load through a gateway with fallbacks while the models host is killed and restarted. */
@@ -80,7 +131,7 @@ export async function failoverBench(o: RemoteBenchOptions): Promise<FailoverResu
   const port = await freePort();
   let host = await modelsHost(o, port);
   const gw = await gatewayFor(o, host.url, true);
-  const stats = async () => (await (await fetch(`${gw.url}/stats`)).json()) as { experts: Record<string, { remote: boolean; state: string; active: number; requests: number }> };
+  const stats = async () => (await (await fetch(`${gw.url}/stats`)).json()) as { continuations_total: number; experts: Record<string, { remote: boolean; state: string; active: number; requests: number }> };
   const remotes = async (state: string) => Object.values((await stats()).experts).filter((e) => e.remote).every((e) => e.state === state);
   const waitFor = async (state: string, since: number): Promise<number | null> => {
     for (let i = 0; i < 300; i++) {
@@ -96,7 +147,7 @@ export async function failoverBench(o: RemoteBenchOptions): Promise<FailoverResu
     await new Promise((r) => setTimeout(r, (o.durationS * 1000) / 3));
     inFlightAtKill = Object.values((await stats()).experts).reduce((s, e) => s + (e.remote ? e.active : 0), 0);
     const killed = Date.now();
-    await stopHost(host, "SIGKILL");
+    await stopHost(host, o.signal ?? "SIGKILL");
     detectedDownMs = await waitFor("remote-down", killed);
     await new Promise((r) => setTimeout(r, Math.max(0, killed + (o.durationS * 1000) / 3 - Date.now())));
     host = await modelsHost(o, port);
@@ -105,8 +156,9 @@ export async function failoverBench(o: RemoteBenchOptions): Promise<FailoverResu
   try {
     const result = await runServerBench({ url: gw.url, clients: o.clients, durationS: o.durationS, maxTokens: o.maxTokens });
     await chaos;
-    const perExpert = Object.fromEntries(Object.entries((await stats()).experts).map(([n, e]) => [n, e.requests]));
-    return { result, inFlightAtKill, detectedDownMs, recoveredMs, perExpert };
+    const end = await stats();
+    const perExpert = Object.fromEntries(Object.entries(end.experts).map(([n, e]) => [n, e.requests]));
+    return { result, inFlightAtKill, detectedDownMs, recoveredMs, perExpert, continuations: end.continuations_total };
   } finally {
     await Promise.all([stopHost(gw), stopHost(host)]);
   }

@@ -1,8 +1,9 @@
 /**
  * Server load test: `npm run bench:server [-- --duration 60 --clients 32 --engine fake|demo]`.
  * `--setup remote` measures a gateway's overhead (direct to a models host vs through a gateway of
- * remote experts, two processes); `--setup failover` kills and restarts the models host during the
- * run (see bench/remote-setups.ts). Both use the fake engine.
+ * remote experts, two processes); `--setup failover` kills (`--signal SIGKILL`, default) or stops
+ * (`--signal SIGTERM`: it drains) and restarts the models host during the run (see
+ * bench/remote-setups.ts). Both use the fake engine.
  * Streaming clients with automatic routing against the real HTTP server on 127.0.0.1, in this
  * process, backed by either the fake engine (deterministic text, `--token-delay-ms` per token,
  * `--parallel` slots per expert) or the demo system: the real engine with five random-weight models,
@@ -11,7 +12,7 @@
  * lets it grow between major collections, so it is no leak test on its own.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
@@ -21,7 +22,7 @@ import { startServer } from "../lib/server/index.js";
 import { DEMO_EXPERTS } from "../lib/config/index.js";
 import { createSystem, type CapibaraSystem } from "../lib/system.js";
 import { buildModel } from "../test/fixtures/recipes.js";
-import { failoverBench, remoteOverheadBench } from "./remote-setups.js";
+import { failoverBench, remoteOverheadBench, type RemoteBenchOptions } from "./remote-setups.js";
 import { FakeEngine, fiveExpertConfig } from "../test/helpers/fake-engine.js";
 
 const { values } = parseArgs({
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     threads: { type: "string", default: "2" },
     "max-heap-growth-mib": { type: "string", default: "32" },
     setup: { type: "string", default: "local" },
+    signal: { type: "string", default: "SIGKILL" },
   },
 });
 const num = (k: keyof typeof values): number => Number(values[k]);
@@ -57,25 +59,31 @@ function fakeSystem(): Promise<CapibaraSystem> {
   return createSystem(fiveExpertConfig(dir, { parallel: num("parallel") }), { loadModel: engine.loadModel });
 }
 if (values.setup === "remote" || values.setup === "failover") {
-  const o = { dir, clients: num("clients"), durationS: num("duration"), maxTokens: num("max-tokens"), tokenDelayMs: num("token-delay-ms"), parallel: num("parallel") };
-  process.stdout.write(`server bench, setup ${values.setup}: fake engine, ${o.tokenDelayMs} ms/token, ${o.parallel} slots per expert, ${o.clients} clients, node ${process.version}\n`);
+  const signal = values.signal;
+  if (signal !== "SIGKILL" && signal !== "SIGTERM") throw new Error(`--signal must be SIGKILL or SIGTERM, got ${signal}`);
+  const o: RemoteBenchOptions = { signal, dir, clients: num("clients"), durationS: num("duration"), maxTokens: num("max-tokens"), tokenDelayMs: num("token-delay-ms"), parallel: num("parallel") };
+  const load = (): string => loadavg().map((l) => l.toFixed(1)).join(" ");
+  process.stdout.write(`server bench, setup ${values.setup}: fake engine, ${o.tokenDelayMs} ms/token, ${o.parallel} slots per expert, ${o.clients} clients, node ${process.version}, ${cpus().length} cores, load average ${load()}\n`);
   try {
     if (values.setup === "remote") {
-      const { direct, gateway } = await remoteOverheadBench(o);
+      const { direct, gateway, directCpu, gatewayCpu } = await remoteOverheadBench(o);
       process.stdout.write(`direct to the models host:\n${formatBenchTable(direct)}through the gateway (remote experts):\n${formatBenchTable(gateway)}`);
       const added = Math.round((gateway.timeToFirstTokenMs.p50 - direct.timeToFirstTokenMs.p50) * 10) / 10;
       const ratio = Math.round((gateway.chunksPerSecond / direct.chunksPerSecond) * 1000) / 1000;
       process.stdout.write(`gateway overhead: TTFT p50 +${added} ms, throughput ${ratio}x of direct (chunks/s)\n`);
+      process.stdout.write(`CPU ms per 1000 chunks: direct run: client ${directCpu.client}, host ${directCpu.host}; gateway run: client ${gatewayCpu.client}, gateway ${gatewayCpu.gateway}, host ${gatewayCpu.host}\n`);
       if (direct.failed + gateway.failed > 0) process.exitCode = 1;
     } else {
       const f = await failoverBench(o);
       process.stdout.write(formatBenchTable(f.result));
-      process.stdout.write(`streams open on the remote when it was killed: ${f.inFlightAtKill}; all remotes shown down after ${f.detectedDownMs} ms; up again ${f.recoveredMs} ms after the restarted host answered\n`);
+      process.stdout.write(`streams open on the remote when it was stopped (${signal}): ${f.inFlightAtKill}, continued on another expert: ${f.continuations}; all remotes shown down after ${f.detectedDownMs} ms; up again ${f.recoveredMs} ms after the restarted host answered\n`);
       process.stdout.write(`requests per expert: ${Object.entries(f.perExpert).map(([n, c]) => `${n}=${c}`).join(" ")}\n`);
+      if (f.result.failed > 0) process.exitCode = 1;
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  process.stdout.write(`load average at the end: ${load()}\n`);
   process.exit();
 }
 const demo = values.engine === "demo";

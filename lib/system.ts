@@ -5,164 +5,40 @@
  */
 import { AbortError, ContextFullError, ImageError, ModelClosedError } from "./errors.js";
 import { loadConfig, parseConfig, type Config, type ConfigInput, type ExpertConfig } from "./config/index.js";
-import type { ChatMessage, GenerateOptions, GenerationStats, TokenChunk, Tool, ToolChoice } from "./engine/types.js";
-import { ExpertLoadError, LazyLoader, type ExpertLease, type ExpertLoadStatus, type LoadModelFn, type LoaderEvent } from "./loader/index.js";
+import type { ChatMessage, GenerateOptions, Generation } from "./engine/types.js";
+import { ExpertLoadError, LazyLoader, type ExpertLease, type LoadModelFn, type LoaderEvent } from "./loader/index.js";
 import { ExpertRegistry } from "./registry/index.js";
-import { RemoteExperts, type RemoteEvent, type RemoteLease, type RemoteOptions, type RemoteState, type UpstreamRequest } from "./registry/remote.js";
+import { RemoteExperts, UpstreamError, type RemoteEvent, type RemoteLease, type UpstreamRequest } from "./registry/remote.js";
 import { createRouter, routerConfigFromSection } from "./router/index.js";
 
-/** What the system needs from a router (the real one is `lib/router`). */
-export interface RouterLike {
-  route(messages: readonly ChatMessage[]): RouteDecisionLike;
-}
+import type {
+  ChatRequest,
+  ChatResponse,
+  ChatStats,
+  CompletionRequest,
+  Continuation,
+  ExpertStats,
+  FallbackStep,
+  ResponseChunk,
+  RouteInfo,
+  RouterLike,
+  SamplingOptions,
+  SystemLogger,
+  SystemOptions,
+  SystemStats,
+} from "./system-types.js";
 
-/** A router's choice. */
-export interface RouteDecisionLike {
-  domain: string;
-  confidence: number;
-  reasons: string[];
-  scores?: Record<string, number>;
-}
+export type * from "./system-types.js";
 
-/** Structured logger (pino's is one). */
-export interface SystemLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-/** Options of {@link createSystem}. */
-export interface SystemOptions {
-  /** Loads a model; defaults to the engine's `loadModel`. */
-  loadModel?: LoadModelFn;
-  /** Defaults to `lib/router` configured from the config's `router` section. */
-  router?: RouterLike;
-  logger?: SystemLogger;
-  /** Start loading pinned and `preload` experts at once (default true); see {@link CapibaraSystem.ready}. */
-  preload?: boolean;
-  /** Health-probe and connect timings of remote experts. */
-  remote?: RemoteOptions;
-}
-
-/** Sampling options of a request; unset ones come from the expert's `sampling` defaults. */
-export interface SamplingOptions {
-  maxTokens?: number;
-  temperature?: number;
-  topP?: number;
-  topK?: number;
-  minP?: number;
-  repeatPenalty?: number;
-  frequencyPenalty?: number;
-  presencePenalty?: number;
-  seed?: number;
-  stop?: string[];
-  /** GBNF grammar constraining the output (see {@link GenerateOptions.grammar}). */
-  grammar?: string;
-  /** Functions the model may call (chat only; see {@link GenerateOptions.tools}). */
-  tools?: Tool[];
-  /** See {@link GenerateOptions.toolChoice}. */
-  toolChoice?: ToolChoice;
-  /** See {@link GenerateOptions.parallelToolCalls}. */
-  parallelToolCalls?: boolean;
-}
-
-/** A chat request. `model` is an expert name, a domain, `auto` or omitted (automatic routing). */
-export interface ChatRequest extends SamplingOptions {
-  messages: ChatMessage[];
-  model?: string | null;
-  signal?: AbortSignal;
-}
-
-/** A raw-text completion request. */
-export interface CompletionRequest extends SamplingOptions {
-  prompt: string;
-  model?: string | null;
-  signal?: AbortSignal;
-}
-
-/** An expert that could not be loaded before the one that served. */
-export interface FallbackStep {
-  expert: string;
-  error: string;
-}
-
-/** Which expert serves a request, and why. */
-export interface RouteInfo {
-  /** The `model` the request named (`auto` when omitted). */
-  requested: string;
-  expert: string;
-  domain: string;
-  /** Why, in words: the router's reasons, the requested name, or the fallback. */
-  reason: string;
-  /** The router's decision when the request was routed automatically. */
-  decision: RouteDecisionLike | null;
-  /** Experts tried first that failed to load (empty when the first choice served). */
-  fallbacks: FallbackStep[];
-}
-
-/** Final statistics of one request. */
-export interface ChatStats extends GenerationStats {
-  expert: string;
-  /** From the call to the first chunk, including any model load and queueing. */
-  timeToFirstTokenMs: number | null;
-  totalMs: number;
-}
-
-/**
- * A running generation: iterate it for the chunks (once), then read `stats`. Call `cancel()` when
- * not iterating to the end, so the expert's slot is freed at once.
- */
-export interface ChatResponse extends AsyncIterable<TokenChunk> {
-  readonly route: RouteInfo;
-  /** Resolves after the last chunk; rejects like the iteration when the generation is aborted or fails. */
-  readonly stats: Promise<ChatStats>;
-  /** Stops the generation and frees the slot. */
-  cancel(): void;
-  /** Iterates to the end and returns the whole text. */
-  text(): Promise<string>;
-}
-
-/** The `/stats` document (snake_case, as the Python server had). */
-export interface SystemStats {
-  uptime_s: number;
-  requests_total: number;
-  fallbacks_total: number;
-  experts: Record<string, ExpertStats>;
-  router: { routed_total: number; by_domain: Record<string, number> };
-}
-
-/** Per-expert figures of {@link SystemStats}. */
-export interface ExpertStats {
-  domain: string;
-  /** Load state of a local expert; `remote-up` / `remote-down` for a remote one. */
-  state: ExpertLoadStatus["state"] | RemoteState;
-  /** Served by a remote server (`url`): nothing is loaded here. */
+/** One expert's part of a response: its generation and the slot it holds. */
+interface Segment {
+  expert: ExpertConfig;
+  counters: Counters;
+  generation: Generation;
+  release(): void;
   remote: boolean;
-  loaded: boolean;
-  pinned: boolean;
-  bytes: number;
-  load_time_ms: number | null;
-  loads: number;
-  load_failures: number;
-  requests: number;
-  failed_requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  /** Decode speed over all of this expert's requests. */
-  tokens_per_second: number | null;
-  last_used: string | null;
-  active: number;
-  queued: number;
-  /** Sequences the model generates at once. */
-  parallel: number;
-  /** Prompt tokens served from the prompt cache (over this expert's requests). */
-  cached_prompt_tokens: number;
-  /** Rows of the model's last batched step (null when unloaded). */
-  batch_size: number | null;
-  /** Bytes reserved for the KV pool (0 when unloaded). */
-  kv_cache_bytes: number;
-  /** Share of KV positions held by running sequences, 0..1 like vLLM's kv_cache_usage_perc (null when unloaded). */
-  kv_cache_usage_perc: number | null;
+  /** The generation's token limit, for what is left when another expert continues it. */
+  maxTokens: number | undefined;
 }
 
 interface Counters {
@@ -207,6 +83,7 @@ function generateOptions(expert: ExpertConfig, req: SamplingOptions, signal: Abo
     ...(req.tools ? { tools: req.tools } : {}),
     ...(req.toolChoice ? { toolChoice: req.toolChoice } : {}),
     ...(req.parallelToolCalls !== undefined ? { parallelToolCalls: req.parallelToolCalls } : {}),
+    ...(req.continueFinalMessage ? { continueFinalMessage: true } : {}),
     signal,
   };
 }
@@ -229,7 +106,12 @@ export class CapibaraSystem {
   private readonly started = Date.now();
   private requestsTotal = 0;
   private fallbacksTotal = 0;
+  private continuationsTotal = 0;
   private closed = false;
+  private draining = false;
+  /** Requests between their start and their generation's (routing, loading, waiting for a slot). */
+  private starting = 0;
+  private drained?: () => void;
 
   constructor(config: Config, options: SystemOptions = {}) {
     this.config = config;
@@ -326,6 +208,7 @@ export class CapibaraSystem {
       uptime_s: Math.round((Date.now() - this.started) / 1000),
       requests_total: this.requestsTotal,
       fallbacks_total: this.fallbacksTotal,
+      continuations_total: this.continuationsTotal,
       experts,
       router: { routed_total: routed, by_domain: { ...this.routedByDomain } },
     };
@@ -334,6 +217,33 @@ export class CapibaraSystem {
   /** Whether {@link CapibaraSystem.close} has been called. */
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Whether {@link CapibaraSystem.drain} has been called: new requests are refused. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Refuses new requests (`ModelClosedError`), lets those already started finish, up to
+   * `timeoutMs`, then closes the system (aborting any still running).
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    if (this.starting + this.running.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await this.close();
+  }
+
+  private settleDrain(): void {
+    if (this.starting + this.running.size === 0) this.drained?.();
   }
 
   /** Aborts running generations, fails queued requests and unloads every model. */
@@ -346,65 +256,102 @@ export class CapibaraSystem {
   }
 
   private async start(req: SamplingOptions & { model?: string | null; signal?: AbortSignal }, messages: ChatMessage[], prompt: string | ChatMessage[]): Promise<ChatResponse> {
-    if (this.closed) throw new ModelClosedError("MODEL_CLOSED", "the system is closed");
+    if (this.closed || this.draining) throw new ModelClosedError("MODEL_CLOSED", this.closed ? "the system is closed" : "the server is shutting down");
     const t0 = performance.now();
     const route = this.route(messages, req.model);
     this.requestsTotal++;
     if (route.decision) this.routedByDomain[route.domain] = (this.routedByDomain[route.domain] ?? 0) + 1;
     const ac = new AbortController();
     const signal = req.signal ? AbortSignal.any([req.signal, ac.signal]) : ac.signal;
-    const lease = await this.acquireWithFallback(route, signal, (expert) => ({ prompt, options: generateOptions(expert, req, signal) }));
-    const expert = lease.expert;
-    const counters = this.counters.get(expert.name)!;
-    counters.requests++;
-    let generation;
+    const optionsFor = (expert: ExpertConfig): GenerateOptions => generateOptions(expert, req, signal);
+    this.starting++;
+    let seg: Segment;
     try {
-      if ("generation" in lease) {
-        generation = lease.generation;
-      } else {
-        if (lease.model.vision === null && hasImages(messages))
-          throw new ImageError("NO_VISION", `expert ${expert.name} has no vision projector (mmproj_path)`);
-        // The engine renders and tokenises the prompt once and throws ContextFullError when it does not fit.
-        generation = lease.model.generate(prompt, generateOptions(expert, req, signal));
-      }
-    } catch (err) {
-      counters.failed++;
-      lease.release();
-      if (err instanceof ContextFullError) throw new ContextFullError("CONTEXT_FULL", `expert ${expert.name}: ${err.message}`);
-      throw err;
+      const lease = await this.acquireWithFallback(route, messages, signal, (expert) => ({ prompt, options: optionsFor(expert) }));
+      seg = this.begin(lease, prompt, messages, optionsFor(lease.expert));
+      this.running.add(ac);
+    } finally {
+      this.starting--;
+      this.settleDrain();
     }
-    this.running.add(ac);
     let firstChunkAt: number | null = null;
     let iterated = false;
-    const finish = (): void => {
-      this.running.delete(ac);
-      lease.release();
-    };
-    const stats = generation.stats.then((s): ChatStats => {
-      counters.promptTokens += s.promptTokens;
-      counters.cachedPromptTokens += s.cachedPromptTokens;
-      counters.completionTokens += s.generatedTokens;
-      if (s.decodeTokensPerSecond > 0) counters.decodeSeconds += s.generatedTokens / s.decodeTokensPerSecond;
-      return { ...s, expert: expert.name, timeToFirstTokenMs: firstChunkAt === null ? null : firstChunkAt - t0, totalMs: performance.now() - t0 };
-    });
+    const continuations: Continuation[] = [];
+    let resolveStats!: (s: ChatStats) => void;
+    let rejectStats!: (err: unknown) => void;
+    const stats = new Promise<ChatStats>((res, rej) => ((resolveStats = res), (rejectStats = rej)));
     // An aborted or failed generation rejects `stats` too; a caller that only iterates has seen the error already.
     stats.catch(() => undefined);
-    const chunks = async function* (): AsyncGenerator<TokenChunk> {
+    /** Tokens of earlier segments (a remote that failed sent no usage: its chunks are counted). */
+    let earlierTokens = 0;
+    const settleWith = (s: Segment): void =>
+      void s.generation.stats.then(
+        (g) =>
+          resolveStats({
+            ...g,
+            generatedTokens: earlierTokens + g.generatedTokens,
+            expert: s.expert.name,
+            timeToFirstTokenMs: firstChunkAt === null ? null : firstChunkAt - t0,
+            totalMs: performance.now() - t0,
+          }),
+        rejectStats,
+      );
+    // Not iterated, the first generation's end is the response's; iterating, the loop below decides.
+    void seg.generation.stats.then(
+      () => !iterated && settleWith(seg),
+      (err: unknown) => !iterated && rejectStats(err),
+    );
+    const finish = (): void => {
+      this.running.delete(ac);
+      seg.release();
+      this.settleDrain();
+    };
+    const self = this;
+    const chunks = async function* (): AsyncGenerator<ResponseChunk> {
+      let text = "";
+      let segTokens = 0;
+      let marker: Continuation | undefined;
       try {
-        for await (const chunk of generation) {
-          firstChunkAt ??= performance.now();
-          yield chunk;
+        for (;;) {
+          try {
+            for await (const chunk of seg.generation) {
+              firstChunkAt ??= performance.now();
+              text += chunk.text;
+              // A remote's chunks carry no token ids: one token each, as capibara, vLLM and llama-server stream.
+              segTokens += chunk.tokens.length || 1;
+              yield marker ? { ...chunk, continuation: marker } : chunk;
+              marker = undefined;
+            }
+            break;
+          } catch (err) {
+            if (!(err instanceof AbortError)) seg.counters.failed++;
+            // A remote's failure mid-stream (502): its own 4xx and aborts end the answer.
+            if (!(err instanceof UpstreamError) || err.status !== 502) throw err;
+            const next = await self.continueAfter(seg, route, req, prompt, messages, text, segTokens, signal, continuations);
+            if (!next) throw err;
+            seg.release();
+            earlierTokens += segTokens;
+            segTokens = 0;
+            marker = { from: seg.expert.name, expert: next.expert.name, error: err.message };
+            continuations.push(marker);
+            self.continuationsTotal++;
+            self.logger.warn({ ...marker, chars: text.length }, `continued the answer of ${marker.from} on ${marker.expert}`);
+            seg = next;
+          }
         }
       } catch (err) {
-        if (!(err instanceof AbortError)) counters.failed++;
+        rejectStats(err);
         throw err;
       } finally {
+        // Also after an early return(): the generation's own end (aborted) settles the stats.
+        settleWith(seg);
         finish();
       }
     };
     const response: ChatResponse = {
       route,
       stats,
+      continuations,
       cancel: () => {
         ac.abort();
         if (!iterated) finish();
@@ -423,30 +370,129 @@ export class CapibaraSystem {
     return response;
   }
 
+  /** Starts the generation on an acquired expert (a remote's has started already); counts the request and, later, its tokens. */
+  private begin(lease: ExpertLease | RemoteLease, prompt: string | ChatMessage[], messages: readonly ChatMessage[], options: GenerateOptions): Segment {
+    const expert = lease.expert;
+    const counters = this.counters.get(expert.name)!;
+    counters.requests++;
+    let generation: Generation;
+    try {
+      if ("generation" in lease) {
+        generation = lease.generation;
+      } else {
+        if (lease.model.vision === null && hasImages(messages)) throw new ImageError("NO_VISION", `expert ${expert.name} has no vision projector (mmproj_path)`);
+        // The engine renders and tokenises the prompt once and throws ContextFullError when it does not fit.
+        generation = lease.model.generate(prompt, options);
+      }
+    } catch (err) {
+      counters.failed++;
+      lease.release();
+      if (err instanceof ContextFullError) throw new ContextFullError("CONTEXT_FULL", `expert ${expert.name}: ${err.message}`);
+      throw err;
+    }
+    generation.stats.then(
+      (s) => {
+        counters.promptTokens += s.promptTokens;
+        counters.cachedPromptTokens += s.cachedPromptTokens;
+        counters.completionTokens += s.generatedTokens;
+        if (s.decodeTokensPerSecond > 0) counters.decodeSeconds += s.generatedTokens / s.decodeTokensPerSecond;
+      },
+      () => undefined,
+    );
+    return { expert, counters, generation, release: () => lease.release(), remote: "generation" in lease, maxTokens: options.maxTokens };
+  }
+
+  /**
+   * After a remote expert failed mid-answer: the next expert by priority, not tried yet for this
+   * request, generating the rest of the answer from the text so far, given as the open final
+   * assistant message (chat) or appended to the prompt (completion). Null when the answer cannot
+   * be continued: no text yet, tools or a grammar (their state is not in the text), no tokens
+   * left, a request that continues an assistant message itself, or no expert left that can serve.
+   */
+  private async continueAfter(
+    failed: Segment,
+    route: RouteInfo,
+    req: SamplingOptions,
+    prompt: string | ChatMessage[],
+    messages: readonly ChatMessage[],
+    text: string,
+    tokens: number,
+    signal: AbortSignal,
+    earlier: readonly Continuation[],
+  ): Promise<Segment | null> {
+    const maxTokens = failed.maxTokens === undefined ? undefined : failed.maxTokens - tokens;
+    const stateless = req.tools === undefined && req.grammar === undefined && !req.continueFinalMessage;
+    if (!failed.remote || text === "" || !stateless || signal.aborted || (maxTokens !== undefined && maxTokens <= 0)) return null;
+    const tried = new Set([route.expert, ...route.fallbacks.map((f) => f.expert), ...earlier.map((c) => c.from)]);
+    const candidates = this.fallbacksFor(failed.expert.name, messages).filter((e) => !tried.has(e.name));
+    const rest: string | ChatMessage[] = typeof prompt === "string" ? prompt + text : [...prompt, { role: "assistant", content: text }];
+    const optionsFor = (expert: ExpertConfig): GenerateOptions => ({
+      ...generateOptions(expert, { ...req, maxTokens }, signal),
+      ...(typeof prompt === "string" ? {} : { continueFinalMessage: true }),
+    });
+    try {
+      const lease = await this.acquireAny(candidates, signal, (expert) => ({ prompt: rest, options: optionsFor(expert) }), [], false);
+      return this.begin(lease, rest, messages, optionsFor(lease.expert));
+    } catch (err) {
+      if (err instanceof AbortError) throw err;
+      // The client then gets the first failure, the one that cut its answer.
+      this.logger.warn({ expert: failed.expert.name, error: (err as Error).message }, `the answer of ${failed.expert.name} could not be continued`);
+      return null;
+    }
+  }
+
   /**
    * Acquires the routed expert, or the next by priority when it cannot load or its remote cannot
    * serve (reported in the route). A remote expert's request is sent here, up to its first token.
    */
-  private async acquireWithFallback(route: RouteInfo, signal: AbortSignal, upstream: (expert: ExpertConfig) => UpstreamRequest): Promise<ExpertLease | RemoteLease> {
-    const candidates = [this.registry.get(route.expert), ...this.registry.fallbacks(route.expert)];
+  private async acquireWithFallback(route: RouteInfo, messages: readonly ChatMessage[], signal: AbortSignal, upstream: (expert: ExpertConfig) => UpstreamRequest): Promise<ExpertLease | RemoteLease> {
+    const lease = await this.acquireAny([this.registry.get(route.expert), ...this.fallbacksFor(route.expert, messages)], signal, upstream, route.fallbacks, true);
+    if (lease.expert.name !== route.expert) {
+      this.fallbacksTotal++;
+      this.logger.warn({ requested: route.expert, served: lease.expert.name, fallbacks: route.fallbacks }, `fell back from ${route.expert} to ${lease.expert.name}`);
+      route.reason = `${route.reason}; fallback to ${lease.expert.name}: ${route.fallbacks.map((f) => `${f.expert} ${this.remotes.has(f.expert) ? "unavailable" : "failed to load"}`).join(", ")}`;
+      route.expert = lease.expert.name;
+    }
+    return lease;
+  }
+
+  /** The experts to try after `name`, by priority; for messages with images, only those that can see them (a local one without `mmproj_path` cannot; a remote's own server decides). */
+  private fallbacksFor(name: string, messages: readonly ChatMessage[]): ExpertConfig[] {
+    const all = this.registry.fallbacks(name);
+    return hasImages(messages) ? all.filter((e) => e.url !== undefined || e.mmproj_path) : all;
+  }
+
+  /**
+   * The first of `candidates` that can serve; each one that cannot is added to `failures`. A
+   * remote that rejects the request itself (400, 413, 422) ends the search when it is the expert
+   * the request asked for (`asked`: the first candidate); a fallback's rejection (images sent to
+   * a text-only server, say) moves on to the next, and is what the caller gets when none serves.
+   */
+  private async acquireAny(
+    candidates: readonly ExpertConfig[],
+    signal: AbortSignal,
+    upstream: (expert: ExpertConfig) => UpstreamRequest,
+    failures: FallbackStep[],
+    asked: boolean,
+  ): Promise<ExpertLease | RemoteLease> {
     let firstError: ExpertLoadError | undefined;
-    for (const candidate of candidates) {
+    let rejected: UpstreamError | undefined;
+    for (const [i, candidate] of candidates.entries()) {
       try {
-        const lease = this.remotes.has(candidate.name) ? await this.remotes.start(candidate.name, upstream(candidate), signal) : await this.loader.acquire(candidate.name, signal);
-        if (candidate.name !== route.expert) {
-          this.fallbacksTotal++;
-          this.logger.warn({ requested: route.expert, served: candidate.name, fallbacks: route.fallbacks }, `fell back from ${route.expert} to ${candidate.name}`);
-          route.reason = `${route.reason}; fallback to ${candidate.name}: ${route.fallbacks.map((f) => `${f.expert} ${this.remotes.has(f.expert) ? "unavailable" : "failed to load"}`).join(", ")}`;
-          route.expert = candidate.name;
-        }
-        return lease;
+        return this.remotes.has(candidate.name) ? await this.remotes.start(candidate.name, upstream(candidate), signal) : await this.loader.acquire(candidate.name, signal);
       } catch (err) {
+        if (err instanceof UpstreamError && !(asked && i === 0)) {
+          rejected ??= err;
+          failures.push({ expert: candidate.name, error: err.message });
+          continue;
+        }
         if (!(err instanceof ExpertLoadError)) throw err;
         firstError ??= err;
-        route.fallbacks.push({ expert: candidate.name, error: err.message });
+        failures.push({ expert: candidate.name, error: err.message });
       }
     }
-    throw new ExpertLoadError(route.expert, `no expert could be loaded: ${route.fallbacks.map((f) => f.error).join("; ")}`, { cause: firstError });
+    if (rejected) throw rejected;
+    throw new ExpertLoadError(candidates[0]?.name ?? "none", `no expert could be loaded: ${failures.map((f) => f.error).join("; ")}`, { cause: firstError });
   }
 }
 

@@ -14,6 +14,12 @@ import { BUILTIN_CHAT_TEMPLATES, IMAGE_MARKERS, type ChatTemplateArch } from "./
 export interface RenderOptions {
   /** Append the opening of an assistant turn (default `true`). */
   addGenerationPrompt?: boolean;
+  /**
+   * Leave the last message, an assistant one, open: the prompt ends with its text, so the model
+   * continues it instead of starting a new turn (vLLM's `continue_final_message`, an assistant
+   * prefill). `addGenerationPrompt` is then ignored.
+   */
+  continueFinalMessage?: boolean;
   /** Extra variables for the template (e.g. `tools`, `enable_thinking`). */
   variables?: Record<string, unknown>;
   /** What image parts become in this rendering (default: the template's marker). */
@@ -106,17 +112,34 @@ export class ChatTemplate {
       throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", "render: messages must be a non-empty array");
     const marker = options.imageMarker ?? this.#imageMarker;
     const flat = messages.map((m) => ({ ...m, content: this.#flatten(m, marker) }));
+    if (options.continueFinalMessage) return this.#renderOpen(flat, options.variables);
+    return this.#renderFlat(flat, options.addGenerationPrompt ?? true, options.variables);
+  }
+
+  #renderFlat(flat: readonly object[], addGenerationPrompt: boolean, variables: Record<string, unknown> | undefined): string {
     try {
-      return this.#template.render({
-        ...options.variables,
-        messages: flat,
-        add_generation_prompt: options.addGenerationPrompt ?? true,
-        bos_token: this.#bos,
-        eos_token: this.#eos,
-      });
+      return this.#template.render({ ...variables, messages: flat, add_generation_prompt: addGenerationPrompt, bos_token: this.#bos, eos_token: this.#eos });
     } catch (err) {
       throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", `chat template (${this.origin}) failed: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /**
+   * The conversation rendered as a finished one, cut right after the final assistant text (as
+   * transformers' `continue_final_message` does). Templates may trim a message, so the trimmed
+   * text is looked for and the text's own trailing whitespace is put back: the prompt then ends
+   * exactly with the final message.
+   */
+  #renderOpen(flat: ReadonlyArray<{ role: string; content: string }>, variables: Record<string, unknown> | undefined): string {
+    const last = flat.at(-1)!;
+    if (last.role !== "assistant") throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", `continueFinalMessage: the last message is a ${last.role} message, not an assistant one`);
+    const body = last.content.trim();
+    const tail = last.content.slice(last.content.trimEnd().length);
+    if (body === "") return this.#renderFlat(flat.slice(0, -1), true, variables) + last.content;
+    const text = this.#renderFlat(flat, false, variables);
+    const at = text.lastIndexOf(body);
+    if (at < 0) throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", `chat template (${this.origin}) does not keep the final assistant text, so it cannot be continued`);
+    return text.slice(0, at + body.length) + tail;
   }
 
   #flatten(m: ChatMessage | TemplateMessage, marker: string): string {

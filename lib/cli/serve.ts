@@ -20,6 +20,7 @@ interface ServeOptions extends SystemCliOptions {
   host?: string;
   port?: number;
   apiKey?: string;
+  drainTimeout: number;
 }
 
 /** Adds `serve` to a commander program. The action resolves once the server has shut down (SIGINT / SIGTERM). */
@@ -33,6 +34,7 @@ export function registerServeCommand(program: Command, ctx: CliContext = {}): Co
     .option("--api-key <key>", "require Authorization: Bearer <key> (default: $CAPIBARA_API_KEY or the config's)")
     .option("--log-file <file>", "append JSON logs to this file instead of stdout")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
+    .option("--drain-timeout <s>", "on SIGTERM / SIGINT, seconds to let running generations finish (a second signal stops at once)", intOption(0, 86_400), 30)
     .action(async (opts: ServeOptions) => {
       const logger = createCliLogger(opts);
       const system = await openSystem(opts, logger, ctx);
@@ -43,12 +45,20 @@ export function registerServeCommand(program: Command, ctx: CliContext = {}): Co
         const stop = (signal: NodeJS.Signals): void => {
           process.off("SIGINT", stop);
           process.off("SIGTERM", stop);
-          logger.info({ signal }, "shutting down");
-          void server.close().finally(() => {
+          process.once("SIGINT", now);
+          process.once("SIGTERM", now);
+          logger.info({ signal, drainTimeoutS: opts.drainTimeout }, "shutting down: finishing running generations");
+          void server.drain(opts.drainTimeout * 1000).finally(() => {
+            process.off("SIGINT", now);
+            process.off("SIGTERM", now);
             detach();
             // Logs go through an asynchronous destination: write out what is buffered before returning.
             logger.flush(() => resolve());
           });
+        };
+        const now = (signal: NodeJS.Signals): void => {
+          logger.info({ signal }, "shutting down now: aborting running generations");
+          void system.close();
         };
         process.on("SIGINT", stop);
         process.on("SIGTERM", stop);

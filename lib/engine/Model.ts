@@ -234,11 +234,11 @@ class NativeModel implements Model {
    * Prompt of chat messages with images: every position (an image's are placeholders) and the
    * images to encode, each one bidirectional span whose positions count as prompt tokens.
    */
-  #imagePrompt(messages: ChatMessage[], images: Uint8Array[], tools?: ToolPlan): { tokens: number[]; encode: () => Promise<NativePromptImage[]> } {
+  #imagePrompt(messages: ChatMessage[], images: Uint8Array[], tools: ToolPlan | undefined, continueFinalMessage: boolean): { tokens: number[]; encode: () => Promise<NativePromptImage[]> } {
     const v = this.#requireVision();
     if (!this.template)
       throw new InvalidArgumentError("INVALID_ARGUMENT", `model '${this.info.name}' has no chat template; images need chat messages`);
-    const text = this.template.render(tools?.messages ?? messages, { imageMarker: MEDIA_MARKER, ...(tools ? { variables: tools.variables } : {}) });
+    const text = this.template.render(tools?.messages ?? messages, { imageMarker: MEDIA_MARKER, continueFinalMessage, ...(tools ? { variables: tools.variables } : {}) });
     const chunks = layoutPrompt(text, images.length, v.delimiters, (t) => this.tokenize(t, { addSpecial: false, parseSpecial: true }));
     const n = v.info.tokensPerImage;
     const tokens: number[] = [];
@@ -360,11 +360,11 @@ class NativeModel implements Model {
   }
 
   /** Prompt tokens of a raw string (with BOS as the vocabulary asks) or of chat messages (tool turns as `tools` plans them). */
-  #prompt(prompt: string | ChatMessage[], tools?: ToolPlan): number[] {
+  #prompt(prompt: string | ChatMessage[], tools: ToolPlan | undefined, continueFinalMessage: boolean): number[] {
     if (typeof prompt === "string") return this.tokenize(prompt, { addSpecial: true, parseSpecial: false });
     if (!this.template)
       throw new InvalidArgumentError("INVALID_ARGUMENT", `model '${this.info.name}' has no chat template; pass a string prompt or load it with chatTemplate`);
-    const text = tools ? this.template.render(tools.messages, { variables: tools.variables }) : this.template.render(prompt);
+    const text = this.template.render(tools?.messages ?? prompt, { continueFinalMessage, ...(tools ? { variables: tools.variables } : {}) });
     // The template writes BOS itself when the model wants one.
     return this.tokenize(text, { addSpecial: false, parseSpecial: true });
   }
@@ -394,8 +394,9 @@ class NativeModel implements Model {
     const gbnf = o.jsonSchema !== undefined ? jsonSchemaToGbnf(o.jsonSchema) : (o.grammar ?? tools?.grammar);
     if (gbnf !== undefined) checkGbnf(gbnf);  // bad input fails here, before anything is queued
     const images = typeof prompt === "string" ? [] : imageBytesOf(prompt);
-    const withImages = images.length > 0 ? this.#imagePrompt(prompt as ChatMessage[], images, tools) : null;
-    const ids = this.#checkTokens(withImages ? withImages.tokens : this.#prompt(prompt, tools));
+    const continueFinal = o.continueFinalMessage === true;
+    const withImages = images.length > 0 ? this.#imagePrompt(prompt as ChatMessage[], images, tools, continueFinal) : null;
+    const ids = this.#checkTokens(withImages ? withImages.tokens : this.#prompt(prompt, tools, continueFinal));
     const trigger = tools?.lazy && tools.start !== null ? this.#trigger(tools.start) : {};
     // Compiling the grammar and encoding images run off the event loop before the sequence is queued.
     const prepare =

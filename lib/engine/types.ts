@@ -108,6 +108,12 @@ export interface GenerateOptions {
   toolChoice?: ToolChoice;
   /** Allow more than one call in a turn (default true). */
   parallelToolCalls?: boolean;
+  /**
+   * Chat messages only: the last message is an assistant message whose text the answer continues,
+   * with no new turn opened (an assistant prefill, vLLM's `continue_final_message`). The chunks
+   * carry only the new text.
+   */
+  continueFinalMessage?: boolean;
 }
 
 /** A piece of generated output. */

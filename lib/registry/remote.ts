@@ -1,18 +1,23 @@
 /**
  * Remote experts: an expert whose `url` points at another OpenAI-compatible server (vLLM,
  * llama-server, another capibara). Nothing is loaded here; requests are proxied upstream as a
- * stream, chunk by chunk, and the remote's health is probed in the background so that a dead one
- * is skipped at once (the system then falls back to the next expert by priority).
+ * stream, chunk by chunk, and the remote's health is probed in the background (`/health`, else
+ * `<url>/models`) so that a dead or draining one is skipped at once (the system then falls back
+ * to the next expert by priority).
  * @module
  */
 import { EventEmitter } from "node:events";
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
-import { AbortError, CapibaraError } from "../errors.js";
+import { AbortError } from "../errors.js";
 import type { ExpertConfig, RemoteExpertConfig } from "../config/schema.js";
 import type { ChatMessage, GenerateOptions, Generation, GenerationStats, StopReason, TokenChunk } from "../engine/types.js";
-import { ExpertLoadError, abortError } from "../loader/errors.js";
+import { abortError } from "../loader/errors.js";
 import { takeSlot, type SlotWaiter } from "../loader/slots.js";
+import { RemoteUnavailableError, UpstreamError } from "./remote-errors.js";
+import { SseEvents } from "./sse.js";
+
+export { RemoteUnavailableError, UpstreamError } from "./remote-errors.js";
 
 /** Health of a remote expert, as `/stats` and `/v1/models` show it. */
 export type RemoteState = "remote-up" | "remote-down";
@@ -34,31 +39,6 @@ export interface RemoteStatus {
   lastUsed: number | null;
   /** Why it was last marked down (null while it never was). */
   lastError: string | null;
-}
-
-/** The remote cannot serve this request (down, refused, timed out, 5xx or garbage before the first token): the system falls back. */
-export class RemoteUnavailableError extends ExpertLoadError {
-  constructor(
-    expert: string,
-    message: string,
-    /** Whether this failure marks the remote down (unreachable, 5xx, garbage) rather than refusing one request (401, 404, 429). */
-    readonly remoteDown: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(expert, message, options);
-  }
-}
-
-/** The upstream failed a request it had accepted (mid-stream), or rejected it as invalid (its 4xx status is kept). */
-export class UpstreamError extends CapibaraError {
-  constructor(
-    /** HTTP status for the client: the upstream's own 400/413/422, else 502. */
-    readonly status: number,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super("UPSTREAM_ERROR", message, options);
-  }
 }
 
 /** What goes upstream: the prompt and the merged sampling options (request values over the expert's defaults). */
@@ -90,6 +70,11 @@ export interface RemoteOptions {
 interface Remote {
   def: RemoteExpertConfig;
   base: URL;
+  /**
+   * `/health` beside the API (vLLM, llama-server and capibara have one; it says 503 while a server
+   * loads or drains); null once it answered 404, and `<url>/models` is probed instead.
+   */
+  health: URL | null;
   agent: http.Agent;
   /** Probes get their own connection, so they are never queued behind busy streams. */
   probeAgent: http.Agent;
@@ -130,44 +115,9 @@ function upstreamBody(def: RemoteExpertConfig, req: UpstreamRequest): string {
     presence_penalty: o.presencePenalty,
     seed: o.seed,
     stop: o.stop,
+    // vLLM's names; llama-server and capibara continue a final assistant message as well.
+    ...(o.continueFinalMessage ? { continue_final_message: true, add_generation_prompt: false } : {}),
   });
-}
-
-/** Upstream stream chunk fields we read (OpenAI chat or text completion chunks). */
-interface UpstreamChunk {
-  choices?: Array<{ delta?: { content?: string | null }; text?: string; finish_reason?: string | null }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
-  error?: { message?: string } | string;
-}
-
-/** Splits an SSE byte stream into the JSON of its `data:` fields; stops at `[DONE]`. */
-async function* sseData(res: IncomingMessage): AsyncGenerator<UpstreamChunk> {
-  const decoder = new TextDecoder();
-  let buf = "";
-  // Leaving at [DONE] must not destroy the response: the connection goes back to the keep-alive pool.
-  for await (const bytes of res.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-    buf += decoder.decode(bytes, { stream: true });
-    for (let end = buf.search(/\r?\n\r?\n/); end >= 0; end = buf.search(/\r?\n\r?\n/)) {
-      const event = buf.slice(0, end);
-      buf = buf.slice(end + (buf[end] === "\r" ? 4 : 2));
-      const data = event
-        .split(/\r?\n/)
-        .filter((l) => l.startsWith("data:"))
-        .map((l) => l.slice(5).trimStart())
-        .join("\n");
-      if (data === "") continue;
-      if (data === "[DONE]") return;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        throw new UpstreamError(502, `upstream sent an event that is not JSON: ${data.slice(0, 80)}`);
-      }
-      if (parsed === null || typeof parsed !== "object") throw new UpstreamError(502, `upstream sent an event that is not an object: ${data.slice(0, 80)}`);
-      yield parsed as UpstreamChunk;
-    }
-  }
-  throw new UpstreamError(502, "upstream stream ended before [DONE]");
 }
 
 async function readText(res: IncomingMessage, limit = 4096): Promise<string> {
@@ -194,7 +144,11 @@ class UpstreamCall {
   private res?: IncomingMessage;
   private req?: http.ClientRequest;
   private timer?: NodeJS.Timeout;
-  private events?: AsyncGenerator<UpstreamChunk>;
+  /** Whether we wait on the remote now (the timer counts only then). */
+  private waiting = false;
+  /** Whether `timer` is the per-chunk one (`timeout_s`), rather than the one to the first token. */
+  private chunkTimer = false;
+  private events?: SseEvents;
   private finish: string | null = null;
   private usage: { prompt: number; completion: number } | null = null;
   private chunksSeen = 0;
@@ -224,9 +178,13 @@ class UpstreamCall {
    * for each later chunk. Only while we wait on the remote, so a slow client never trips it.
    */
   private arm(): void {
+    this.waiting = true;
+    // After the first token one timer serves every chunk: refreshed, not recreated.
+    if (this.tFirst !== null && this.chunkTimer) return void this.timer!.refresh();
     clearTimeout(this.timer);
-    const ms = this.tFirst === null ? Math.max(0, this.t0 + this.timeoutMs - performance.now()) : this.timeoutMs;
-    this.timer = setTimeout(() => this.stop(new Error(`no answer from the remote within ${this.r.def.timeout_s} s`)), ms);
+    this.chunkTimer = this.tFirst !== null;
+    const ms = this.chunkTimer ? this.timeoutMs : Math.max(0, this.t0 + this.timeoutMs - performance.now());
+    this.timer = setTimeout(() => this.waiting && this.stop(new Error(`no answer from the remote within ${this.r.def.timeout_s} s`)), ms);
   }
 
   private stop(reason: Error): void {
@@ -280,7 +238,7 @@ class UpstreamCall {
       this.close();
       throw new RemoteUnavailableError(name, `remote expert "${name}" did not answer with an event stream (content-type ${res.headers["content-type"] ?? "none"}): ${text.slice(0, 80)}`, true);
     }
-    this.events = sseData(res);
+    this.events = new SseEvents(res);
     try {
       return await this.next();
     } catch (err) {
@@ -318,9 +276,9 @@ class UpstreamCall {
   async next(): Promise<TokenChunk | null> {
     for (;;) {
       this.arm();
-      const { value, done } = await this.events!.next();
-      clearTimeout(this.timer);
-      if (done) {
+      const value = await this.events!.next();
+      this.waiting = false;
+      if (value === null) {
         this.close(true);
         return null;
       }
@@ -430,7 +388,8 @@ export class RemoteExperts extends EventEmitter {
           const base = new URL(def.url + "/");
           const Agent = base.protocol === "https:" ? https.Agent : http.Agent;
           const agent = new Agent({ keepAlive: true, ...(def.max_concurrent ? { maxSockets: def.max_concurrent + 1 } : {}) });
-          return [def.name, { def, base, agent, probeAgent: new Agent({ keepAlive: true, maxSockets: 1 }), state: "remote-down", active: 0, waiters: [], lastUsed: null, lastError: null } satisfies Remote];
+          const health = new URL(base.pathname.endsWith("/v1/") ? "../health" : "health", base);
+          return [def.name, { def, base, health, agent, probeAgent: new Agent({ keepAlive: true, maxSockets: 1 }), state: "remote-down", active: 0, waiters: [], lastUsed: null, lastError: null } satisfies Remote];
         }),
     );
     this.ready = Promise.all([...this.remotes.values()].map((r) => this.probe(r))).then(() => undefined);
@@ -525,7 +484,7 @@ export class RemoteExperts extends EventEmitter {
     r.timer.unref();
   }
 
-  /** `GET <url>/models` with the API key; any 2xx means up. */
+  /** `GET /health` (else `GET <url>/models`) with the API key; any 2xx means up. */
   private probe(r: Remote): Promise<void> {
     r.probing ??= this.probeOnce(r).finally(() => {
       r.probing = undefined;
@@ -535,19 +494,31 @@ export class RemoteExperts extends EventEmitter {
   }
 
   private async probeOnce(r: Remote): Promise<void> {
-    const url = new URL("models", r.base);
+    const models = new URL("models", r.base);
+    let url = r.health ?? models;
+    let ok = await this.probeGet(r, url);
+    // No /health there: the models list is the probe from now on.
+    if (ok === 404 && r.health) {
+      r.health = null;
+      url = models;
+      ok = await this.probeGet(r, url);
+    }
+    if (this.closed) return;
+    if (ok === true) this.markUp(r);
+    else this.markDown(r, typeof ok === "number" ? `health probe GET ${url.pathname} answered HTTP ${ok}` : ok);
+  }
+
+  /** One probe request: true on a 2xx, else the status, or why it failed. */
+  private probeGet(r: Remote, url: URL): Promise<true | number | string> {
     const lib = url.protocol === "https:" ? https : http;
-    const ok = await new Promise<true | string>((resolve) => {
+    return new Promise((resolve) => {
       const req = lib.get(url, { agent: r.probeAgent, headers: authHeader(r.def), timeout: this.probeTimeoutMs }, (res) => {
         res.resume();
         const s = res.statusCode ?? 0;
-        resolve(s >= 200 && s < 300 ? true : `health probe GET ${url.pathname} answered HTTP ${s}`);
+        resolve(s >= 200 && s < 300 ? true : s);
       });
       req.on("timeout", () => req.destroy(new Error(`health probe timed out after ${this.probeTimeoutMs} ms`)));
       req.on("error", (err) => resolve(`health probe failed: ${describe(err)}`));
     });
-    if (this.closed) return;
-    if (ok === true) this.markUp(r);
-    else this.markDown(r, ok);
   }
 }

@@ -7,8 +7,8 @@
 import { timingSafeEqual } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
-import type { TokenChunk, ToolCall } from "../engine/types.js";
-import type { CapibaraSystem, ChatResponse, ChatStats, RouteInfo } from "../system.js";
+import type { ToolCall } from "../engine/types.js";
+import type { CapibaraSystem, ChatResponse, ChatStats, Continuation, RouteInfo } from "../system.js";
 import { registerAdminRoutes } from "./admin.js";
 import { drainRequest } from "./drain.js";
 import { registerEmbeddingRoutes } from "./embeddings.js";
@@ -63,6 +63,11 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Where an answer moved to another expert mid-stream, as responses show it (`x_capibara`). */
+function continuationField(c: Continuation) {
+  return { continued_from: c.from, continued_on: c.expert, error: c.error };
+}
+
 /** Resolves when a response can take more data, or is gone. */
 function drained(raw: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -99,14 +104,15 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
   let expert = "none";
   let status = 200;
   let stats: ChatStats | undefined;
+  let res: ChatResponse | undefined;
   try {
-    const res = await call.start(ac.signal);
+    res = await call.start(ac.signal);
     expert = res.route.expert;
     routes.record(call.endpoint, res.route);
     const meta = responseMeta(call.kind, expert);
     const headers = routeHeaders(res.route);
     const it = res[Symbol.asyncIterator]();
-    let next: IteratorResult<TokenChunk> = await it.next();
+    let next = await it.next();
     if (!call.stream) {
       let text = "";
       const toolCalls: ToolCall[] = [];
@@ -116,7 +122,8 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
       }
       stats = await res.stats;
       void reply.headers(headers);
-      return call.kind === "chat" ? chatCompletion(meta, text, stats, toolCalls) : textCompletion(meta, text, stats);
+      const body = call.kind === "chat" ? chatCompletion(meta, text, stats, toolCalls) : textCompletion(meta, text, stats);
+      return res.continuations.length > 0 ? { ...body, x_capibara: { continuations: res.continuations.map(continuationField) } } : body;
     }
     reply.hijack();
     const raw = reply.raw;
@@ -130,9 +137,11 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
       if (call.kind === "chat") await send(chatChunk(meta, { role: "assistant", content: "" }, null));
       let calls = 0;
       for (; !next.done; next = await it.next()) {
-        const { text, toolCalls, toolCallDeltas } = next.value;
-        if (call.kind === "text") await send(textChunk(meta, text, null));
-        else if (text) await send(chatChunk(meta, { content: text }, null));
+        const { text, toolCalls, toolCallDeltas, continuation } = next.value;
+        // The first chunk another expert generated says so (the text before it was the failed expert's).
+        const mark = continuation ? { x_capibara: continuationField(continuation) } : {};
+        if (call.kind === "text") await send({ ...textChunk(meta, text, null), ...mark });
+        else if (text || continuation) await send({ ...chatChunk(meta, { content: text }, null), ...mark });
         // One delta a chunk: the SDK's stream helpers emit one arguments event per chunk and call.
         for (const d of toolCallDeltas ?? []) await send(chatChunk(meta, { tool_calls: [d] }, null));
         calls += toolCalls?.length ?? 0;
@@ -154,6 +163,7 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
     throw err;
   } finally {
     metrics.observeRequest(call.endpoint, expert, status, seconds(), stats);
+    for (const c of res?.continuations ?? []) metrics.observeContinuation(c);
   }
 }
 
@@ -191,7 +201,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
 
   app.get("/health", async (_request, reply) => {
     const experts = Object.values(system.stats().experts);
-    if (system.isClosed) return reply.status(503).send({ status: "closing" });
+    if (system.isClosed || system.isDraining) return reply.status(503).send({ status: system.isClosed ? "closing" : "draining" });
     return { status: "ok", experts: experts.length, loaded_experts: experts.filter((e) => e.loaded).length };
   });
 
@@ -228,7 +238,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
       kind: "chat",
       stream: body.stream === true,
       includeUsage: body.stream_options?.include_usage === true,
-      start: (signal) => system.chat({ ...samplingOf(body), ...tools, messages, model: body.model, signal }),
+      start: (signal) => system.chat({ ...samplingOf(body), ...tools, messages, model: body.model, signal, continueFinalMessage: body.continue_final_message === true }),
     });
   });
 
@@ -256,6 +266,12 @@ export interface RunningServer {
   url: string;
   /** Stops accepting requests, aborts generations and unloads every model. */
   close(): Promise<void>;
+  /**
+   * Graceful shutdown: refuses new generation requests (503; `/health` answers 503 too, so
+   * gateways and load balancers stop sending), lets the generations already started finish, for
+   * up to `timeoutMs`, then closes as {@link RunningServer.close}.
+   */
+  drain(timeoutMs: number): Promise<void>;
 }
 
 /**
@@ -280,6 +296,11 @@ export async function startServer(system: CapibaraSystem, options: ServerOptions
     close: async () => {
       // Ending generations first lets streaming responses finish, so fastify's close does not wait on them.
       await system.close();
+      await app.close();
+    },
+    drain: async (timeoutMs) => {
+      // Connections stay open meanwhile, so a gateway's probes read the 503 of /health.
+      await system.drain(timeoutMs);
       await app.close();
     },
   };

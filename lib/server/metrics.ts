@@ -4,13 +4,15 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { CapibaraSystem, ChatStats, ExpertStats } from "../system.js";
+import type { CapibaraSystem, ChatStats, Continuation, ExpertStats } from "../system.js";
 
 /** The server's metrics. */
 export interface ServerMetrics {
   readonly registry: Registry;
   /** Records one finished generation request. */
   observeRequest(endpoint: string, expert: string, status: number, seconds: number, stats?: ChatStats): void;
+  /** Records an answer continued on another expert after a remote failed mid-stream. */
+  observeContinuation(c: Continuation): void;
 }
 
 /** Creates the metrics; loaded experts and queue depths are read from the system at scrape time. */
@@ -83,6 +85,12 @@ export function createMetrics(system: CapibaraSystem): ServerMetrics {
     labelNames: ["expert"] as const,
     registers: [registry],
   });
+  const continuations = new Counter({
+    name: "capibara_continuations_total",
+    help: "Answers a remote expert failed mid-stream that another expert continued, by the expert that failed (from) and the one that continued (expert)",
+    labelNames: ["from", "expert"] as const,
+    registers: [registry],
+  });
   const perExpert = (name: string, help: string, value: (e: ExpertStats) => number | null) =>
     new Gauge({
       name,
@@ -109,6 +117,9 @@ export function createMetrics(system: CapibaraSystem): ServerMetrics {
       tokens.inc({ expert, kind: "prompt" }, stats.promptTokens);
       tokens.inc({ expert, kind: "completion" }, stats.generatedTokens);
       cached.inc({ expert }, stats.cachedPromptTokens);
+    },
+    observeContinuation(c) {
+      continuations.inc({ from: c.from, expert: c.expert });
     },
   };
 }

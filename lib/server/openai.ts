@@ -52,6 +52,8 @@ export const ChatCompletionRequestSchema = z.object({
   ...common,
   messages: z.array(MessageSchema).min(1),
   max_completion_tokens: opt(z.number().int().positive()),
+  // vLLM's assistant prefill: the answer continues the last message, an assistant one.
+  continue_final_message: opt(z.boolean()),
   ...toolFields,
 });
 

@@ -9,12 +9,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../lib/server/index.js";
 import { createSystem, type CapibaraSystem } from "../../lib/system.js";
-import { FakeEngine } from "../helpers/fake-engine.js";
+import { FakeEngine, fakeReply } from "../helpers/fake-engine.js";
 import { fakeModel } from "./remote-procs.js";
 
 const dir = mkdtempSync(join(tmpdir(), "capibara-remote-bad-"));
 const BEHAVIOURS = ["not-json", "sse-garbage", "http-500", "hang", "truncated", "error-event", "endless"] as const;
-type Behaviour = (typeof BEHAVIOURS)[number];
+/** `rejects` (a 400 to every request) is not an expert of the main system: only the fallback test's own system has it. */
+type Behaviour = (typeof BEHAVIOURS)[number] | "rejects";
 
 const sse = (res: http.ServerResponse, content: string) =>
   res.write(`data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", created: 0, model: "m", choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`);
@@ -34,6 +35,7 @@ beforeAll(async () => {
     req.on("end", () => {
       const behaviour = (JSON.parse(body) as { model: Behaviour }).model;
       if (behaviour === "not-json") return void res.writeHead(200, { "content-type": "application/json" }).end("<html>oops</html>");
+      if (behaviour === "rejects") return void res.writeHead(400, { "content-type": "application/json" }).end('{"error":{"message":"this server takes no images"}}');
       if (behaviour === "http-500") return void res.writeHead(500, { "content-type": "application/json" }).end('{"error":{"message":"GPU on fire"}}');
       if (behaviour === "hang") return; // accepts the request and never answers
       res.writeHead(200, { "content-type": "text/event-stream" });
@@ -72,8 +74,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const chat = (model: string, stream = false) =>
-  fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }] }) });
+const HI = [{ role: "user" as const, content: "hi" }];
+const chat = (model: string, stream = false, extra: object = {}) =>
+  fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, stream, messages: HI, ...extra }) });
+interface Chunk {
+  choices?: { delta?: { content?: string } }[];
+  error?: { message: string };
+  x_capibara?: object;
+}
+/** The `data:` payloads of a whole event stream. */
+const events = async (res: Response): Promise<string[]> => (await res.text()).trim().split("\n\n").map((e) => e.slice("data: ".length));
 
 describe("remote experts: bad upstreams", () => {
   it.each(["not-json", "sse-garbage", "http-500", "hang"] as const)("%s before the first token falls back to the next expert by priority", async (behaviour) => {
@@ -86,17 +96,38 @@ describe("remote experts: bad upstreams", () => {
     expect(Date.now() - t0).toBeLessThan(3000); // within timeout_s (1 s) plus slack
   });
 
-  it("a stream cut after the first token ends with a clean error event, and a plain request gets a 502 OpenAI error", async () => {
+  it("a stream cut after the first token continues on the next expert by priority, from where it stopped, marked where it moved", async () => {
     const res = await chat("truncated", true);
     expect(res.status).toBe(200);
-    const text = await res.text();
-    expect(text).toContain('"content":"first"');
-    expect(text.trim().split("\n\n").at(-1)).toMatch(/^data: \{"error":\{"message":"remote expert \\"truncated\\" failed mid-stream/);
+    const data = await events(res);
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d) as Chunk);
+    expect(chunks.filter((c) => c.error)).toEqual([]);
+    // The fake engine continues "first" with the words after the first of its own reply.
+    const rest = fakeReply("local.gguf", HI, 4).slice(1);
+    expect(chunks.map((c) => c.choices?.[0]?.delta?.content ?? "").join("")).toBe(`first ${rest.join(" ")}`);
+    expect(chunks.filter((c) => c.x_capibara).map((c) => c.x_capibara)).toEqual([{ continued_from: "truncated", continued_on: "local", error: expect.stringMatching(/failed mid-stream/) }]);
+    // A plain request is continued the same way; the upstream reported its own error, so it is alive and stays up.
     const plain = await chat("error-event");
+    expect(plain.status).toBe(200);
+    expect(await plain.json()).toMatchObject({
+      model: "error-event",
+      choices: [{ message: { content: `first ${rest.join(" ")}` } }],
+      x_capibara: { continuations: [{ continued_from: "error-event", continued_on: "local", error: expect.stringMatching(/model crashed/) }] },
+    });
+    expect(system.stats().experts["error-event"]!.state).toBe("remote-up");
+  });
+
+  it("an answer that cannot be continued (a grammar's state is not in its text) ends with a clean error event, or a 502", async () => {
+    const json = { response_format: { type: "json_object" } };
+    // The cut stream above marked `truncated` down; its next probe (1 s) finds it up.
+    for (let i = 0; i < 100 && system.stats().experts.truncated!.state !== "remote-up"; i++) await new Promise((r) => setTimeout(r, 50));
+    const data = await events(await chat("truncated", true, json));
+    expect(data).not.toContain("[DONE]");
+    expect(JSON.parse(data.at(-1)!)).toMatchObject({ error: { code: "upstream_error", message: expect.stringMatching(/^remote expert "truncated" failed mid-stream/) } });
+    const plain = await chat("error-event", false, json);
     expect(plain.status).toBe(502);
     expect(await plain.json()).toMatchObject({ error: { type: "server_error", code: "upstream_error", message: expect.stringMatching(/model crashed/) } });
-    // The upstream reported its own error: it is alive, so it stays up.
-    expect(system.stats().experts["error-event"]!.state).toBe("remote-up");
   });
 
   it("a client that disconnects cancels the upstream request", async () => {
@@ -116,6 +147,33 @@ describe("remote experts: bad upstreams", () => {
     expect(endlessClosed).toBe(1);
     await new Promise((r) => setTimeout(r, 50));
     expect(system.stats().experts.endless).toMatchObject({ active: 0, state: "remote-up" });
+  });
+});
+
+describe("remote experts: a fallback that rejects the request", () => {
+  it("is skipped for the next one; the expert asked for keeps its own 400", async () => {
+    const engine = new FakeEngine({ replyTokens: 4 });
+    const gw = await createSystem(
+      {
+        experts: [
+          { name: "down", domain: "general", priority: 1, url: "http://127.0.0.1:9/v1", timeout_s: 1 },
+          { name: "rejects", domain: "technical", priority: 2, url: upstreamUrl, upstream_model: "rejects", timeout_s: 1 },
+          { name: "local", domain: "coding", priority: 3, model_path: fakeModel(dir, "local") },
+        ],
+      },
+      { loadModel: engine.loadModel },
+    );
+    try {
+      await gw.ready;
+      const res = await gw.chat({ messages: HI, model: "down" });
+      expect(res.route.expert).toBe("local");
+      expect(res.route.fallbacks.map((f) => f.expert)).toEqual(["down", "rejects"]);
+      expect(res.route.fallbacks[1]!.error).toMatch(/HTTP 400: this server takes no images/);
+      expect(await res.text()).toBe(fakeReply("local.gguf", HI, 4).join(" "));
+      await expect(gw.chat({ messages: HI, model: "rejects" })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/takes no images/) });
+    } finally {
+      await gw.close();
+    }
   });
 });
 

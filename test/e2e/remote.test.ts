@@ -1,11 +1,14 @@
 // Remote experts end to end: two capibara processes on loopback, a models host serving
 // `mistral_balanced` and a gateway whose expert `big` is that host (url), with a local fallback
-// expert `small`. Both run the real CLI `serve` with the fake engine (deterministic text).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// expert `small`. Both run the real CLI `serve` with the fake engine (deterministic text). `small`'s
+// model file has the host's file name, so the fake engine gives both the same answer: an answer
+// continued on `small` must then read exactly as the host's uninterrupted one.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakeReply } from "../helpers/fake-engine.js";
 import { fakeModel, freePort, startHost, stopHost, type HostProcess } from "./remote-procs.js";
 
 const dir = mkdtempSync(join(tmpdir(), "capibara-remote-"));
@@ -20,16 +23,18 @@ beforeAll(async () => {
   hostPort = await freePort();
   writeFileSync(hostConfig, JSON.stringify({ experts: [{ name: "mistral_balanced", domain: "technical", model_path: fakeModel(dir, "mistral_balanced"), parallel: 4 }] }));
   const gatewayConfig = join(dir, "gateway.json");
+  const gatewayModels = join(dir, "gateway-models");
+  mkdirSync(gatewayModels);
   writeFileSync(
     gatewayConfig,
     JSON.stringify({
       experts: [
         { name: "big", domain: "technical", priority: 1, url: `http://127.0.0.1:${hostPort}/v1`, upstream_model: "mistral_balanced", timeout_s: 5, sampling: { max_tokens: 6 } },
-        { name: "small", domain: "general", priority: 2, model_path: fakeModel(dir, "small") },
+        { name: "small", domain: "general", priority: 2, model_path: fakeModel(gatewayModels, "mistral_balanced") },
       ],
     }),
   );
-  [host, gateway] = await Promise.all([startModelsHost(), startHost(["--config", gatewayConfig, "--port", "0"])]);
+  [host, gateway] = await Promise.all([startModelsHost(), startHost(["--config", gatewayConfig, "--port", "0"], { replyTokens: 1000 })]);
   await until(async () => (await models()).find((m) => m.id === "big")?.state === "remote-up");
 }, 120_000);
 
@@ -44,7 +49,7 @@ interface ModelEntry {
   remote: boolean;
 }
 const models = async (): Promise<ModelEntry[]> => ((await (await fetch(`${gateway!.url}/v1/models`)).json()) as { data: ModelEntry[] }).data;
-const stats = async () => (await (await fetch(`${gateway!.url}/stats`)).json()) as { experts: Record<string, { state: string; requests: number; completion_tokens: number; prompt_tokens: number; remote: boolean }> };
+const stats = async () => (await (await fetch(`${gateway!.url}/stats`)).json()) as { continuations_total: number; experts: Record<string, { state: string; requests: number; completion_tokens: number; prompt_tokens: number; remote: boolean }> };
 const user = (content: string) => [{ role: "user" as const, content }];
 async function until(cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -108,37 +113,104 @@ describe("remote experts (gateway + models host, two processes)", () => {
     expect(body.error.message).toMatch(/HTTP 400: .*context/);
   });
 
-  it("killing the models host mid-stream ends the stream with an error event; the next request falls back; a restarted host is used again", async () => {
-    const res = await post(gateway!.url, "/v1/chat/completions", { model: "big", messages: user("a long one"), stream: true, max_tokens: 800 });
-    expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = "";
-    while ((text.match(/"content":"[^"]+"/g) ?? []).length < 3) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("stream ended early");
-      text += decoder.decode(value, { stream: true });
-    }
+  it("killing the models host: requests with nothing sent yet are retried on the fallback, streams continue there from where they stopped; a restarted host is used again", async () => {
+    const ask = (stream: boolean) => post(gateway!.url, "/v1/chat/completions", { model: "big", messages: user("a long one"), stream, max_tokens: 300 });
+    const expected = fakeReply("mistral_balanced.gguf", user("a long one"), 300).join(" ");
+    // Four streams fill the host's four slots; two more requests wait there, nothing answered yet.
+    const streams = await Promise.all([0, 1, 2, 3].map(async () => new SseReader(await ask(true)).read(3)));
+    const waiting = [ask(true), ask(false)];
+    await until(async () => ((await (await fetch(`${host!.url}/stats`)).json()) as { experts: { mistral_balanced: { queued: number } } }).experts.mistral_balanced.queued === 2);
     await stopHost(host, "SIGKILL");
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
+
+    for (const s of streams) {
+      await s.read();
+      expect(s.data.at(-1)).toBe("[DONE]");
+      expect(s.chunks().filter((c) => c.error)).toEqual([]);
+      // One answer, no text repeated or lost: the host's first words, then small's from where they stopped.
+      expect(s.contents.join("")).toBe(expected);
+      const marks = s.chunks().filter((c) => c.x_capibara);
+      expect(marks).toHaveLength(1);
+      expect(marks[0]!.x_capibara).toMatchObject({ continued_from: "big", continued_on: "small", error: expect.stringMatching(/failed mid-stream/) });
+      expect(s.chunks().every((c) => c.model === "big")).toBe(true);
     }
-    const events = text.split("\n\n").filter(Boolean);
-    expect(events.at(-1)).toMatch(/^data: \{"error":\{"message":"remote expert \\"big\\" failed mid-stream.*"type":"server_error".*"code":"upstream_error"/);
-    expect(text).not.toContain("[DONE]");
+    const [retriedStream, retriedPlain] = await Promise.all(waiting);
+    for (const r of [retriedStream!, retriedPlain!]) {
+      expect(r.status).toBe(200);
+      expect(r.headers.get("x-capibara-expert")).toBe("small");
+      expect(r.headers.get("x-capibara-fallback")).toBe("big");
+    }
+    const retried = await new SseReader(retriedStream!).read();
+    expect(retried.contents.join("")).toBe(expected);
+    expect(retried.chunks().some((c) => c.x_capibara)).toBe(false);
+    expect(((await retriedPlain!.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe(expected);
+    const after = await stats();
+    expect(after.experts.big!.state).toBe("remote-down");
+    expect(after.continuations_total).toBe(4);
+    expect(await (await fetch(`${gateway!.url}/metrics`)).text()).toMatch(/capibara_continuations_total\{from="big",expert="small"\} 4/);
 
     const next = await post(gateway!.url, "/v1/chat/completions", { model: "big", messages: user("are you there?") });
     expect(next.status).toBe(200);
     expect(next.headers.get("x-capibara-expert")).toBe("small");
     expect(next.headers.get("x-capibara-fallback")).toBe("big");
     expect(((await next.json()) as { model: string }).model).toBe("small");
-    expect((await stats()).experts.big!.state).toBe("remote-down");
 
     host = await startModelsHost();
     await until(async () => (await models()).find((m) => m.id === "big")?.state === "remote-up", 10_000);
     const back = await post(gateway!.url, "/v1/chat/completions", { model: "big", messages: user("back?") });
     expect(back.headers.get("x-capibara-expert")).toBe("big");
   }, 60_000);
+
+  it("a models host stopped with SIGTERM finishes its streams while /health answers 503 and new requests fall back, then exits", async () => {
+    const stream = await new SseReader(await post(gateway!.url, "/v1/chat/completions", { model: "big", messages: user("drain me"), stream: true, max_tokens: 100 })).read(3);
+    const exited = stopHost(host, "SIGTERM");
+    await until(async () => (await fetch(`${host!.url}/health`)).status === 503, 5000);
+    const during = await post(gateway!.url, "/v1/chat/completions", { model: "big", messages: user("are you there?") });
+    expect(during.headers.get("x-capibara-expert")).toBe("small");
+    await stream.read();
+    expect(stream.data.at(-1)).toBe("[DONE]");
+    expect(stream.chunks().some((c) => c.error || c.x_capibara)).toBe(false);
+    expect(stream.contents.join("")).toBe(fakeReply("mistral_balanced.gguf", user("drain me"), 100).join(" "));
+    await exited;
+  }, 30_000);
 });
+
+interface StreamChunk {
+  model?: string;
+  choices?: { delta?: { content?: string } }[];
+  error?: unknown;
+  x_capibara?: unknown;
+}
+
+/** An event stream read as it comes: the `data:` payloads so far. */
+class SseReader {
+  readonly data: string[] = [];
+  private buffer = "";
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+
+  constructor(res: Response) {
+    expect(res.status).toBe(200);
+    this.reader = res.body!.getReader();
+  }
+
+  chunks(): StreamChunk[] {
+    return this.data.filter((d) => d !== "[DONE]").map((d) => JSON.parse(d) as StreamChunk);
+  }
+
+  get contents(): string[] {
+    return this.chunks().flatMap((c) => c.choices?.[0]?.delta?.content || []);
+  }
+
+  /** Reads until `contents` pieces have come, or to the end. */
+  async read(contents = Infinity): Promise<this> {
+    while (this.contents.length < contents) {
+      const { value, done } = await this.reader.read();
+      if (done) break;
+      this.buffer += this.decoder.decode(value, { stream: true });
+      const events = this.buffer.split("\n\n");
+      this.buffer = events.pop()!;
+      for (const e of events) if (e.startsWith("data: ")) this.data.push(e.slice(6));
+    }
+    return this;
+  }
+}

@@ -3,7 +3,7 @@
 // real GenerationStats, and counters the tests assert on.
 import { mkdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { AbortError, ContextFullError, ImageError, ModelClosedError } from "../../lib/errors.js";
+import { AbortError, ChatTemplateError, ContextFullError, ImageError, ModelClosedError } from "../../lib/errors.js";
 import type { ChatMessage, GenerateOptions, Generation, GenerationStats, LoadOptions, Model, ServingStats, StopReason, TokenChunk } from "../../lib/engine/types.js";
 
 const WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi"];
@@ -48,6 +48,13 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 function textOf(prompt: string | ChatMessage[]): string {
   if (typeof prompt === "string") return prompt;
   return prompt.map((m) => (typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => (p.type === "text" ? p.text : "")).join(" "))).join("\n");
+}
+
+/** The text of a final assistant message to continue; throws as the real engine's template does otherwise. */
+function finalAssistantText(prompt: string | ChatMessage[]): string {
+  const last = typeof prompt === "string" ? undefined : prompt.at(-1);
+  if (last?.role !== "assistant") throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", "continueFinalMessage: the last message is not an assistant one");
+  return textOf([last]);
 }
 
 /** The reply the fake engine gives for a prompt on a model file (what tests compare against). */
@@ -164,7 +171,11 @@ class FakeModel implements Model {
     // As the real engine: the prompt is tokenised once, at the call, and must fit the context.
     if (promptTokens > this.info.contextSize) throw new ContextFullError("CONTEXT_FULL", `${promptTokens} tokens exceed the context size ${this.info.contextSize}`);
     const limit = options.maxTokens ?? 256;
-    const words = fakeReply(this.path, prompt, Math.min(limit, engine.options.replyTokens), options.seed);
+    // Continuing a final assistant message: the reply to the conversation before it, from where that text stops.
+    const open = options.continueFinalMessage ? finalAssistantText(prompt) : null;
+    const skip = open === null ? 0 : open.split(/\s+/).filter(Boolean).length;
+    const words = fakeReply(this.path, open === null ? prompt : prompt.slice(0, -1), Math.min(skip + limit, engine.options.replyTokens), options.seed).slice(skip);
+    const lead = open === null || open === "" || /\s$/.test(open) ? "" : " ";
     const contextSize = this.info.contextSize;
     let resolveStats!: (s: GenerationStats) => void;
     let rejectStats!: (err: unknown) => void;
@@ -193,7 +204,7 @@ class FakeModel implements Model {
       try {
         for (const w of words) {
           await sleep(engine.options.tokenDelayMs, options.signal);
-          const piece = generated === 0 ? w : ` ${w}`;
+          const piece = generated === 0 ? lead + w : ` ${w}`;
           if (options.stop?.some((s) => (text + piece).includes(s))) {
             stopReason = "stop";
             return;
@@ -202,7 +213,7 @@ class FakeModel implements Model {
           generated++;
           yield { text: piece, tokens: [hash(w) % WORDS.length] };
         }
-        stopReason = words.length < engine.options.replyTokens ? "maxTokens" : "eos";
+        stopReason = skip + words.length < engine.options.replyTokens ? "maxTokens" : "eos";
       } catch (err) {
         if (err instanceof AbortError) engine.abortedGenerations++;
         failure = err;

@@ -106,6 +106,14 @@ describe.each(Object.entries(FAMILIES))("%s", (_label, fam) => {
     for (const addGenerationPrompt of [true, false])
       expect(builtin.render(messages, { addGenerationPrompt })).toBe(real().render(messages, { addGenerationPrompt }));
   });
+
+  // Whatever the template does to a message (Gemma and Command-R trim it), the prompt ends with the exact text to continue.
+  test("continueFinalMessage: the opened assistant turn followed by the final text, nothing after it", () => {
+    const before = fam.system ? [SYSTEM, ...TURNS] : TURNS;
+    for (const t of [real(), ChatTemplate.builtin(fam.arch, { bosToken: fam.bos, eosToken: fam.eos })])
+      for (const partial of ["I am fine", "I am fine, th", "I am ", "\n"])
+        expect(t.render([...before, { role: "assistant", content: partial }], { continueFinalMessage: true })).toBe(t.render(before) + partial);
+  });
 });
 
 describe("ChatTemplate", () => {
@@ -120,6 +128,12 @@ describe("ChatTemplate", () => {
     expect(() => t.render([SYSTEM, ...TURNS])).toThrow(/Conversation roles must alternate/);
     for (const arch of ["llama", "gemma3", "command-r"] as const)
       expect(() => ChatTemplate.builtin(arch).render(bad)).toThrow(ChatTemplateError);
+  });
+
+  test("continueFinalMessage needs a final assistant message, and a template that keeps its text", () => {
+    expect(() => ChatTemplate.builtin("qwen2").render(TURNS, { continueFinalMessage: true })).toThrow(/the last message is a user message, not an assistant one/);
+    const dropsAssistant = ChatTemplate.resolve({ fileTemplate: "{% for m in messages %}{% if m.role == 'user' %}{{ m.content }}{% endif %}{% endfor %}" });
+    expect(() => dropsAssistant.render(TURNS.slice(0, 2), { continueFinalMessage: true })).toThrow(ChatTemplateError);
   });
 
   test("resolution order: override, then the file's template, then the built-in one", () => {

@@ -57,7 +57,7 @@ describe("capibara CLI", () => {
     process.emit("SIGTERM");
     await done;
     expect(engine.openModels.size).toBe(0);
-    await until(() => readFileSync(log, "utf8").includes('"msg":"shutting down"'));
+    await until(() => readFileSync(log, "utf8").includes('"msg":"shutting down: finishing running generations"'));
   });
 
   it("chat: streams answers, shows the expert and why, keeps the conversation, /exit ends", async () => {

@@ -117,6 +117,17 @@ describe("createSystem", () => {
     expect(system.stats()).toMatchObject({ fallbacks_total: 1, experts: { qwen_coder: { load_failures: 1 } } });
   });
 
+  it("messages with images fall back only to experts that can see them", async () => {
+    const engine = new FakeEngine();
+    engine.failing.add("gemma3_multimodal");
+    const system = await make(engine);
+    const image: ChatMessage[] = [{ role: "user", content: [{ type: "text", text: "What is in this picture?" }, { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } }] }];
+    const err = await rejection(system.chat({ messages: image, model: "gemma3_multimodal" }));
+    // The four others have no vision projector: none is tried, so none answers NO_VISION.
+    expect(err.code).toBe("EXPERT_LOAD_FAILED");
+    expect(engine.loadCalls.map((p) => p.split("/").at(-1))).toEqual(["gemma3_multimodal.gguf"]);
+  });
+
   it("when no expert can load, the error lists every attempt", async () => {
     const engine = new FakeEngine();
     engine.failing.add(".gguf");

@@ -1,0 +1,100 @@
+/**
+ * Reading a remote's OpenAI event stream (`text/event-stream`) as it arrives.
+ * @module
+ */
+import type { IncomingMessage } from "node:http";
+import { UpstreamError } from "./remote-errors.js";
+
+/** Upstream stream chunk fields we read (OpenAI chat or text completion chunks). */
+export interface UpstreamChunk {
+  choices?: Array<{ delta?: { content?: string | null }; text?: string; finish_reason?: string | null }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  error?: { message?: string } | string;
+}
+
+/** Parsed events that may wait for the consumer before the response is paused. */
+const SSE_QUEUE_MAX = 8;
+
+/**
+ * The JSON of an SSE byte stream's `data:` fields, parsed as the bytes arrive. A push parser on
+ * the response's own events rather than an async iterator over it: a proxied chunk then costs one
+ * promise, not three. The response is paused while a few parsed events wait, so a slow consumer
+ * still slows the remote (back-pressure). Ends at `[DONE]`; what follows is read and dropped, so
+ * the connection can be reused.
+ */
+export class SseEvents {
+  private buf = "";
+  private readonly decoder = new TextDecoder();
+  private readonly queue: UpstreamChunk[] = [];
+  private finished = false;
+  private failed: Error | null = null;
+  private ended = false;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly res: IncomingMessage) {
+    res.on("data", this.onData);
+    res.once("end", () => this.settle(() => (this.ended = true)));
+    res.on("error", (err) => this.settle(() => (this.failed ??= err)));
+    res.once("close", () => this.settle(() => (this.ended = true)));
+  }
+
+  private settle(change: () => void): void {
+    change();
+    this.wake?.();
+  }
+
+  private readonly onData = (bytes: Buffer): void => {
+    if (this.finished || this.failed) return;
+    this.buf += this.decoder.decode(bytes, { stream: true });
+    for (let end = this.buf.search(/\r?\n\r?\n/); end >= 0 && !this.finished; end = this.buf.search(/\r?\n\r?\n/)) {
+      const event = this.buf.slice(0, end);
+      this.buf = this.buf.slice(end + (this.buf[end] === "\r" ? 4 : 2));
+      try {
+        this.add(event);
+      } catch (err) {
+        this.failed = err as Error;
+        break;
+      }
+    }
+    if (this.queue.length >= SSE_QUEUE_MAX || this.failed) this.res.pause();
+    this.wake?.();
+  };
+
+  private add(event: string): void {
+    // The usual event is one `data: {...}` line; others are joined as the SSE format says.
+    const data = event.startsWith("data: ") && !event.includes("\n")
+      ? event.slice(6)
+      : event
+          .split(/\r?\n/)
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(5).trimStart())
+          .join("\n");
+    if (data === "") return;
+    if (data === "[DONE]") {
+      this.finished = true;
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      throw new UpstreamError(502, `upstream sent an event that is not JSON: ${data.slice(0, 80)}`);
+    }
+    if (parsed === null || typeof parsed !== "object") throw new UpstreamError(502, `upstream sent an event that is not an object: ${data.slice(0, 80)}`);
+    this.queue.push(parsed as UpstreamChunk);
+  }
+
+  /** The next event, or null after `[DONE]`; throws when the stream fails or ends before `[DONE]`. */
+  async next(): Promise<UpstreamChunk | null> {
+    for (;;) {
+      const value = this.queue.shift();
+      if (value !== undefined) return value;
+      if (this.finished) return null;
+      if (this.failed) throw this.failed;
+      if (this.ended) throw new UpstreamError(502, "upstream stream ended before [DONE]");
+      if (this.res.isPaused()) this.res.resume();
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+    }
+  }
+}
