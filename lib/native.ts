@@ -233,6 +233,8 @@ export interface NativeSchedulerStats {
   /** Prompt tokens served from the prompt cache so far. */
   cachedPromptTokens: number;
   kvBytes: number;
+  /** Activations, matmul scratch and logits of a step. */
+  bufferBytes: number;
 }
 
 /** Sampling and stopping parameters of `generate` (`native/addon/token_stream.cpp`). */
@@ -315,8 +317,13 @@ export type NativeStreamHandle = { readonly __brand: "NativeStream" };
 /** Engine entry points (`model_wrap.cpp`, `session_wrap.cpp`, `scheduler_wrap.cpp`, `token_stream.cpp`). */
 export interface NativeEngine {
   architectures(): string[];
+  /** Threads computing at once over every model of the process (1..256). */
+  setThreadBudget(threads: number): void;
+  threadBudget(): number;
   loadModel(path: string, options?: { repack?: boolean }): Promise<NativeModelHandle>;
   modelInfo(model: NativeModelHandle): NativeModelInfo;
+  /** The weights' bytes in memory now: file pages resident in this process plus packed copies. */
+  modelResidentBytes(model: NativeModelHandle): Promise<number>;
   /** The tokenizer read at load from the same open of the file (once per model). */
   modelTokenizer(model: NativeModelHandle): NativeTokenizerHandle;
   closeModel(model: NativeModelHandle): void;

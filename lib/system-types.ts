@@ -30,7 +30,7 @@ export interface SystemLogger {
 
 /** Options of {@link createSystem}. */
 export interface SystemOptions {
-  /** Loads a model; defaults to the engine's `loadModel`. */
+  /** Loads a model; defaults to the engine's `loadModel` (under the config's `threads` budget). */
   loadModel?: LoadModelFn;
   /** Defaults to `lib/router` configured from the config's `router` section. */
   router?: RouterLike;

@@ -4,6 +4,7 @@
  * @module
  */
 import { AbortError, ContextFullError, ImageError, ModelClosedError } from "./errors.js";
+import { hasImageParts } from "./chat/content.js";
 import { loadConfig, parseConfig, type Config, type ConfigInput, type ExpertConfig } from "./config/index.js";
 import type { ChatMessage, GenerateOptions, Generation } from "./engine/types.js";
 import { ExpertLoadError, LazyLoader, type ExpertLease, type LoadModelFn, type LoaderEvent } from "./loader/index.js";
@@ -52,18 +53,20 @@ interface Counters {
 
 const silentLogger: SystemLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** The engine, imported on first load so that a system with an injected engine never loads the addon. */
-const defaultLoadModel: LoadModelFn = async (path, options) => {
-  const engine = await import("./engine/index.js");
-  return engine.loadModel(path, options);
-};
+/**
+ * The engine, imported on first load so that a system with an injected engine never loads the addon;
+ * the config's `threads` becomes the process's CPU budget before the first model loads.
+ */
+function engineLoader(threads: number | undefined): LoadModelFn {
+  return async (path, options) => {
+    const engine = await import("./engine/index.js");
+    if (threads !== undefined) engine.setThreadBudget(threads);
+    return engine.loadModel(path, options);
+  };
+}
 
 function routerFromConfig(config: Config): RouterLike {
   return createRouter(routerConfigFromSection(config.router));
-}
-
-function hasImages(messages: readonly ChatMessage[]): boolean {
-  return messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === "image_url" || p.type === "image"));
 }
 
 function generateOptions(expert: ExpertConfig, req: SamplingOptions, signal: AbortSignal): GenerateOptions {
@@ -118,7 +121,7 @@ export class CapibaraSystem {
     this.registry = new ExpertRegistry(config);
     this.router = options.router ?? routerFromConfig(config);
     this.logger = options.logger ?? silentLogger;
-    this.loader = new LazyLoader({ experts: config.experts, lazy: config.lazy_loading, loadModel: options.loadModel ?? defaultLoadModel });
+    this.loader = new LazyLoader({ experts: config.experts, lazy: config.lazy_loading, loadModel: options.loadModel ?? engineLoader(config.threads) });
     for (const e of config.experts) this.counters.set(e.name, { requests: 0, failed: 0, promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, decodeSeconds: 0 });
     this.loader.on("event", (ev: LoaderEvent) => {
       // The logger stamps its own time; the event's would be a second `time` key.
@@ -380,7 +383,7 @@ export class CapibaraSystem {
       if ("generation" in lease) {
         generation = lease.generation;
       } else {
-        if (lease.model.vision === null && hasImages(messages)) throw new ImageError("NO_VISION", `expert ${expert.name} has no vision projector (mmproj_path)`);
+        if (lease.model.vision === null && hasImageParts(messages)) throw new ImageError("NO_VISION", `expert ${expert.name} has no vision projector (mmproj_path)`);
         // The engine renders and tokenises the prompt once and throws ContextFullError when it does not fit.
         generation = lease.model.generate(prompt, options);
       }
@@ -459,7 +462,7 @@ export class CapibaraSystem {
   /** The experts to try after `name`, by priority; for messages with images, only those that can see them (a local one without `mmproj_path` cannot; a remote's own server decides). */
   private fallbacksFor(name: string, messages: readonly ChatMessage[]): ExpertConfig[] {
     const all = this.registry.fallbacks(name);
-    return hasImages(messages) ? all.filter((e) => e.url !== undefined || e.mmproj_path) : all;
+    return hasImageParts(messages) ? all.filter((e) => e.url !== undefined || e.mmproj_path) : all;
   }
 
   /**

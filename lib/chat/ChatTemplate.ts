@@ -6,6 +6,7 @@
 import { Template } from "@huggingface/jinja";
 import type { ChatMessage } from "../engine/types.js";
 import type { TemplateMessage } from "./tools.js";
+import { flattenContent } from "./content.js";
 import { ChatTemplateError } from "../errors.js";
 import type { Tokenizer } from "../tokenizer/Tokenizer.js";
 import { BUILTIN_CHAT_TEMPLATES, IMAGE_MARKERS, type ChatTemplateArch } from "./builtin.js";
@@ -103,8 +104,8 @@ export class ChatTemplate {
   }
 
   /**
-   * Renders a conversation to the prompt text. Message content parts are flattened to text: text
-   * parts are concatenated and each image part becomes the image marker. Template errors (syntax,
+   * Renders a conversation to the prompt text. Message content is flattened by {@link flattenContent}:
+   * text parts are concatenated and each image part becomes the image marker. Template errors (syntax,
    * `raise_exception`, e.g. roles that do not alternate) throw {@link ChatTemplateError}.
    */
   render(messages: readonly (ChatMessage | TemplateMessage)[], options: RenderOptions = {}): string {
@@ -143,15 +144,10 @@ export class ChatTemplate {
   }
 
   #flatten(m: ChatMessage | TemplateMessage, marker: string): string {
-    if (m.content === null || m.content === undefined) return "";
-    if (typeof m.content === "string") return m.content;
-    if (!Array.isArray(m.content)) throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", `message content must be a string, an array of parts or null`);
-    return m.content
-      .map((part) => {
-        if (part.type === "text") return part.text;
-        if (part.type === "image_url" || part.type === "image") return marker;
-        throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", `unsupported content part type '${(part as { type: string }).type}'`);
-      })
-      .join("");
+    try {
+      return flattenContent(m.content, marker);
+    } catch (err) {
+      throw new ChatTemplateError("CHAT_TEMPLATE_ERROR", (err as Error).message, { cause: err });
+    }
   }
 }

@@ -42,7 +42,7 @@ export function registerRouteCommand(program: Command, config: RouterConfigInput
       const text = words.join(" ");
       const content: string | ContentPart[] =
         opts.image && opts.image.length > 0 ? [{ type: "text", text }, ...opts.image.map((url) => ({ type: "image_url" as const, image_url: { url } }))] : text;
-      const messages: ChatMessage[] = [...(opts.system ? [{ role: "system", content: opts.system }] : []), { role: "user", content }];
+      const messages: ChatMessage[] = [...(opts.system ? [{ role: "system" as const, content: opts.system }] : []), { role: "user", content }];
       const router = createRouter({ ...config, ...(opts.longPromptTokens ? { longPromptTokens: opts.longPromptTokens } : {}) });
       const decision = router.route(messages);
       // Commander's output hook, so embedding programs and tests can capture what is printed.

@@ -65,8 +65,8 @@ const ExpertFieldsSchema = z
     description: z.string().default(""),
     /** Context size per sequence (the file's own size when omitted, at most 4096). */
     n_ctx: positiveInt.optional(),
-    /** Inference threads (physical cores when omitted). */
-    n_threads: positiveInt.optional(),
+    /** Most threads of the process's budget (`threads`) this expert computes on at once (hardware threads, at most 8, when omitted). */
+    n_threads: positiveInt.max(256).optional(),
     /** Jinja chat template overriding the one in the GGUF file. */
     chat_template: z.string().min(1).nullable().default(null),
     sampling: SamplingSchema.default({}),
@@ -125,7 +125,11 @@ export const LazyLoadingSchema = z
     auto_unload_after_s: z.number().min(0).default(300),
     /** Experts loaded at start (they may be evicted or idle-unloaded later, unlike pinned ones). */
     preload: z.array(z.string()).default([]),
-    /** Budget for resident experts, in MiB: each counts its file (weights, mapped or packed) and, once loaded, its KV pool; null = none. */
+    /**
+     * Budget for resident experts, in MiB: a loading expert reserves its file size; a loaded one counts
+     * what it holds (file pages resident in this process, packed weight copies, KV pool, buffers),
+     * measured again whenever another needs room; null = none.
+     */
     memory_budget_mb: z.number().positive().nullable().default(null),
     /** Requests that may wait for one expert (load or free slot) before new ones get HTTP 429. */
     max_queued_requests: positiveInt.default(64),
@@ -160,6 +164,12 @@ export const ServerSectionSchema = z
 export const ConfigSchema = z
   .object({
     experts: z.array(ExpertSchema).min(1),
+    /**
+     * Threads computing at once over all local experts (the process's CPU budget): experts generating
+     * at the same time share them instead of each running `n_threads` of its own. Default: the
+     * machine's hardware threads, raised to the largest `n_threads`.
+     */
+    threads: positiveInt.max(256).optional(),
     lazy_loading: LazyLoadingSchema.default(LazyLoadingSchema.parse({})),
     router: RouterSectionSchema.default(RouterSectionSchema.parse({})),
     server: ServerSectionSchema.default(ServerSectionSchema.parse({})),

@@ -39,6 +39,24 @@ export function supportedArchitectures(): string[] {
   return native().engine.architectures();
 }
 
+/**
+ * Sets the process's CPU budget: at most `threads` threads compute at once over every model of the
+ * process (generation, embeddings, image encoding), so several experts generating at once share the
+ * cores instead of each running a full set of threads; a model's `threads` is the most of the
+ * budget it uses. Until set, the budget is the machine's hardware threads, raised to the largest
+ * `threads` a model was loaded with. Applies at once, to loaded models too.
+ * @throws InvalidArgumentError unless `threads` is an integer in [1, 256].
+ */
+export function setThreadBudget(threads: number): void {
+  checkInt("threads", threads, 1, 256);
+  native().engine.setThreadBudget(threads);
+}
+
+/** The process's CPU budget in threads (see {@link setThreadBudget}). */
+export function threadBudget(): number {
+  return native().engine.threadBudget();
+}
+
 function checkInt(name: string, v: unknown, min: number, max: number): void {
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
     throw new InvalidArgumentError("INVALID_ARGUMENT", `${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
@@ -464,6 +482,13 @@ class NativeModel implements Model {
       kvCapacityTokens: s.kvCapacity,
       cachedPromptTokens: s.cachedPromptTokens,
     };
+  }
+
+  async memoryBytes(): Promise<number> {
+    this.#check();
+    const s = nativeEngine().schedulerStats(this.scheduler);
+    const weights = await nativeEngine().modelResidentBytes(this.handle);
+    return weights + s.kvBytes + s.bufferBytes + (this.projector?.info.weightBytes ?? 0);
   }
 
   async close(): Promise<void> {

@@ -6,13 +6,31 @@
  */
 import type { ImageTensor, VisionInfo } from "./vision.js";
 
-/** One part of a chat message's content (OpenAI style). */
-export type ContentPart =
-  | { type: "text"; text: string }
-  | { type: "image_url"; image_url: { url: string; detail?: string } }
-  | { type: "image"; data: Uint8Array };
+/** A text part of a chat message's content. */
+export interface TextContentPart {
+  type: "text";
+  text: string;
+}
 
-/** An OpenAI-style chat message. */
+/** An image part given by URL (OpenAI style; `url` may be a `data:` URL). */
+export interface ImageUrlContentPart {
+  type: "image_url";
+  image_url: { url: string; detail?: string };
+}
+
+/** An image part given as encoded bytes (in-process callers). */
+export interface ImageDataContentPart {
+  type: "image";
+  data: Uint8Array;
+}
+
+/** One part of a chat message's content (OpenAI style). */
+export type ContentPart = TextContentPart | ImageUrlContentPart | ImageDataContentPart;
+
+/**
+ * An OpenAI-style chat message: the one message type of the package (engine, chat templates,
+ * router, system, server). Its content becomes text in one way, `flattenContent`.
+ */
 export interface ChatMessage {
   role: "system" | "user" | "assistant" | "tool" | "developer";
   content: string | ContentPart[] | null;
@@ -190,7 +208,11 @@ export interface ModelInfo {
 
 /** Options for loading a model. */
 export interface LoadOptions {
-  /** Threads for inference (default: physical cores). */
+  /**
+   * Most threads of the process's CPU budget this model computes on at once (default: the machine's
+   * hardware threads, at most 8); models generating at the same time share the budget (see
+   * `setThreadBudget`).
+   */
   threads?: number;
   /**
    * Positions per sequence (default: the file's, at most 4096). Above the file's training context
@@ -296,6 +318,13 @@ export interface Model {
   encodeImage(input: Uint8Array | ImageTensor): Promise<Float32Array>;
   /** The scheduler's figures (queue, batch, KV use); engines without one omit it. */
   servingStats?(): ServingStats;
+  /**
+   * Bytes the model holds in memory now: the pages of its file resident in this process (weights
+   * read in place; pages released after repacking and pages never read do not count), packed weight
+   * copies, the KV pool, the scheduler's buffers and the vision projector's weights. The loader's
+   * memory budget counts this; engines without it are counted by file size plus KV pool.
+   */
+  memoryBytes?(): Promise<number>;
   /** Frees weights and caches; waits for work in flight. Later use throws ModelClosedError. */
   close(): Promise<void>;
   readonly closed: boolean;

@@ -46,7 +46,10 @@ export interface ExpertLoadStatus {
   name: string;
   state: ExpertLoadState;
   pinned: boolean;
-  /** While resident: model file size (weights, mapped or packed) plus the KV pool; 0 otherwise. */
+  /**
+   * While resident: what the model holds ({@link Model.memoryBytes}: resident file pages, packed
+   * copies, KV pool, buffers), measured at its load and whenever another expert needs room; 0 otherwise.
+   */
   bytes: number;
   /** Duration of the last successful load, ms. */
   lastLoadMs: number | null;
@@ -97,6 +100,11 @@ interface Entry {
 
 const noop = (): void => undefined;
 const MiB = 1024 * 1024;
+
+/** What a loaded model holds now ({@link Model.memoryBytes}); for engines without it, its file plus KV pool. */
+function heldBytes(model: Model): Promise<number> {
+  return model.memoryBytes ? model.memoryBytes() : Promise.resolve(model.info.fileSize + model.info.kvCacheBytes);
+}
 
 /** See the module description. Events: {@link LoaderEvent}. */
 export class LazyLoader extends EventEmitter {
@@ -301,7 +309,7 @@ export class LazyLoader extends EventEmitter {
     e.loadKeep = reason !== "request";
     const started = Date.now();
     this.emitEvent({ type: "loading", expert: def.name, reason, time: started });
-    const attempt = (async (): Promise<Model> => {
+    const attempt = (async (): Promise<{ model: Model; bytes: number }> => {
       const bytes = (await stat(def.model_path)).size + (def.mmproj_path ? (await stat(def.mmproj_path)).size : 0);
       await this.reserve(e, bytes, ac.signal);
       const model = await this.loadModel(def.model_path, {
@@ -318,14 +326,13 @@ export class LazyLoader extends EventEmitter {
         await model.close();
         throw abortError("load");
       }
-      return model;
+      return { model, bytes: await heldBytes(model) };
     })();
     e.loadPromise = attempt.then(
-      (model) => {
+      ({ model, bytes }) => {
         e.model = model;
-        // The file's estimate reserved the room; from now on the expert counts what it holds: the
-        // weights (mapped or packed, each resident once) and the KV pool of its sequences.
-        e.bytes = model.info.fileSize + model.info.kvCacheBytes;
+        // The file's estimate reserved the room; from now on the expert counts what it holds.
+        e.bytes = bytes;
         e.state = "loaded";
         e.loads++;
         e.lastLoadMs = Date.now() - started;
@@ -363,6 +370,8 @@ export class LazyLoader extends EventEmitter {
     for (;;) {
       if (signal.aborted) throw abortError("load");
       this.assertOpen();
+      await this.measure(e);
+      if (signal.aborted) throw abortError("load");
       const resident = [...this.entries.values()].filter((x) => x !== e && x.reserved);
       let count = resident.length + 1;
       let total = resident.reduce((s, x) => s + x.bytes, 0) + bytes;
@@ -390,6 +399,18 @@ export class LazyLoader extends EventEmitter {
       }
       await abortable(new Promise<void>((resolve) => this.capacityWaiters.push(resolve)), signal, "load");
     }
+  }
+
+  /** Updates what every other loaded expert holds (weights read in since its load count now). */
+  private async measure(except: Entry): Promise<void> {
+    const loaded = [...this.entries.values()].filter((x) => x !== except && x.state === "loaded" && x.model);
+    await Promise.all(
+      loaded.map(async (x) => {
+        const model = x.model!;
+        const bytes = await heldBytes(model).catch(() => null);  // closed meanwhile: it no longer counts
+        if (bytes !== null && x.model === model && x.state === "loaded") x.bytes = bytes;
+      }),
+    );
   }
 
   private evictable(e: Entry): boolean {

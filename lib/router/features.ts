@@ -13,7 +13,7 @@ export const FEATURE_BITS = 17;
 /** Size of the hashed feature space. */
 export const FEATURE_DIM = 1 << FEATURE_BITS;
 /** The topic text is cut to this many characters: the request is at the start, the rest is material. */
-export const MAX_TOPIC_CHARS = 3000;
+const MAX_TOPIC_CHARS = 3000;
 
 const MASK = FEATURE_DIM - 1;
 const SEED_WORD = 0x811c9dc5;

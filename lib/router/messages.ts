@@ -4,6 +4,7 @@
  * context to follow-ups).
  * @module
  */
+import { flattenContent } from "../chat/content.js";
 import { RouterInputError } from "./errors.js";
 import type { ChatMessage } from "./types.js";
 
@@ -13,7 +14,7 @@ export interface ConversationView {
   images: number;
   /** Estimated prompt tokens over every message (counting stops soon after the threshold is passed). */
   estimatedTokens: number;
-  /** Text of every message (text parts joined by newlines), in order. */
+  /** Text of every message (content flattened as the chat template does, images as newlines), in order. */
   texts: string[];
   /** Indices (into `texts`) of the user messages, in order. */
   userIndices: number[];
@@ -30,7 +31,7 @@ const DENSE_SCRIPT = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf90
  * Estimates tokens of a text. Past `cap` tokens the exact figure no longer matters, so the scan
  * stops early and huge inputs cost almost nothing.
  */
-export function estimateTokens(text: string, charsPerToken: number, cap = Number.POSITIVE_INFINITY): number {
+function estimateTokens(text: string, charsPerToken: number, cap = Number.POSITIVE_INFINITY): number {
   if (text.length / charsPerToken > cap) return Math.ceil(text.length / charsPerToken);
   const dense = text.match(DENSE_SCRIPT)?.length ?? 0;
   return Math.ceil((text.length - dense) / charsPerToken + dense);
@@ -55,15 +56,11 @@ export function readConversation(messages: readonly ChatMessage[], charsPerToken
     if (!isRecord(m)) throw new RouterInputError(`messages[${i}] must be an object`);
     if (typeof m.role !== "string") throw new RouterInputError(`messages[${i}].role must be a string`);
     const content = m.content;
-    let text = "";
-    if (typeof content === "string") text = content;
-    else if (Array.isArray(content)) {
-      const texts: string[] = [];
+    if (Array.isArray(content)) {
       content.forEach((p: unknown, j) => {
         if (!isRecord(p) || typeof p.type !== "string") throw partError(i, j, "must be an object with a string `type`");
         if (p.type === "text") {
           if (typeof p.text !== "string") throw partError(i, j, "text part needs a string `text`");
-          texts.push(p.text);
         } else if (p.type === "image_url") {
           const img = p.image_url;
           const ok = typeof img === "string" || (isRecord(img) && typeof img.url === "string");
@@ -73,10 +70,12 @@ export function readConversation(messages: readonly ChatMessage[], charsPerToken
           images++;  // in-process image bytes ({ type: "image", data })
         }
       });
-      text = texts.join("\n");
-    } else if (content !== null && content !== undefined) {
+    } else if (typeof content !== "string" && content !== null && content !== undefined) {
       throw new RouterInputError(`messages[${i}].content must be a string, an array of parts or null`);
     }
+    // The words the model reads (the template flattens the same way); an image keeps the words on
+    // either side apart, and part types of other kinds are skipped.
+    const text = flattenContent(content as ChatMessage["content"], "\n", () => "");
     // Each message is scanned at most once, and none once the conversation is known to be long.
     if (tokens <= tokenCap) tokens += estimateTokens(text, charsPerToken, tokenCap);
     texts.push(text);

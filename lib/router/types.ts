@@ -2,6 +2,7 @@
  * Public types of the semantic router.
  * @module
  */
+import type { ImageUrlContentPart } from "../engine/types.js";
 
 /** The five expert domains, in policy order (the first rule that applies wins). */
 export const DOMAINS = ["multimodal_expert", "multilingual_expert", "coding", "technical", "general"] as const;
@@ -15,27 +16,15 @@ export const TOPIC_DOMAINS = ["general", "technical", "coding"] as const;
 /** A domain decided by the learned topic classifier. */
 export type TopicDomain = (typeof TOPIC_DOMAINS)[number];
 
-/** A text part of an OpenAI-style message. */
-export interface TextContentPart {
-  type: "text";
-  text: string;
-}
+/** The package's one chat message type (`lib/engine/types.ts`), re-exported for the router's callers. */
+export type { ChatMessage, ContentPart, TextContentPart } from "../engine/types.js";
 
-/** An image part of an OpenAI-style message (`url` may be a data URL). */
-export interface ImageContentPart {
-  type: "image_url";
-  image_url: string | { url: string; detail?: string };
-}
-
-/** Any content part; unknown part types are accepted and ignored (e.g. `input_audio`). */
-export type ContentPart = TextContentPart | ImageContentPart | { type: string; [key: string]: unknown };
-
-/** An OpenAI-style chat message. */
-export interface ChatMessage {
-  role: "system" | "user" | "assistant" | "tool" | "developer" | (string & {});
-  content: string | ContentPart[] | null;
-  name?: string;
-}
+/**
+ * An image part given by URL: the router's earlier name for {@link ImageUrlContentPart}. Untyped
+ * (JSON) callers may also give `image_url` as a bare URL string or send part types of their own;
+ * the router counts the first as an image and skips the others.
+ */
+export type ImageContentPart = ImageUrlContentPart;
 
 /** The router's choice for one request. */
 export interface RouteDecision {

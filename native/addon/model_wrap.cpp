@@ -1,4 +1,5 @@
-// Model glue: load (off the JS thread), facts, close; architectures().
+// Model glue: load (off the JS thread), facts, resident bytes, close; architectures(); the process's
+// thread budget.
 #include <string>
 
 #include "addon/convert.h"
@@ -7,6 +8,7 @@
 #include "addon/promise_worker.h"
 #include "gguf/reader.h"
 #include "model/arch/arch.h"
+#include "runtime/thread_pool.h"
 
 namespace capibara::addon {
 
@@ -30,6 +32,16 @@ Napi::Value architectures(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < names.size(); ++i) out.Set(i, names[i]);
   return out;
 }
+
+// setThreadBudget(n): threads computing at once over every model of the process; threadBudget().
+Napi::Value set_budget(const Napi::CallbackInfo& info) {
+  const int64_t n = arg_int(info, 0, "threads");
+  if (n < 1 || n > 256) throw_invalid(info.Env(), "threads must be an integer in [1, 256]");
+  set_thread_budget(static_cast<int>(n));
+  return info.Env().Undefined();
+}
+
+Napi::Value budget(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), thread_budget()); }
 
 // load(path, { repack? }): Promise<handle>. Opening, tokenizer, mapping, validation and repacking run
 // on the libuv pool.
@@ -64,6 +76,15 @@ Napi::Value load(const Napi::CallbackInfo& info) {
         ext.TypeTag(&kModelTag);
         return ext;
       });
+}
+
+// modelResidentBytes(handle) -> Promise<number>: the weights' bytes in memory now (file pages
+// resident in this process plus packed copies), measured off the JS thread (it reads /proc).
+Napi::Value resident_bytes(const Napi::CallbackInfo& info) {
+  std::shared_ptr<const model::Model> m = open_model(info, 0);
+  return PromiseWorker<double>::run(
+      info.Env(), "capibara.modelResidentBytes", [m]() -> Result<double> { return static_cast<double>(m->resident_bytes()); },
+      [](Napi::Env env, double& n) -> Napi::Value { return Napi::Number::New(env, n); });
 }
 
 // modelTokenizer(handle) -> tokenizer handle, read at load from the same file (once per model).
@@ -105,8 +126,11 @@ Napi::Value close(const Napi::CallbackInfo& info) {
 void init_model(Napi::Env env, Napi::Object exports) {
   Napi::Object e = exports.Has("engine") ? exports.Get("engine").As<Napi::Object>() : Napi::Object::New(env);
   e.Set("architectures", Napi::Function::New(env, architectures, "architectures"));
+  e.Set("setThreadBudget", Napi::Function::New(env, set_budget, "setThreadBudget"));
+  e.Set("threadBudget", Napi::Function::New(env, budget, "threadBudget"));
   e.Set("loadModel", Napi::Function::New(env, load, "loadModel"));
   e.Set("modelInfo", Napi::Function::New(env, info_of, "modelInfo"));
+  e.Set("modelResidentBytes", Napi::Function::New(env, resident_bytes, "modelResidentBytes"));
   e.Set("modelTokenizer", Napi::Function::New(env, model_tokenizer, "modelTokenizer"));
   e.Set("closeModel", Napi::Function::New(env, close, "closeModel"));
   exports.Set("engine", e);

@@ -4,7 +4,6 @@
 #include <sys/resource.h>
 
 #include <chrono>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,15 +56,11 @@ int arg_threads(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<int>(n);
 }
 
-// One pool and scratch per JS thread (worker_threads safe), kept while the thread count is unchanged.
-struct PoolCache {
-  std::unique_ptr<ThreadPool> pool;
-  QuantScratch scratch;
-};
-PoolCache& pool_for(int threads) {
-  thread_local PoolCache cache;
-  if (!cache.pool || cache.pool->size() != threads) cache.pool = std::make_unique<ThreadPool>(threads);
-  return cache;
+// One activation scratch per JS thread (worker_threads safe), kept between calls. A ThreadPool is
+// only a share of the process's CPU budget, so each call makes its own.
+QuantScratch& scratch() {
+  thread_local QuantScratch s;
+  return s;
 }
 
 // typeInfo(type) -> { name, blockSize, typeSize, vecDotType }
@@ -168,8 +163,8 @@ MatmulArgs arg_matmul(const Napi::CallbackInfo& info, bool allow_copies, size_t 
 const uint8_t* weights_of(const MatmulArgs& a) { return a.packed.empty() ? a.w.Data() : a.packed.data(); }
 
 void run_matmul(const Napi::CallbackInfo& info, const MatmulArgs& a, const uint8_t* w, float* y) {
-  PoolCache& pc = pool_for(a.threads);
-  const Status st = matmul(*pc.pool, a.type, w, a.n_rows, a.n_cols, a.x.Data(), a.n_tok, y, pc.scratch, *a.k, !a.packed.empty());
+  ThreadPool pool(a.threads);
+  const Status st = matmul(pool, a.type, w, a.n_rows, a.n_cols, a.x.Data(), a.n_tok, y, scratch(), *a.k, !a.packed.empty());
   if (!st.is_ok()) throw_status(info.Env(), st);
 }
 
@@ -222,7 +217,7 @@ Napi::Value read_bandwidth(const Napi::CallbackInfo& info) {
   if (bytes < (1 << 20) || iters < 1) throw_invalid(info.Env(), "bytes must be >= 1 MiB and iterations >= 1");
   const int64_t words = bytes / 8;
   std::vector<uint64_t> buf(static_cast<size_t>(words), 1);
-  ThreadPool& pool = *pool_for(threads).pool;
+  ThreadPool pool(threads);
   std::vector<uint64_t> sums(static_cast<size_t>(threads));
   auto pass = [&] {
     pool.parallel_for(words, [&](int64_t b, int64_t e, int t) {

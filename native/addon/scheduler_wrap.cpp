@@ -63,6 +63,7 @@ Napi::Value stats(const Napi::CallbackInfo& info) {
   o.Set("kvCapacity", static_cast<double>(st.kv_capacity));
   o.Set("cachedPromptTokens", static_cast<double>(st.cached_prompt_tokens));
   o.Set("kvBytes", static_cast<double>(st.kv_bytes));
+  o.Set("bufferBytes", static_cast<double>(st.buffer_bytes));
   return o;
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace capibara::gguf {
@@ -434,6 +435,33 @@ void GgufFile::release(const void* p, size_t n) const {
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
   const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // a hint: failure is harmless
+}
+
+size_t GgufFile::resident_bytes() const {
+  if (!mapped_) return 0;
+#if defined(__linux__)
+  // The Rss of the mapping's VMAs: what the kernel counts against this process, so pages released
+  // after repacking or never read do not count (mincore would report the page cache instead).
+  std::FILE* f = std::fopen("/proc/self/smaps", "r");
+  if (!f) return size_;
+  const auto lo = reinterpret_cast<uintptr_t>(base_), hi = lo + size_;
+  size_t kb = 0;
+  bool ours = false;
+  char line[512];
+  while (std::fgets(line, sizeof line, f)) {
+    unsigned long long a = 0, b = 0;
+    size_t n = 0;
+    const char c = line[0];
+    if (((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) && std::sscanf(line, "%llx-%llx", &a, &b) == 2)
+      ours = a < hi && b > lo;  // a VMA header line
+    else if (ours && std::sscanf(line, "Rss: %zu kB", &n) == 1)
+      kb += n;
+  }
+  std::fclose(f);
+  return kb * 1024;
+#else
+  return size_;
+#endif
 }
 
 Result<const Value*> GgufFile::lookup(std::string_view key) const {

@@ -201,6 +201,10 @@ class GgufFile {
   // unchanged and a later read faults them back in). Used once a tensor has been copied elsewhere,
   // so its bytes are not resident twice. No-op for from_buffer files.
   void release(const void* p, size_t n) const;
+  // Bytes of the mapping resident in this process now (Linux; elsewhere the file size), so released
+  // pages and pages never read do not count. 0 for from_buffer files (the caller owns that memory).
+  // Reads /proc/self/smaps: milliseconds, not for a hot path.
+  size_t resident_bytes() const;
 
  private:
   friend class Parser;

@@ -43,7 +43,6 @@ class TokenTrie {
   TokenTrie(const std::vector<std::string>& pieces, const std::vector<bool>& fallback, bool keep_pieces = true);
 
   static constexpr uint32_t kRoot = 0;
-  size_t n_nodes() const { return nodes_.size(); }
   size_t n_vocab() const { return n_vocab_; }
   std::string_view piece(int32_t id) const { return pieces_[static_cast<size_t>(id)]; }
 

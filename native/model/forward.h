@@ -29,6 +29,7 @@ class Forward {
 
   int64_t n_batch() const { return n_batch_; }
   int64_t n_out() const { return n_out_; }
+  size_t bytes() const { return arena_.size(); }  // the activation arena
 
  private:
   Forward(const Model& m, Arena arena, int64_t n_batch, int64_t n_out);

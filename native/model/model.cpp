@@ -58,6 +58,8 @@ Result<std::unique_ptr<Model>> Model::from_file(std::unique_ptr<gguf::GgufFile> 
 
 size_t Model::packed_bytes() const { return packed_ ? packed_->bytes() : 0; }
 
+size_t Model::resident_bytes() const { return file_->resident_bytes() + packed_bytes(); }
+
 int64_t Model::parameters() const {
   int64_t n = 0;
   for (const auto& [name, t] : w_.all) n += t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];

@@ -41,6 +41,9 @@ class Model {
   int64_t parameters() const;
   // Bytes of weights held in packed layouts (0 when nothing was packed).
   size_t packed_bytes() const;
+  // Bytes the weights hold in memory now: the file's pages resident in this process plus the
+  // packed copies (see GgufFile::resident_bytes: milliseconds).
+  size_t resident_bytes() const;
 
  private:
   Model() = default;

@@ -86,6 +86,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(std::shared_ptr<const Model
   for (size_t i = 0; i < s->slots_.size(); ++i) s->slots_[i].kv = &s->pool_->seq(static_cast<int64_t>(i));
   s->stats_.kv_capacity = s->pool_->n_seq() * opts.n_ctx;
   s->stats_.kv_bytes = s->pool_->bytes();
+  s->stats_.buffer_bytes = s->fwd_->bytes() + s->scratch_.capacity() + s->logits_.size() * sizeof(float);
   s->thread_ = std::thread([p = s.get()] { p->loop(); });
   return s;
 }
@@ -322,6 +323,7 @@ bool Scheduler::step() {
     }
 
   if (!spans.empty()) {
+    const CpuSlot cpu;  // the step's slot of the process's CPU budget, sampling included
     const Status st = fwd_->run(ex_, tokens.data(), spans.data(), spans.size(), out_rows.data(),
                                 static_cast<int64_t>(out_rows.size()), logits_.data());
     for (size_t i = 0; i < spans.size(); ++i) {

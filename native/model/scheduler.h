@@ -66,7 +66,7 @@ struct SchedulerOptions {
   int64_t prefill_while_decoding = 12;
   int64_t short_prompt = 64;
   int64_t max_image = 0;      // most positions of one image (its span must fit a step beside the decode rows)
-  int n_threads = 1;
+  int n_threads = 1;          // most threads of the process's CPU budget a step uses
   bool prompt_cache = true;
   int64_t cache_seqs = 0;     // extra caches kept only for the prompt cache
   KvType kv_type = KvType::F16;
@@ -83,6 +83,7 @@ struct SchedulerStats {
   int64_t kv_capacity = 0;        // positions of all caches
   int64_t cached_prompt_tokens = 0;  // total prompt tokens served from the cache
   size_t kv_bytes = 0;
+  size_t buffer_bytes = 0;        // activations, matmul scratch and logits of a step
 };
 
 class Scheduler {

@@ -67,6 +67,7 @@ Status Session::eval_embd(const float* rows, int64_t n, bool bidirectional, floa
 
 Status Session::run(const int32_t* tokens, const float* embd, int64_t n, bool bidirectional, float* logits) {
   const int64_t start = n_past_, E = model_.config().n_embd;
+  const CpuSlot cpu;  // one slot of the process's CPU budget for the whole evaluation
   for (int64_t i = 0; i < n; i += fwd_->n_batch()) {
     const int64_t m = std::min(fwd_->n_batch(), n - i);
     const bool last = i + m == n && logits;

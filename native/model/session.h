@@ -1,6 +1,7 @@
-// A session: one sequence over a shared Model with its own KV cache, forward buffers and threads,
-// for direct evaluation (logits, layer traces, golden tests). Generation for users goes through the
-// Scheduler, which batches many sequences. Not thread-safe: one caller thread at a time.
+// A session: one sequence over a shared Model with its own KV cache, forward buffers and share of
+// the process's CPU budget, for direct evaluation (logits, layer traces, golden tests). Generation
+// for users goes through the Scheduler, which batches many sequences. Not thread-safe: one caller
+// thread at a time.
 #pragma once
 #include <atomic>
 #include <cstdint>

@@ -1,21 +1,25 @@
-// A persistent thread pool for row-range parallelism: N - 1 worker threads plus the calling thread.
+// Row-range parallelism under one CPU budget for the whole process.
 //
-// Hand-off is a generation counter: parallel_for publishes the job and bumps the counter; workers
-// spin on it for a short while (so back-to-back matmuls of one decode step hand off in well under a
-// microsecond) and then sleep on a futex (condition variable off Linux), so an idle pool costs nothing.
-// The work is cut into a few chunks per thread that every thread, the caller included, claims from
-// one atomic word: a worker that the OS has not scheduled yet simply claims nothing and the others
-// do its share, so an oversubscribed machine never makes the caller wait for a sleeping thread. A
-// worker that arrives to find no work left halves its spin time, so on a machine where it keeps losing
-// the race (the cores are busy elsewhere) it stops burning CPU the caller needs, and spins fully
-// again as soon as it gets work.
-// No allocation and no locks on the hot path.
+// The budget is a number of threads that may compute at once, over every ThreadPool of the process
+// (each loaded model's scheduler, sessions, the vision encoder, the kernels API). A thread computes
+// while it holds one of the budget's slots: a caller holds one through a CpuSlot (a scheduler step),
+// or for the length of a parallel_for; budget - 1 shared workers take the free ones to run chunks of
+// whichever regions are running, the region with the fewest helpers first, each region at most its
+// pool's size - 1 helpers. A worker that finishes a chunk while a caller waits for a slot hands it
+// its slot. So two models generating at once share the cores: on a two-thread budget each runs its
+// regions alone rather than four threads fighting over two cores, and one model alone gets both.
+//
+// Hand-off: a caller publishes its region in a job slot and bumps a wake counter; workers spin on it
+// for a short while while slots are free (so back-to-back matmuls of one decode step hand off in well
+// under a microsecond) and otherwise sleep on a futex (condition variable off Linux). The work is cut
+// into a few chunks per thread that every participant, the caller included, claims from one atomic
+// word: a worker that the OS has not scheduled yet simply claims nothing and the others do its share.
+// A worker that wakes to find nothing to join halves its spin time, so on a machine where it keeps
+// losing the race it stops burning CPU, and spins fully again once it gets work.
+// No allocation and no locks on the hot path (a caller blocks on a mutex only when the budget is full).
 #pragma once
-#include <atomic>
 #include <cstdint>
-#include <thread>
 #include <type_traits>
-#include <vector>
 
 namespace capibara {
 
@@ -31,11 +35,32 @@ inline Range split_range(int64_t n, int parts, int idx) {
   return {begin, begin + base + (idx < extra ? 1 : 0)};
 }
 
+// Sets the process's budget (n >= 1 threads computing at once). Until it is set, the budget is the
+// machine's hardware threads, raised to the size of the largest ThreadPool made.
+void set_thread_budget(int n);
+int thread_budget();
+// Most slots held at once since the last reset: at most the budget (after a shrink, once the
+// slots held above it have come back).
+int thread_budget_peak();
+void reset_thread_budget_peak();
+
+// Holds one slot of the budget for the calling thread while it lives, waiting (first come, first
+// served) while none is free. A thread already holding one takes no second: parallel_for inside
+// runs on the slot held, and nested holders share it. Hold one across a unit of work that mixes
+// serial code and parallel regions (a scheduler step), so the serial part counts too.
+class CpuSlot {
+ public:
+  CpuSlot();
+  ~CpuSlot();
+  CpuSlot(const CpuSlot&) = delete;
+  CpuSlot& operator=(const CpuSlot&) = delete;
+};
+
+// One caller's share of the budget: its parallel regions use at most n_threads threads (the caller
+// plus up to n_threads - 1 workers), as many as the budget has free. Cheap to make: it owns no threads.
 class ThreadPool {
  public:
-  // n_threads >= 1 counts the caller; spin_us is how long an idle worker polls before sleeping.
-  explicit ThreadPool(int n_threads, int spin_us = 200);
-  ~ThreadPool();
+  explicit ThreadPool(int n_threads);
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
@@ -43,8 +68,9 @@ class ThreadPool {
 
   // Calls fn(begin, end, thread_idx) on disjoint contiguous chunks covering [0, n_items) (a thread may
   // get several chunks, or none) and returns when all are done. thread_idx < size() names the thread
-  // running the chunk (0 is the caller), for per-thread scratch. One caller at a time (the pool
-  // belongs to one session); fn must not throw.
+  // running the chunk (0 is the caller), unique among the threads of this call, for per-thread
+  // scratch. Holds a budget slot for the call unless the thread holds one (CpuSlot). One caller at a
+  // time per pool; fn must not throw.
   template <typename F>
   void parallel_for(int64_t n_items, F&& fn) {
     using Fn = std::remove_reference_t<F>;
@@ -52,27 +78,12 @@ class ThreadPool {
         const_cast<void*>(static_cast<const void*>(&fn)));
   }
 
- private:
   using Trampoline = void (*)(void* ctx, int64_t begin, int64_t end, int thread_idx);
+
+ private:
   void run(int64_t n_items, Trampoline fn, void* ctx);
-  void worker(int idx);
-  uint32_t wait_generation(uint32_t seen, int spin_us);
-  int claim_chunks(uint32_t gen, int thread_idx);  // returns the number of chunks run
 
   int n_threads_;
-  int spin_us_;
-  std::vector<std::thread> threads_;
-  // Job, written by the caller before the generation bump (release) and read after (acquire).
-  Trampoline fn_ = nullptr;
-  void* ctx_ = nullptr;
-  int64_t n_items_ = 0;
-  alignas(64) std::atomic<uint32_t> generation_{0};
-  // generation (32 bits) | chunk count (16) | next chunk to claim (16): a claim succeeds only for the
-  // job of the generation the claimer woke up for.
-  alignas(64) std::atomic<uint64_t> claim_{0};
-  alignas(64) std::atomic<int64_t> done_{0};
-  alignas(64) std::atomic<int> sleepers_{0};
-  std::atomic<bool> stop_{false};
 };
 
 }  // namespace capibara

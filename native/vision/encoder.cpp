@@ -235,6 +235,8 @@ Status encode_image(const VisionModel& m, const float* image, int n_threads, flo
   b.k16 = a.take<uint16_t>(N * E);
   b.v16 = a.take<uint16_t>(N * E);
   if (!b.v16) return {ErrorCode::INTERNAL, "vision activation arena sized too small"};
+  // One slot of the process's CPU budget for the whole encode, serial parts included.
+  const CpuSlot cpu;
   ThreadPool pool(std::max(1, n_threads));
   QuantScratch scratch;
   const Ctx cx{&pool, &scratch};

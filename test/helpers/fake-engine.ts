@@ -20,6 +20,8 @@ export interface FakeEngineOptions {
   contextSize?: number;
   /** KV pool bytes each loaded model reports (ModelInfo.kvCacheBytes). */
   kvCacheBytes?: number;
+  /** What a loaded model holds now (Model.memoryBytes), by path; omitted: models have no memoryBytes. */
+  memoryBytes?: (path: string) => number;
 }
 
 function hash(s: string): number {
@@ -81,7 +83,7 @@ export class FakeEngine {
   abortedGenerations = 0;
   /** Paths (substring match) whose next loads fail. */
   readonly failing = new Set<string>();
-  options: Required<FakeEngineOptions>;
+  options: Required<Omit<FakeEngineOptions, "memoryBytes">> & Pick<FakeEngineOptions, "memoryBytes">;
 
   constructor(options: FakeEngineOptions = {}) {
     this.options = { loadDelayMs: 0, tokenDelayMs: 0, replyTokens: 8, contextSize: 512, kvCacheBytes: 0, ...options };
@@ -132,8 +134,12 @@ class FakeModel implements Model {
     this.vision = options.mmproj
       ? { projector: "gemma3", imageSize: 56, patchSize: 14, embeddingSize: 8, layers: 1, heads: 1, projectionDim: 8, tokensPerImage: 4, weightBytes: 0, activationBytes: 0 }
       : null;
+    const held = engine.options.memoryBytes;
+    if (held) this.memoryBytes = () => Promise.resolve(held(path));
     engine.openModels.add(path);
   }
+
+  memoryBytes?: () => Promise<number>;
 
   readonly vision: Model["vision"];
 

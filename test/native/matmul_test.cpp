@@ -2,10 +2,12 @@
 // matmul equal to the dequantised reference, and typed errors for bad input.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.h"
@@ -31,20 +33,23 @@ CAPI_TEST(split_range_is_balanced_and_covering) {
     }
 }
 
-// Both hand-off paths: spinning workers (default) and parked workers (spin_us = 0 forces the futex).
+// Both hand-off paths: spinning workers (back-to-back regions) and parked workers (a pause longer
+// than their spin lets them sleep on the futex before the next region).
 CAPI_TEST(parallel_for_visits_every_item_once) {
-  for (int spin_us : {200, 0})
+  for (bool pause : {false, true})
     for (int threads : {1, 2, 3, 4}) {
-      ThreadPool pool(threads, spin_us);
+      ThreadPool pool(threads);
       CHECK(pool.size() == threads);
       for (int64_t n : {1, 2, 3, 10, 1000}) {
         std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
         std::atomic<int> bad_idx{0};
-        for (int rep = 0; rep < 200; ++rep)
+        for (int rep = 0; rep < 200; ++rep) {
+          if (pause && rep % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
           pool.parallel_for(n, [&](int64_t b, int64_t e, int t) {
             if (t < 0 || t >= threads) bad_idx.fetch_add(1);
             for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)].fetch_add(1);
           });
+        }
         bool all = true;
         for (auto& h : hits) all = all && h.load() == 200;
         CHECK(all);

@@ -7,7 +7,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { AbortError, ChatTemplate, ContextFullError, ModelClosedError, loadModel, supportedArchitectures, traceLayers, type ArchName, type Model, type TokenChunk } from "../../lib/index.js";
 import { packRows, quantize, type TensorType } from "../../lib/kernels.js";
-import { buildModel } from "../fixtures/recipes.js";
+import { buildModel, RECIPE_ARCHS } from "../fixtures/recipes.js";
 
 let model: Model;
 
@@ -34,6 +34,10 @@ describe("engine", () => {
   test("architectures() matches the ArchName union", () => {
     const names: Record<ArchName, true> = { llama: true, qwen2: true, phi3: true, gemma3: true, "command-r": true, cohere2: true };
     expect(supportedArchitectures().sort()).toEqual(Object.keys(names).sort());
+  });
+
+  test("every architecture the runner supports has a demo recipe", () => {
+    expect([...RECIPE_ARCHS].sort()).toEqual(supportedArchitectures().sort());
   });
 
   test("info describes the file and the capped context", () => {

@@ -106,6 +106,20 @@ describe("LazyLoader", () => {
     expect([state("a"), state("b")]).toEqual(["unloaded", "loaded"]);
   });
 
+  it("a loaded expert counts what it holds now (memoryBytes), measured again when another needs room", async () => {
+    const held = new Map<string, number>([["a", 2 * MiB]]);  // repacked, its embedding not read in yet
+    const engine = new FakeEngine({ memoryBytes: (path) => held.get(path.endsWith("a.gguf") ? "a" : "b") ?? 3 * MiB });
+    const { loader, state } = setup([{ name: "a", mib: 3 }, { name: "b", mib: 3 }, { name: "c", mib: 3 }], { max_loaded_experts: 5, memory_budget_mb: 8 }, engine);
+    (await loader.acquire("a")).release();
+    expect(loader.status().find((s) => s.name === "a")!.bytes).toBe(2 * MiB);
+    (await loader.acquire("b")).release(); // 2 + 3 <= 8
+    expect([state("a"), state("b")]).toEqual(["loaded", "loaded"]);
+    held.set("a", 4 * MiB); // pages of a read in since its load
+    (await loader.acquire("c")).release(); // 4 + 3 + 3 > 8, though a's load-time 2 would have fit
+    expect([state("a"), state("b"), state("c")]).toEqual(["unloaded", "loaded", "loaded"]);
+    expect(loader.status().find((s) => s.name === "b")!.bytes).toBe(3 * MiB);
+  });
+
   it("a model larger than the whole budget fails clearly without evicting anyone", async () => {
     const { loader, state } = setup([{ name: "a", mib: 2 }, { name: "big", mib: 9 }], { memory_budget_mb: 8 });
     (await loader.acquire("a")).release();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CapibaraError } from "../../lib/errors.js";
-import { createRouter, DOMAINS, route, RouterInputError, type ChatMessage } from "../../lib/router/index.js";
+import { createRouter, DOMAINS, route, RouterInputError, type ChatMessage, type ContentPart } from "../../lib/router/index.js";
 
 const user = (content: ChatMessage["content"]): ChatMessage[] => [{ role: "user", content }];
 
@@ -26,7 +26,8 @@ describe("router robustness", () => {
   });
 
   it("routes a message that is only an image to the multimodal expert", () => {
-    const d = route(user([{ type: "image_url", image_url: "https://example.com/cat.png" }]));
+    // A bare URL string, as untyped (JSON) callers may send it.
+    const d = route(user([{ type: "image_url", image_url: "https://example.com/cat.png" }] as unknown as ContentPart[]));
     expect(d.domain).toBe("multimodal_expert");
   });
 
@@ -69,7 +70,7 @@ describe("router robustness", () => {
   });
 
   it("ignores unknown part types", () => {
-    const d = route(user([{ type: "input_audio", input_audio: { data: "", format: "wav" } }, { type: "text", text: "Write a haiku about rain." }]));
+    const d = route(user([{ type: "input_audio", input_audio: { data: "", format: "wav" } }, { type: "text", text: "Write a haiku about rain." }] as unknown as ContentPart[]));
     expect(d.domain).toBe("general");
   });
 
