@@ -91,7 +91,7 @@ inline void q45_half(const uint8x16_t (&z)[4][2], const uint8x16_t (&hc)[4][2], 
   }
 }
 
-// 4 rows x P token pairs; y[2j], y[2j + 1] are pair j's Q8_K rows.
+// 4 rows x P token pairs (y: TileActs); token t's 4 results to s + t * s_stride.
 template <bool kQ5, int P>
 void tile_q45_K(int64_t nsb, const uint8_t* group, const TileActs& y, int nt, float* s, int64_t s_stride) {
   constexpr size_t kSuper = kRows * (kQ5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
