@@ -19,6 +19,7 @@
 //     scales of the 4 rows (a 4-byte plane) multiply the sub-block sums in s32;
 //   - one FMA per super-block and token adds d * d_y * sum to the 4 row lanes.
 // Integer sums are exact; only the float scaling order differs from scalar (~1e-6 relative).
+// On i8mm CPUs gemm_packed_k_i8mm.cpp multiplies the same groups with SMMLA and calls these for a lone token.
 #include <arm_neon.h>
 
 #include "kernels/neon/int8_dot.h"
