@@ -21,12 +21,14 @@ const cxx = arg("--cxx", "aarch64-linux-gnu-g++");
 const MIN_SHARE = 0.7;
 // Kernel files (4-row groups) and, per multiply instruction, the tokens one of them covers in a loop
 // iteration: a 32-element block (Q4_0 / Q8_0: SDOT 8 per row group and token, SMMLA 8 per row group and
-// token pair) or, for the K-quants, a 64-element part of the super-block (16 SDOT per token).
+// token pair) or, for the K-quants, a 64-element part of the super-block (16 SDOT per token, 16 SMMLA
+// per token pair).
 const ROWS = 4;
 const FILES = [
   { file: "native/kernels/neon/gemm_packed.cpp", macs: { sdot: 1 / 8 } },
   { file: "native/kernels/neon/gemm_packed_i8mm.cpp", macs: { sdot: 1 / 8, smmla: 1 / 4 } },
   { file: "native/kernels/neon/gemm_packed_k.cpp", macs: { sdot: 1 / 16 } },
+  { file: "native/kernels/neon/gemm_packed_k_i8mm.cpp", macs: { smmla: 1 / 8 } },
 ];
 const MAC_NAMES = ["sdot", "smmla"];
 // Throughput of one multiply instruction class on Neoverse V2 (4 vector pipes, all of them execute
@@ -67,6 +69,10 @@ const isInstr = (l) => /^\s+[a-z]/.test(l) && !/^\s+\./.test(l);
 const branchTarget = (l) =>
   /^\s+(?:b\.?(?:eq|ne|cs|hs|cc|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le)?|cbn?z\s+\w+,|tbn?z\s+\w+,\s*#?\d+,)\s*(\.L\w+)\s*$/.exec(l)?.[1];
 
+// GNU as accepts a byte immediate sign-extended to 64 bits (GCC prints `movi v0.16b, 0xffffffffffffffaa`
+// for 0xAA); llvm-mca wants the byte.
+const llvmSyntax = (s) => s.replace(/^(movi\s+v\d+\.(?:8|16)b,\s*)0xffffffffffffff([0-9a-f]{2})$/, "$10x$2");
+
 // Innermost loops (a label and the backward branch to it, with no other backward branch between)
 // that contain the multiply instruction: the instructions of one iteration.
 function hotLoops(fn) {
@@ -85,7 +91,7 @@ function hotLoops(fn) {
       const bt = branchTarget(b);
       return bt && labelAt.has(bt) && labelAt.get(bt) > i && labelAt.get(bt) < j;
     });
-    const instrs = body.filter(isInstr).map((s) => s.trim());
+    const instrs = body.filter(isInstr).map((s) => llvmSyntax(s.trim()));
     if (!inner && instrs.some(macOf)) loops.push(instrs);
   });
   return loops;

@@ -39,7 +39,7 @@ function buildAndTest(label, buildDir, extraConfigure) {
 
 // The aarch64 suite runs once per CPU model, each with the feature level dispatch_test expects, so a
 // run that picked the wrong kernels fails; the binary's output names the variant of every type. Each
-// run costs about 45 s of CPU time here (the kernel cases are nearly all of it).
+// run costs about 100 s of CPU time here (-cpu max; the kernel cases are nearly all of it).
 const ARM_MODELS = [
   { cpu: "max", level: "i8mm" }, // i8mm, dotprod, SVE: the production target's extensions
   { cpu: "cortex-a76", level: "dotprod" }, // dotprod, no i8mm

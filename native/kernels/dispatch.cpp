@@ -217,6 +217,11 @@ void fill_neon(Kernels& k) {
   if (mm) {  // SMMLA's operands want their own interleave: pack and gemm change together
     set_packed(k, G::Q8_0, 4, neon::pack_q8_0_i8mm, neon::gemm_q8_0_q8_0_packed_i8mm);
     set_packed(k, G::Q4_0, 4, neon::pack_q4_0_i8mm, neon::gemm_q4_0_q8_0_packed_i8mm);
+    // The K-quants keep the dotprod layouts: their SMMLA kernels pair the 4-byte words themselves.
+    set_packed(k, G::Q4_K, 4, neon::pack_q4_K, neon::gemm_q4_K_q8_K_packed_i8mm);
+    set_packed(k, G::Q5_K, 4, neon::pack_q5_K, neon::gemm_q5_K_q8_K_packed_i8mm);
+    set_packed(k, G::Q6_K, 4, neon::pack_q6_K, neon::gemm_q6_K_q8_K_packed_i8mm);
+    for (G t : {G::Q4_K, G::Q5_K, G::Q6_K}) type_of(k, t).packed_variant = "neon-i8mm";
   }
   // Variant names (kernels.h) of the choices above: one extension level per entry.
   const char* level = dot ? "neon-dotprod" : "neon";

@@ -54,7 +54,7 @@ CAPI_TEST(dispatch_matches_expected_neon_level) {
     const char* packed;
     const char* packed_k;
   };
-  static const Level kLevels[] = {{"i8mm", "neon-i8mm", "neon-dotprod", "neon-i8mm", "neon-dotprod"},
+  static const Level kLevels[] = {{"i8mm", "neon-i8mm", "neon-dotprod", "neon-i8mm", "neon-i8mm"},
                                   {"dotprod", "neon-dotprod", "neon-dotprod", "neon-dotprod", "neon-dotprod"},
                                   {"base", "neon", "neon", nullptr, nullptr}};
   const Level* lv = nullptr;

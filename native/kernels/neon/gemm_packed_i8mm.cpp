@@ -100,11 +100,8 @@ void tile(int64_t nb, const uint8_t* group, const uint8_t* const* x, int nt, flo
       const uint16x4_t dd = vld1_lane_u16(&yb.d, vld1_dup_u16(&ya.d), 1);
       const float32x4_t dy = vcvt_f32_f16(vreinterpret_f16_u32(vdup_lane_u32(vreinterpret_u32_u16(dd), 0)));
       // One chain per row pair: the 2 P chains of a block and the next block's overlap out of order.
-      for (int p = 0; p < 2; ++p) {
-        int32x4_t i = vdupq_n_s32(0);
-        for (int u = 0; u < 4; ++u) i = smmla(i, wq[p][u], yq[u]);
-        acc[p][j] = vfmaq_f32(acc[p][j], vcvtq_f32_s32(i), vmulq_f32(dwp[p], dy));
-      }
+      for (int p = 0; p < 2; ++p)
+        acc[p][j] = vfmaq_f32(acc[p][j], vcvtq_f32_s32(smmla_sum4(wq[p], yq)), vmulq_f32(dwp[p], dy));
     }
   }
   // Lanes (r t, r t', r+1 t, r+1 t') of row pair p, token pair j back to token-major rows.

@@ -19,32 +19,28 @@
 //     scales of the 4 rows (a 4-byte plane) multiply the sub-block sums in s32;
 //   - one FMA per super-block and token adds d * d_y * sum to the 4 row lanes.
 // Integer sums are exact; only the float scaling order differs from scalar (~1e-6 relative).
+// On i8mm CPUs gemm_packed_k_i8mm.cpp multiplies the same groups with SMMLA and calls these for a lone token.
 #include <arm_neon.h>
 
 #include "kernels/neon/int8_dot.h"
 #include "kernels/neon/neon.h"
+#include "kernels/neon/packed_k.h"
 #include "kernels/pack.h"
 
 namespace capibara::neon {
 
 namespace {
 
-constexpr int kRows = 4;
+constexpr int kRows = kPackedKRows;
 constexpr int kMaxTile = 2;  // tokens per tile: 8 sub-block sums and 8 activation vectors in registers
 
 // Word m of a section: the four quarters' levels of the 4 rows, each against lane m of its activations.
 template <int M, int T>
 inline void section_word(const uint8_t* sec, const int8x16_t (&yv)[4][T], int32x4_t (&part)[4][T]) {
-  const uint8x16_t m4 = vdupq_n_u8(0x0F), m6 = vdupq_n_u8(0x3F);
   const uint8x16_t l0 = vld1q_u8(sec + 16 * M), l1 = vld1q_u8(sec + 16 * kRows + 16 * M);
   const uint8x16_t hb = vld1q_u8(sec + 32 * kRows + 16 * M);
-  // Shift-and-insert puts each quarter's 2 qh bits above its nibble; the mask drops the bits above them.
-  const int8x16_t q[4] = {
-      vreinterpretq_s8_u8(vandq_u8(vsliq_n_u8(l0, hb, 4), m6)),                     // nibble | qh bits 0-1
-      vreinterpretq_s8_u8(vandq_u8(vbslq_u8(m4, l1, vshlq_n_u8(hb, 2)), m6)),       // nibble | qh bits 2-3
-      vreinterpretq_s8_u8(vandq_u8(vsriq_n_u8(hb, l0, 4), m6)),                     // qh bits 4-5 | nibble
-      vreinterpretq_s8_u8(vandq_u8(vsriq_n_u8(vshrq_n_u8(hb, 2), l1, 4), m6)),      // qh bits 6-7 | nibble
-  };
+  const int8x16_t q[4] = {q6_level<0>(l0, l1, hb), q6_level<1>(l0, l1, hb), q6_level<2>(l0, l1, hb),
+                          q6_level<3>(l0, l1, hb)};
   for (int k = 0; k < 4; ++k)
     for (int t = 0; t < T; ++t) part[k][t] = sdot_lane<M>(part[k][t], q[k], yv[k][t]);
 }
@@ -90,24 +86,6 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
     for (int t = 0; t < T; ++t) acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(isum[t]), vmulq_n_f32(d, y[t][sb].d));
   }
   for (int t = 0; t < T; ++t) vst1q_f32(s + t * s_stride, acc[t]);
-}
-
-// The 8 six-bit scales (kMin: mins) of sub-blocks 0..3 and 4..7 of the 4 rows, byte 4j + r of each
-// vector, from the 12 scale planes at p (ggml's packing: j < 4 in the low 6 bits of bytes j / j + 4;
-// j >= 4 split over byte j + 4's nibbles and the top 2 bits of bytes j - 4 / j).
-inline void k4_scales(const uint8_t* p, uint8x16_t (&sc)[2], uint8x16_t (&mn)[2]) {
-  const uint8x16_t p0 = vld1q_u8(p), p1 = vld1q_u8(p + 16), p2 = vld1q_u8(p + 32);
-  const uint8x16_t m6 = vdupq_n_u8(0x3F), m4 = vdupq_n_u8(0x0F);
-  sc[0] = vandq_u8(p0, m6);
-  mn[0] = vandq_u8(p1, m6);
-  sc[1] = vsliq_n_u8(vandq_u8(p2, m4), vshrq_n_u8(p0, 6), 4);
-  mn[1] = vsliq_n_u8(vshrq_n_u8(p2, 4), vshrq_n_u8(p1, 6), 4);
-}
-
-// Sub-block j's 4 row values (byte 4 (j % 4) + r of v[j / 4]) as s32 lanes.
-inline int32x4_t widen_scale(const uint8x16_t (&v)[2], int j) {
-  const uint16x8_t h = (j % 4) < 2 ? vmovl_u8(vget_low_u8(v[j / 4])) : vmovl_high_u8(v[j / 4]);
-  return vreinterpretq_s32_u32(j % 2 ? vmovl_high_u16(h) : vmovl_u16(vget_low_u16(h)));
 }
 
 // Word M of chunk c: its low nibbles are sub-block 2c's element word M, its high nibbles sub-block
@@ -168,8 +146,7 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
     }
     // Mins as s16 (row r of sub-block j in lane 4 (j % 2) + r of mins16[j / 2]) against the bsums of 32.
     int16x8_t mins16[4];
-    for (int i = 0; i < 4; ++i)
-      mins16[i] = vreinterpretq_s16_u16(i % 2 ? vmovl_high_u8(mn[i / 2]) : vmovl_u8(vget_low_u8(mn[i / 2])));
+    k4_mins16(mn, mins16);
     const float32x4_t d = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk)));
     const float32x4_t dmin = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk + 2 * kRows)));
     for (int t = 0; t < T; ++t) {

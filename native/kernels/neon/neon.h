@@ -131,6 +131,15 @@ void gemm_q5_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64
 void gemm_q6_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                                    int64_t n_tok, float* y, int64_t y_stride);
 
+// gemm_packed_k_i8mm.cpp: GEMMs on the same groups with SMMLA, which need i8mm and dotprod (a single
+// token runs the dotprod kernel)
+void gemm_q4_K_q8_K_packed_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q5_K_q8_K_packed_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q6_K_q8_K_packed_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                int64_t n_tok, float* y, int64_t y_stride);
+
 // quantize.cpp (bit-identical to the scalar reference)
 void quantize_row_q8_0(const float* x, void* y, int64_t n);
 void quantize_row_q8_K(const float* x, void* y, int64_t n);
