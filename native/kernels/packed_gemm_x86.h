@@ -30,6 +30,24 @@ inline void prefetch_ahead(const uint8_t* p) {
   for (size_t o = 0; o < kBytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchAhead + o), _MM_HINT_T0);
 }
 
+// Q3_K sub-block s's 6-bit scale minus 32 (s8) of every row, from the 12 scale-byte planes P of kPackQ3_K
+// (one byte per row: 8 or 16 of them): the low nibble of plane s (s < 8) or the high one of plane s - 8,
+// and bits 2 (s / 4)..2 (s / 4) + 1 of plane 8 + s % 4 on top (see q3_k_scales).
+inline __m128i q3_scale(const __m128i* P, int s) {
+  const __m128i m4 = _mm_set1_epi8(0x0F), m2 = _mm_set1_epi8(0x03);
+  const __m128i low = _mm_and_si128(s < 8 ? P[s] : _mm_srli_epi16(P[s - 8], 4), m4);
+  const __m128i top = _mm_and_si128(_mm_srli_epi16(P[8 + s % 4], 2 * (s / 4)), m2);
+  return _mm_sub_epi8(_mm_or_si128(low, _mm_slli_epi16(top, 4)), _mm_set1_epi8(32));
+}
+
+// The 16 IQ4 levels plus offset as bytes: + 128 gives the unsigned bytes vpdpbusd multiplies (AVX-512),
+// + 0 the signed ones of AVX2's sign trick.
+inline __m128i iq4_table(int offset) {
+  alignas(16) int8_t t[16];
+  for (int i = 0; i < 16; ++i) t[i] = static_cast<int8_t>(kIq4nlValues[i] + offset);
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(t));
+}
+
 struct PackedPrep {
   float dy;       // activation scale
   int32_t start;  // s32 start of a block's sum: -offset * sum(y) removes an unsigned weight offset
