@@ -245,8 +245,8 @@ void tile_iq4_xs(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, f
 // Q2_K / Q3_K word M of half h for the level pairs j = 2jp + i (i = 0, 1): bits 2j..2j+1 are elements
 // 128h + 32j + 4M.. of sub-block 8h + 2j + M / 4, against lane M % 4 of the activations 128h + 32j + 16 (M / 4)...
 // Q2_K: (w >> 2j) & 3. Q3_K: the 3-bit two's complement level q - 4 (1 - hbit) at the top of a signed byte
-// (32 times the level): w << (6 - 2j) puts q at bits 6-7 with zeros below, shifted one down under the
-// inverted hmask bit 4h + j moved to bit 7 (kPackQ3_KInv).
+// (32 times the level): w << (6 - 2j) puts q at bits 6-7, shifted one down under the inverted hmask bit
+// 4h + j moved to bit 7 (kPackQ3_KInv); the mask drops the lower levels' bits below.
 template <bool kQ3, int M, int T>
 inline void q23_word(const uint8_t* qs, const uint8_t* hm, const int8x16_t (&qsh)[2], const int8x16_t (&hsh)[2],
                      const int8x16_t (&yv)[2][2][T], int32x4_t (&a)[4][T]) {
@@ -254,7 +254,7 @@ inline void q23_word(const uint8_t* qs, const uint8_t* hm, const int8x16_t (&qsh
   for (int i = 0; i < 2; ++i) {
     uint8x16_t v;
     if constexpr (kQ3) {
-      v = vsriq_n_u8(vshlq_u8(vld1q_u8(hm + 16 * M), hsh[i]), vshlq_u8(w, qsh[i]), 1);
+      v = vandq_u8(vsriq_n_u8(vshlq_u8(vld1q_u8(hm + 16 * M), hsh[i]), vshlq_u8(w, qsh[i]), 1), vdupq_n_u8(0xE0));
     } else {
       v = vandq_u8(vshlq_u8(w, qsh[i]), vdupq_n_u8(3));
     }
