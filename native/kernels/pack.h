@@ -48,7 +48,7 @@ constexpr PackField kPackQ6_K[] = {{208, 2, 2, 0},  {192, 16, 1, 0}, {0, 16, 4, 
 // their 2-bit levels (bits 2j..2j+1), so one word load of each serves 4 sub-blocks' 4 elements.
 constexpr PackField kPackQ3_K[] = {{108, 2, 2, 0}, {96, 12, 1, 0}, {0, 32, 4, 0}, {32, 64, 4, 0}};
 // Q3_K for NEON: the same with hmask XORed with 0xFF, so a set bit is the sign of the 3-bit two's complement
-// level q - 4 (1 - hbit) and shifts alone place the level at the top of a signed byte.
+// level q - 4 (1 - hbit) and shifts and a mask place the level at the top of a signed byte.
 constexpr PackField kPackQ3_KInv[] = {{108, 2, 2, 0}, {96, 12, 1, 0}, {0, 32, 4, 0xFF}, {32, 64, 4, 0}};
 // Q2_K: d | dmin | 16 scale-byte planes (scale | min << 4) | qs words (as Q3_K's).
 constexpr PackField kPackQ2_K[] = {{80, 2, 2, 0}, {82, 2, 2, 0}, {0, 16, 1, 0}, {16, 64, 4, 0}};

@@ -1,6 +1,7 @@
 // The ISA-independent half of the x86 packed Q4_0 / Q8_0 GEMMs (avx2/ and avx512/ gemm_packed.cpp):
 // per-token activation preparation and the loop over row groups and token tiles; and the weight-stream
-// prefetch of every x86 packed kernel (the K-quant ones too). A tile kernel does
+// prefetch of every x86 packed kernel (the K-quant ones too), with the Q3_K scale and IQ4 level decoders
+// of both ISAs' packed K-quant kernels. A tile kernel does
 // the arithmetic of one group of kRows packed rows (pack.h) times up to kMaxTile tokens.
 //
 // AVX2 + F16C intrinsics only, since the avx2 folder is compiled without AVX-512. Everything sits in an
