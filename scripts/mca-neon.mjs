@@ -121,15 +121,19 @@ function runMca(instrs) {
 }
 
 // "q4_0 i8mm" from the public kernel's name; the SDOT kernels' tiles are functions of their own
-// (tile<kQ4, T>, tile_q45_K<kQ5, T>, tile_q6_K<T>), named by their template arguments.
+// (tile<kQ4, T>, tile_q45_K<kQ5, T>, tile_q6_K<T>, tile_q23_K<kQ3, T>, tile_iq4_xs<T>), named by their
+// template arguments.
 function kernelName(name, file) {
   const ext = file.includes("i8mm") ? "i8mm" : "dotprod";
-  const pub = /gemm_(q\d_[0K])_q8_[0K]_packed/.exec(name);
+  const pub = /gemm_(q\d_[0K]|iq4_xs)_q8_[0K]_packed/.exec(name);
   if (pub) return `${pub[1]} ${ext}`;
   const tile = /4tileILb([01])E/.exec(name);
   if (tile) return `${tile[1] === "1" ? "q4_0" : "q8_0"} ${ext}`;
-  const k = /tile_q(45_KILb([01])|6_K)/.exec(name);
-  return k ? `${k[2] === undefined ? "q6_K" : k[2] === "1" ? "q5_K" : "q4_K"} ${ext}` : name;
+  const k = /tile_(q45_KILb([01])|q23_KILb([01])|q6_K|iq4_xs)/.exec(name);
+  if (!k) return name;
+  if (k[2] !== undefined) return `${k[2] === "1" ? "q5_K" : "q4_K"} ${ext}`;
+  if (k[3] !== undefined) return `${k[3] === "1" ? "q3_K" : "q2_K"} ${ext}`;
+  return `${k[1]} ${ext}`;
 }
 
 let failed = false;

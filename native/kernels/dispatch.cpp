@@ -104,6 +104,9 @@ void fill_avx2(Kernels& k) {
   set_packed(k, G::Q6_K, 8, avx2::pack_q6_K, avx2::gemm_q6_K_q8_K_packed);
   set_packed(k, G::F16, 8, avx2::pack_half, avx2::gemm_f16_packed);
   set_packed(k, G::BF16, 8, avx2::pack_half, avx2::gemm_bf16_packed);
+  set_packed(k, G::Q2_K, 8, avx2::pack_q2_K, avx2::gemm_q2_K_q8_K_packed);
+  set_packed(k, G::Q3_K, 8, avx2::pack_q3_K, avx2::gemm_q3_K_q8_K_packed);
+  set_packed(k, G::IQ4_XS, 8, avx2::pack_iq4_xs, avx2::gemm_iq4_xs_q8_K_packed);
 }
 
 // AVX-512 builds on the AVX2 table: only ops with a 512-bit version are replaced.
@@ -134,6 +137,9 @@ void fill_avx512(Kernels& k) {
   set_packed(k, G::Q6_K, 16, avx512::pack_q6_K, avx512::gemm_q6_K_q8_K_packed);
   set_packed(k, G::F16, 16, avx512::pack_half, avx512::gemm_f16_packed);
   set_packed(k, G::BF16, 16, avx512::pack_half, avx512::gemm_bf16_packed);
+  set_packed(k, G::Q2_K, 16, avx512::pack_q2_K, avx512::gemm_q2_K_q8_K_packed);
+  set_packed(k, G::Q3_K, 16, avx512::pack_q3_K, avx512::gemm_q3_K_q8_K_packed);
+  set_packed(k, G::IQ4_XS, 16, avx512::pack_iq4_xs, avx512::gemm_iq4_xs_q8_K_packed);
   type_of(k, G::Q4_K).vec_dot = avx512::vec_dot_q4_K_q8_K;
   type_of(k, G::Q4_K).gemm = avx512::gemm_q4_K_q8_K;
   type_of(k, G::Q5_K).vec_dot = avx512::vec_dot_q5_K_q8_K;
@@ -212,7 +218,10 @@ void fill_neon(Kernels& k) {
     set_packed(k, G::Q5_0, 4, neon::pack_q5_0, neon::gemm_q5_0_q8_0_packed_dotprod);
     set_packed(k, G::Q5_1, 4, neon::pack_q5_1, neon::gemm_q5_1_q8_1_packed_dotprod);
     set_packed(k, G::IQ4_NL, 4, neon::pack_iq4_nl, neon::gemm_iq4_nl_q8_0_packed_dotprod);
-    for (G t : {G::Q4_K, G::Q5_K, G::Q6_K, G::Q4_1, G::Q5_0, G::Q5_1, G::IQ4_NL}) type_of(k, t).packed_variant = "neon-dotprod";
+    set_packed(k, G::Q2_K, 4, neon::pack_q2_K, neon::gemm_q2_K_q8_K_packed_dotprod);
+    set_packed(k, G::Q3_K, 4, neon::pack_q3_K, neon::gemm_q3_K_q8_K_packed_dotprod);
+    set_packed(k, G::IQ4_XS, 4, neon::pack_iq4_xs, neon::gemm_iq4_xs_q8_K_packed_dotprod);
+    for (G t : {G::Q4_K, G::Q5_K, G::Q6_K, G::Q4_1, G::Q5_0, G::Q5_1, G::IQ4_NL, G::Q2_K, G::Q3_K, G::IQ4_XS}) type_of(k, t).packed_variant = "neon-dotprod";
   }
   if (mm) {  // SMMLA's operands want their own interleave: pack and gemm change together
     set_packed(k, G::Q8_0, 4, neon::pack_q8_0_i8mm, neon::gemm_q8_0_q8_0_packed_i8mm);
@@ -225,7 +234,7 @@ void fill_neon(Kernels& k) {
   }
   // Variant names (kernels.h) of the choices above: one extension level per entry.
   const char* level = dot ? "neon-dotprod" : "neon";
-  for (G t : {G::Q8_0, G::Q4_0, G::Q4_K, G::Q5_K, G::Q6_K, G::Q4_1, G::Q5_0, G::Q5_1, G::IQ4_NL}) type_of(k, t).gemm_variant = level;
+  for (G t : {G::Q8_0, G::Q4_0, G::Q4_K, G::Q5_K, G::Q6_K, G::Q4_1, G::Q5_0, G::Q5_1, G::IQ4_NL, G::Q2_K, G::Q3_K, G::IQ4_XS}) type_of(k, t).gemm_variant = level;
   for (G t : {G::Q8_0, G::Q4_0}) {
     if (mm) type_of(k, t).gemm_variant = "neon-i8mm";
     if (dot) type_of(k, t).packed_variant = mm ? "neon-i8mm" : "neon-dotprod";

@@ -48,6 +48,19 @@ constexpr PackField kPackQ6_K[] = {{208, 2, 2, 0},  {192, 16, 1, 0}, {0, 16, 4, 
                                    {64, 16, 4, 0},  {96, 16, 4, 0},  {160, 16, 4, 0}, {80, 16, 4, 0},
                                    {112, 16, 4, 0}, {176, 16, 4, 0}};
 
+// Q3_K: d | 12 scale-byte planes (ggml's packing, q3_k_scales) | hmask words | qs words. Word m of hmask
+// holds the high bits of elements 32j + 4m.. (bit j) and 128 + 32j + 4m.. (bit 4 + j); qs word 8h + m
+// their 2-bit levels (bits 2j..2j+1), so one word load of each serves 4 sub-blocks' 4 elements.
+constexpr PackField kPackQ3_K[] = {{108, 2, 2, 0}, {96, 12, 1, 0}, {0, 32, 4, 0}, {32, 64, 4, 0}};
+// Q3_K for NEON: the same with hmask XORed with 0xFF, so a set bit is the sign of the 3-bit two's complement
+// level q - 4 (1 - hbit) and shifts and a mask place the level at the top of a signed byte.
+constexpr PackField kPackQ3_KInv[] = {{108, 2, 2, 0}, {96, 12, 1, 0}, {0, 32, 4, 0xFF}, {32, 64, 4, 0}};
+// Q2_K: d | dmin | 16 scale-byte planes (scale | min << 4) | qs words (as Q3_K's).
+constexpr PackField kPackQ2_K[] = {{80, 2, 2, 0}, {82, 2, 2, 0}, {0, 16, 1, 0}, {16, 64, 4, 0}};
+// IQ4_XS: d | scales_h (a 16-bit lane per row) | scales_l (a 32-bit lane per row) | qs words: word 4j + m
+// is sub-block j's elements 4m.. (low nibbles) and 16 + 4m.. (high nibbles).
+constexpr PackField kPackIq4Xs[] = {{0, 2, 2, 0}, {2, 2, 2, 0}, {4, 4, 4, 0}, {8, 128, 4, 0}};
+
 // Packs n_rows (a multiple of R) rows of n_cols elements in blocks of block_elems / block_bytes.
 // The layout is a template argument so every field's size and unit are constants and the copies
 // compile to plain moves (a runtime field list measured ~10x slower: 5 s for a 2 GB F16 model).

@@ -1,7 +1,8 @@
 // The ISA-independent half of the x86 packed 32-element GEMMs (Q4_0 / Q8_0 in avx2/ and avx512/
 // gemm_packed.cpp, Q4_1 / Q5_0 / Q5_1 / IQ4_NL in gemm_packed_legacy.cpp):
 // per-token activation preparation and the loop over row groups and token tiles; and the weight-stream
-// prefetch of every x86 packed kernel (the K-quant ones too). A tile kernel does
+// prefetch of every x86 packed kernel (the K-quant ones too), with the Q3_K scale and IQ4 level decoders
+// of both ISAs' packed K-quant kernels. A tile kernel does
 // the arithmetic of one group of kRows packed rows (pack.h) times up to kMaxTile tokens.
 //
 // AVX2 + F16C intrinsics only, since the avx2 folder is compiled without AVX-512. Everything sits in an
@@ -30,6 +31,24 @@ constexpr size_t kPrefetchAhead = 2048;
 template <size_t kBytes>
 inline void prefetch_ahead(const uint8_t* p) {
   for (size_t o = 0; o < kBytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchAhead + o), _MM_HINT_T0);
+}
+
+// Q3_K sub-block s's 6-bit scale minus 32 (s8) of every row, from the 12 scale-byte planes P of kPackQ3_K
+// (one byte per row: 8 or 16 of them): the low nibble of plane s (s < 8) or the high one of plane s - 8,
+// and bits 2 (s / 4)..2 (s / 4) + 1 of plane 8 + s % 4 on top (see q3_k_scales).
+inline __m128i q3_scale(const __m128i* P, int s) {
+  const __m128i m4 = _mm_set1_epi8(0x0F), m2 = _mm_set1_epi8(0x03);
+  const __m128i low = _mm_and_si128(s < 8 ? P[s] : _mm_srli_epi16(P[s - 8], 4), m4);
+  const __m128i top = _mm_and_si128(_mm_srli_epi16(P[8 + s % 4], 2 * (s / 4)), m2);
+  return _mm_sub_epi8(_mm_or_si128(low, _mm_slli_epi16(top, 4)), _mm_set1_epi8(32));
+}
+
+// The 16 IQ4 levels plus offset as bytes: + 128 gives the unsigned bytes vpdpbusd multiplies (AVX-512),
+// + 0 the signed ones of AVX2's sign trick.
+inline __m128i iq4_table(int offset) {
+  alignas(16) int8_t t[16];
+  for (int i = 0; i < 16; ++i) t[i] = static_cast<int8_t>(kIq4nlValues[i] + offset);
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(t));
 }
 
 struct PackedPrep {

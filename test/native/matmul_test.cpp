@@ -125,10 +125,11 @@ CAPI_TEST(matmul_matches_reference_and_thread_counts) {
 }
 
 // Every table's packed layouts: pack, then matmul(packed) equals the reference for GEMV and GEMM token
-// counts around the kernels' tiles of 2, 4 or 8 tokens (an odd count leaves the SMMLA kernels a lone
-// token or one paired with itself), independently of the thread count.
+// counts of powers of two and odd ones around the kernels' tiles (AVX-512 6, AVX2 4, NEON 2 tokens;
+// an odd count leaves the SMMLA kernels a lone token or one paired with itself), independently of
+// the thread count.
 CAPI_TEST(packed_matmul_matches_reference) {
-  const int64_t rows = 80, cols = 4096;  // 5 groups of 16 (or 10 of 8, 20 of 4)
+  const int64_t rows = 80, cols = 2048;  // 5 groups of 16 (or 10 of 8, 20 of 4)
   int packed_types = 0;
   for (int i = 0; i < kIsaCount; ++i) {
     const Kernels* k = kernels_for(static_cast<Isa>(i));
@@ -139,7 +140,7 @@ CAPI_TEST(packed_matmul_matches_reference) {
       if (!tk.pack) continue;
       ++packed_types;
       CHECK(tk.gemm_packed != nullptr && tk.pack_rows > 0 && 16 % tk.pack_rows == 0);
-      for (int64_t toks : {1, 2, 3, 4, 7, 8, 9, 16, 64, 66}) {
+      for (int64_t toks : {1, 2, 3, 4, 7, 8, 9, 16, 64, 65}) {
         Problem p = make_problem(type, rows, cols, toks);
         const std::vector<float> want = reference(type, p, rows, cols, toks);
         std::vector<uint8_t> packed(p.w.size());
@@ -229,15 +230,23 @@ CAPI_TEST(packed_matmul_exact_at_quant_extremes) {
 }
 
 // The packed K-quant kernels at the levels' extremes: every byte 0xFF (Q4_K 15, Q5_K 31, Q6_K 63 with
-// scales and mins 63, Q6_K scale -1), 0x7F and 0x80 (Q6_K scales 127 and -128), against Q8_K activations
-// of 127 and -128. AVX2 adds 8 (Q4_K), 4 (Q5_K) or 2 (Q6_K) words of vpmaddubsw pairs in s16 before
-// widening; one word too many would wrap by 65536 per overflow.
+// scales and mins 63, Q6_K scale -1, Q3_K 7 with scale 31, Q2_K 3 with scale and min 15, IQ4_XS level 113
+// with scale 31), 0x7F and 0x80 (Q6_K scales 127 and -128, IQ4_XS levels -127 and 1), against Q8_K
+// activations of +-127. AVX2 adds 8 (Q4_K), 4 (Q5_K, Q2_K, Q3_K) or 2 (Q6_K) words of vpmaddubsw pairs
+// in s16 before widening; one word too many would wrap by 65536 per overflow.
 CAPI_TEST(packed_k_quants_exact_at_quant_extremes) {
   const int64_t rows = 16, cols = 1024, toks = 5;
   std::vector<float> x(toks * cols);
   for (int64_t t = 0; t < toks; ++t)
     for (int64_t i = 0; i < cols; ++i) x[t * cols + i] = t == 4 ? (i % 3 == 0 ? -1.0f : 1.0f) : (t % 2 ? -1.0f : 1.0f);
-  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+  struct Case {
+    GgmlType type;
+    std::vector<size_t> halves;  // offsets of the fp16 super-block scales (d, dmin) in the block
+  };
+  const Case cases[] = {{GgmlType::Q4_K, {0, 2}}, {GgmlType::Q5_K, {0, 2}}, {GgmlType::Q6_K, {208}},
+                        {GgmlType::Q2_K, {80, 82}}, {GgmlType::Q3_K, {108}}, {GgmlType::IQ4_XS, {0}}};
+  for (const Case& c : cases) {
+    const GgmlType type = c.type;
     const size_t bsz = ggml_type_traits(type).type_size, wrb = ggml_row_size(type, cols);
     Problem p;
     p.x = x;
@@ -247,13 +256,8 @@ CAPI_TEST(packed_k_quants_exact_at_quant_extremes) {
         uint8_t* blk = &p.w[r * wrb + b * bsz];
         static const uint8_t kBytes[3] = {0xFF, 0x7F, 0x80};
         for (size_t i = 0; i < bsz; ++i) blk[i] = kBytes[(r + (r % 4 == 3 ? i : 0)) % 3];
-        const uint16_t one = 0x3C00;  // fp16 1.0: d (and Q4_K / Q5_K dmin) at the block start, Q6_K d at its end
-        if (type == GgmlType::Q6_K) {
-          std::memcpy(blk + bsz - 2, &one, 2);
-        } else {
-          std::memcpy(blk, &one, 2);
-          std::memcpy(blk + 2, &one, 2);
-        }
+        const uint16_t one = 0x3C00;  // fp16 1.0
+        for (size_t at : c.halves) std::memcpy(blk + at, &one, 2);
       }
     const std::vector<float> want = reference(type, p, rows, cols, toks);
     double top = 0;

@@ -361,23 +361,45 @@ CAPI_TEST(gemm_matches_vec_dot) {
   });
 }
 
+namespace {
+
+// Calls fn(p) with p pointing at `bytes` writable bytes that end right before an inaccessible page, then
+// again with p right after one, so any read outside them faults.
+template <typename Fn>
+void against_guard_pages(size_t bytes, Fn&& fn) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t span = (bytes + page - 1) / page * page;
+  auto* base = static_cast<uint8_t*>(mmap(nullptr, span + 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  CHECK(base != MAP_FAILED);
+  if (base == MAP_FAILED) return;
+  mprotect(base, page, PROT_NONE);
+  mprotect(base + page + span, page, PROT_NONE);
+  for (uint8_t* p : {base + page + span - bytes, base + page}) fn(p);
+  munmap(base, span + 2 * page);
+}
+
+// Offset of a super-block or block's fp16 scale d (the only one for Q6_K, Q3_K, Q2_K not at the start).
+size_t scale_offset(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q6_K: return 208;
+    case GgmlType::Q3_K: return 108;
+    case GgmlType::Q2_K: return 80;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
 // Corrupt weight blocks (random bytes, NaN and infinite fp16 scales) never make a kernel read outside its
 // row: each row is placed against an inaccessible page, at its end and then at its start, and every
 // ISA's to_float, vec_dot and gemm run on it. (The IQ4 types index a 16-entry table with 4-bit values, so
 // no byte can index out of range; the other types have no indices.)
 CAPI_TEST(corrupt_blocks_stay_inside_their_row) {
-  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const int64_t n = 512;
   for (const TypeCase& c : weight_types()) {
     const size_t bytes = ggml_row_size(c.type, n);
-    const size_t span = (bytes + page - 1) / page * page;
-    auto* base = static_cast<uint8_t*>(mmap(nullptr, span + 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    CHECK(base != MAP_FAILED);
-    if (base == MAP_FAILED) continue;
-    mprotect(base, page, PROT_NONE);
-    mprotect(base + page + span, page, PROT_NONE);
     std::mt19937 rng(91);
-    for (uint8_t* row : {base + page + span - bytes, base + page}) {
+    against_guard_pages(bytes, [&](uint8_t* row) {
       for (size_t i = 0; i < bytes; ++i) row[i] = static_cast<uint8_t>(rng());
       const uint16_t nan = 0x7E00, inf = 0xFC00;
       if (ggml_type_traits(c.type).block_size > 1) {
@@ -394,9 +416,45 @@ CAPI_TEST(corrupt_blocks_stay_inside_their_row) {
         tk.gemm(n, row, bytes, 1, xq.data(), xq.size(), 1, &g, 1);
         CHECK(std::isnan(d) == std::isnan(g));
       });
-    }
-    munmap(base, span + 2 * page);
+    });
   }
+}
+
+// The same for every packed layout: a group of pack_rows random rows (row 0's first block with a NaN
+// scale d, the last two bytes -inf) is packed and placed against the inaccessible pages, then its GEMV
+// and a GEMM of 3 tokens (a remainder tile on every ISA) run on it. Row 0's results must be NaN.
+CAPI_TEST(corrupt_packed_groups_stay_inside_their_group) {
+  const int64_t n = 512;
+  for_each_isa([&](const Kernels& k) {
+    for (const TypeCase& c : weight_types()) {
+      const TypeKernels& tk = k.type(c.type);
+      if (!tk.pack) continue;
+      const size_t row_bytes = ggml_row_size(c.type, n), bytes = row_bytes * static_cast<size_t>(tk.pack_rows);
+      std::mt19937 rng(93);
+      std::vector<uint8_t> rows(bytes);
+      for (uint8_t& b : rows) b = static_cast<uint8_t>(rng());
+      const uint16_t nan = 0x7E00, inf = 0xFC00;
+      std::memcpy(rows.data() + scale_offset(c.type), &nan, 2);
+      std::memcpy(rows.data() + bytes - 2, &inf, 2);
+      const int64_t toks = 3;
+      std::vector<uint8_t> xq;
+      for (int64_t t = 0; t < toks; ++t) {
+        const auto q = quantize(k, tk.vec_dot_type, capitest::random_floats(n, 94 + static_cast<uint32_t>(t)));
+        xq.insert(xq.end(), q.begin(), q.end());
+      }
+      const size_t x_row = xq.size() / toks;
+      against_guard_pages(bytes, [&](uint8_t* group) {
+        tk.pack(rows.data(), row_bytes, tk.pack_rows, n, group);
+        for (int64_t nt : {int64_t{1}, toks}) {
+          std::vector<float> y(static_cast<size_t>(nt * tk.pack_rows));
+          tk.gemm_packed(n, group, row_bytes, tk.pack_rows, xq.data(), x_row, nt, y.data(), tk.pack_rows);
+          for (int64_t t = 0; t < nt; ++t)
+            CHECK_LE(std::isnan(y[static_cast<size_t>(t * tk.pack_rows)]) ? 0 : 1, 0,
+                     std::string(isa_name(k.isa)) + " packed " + tname(c.type) + " toks=" + std::to_string(nt));
+        }
+      });
+    }
+  });
 }
 
 #if defined(__aarch64__)

@@ -1,5 +1,6 @@
 // Packed Q4_K / Q5_K / Q6_K GEMM for AVX2 (no VNNI): 8-row groups in pack.h's layouts (kPackQ4_K,
-// kPackQ5_K, kPackQ6_K), one 32-bit ymm lane per row, as avx512/gemm_packed_k.cpp does for 16 rows.
+// kPackQ5_K, kPackQ6_K), one 32-bit ymm lane per row, as avx512/gemm_packed_k.cpp does for 16 rows; and
+// Q2_K / Q3_K / IQ4_XS the same way (tile_q23_K, tile_iq4_xs say what differs).
 // Per 256-element super-block of a group:
 //   - the rows' fp16 d (and Q4_K's dmin) convert with one vcvtph2ps each; scales and mins are decoded
 //     from 8-byte planes for all 8 rows at once and widened to an s16 pair per lane;
@@ -161,6 +162,117 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(s + t * s_stride, acc[t]);
 }
 
+// IQ4_XS: word 4j + m's nibbles look up the signed levels (vpshufb); vpmaddubsw multiplies |level| by
+// the activation bytes given the level's sign (|pair| <= 2 * 127 * 128 = 32512, so each pair sum widens
+// at once), and the vpmaddwd that widens it multiplies by the (ls_j - 32, ls_j - 32) pair of each lane.
+template <int T>
+void tile_iq4_xs(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+  constexpr size_t kSuper = kRows * sizeof(BlockIq4Xs);
+  const __m256i m4 = _mm256_set1_epi8(0x0F), table = _mm256_broadcastsi128_si256(iq4_table(0));
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    const uint8_t* blk = group + sb * kSuper;
+    prefetch_ahead<kSuper>(blk);
+    const __m256i sh = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2 * kRows)));
+    const __m256i sl = load256(blk + 4 * kRows);
+    const uint8_t* qs = blk + 8 * kRows;
+    __m256i isum[T];
+    for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
+    for (int j = 0; j < 8; ++j) {
+      const __m256i ls = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(sl, 4 * j), _mm256_set1_epi32(0xF)),
+                                         _mm256_and_si256(_mm256_slli_epi32(_mm256_srli_epi32(sh, 2 * j), 4), _mm256_set1_epi32(0x30)));
+      const __m256i sc1 = _mm256_sub_epi32(ls, _mm256_set1_epi32(32));
+      const __m256i sc = _mm256_or_si256(_mm256_and_si256(sc1, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(sc1, 16));
+      for (int m = 0; m < 4; ++m) {
+        const __m256i w = load256(qs + (4 * j + m) * 32);
+        const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(w, m4));
+        const __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(w, 4), m4));
+        const __m256i alo = _mm256_sign_epi8(lo, lo), ahi = _mm256_sign_epi8(hi, hi);
+        for (int t = 0; t < T; ++t) {
+          const int8_t* yq = y[t][sb].qs + 32 * j + 4 * m;
+          const __m256i plo = _mm256_maddubs_epi16(alo, _mm256_sign_epi8(bcast32(yq), lo));
+          const __m256i phi = _mm256_maddubs_epi16(ahi, _mm256_sign_epi8(bcast32(yq + 16), hi));
+          isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(plo, sc), _mm256_madd_epi16(phi, sc)));
+        }
+      }
+    }
+    const __m256 d = load_f16x8(blk);
+    for (int t = 0; t < T; ++t)
+      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(y[t][sb].d)), _mm256_cvtepi32_ps(isum[t]), acc[t]);
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(s + t * s_stride, acc[t]);
+}
+
+// Q2_K (kQ3 false) and Q3_K (kQ3), whose qs words are alike (kPackQ2_K, kPackQ3_K): for half h and level
+// pair j, word 8h + m's bits 2j..2j+1 are elements 128h + 32j + 4m.., of sub-block 8h + 2j + m / 4.
+// Q3_K adds 4 where the element's high bit (bit 4h + j of hmask word m) is set, an unsigned level 0..7,
+// and starts the sum at -4 * sum_s (ls_s - 32) bsum_s for the offset of 4. vpmaddubsw pairs are at most
+// 2 * 7 * 128 = 1792, so a sub-block's 4 words add up in s16 before the vpmaddwd by its scale pair; Q2_K's
+// mins multiply the bsums in one vpmaddwd per two sub-blocks.
+template <bool kQ3, int T>
+void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+  constexpr size_t kSuper = kRows * (kQ3 ? sizeof(BlockQ3_K) : sizeof(BlockQ2_K));
+  constexpr int kPlanes = kQ3 ? 12 : 16;
+  constexpr int kPlane0 = kQ3 ? 2 * kRows : 4 * kRows;  // after d (and Q2_K's dmin)
+  const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    const uint8_t* blk = group + sb * kSuper;
+    prefetch_ahead<kSuper>(blk);
+    __m128i P[kPlanes];
+    for (int i = 0; i < kPlanes; ++i) P[i] = load64(blk + kPlane0 + kRows * i);
+    const uint8_t* hm = blk + kPlane0 + kPlanes * kRows;  // Q3_K only
+    const uint8_t* qs = hm + (kQ3 ? 32 * kRows : 0);
+    // Q3_K: -4 sum_s sc_s bsum_s; Q2_K: sum_s m_s bsum_s (subtracted at the end), pairs (2i, 2i + 1) per lane.
+    __m256i isum[T], msum[T];
+    {
+      __m256i pairs[8];
+      for (int i = 0; i < 8; ++i)
+        pairs[i] = kQ3 ? pair_s8(q3_scale(P, 2 * i), q3_scale(P, 2 * i + 1))
+                       : pair_u8(_mm_and_si128(_mm_srli_epi16(P[2 * i], 4), m4), _mm_and_si128(_mm_srli_epi16(P[2 * i + 1], 4), m4));
+      for (int t = 0; t < T; ++t) {
+        const int16_t* bs = y[t][sb].bsums;
+        __m256i v = _mm256_setzero_si256();
+        for (int i = 0; i < 8; ++i) v = _mm256_add_epi32(v, _mm256_madd_epi16(pairs[i], bcast_pair(bs[2 * i], bs[2 * i + 1])));
+        isum[t] = kQ3 ? _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(v, 2)) : _mm256_setzero_si256();
+        msum[t] = v;
+      }
+    }
+    for (int h = 0; h < 2; ++h)
+      for (int j = 0; j < 4; ++j)
+        for (int e = 0; e < 2; ++e) {  // sub-block 8h + 2j + e: words 4e..4e + 3
+          const int sub = 8 * h + 2 * j + e;
+          const __m128i scb = kQ3 ? q3_scale(P, sub) : _mm_and_si128(P[sub], m4);
+          const __m256i sc = kQ3 ? pair_s8(scb, scb) : pair_u8(scb, scb);
+          __m256i s16[T];
+          for (int m = 0; m < 4; ++m) {
+            const __m256i w = load256(qs + (8 * h + 4 * e + m) * 32);
+            __m256i q = _mm256_and_si256(j ? _mm256_srli_epi16(w, 2 * j) : w, m3);
+            if constexpr (kQ3) {  // bit 4h + j of each hmask byte to bit 2 (a 16-bit shift; the mask drops the rest)
+              const __m256i hb = load256(hm + (4 * e + m) * 32);
+              const int k = 4 * h + j;
+              q = _mm256_or_si256(q, _mm256_and_si256(k > 2 ? _mm256_srli_epi16(hb, k - 2) : k < 2 ? _mm256_slli_epi16(hb, 2 - k) : hb, four));
+            }
+            for (int t = 0; t < T; ++t) {
+              const __m256i p = _mm256_maddubs_epi16(q, bcast32(y[t][sb].qs + 128 * h + 32 * j + 16 * e + 4 * m));
+              s16[t] = m == 0 ? p : _mm256_add_epi16(s16[t], p);
+            }
+          }
+          for (int t = 0; t < T; ++t) isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16[t], sc));
+        }
+    const __m256 d = load_f16x8(blk);
+    for (int t = 0; t < T; ++t) {
+      const __m256 dy = _mm256_set1_ps(y[t][sb].d);
+      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(d, dy), _mm256_cvtepi32_ps(isum[t]), acc[t]);
+      if constexpr (!kQ3) acc[t] = _mm256_fnmadd_ps(_mm256_mul_ps(load_f16x8(blk + 2 * kRows), dy), _mm256_cvtepi32_ps(msum[t]), acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(s + t * s_stride, acc[t]);
+}
+
 using TileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, float*, int64_t);
 
 template <const TileFn (&kTiles)[kMaxTile + 1]>
@@ -174,6 +286,9 @@ void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* 
 template <bool kQ5>
 constexpr TileFn kTilesQ45[kMaxTile + 1] = {nullptr, tile_q45_K<kQ5, 1>, tile_q45_K<kQ5, 2>, tile_q45_K<kQ5, 3>, tile_q45_K<kQ5, 4>};
 constexpr TileFn kTilesQ6[kMaxTile + 1] = {nullptr, tile_q6_K<1>, tile_q6_K<2>, tile_q6_K<3>, tile_q6_K<4>};
+template <bool kQ3>
+constexpr TileFn kTilesQ23[kMaxTile + 1] = {nullptr, tile_q23_K<kQ3, 1>, tile_q23_K<kQ3, 2>, tile_q23_K<kQ3, 3>, tile_q23_K<kQ3, 4>};
+constexpr TileFn kTilesIq4Xs[kMaxTile + 1] = {nullptr, tile_iq4_xs<1>, tile_iq4_xs<2>, tile_iq4_xs<3>, tile_iq4_xs<4>};
 
 }  // namespace
 
@@ -202,6 +317,33 @@ void gemm_q5_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_row
 void gemm_q6_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride) {
   gemm_k<kTilesQ6>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void pack_q2_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackQ2_K), kPackQ2_K>(sizeof(BlockQ2_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void pack_q3_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackQ3_K), kPackQ3_K>(sizeof(BlockQ3_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void pack_iq4_xs(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackIq4Xs), kPackIq4Xs>(sizeof(BlockIq4Xs), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void gemm_q2_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<kTilesQ23<false>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void gemm_q3_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<kTilesQ23<true>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void gemm_iq4_xs_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                             int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<kTilesIq4Xs>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 }  // namespace capibara::avx2

@@ -70,6 +70,17 @@ void gemm_q4_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_row
 void gemm_q6_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride);
 
+// gemm_packed_k.cpp too: 16-row interleaved Q2_K/Q3_K/IQ4_XS (pack.h) and their GEMMs
+void pack_q2_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_q3_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_iq4_xs(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void gemm_q2_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q3_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                           int64_t n_tok, float* y, int64_t y_stride);
+void gemm_iq4_xs_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                             int64_t n_tok, float* y, int64_t y_stride);
+
 // gemm_packed_half.cpp: 16-row interleaved F16/BF16 (pack.h kPackHalf) and their GEMMs
 void pack_half(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
 void gemm_f16_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,

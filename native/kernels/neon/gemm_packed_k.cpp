@@ -1,5 +1,6 @@
 // Packed Q4_K / Q5_K / Q6_K GEMM for NEON with dotprod: 4-row groups in pack.h's layouts (the ones
-// AVX-512 reads with 16 rows), one s32 / f32 lane per row. Q4_K is most of a Q4_K_M file, Q6_K its
+// AVX-512 reads with 16 rows), one s32 / f32 lane per row; Q2_K, Q3_K (hmask inverted) and IQ4_XS alike
+// (see tile_q23_K, tile_iq4_xs). Q4_K is most of a Q4_K_M file, Q6_K its
 // output matrix (also of Q4_0 files) and the ffn_down / attn_v of its "more bits" layers.
 // Q4_K / Q5_K, per 256-element super-block of a group:
 //   - the 12 scale-byte planes (4 bytes: one per row) decode into the 8 six-bit scales and mins of the
@@ -163,6 +164,162 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
   for (int t = 0; t < T; ++t) vst1q_f32(s + t * s_stride, acc[t]);
 }
 
+// IQ4_XS word M of sub-block pair c (words 8c + 4e + M, e = 0, 1): its nibbles look up the signed levels
+// (tbl) and meet lane M of the activations 32j.. (low nibbles) and 32j + 16.. (high), j = 2c + e.
+template <int M, int T>
+inline void iq4_word(const uint8_t* qs, int8x16_t table, const int8x16_t (&yv)[2][2][T], int32x4_t (&a)[2][T]) {
+  for (int e = 0; e < 2; ++e) {
+    const uint8x16_t w = vld1q_u8(qs + 64 * e + 16 * M);
+    const int8x16_t lo = vqtbl1q_s8(table, vandq_u8(w, vdupq_n_u8(0x0F))), hi = vqtbl1q_s8(table, vshrq_n_u8(w, 4));
+    for (int t = 0; t < T; ++t) a[e][t] = sdot_lane<M>(sdot_lane<M>(a[e][t], lo, yv[e][0][t]), hi, yv[e][1][t]);
+  }
+}
+
+// IQ4_XS: the 4 rows' 6-bit scales come from a 16-bit and a 32-bit lane per row (kPackIq4Xs); the levels
+// are signed bytes, so sub-block sums need no offset before their scale ls_j - 32.
+template <int T>
+void tile_iq4_xs(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+  constexpr size_t kSuper = kRows * sizeof(BlockIq4Xs);
+  const int8x16_t table = vld1q_s8(kIq4nlValues);
+  float32x4_t acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = vdupq_n_f32(0.0f);
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    const uint8_t* blk = group + sb * kSuper;
+    const uint32x4_t sh = vmovl_u16(vld1_u16(reinterpret_cast<const uint16_t*>(blk + 2 * kRows)));
+    const uint32x4_t sl = vld1q_u32(reinterpret_cast<const uint32_t*>(blk + 4 * kRows));
+    const uint8_t* qs = blk + 8 * kRows;
+    int32x4_t scale[8];
+    for (int j = 0; j < 8; ++j) {
+      const uint32x4_t ls = vorrq_u32(vandq_u32(vshlq_u32(sl, vdupq_n_s32(-4 * j)), vdupq_n_u32(0xF)),
+                                      vandq_u32(vshlq_u32(sh, vdupq_n_s32(4 - 2 * j)), vdupq_n_u32(0x30)));
+      scale[j] = vsubq_s32(vreinterpretq_s32_u32(ls), vdupq_n_s32(32));
+    }
+    int32x4_t isum[T];
+    for (int t = 0; t < T; ++t) isum[t] = vdupq_n_s32(0);
+    // Two sub-blocks (64 elements) per iteration, the shape of the other K-quant loops.
+#pragma GCC unroll 1
+    for (int c = 0; c < 4; ++c) {
+      int8x16_t yv[2][2][T];  // [sub-block 2c + e][half][token]
+      for (int e = 0; e < 2; ++e)
+        for (int hf = 0; hf < 2; ++hf)
+          for (int t = 0; t < T; ++t) yv[e][hf][t] = vld1q_s8(y[t][sb].qs + 64 * c + 32 * e + 16 * hf);
+      int32x4_t a[2][T];
+      for (auto& ae : a)
+        for (auto& v : ae) v = vdupq_n_s32(0);
+      const uint8_t* cq = qs + 128 * c;
+      iq4_word<0>(cq, table, yv, a);
+      iq4_word<1>(cq, table, yv, a);
+      iq4_word<2>(cq, table, yv, a);
+      iq4_word<3>(cq, table, yv, a);
+      for (int t = 0; t < T; ++t) isum[t] = vmlaq_s32(vmlaq_s32(isum[t], scale[2 * c], a[0][t]), scale[2 * c + 1], a[1][t]);
+    }
+    const float32x4_t d = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk)));
+    for (int t = 0; t < T; ++t) acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(isum[t]), vmulq_n_f32(d, y[t][sb].d));
+  }
+  for (int t = 0; t < T; ++t) vst1q_f32(s + t * s_stride, acc[t]);
+}
+
+// Q2_K / Q3_K word M of half h for the level pairs j = 2jp + i (i = 0, 1): bits 2j..2j+1 are elements
+// 128h + 32j + 4M.. of sub-block 8h + 2j + M / 4, against lane M % 4 of the activations 128h + 32j + 16 (M / 4)...
+// Q2_K: (w >> 2j) & 3. Q3_K: the 3-bit two's complement level q - 4 (1 - hbit) at the top of a signed byte
+// (32 times the level): w << (6 - 2j) puts q at bits 6-7, shifted one down under the inverted hmask bit
+// 4h + j moved to bit 7 (kPackQ3_KInv); the mask drops the lower levels' bits below.
+template <bool kQ3, int M, int T>
+inline void q23_word(const uint8_t* qs, const uint8_t* hm, const int8x16_t (&qsh)[2], const int8x16_t (&hsh)[2],
+                     const int8x16_t (&yv)[2][2][T], int32x4_t (&a)[4][T]) {
+  const uint8x16_t w = vld1q_u8(qs + 16 * M);
+  for (int i = 0; i < 2; ++i) {
+    uint8x16_t v;
+    if constexpr (kQ3) {
+      v = vandq_u8(vsriq_n_u8(vshlq_u8(vld1q_u8(hm + 16 * M), hsh[i]), vshlq_u8(w, qsh[i]), 1), vdupq_n_u8(0xE0));
+    } else {
+      v = vandq_u8(vshlq_u8(w, qsh[i]), vdupq_n_u8(3));
+    }
+    for (int t = 0; t < T; ++t) a[2 * i + M / 4][t] = sdot_lane<M % 4>(a[2 * i + M / 4][t], vreinterpretq_s8_u8(v), yv[i][M / 4][t]);
+  }
+}
+
+// Q2_K (kQ3 false) and Q3_K (kQ3): iteration i = 2h + jp covers level pairs 2jp, 2jp + 1 of half h, i.e.
+// sub-blocks 4i..4i + 3, whose scales are scale plane vector i (byte 4 (s % 4) + r). Q2_K's mins (the
+// planes' high nibbles) meet the bsums in s16 x s16 -> s32 multiply-adds; Q3_K's sums are 32 times too
+// large, which the float scale takes back exactly.
+template <bool kQ3, int T>
+void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+  constexpr size_t kSuper = kRows * (kQ3 ? sizeof(BlockQ3_K) : sizeof(BlockQ2_K));
+  constexpr int kPlane0 = kQ3 ? 2 * kRows : 4 * kRows;  // after d (and Q2_K's dmin)
+  constexpr int kPlanes = kQ3 ? 12 : 16;
+  const uint8x16_t m4 = vdupq_n_u8(0x0F);
+  float32x4_t acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = vdupq_n_f32(0.0f);
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    const uint8_t* blk = group + sb * kSuper;
+    const uint8_t* hm = blk + kPlane0 + kPlanes * kRows;  // Q3_K only
+    const uint8_t* qs = hm + (kQ3 ? 32 * kRows : 0);
+    // sc[i]: the 6-bit (Q3_K, minus 32) or 4-bit scales of sub-blocks 4i..4i + 3 (see q3_k_scales).
+    int8x16_t sc[4];
+    [[maybe_unused]] uint8x16_t mn[4];
+    if constexpr (kQ3) {
+      const uint8x16_t p0 = vld1q_u8(blk + kPlane0), p1 = vld1q_u8(blk + kPlane0 + 16), p2 = vld1q_u8(blk + kPlane0 + 32);
+      const uint8x16_t m2 = vdupq_n_u8(3);
+      const uint8x16_t ls[4] = {vsliq_n_u8(p0, vandq_u8(p2, m2), 4), vsliq_n_u8(p1, vandq_u8(vshrq_n_u8(p2, 2), m2), 4),
+                                vsliq_n_u8(vshrq_n_u8(p0, 4), vandq_u8(vshrq_n_u8(p2, 4), m2), 4),
+                                vsliq_n_u8(vshrq_n_u8(p1, 4), vshrq_n_u8(p2, 6), 4)};
+      for (int i = 0; i < 4; ++i) sc[i] = vsubq_s8(vreinterpretq_s8_u8(ls[i]), vdupq_n_s8(32));
+    } else {
+      for (int i = 0; i < 4; ++i) {
+        const uint8x16_t p = vld1q_u8(blk + kPlane0 + 16 * i);
+        sc[i] = vreinterpretq_s8_u8(vandq_u8(p, m4));
+        mn[i] = vshrq_n_u8(p, 4);
+      }
+    }
+    int32x4_t isum[T];
+    for (int t = 0; t < T; ++t) isum[t] = vdupq_n_s32(0);
+#pragma GCC unroll 1
+    for (int i = 0; i < 4; ++i) {
+      const int h = i / 2, j0 = 2 * (i % 2);
+      int8x16_t yv[2][2][T];  // [level pair j0 + jj][sub-block half][token]
+      for (int jj = 0; jj < 2; ++jj)
+        for (int e = 0; e < 2; ++e)
+          for (int t = 0; t < T; ++t) yv[jj][e][t] = vld1q_s8(y[t][sb].qs + 128 * h + 32 * (j0 + jj) + 16 * e);
+      const int8x16_t qsh[2] = {vdupq_n_s8(static_cast<int8_t>(kQ3 ? 6 - 2 * j0 : -2 * j0)),
+                                vdupq_n_s8(static_cast<int8_t>(kQ3 ? 4 - 2 * j0 : -2 - 2 * j0))};
+      const int8x16_t hsh[2] = {vdupq_n_s8(static_cast<int8_t>(7 - 4 * h - j0)), vdupq_n_s8(static_cast<int8_t>(6 - 4 * h - j0))};
+      int32x4_t a[4][T];  // [sub-block 4i + k][token]
+      for (auto& ak : a)
+        for (auto& v : ak) v = vdupq_n_s32(0);
+      const uint8_t* hq = qs + 128 * h;  // 8 words x 4 rows
+      q23_word<kQ3, 0>(hq, hm, qsh, hsh, yv, a);
+      q23_word<kQ3, 1>(hq, hm, qsh, hsh, yv, a);
+      q23_word<kQ3, 2>(hq, hm, qsh, hsh, yv, a);
+      q23_word<kQ3, 3>(hq, hm, qsh, hsh, yv, a);
+      q23_word<kQ3, 4>(hq, hm, qsh, hsh, yv, a);
+      q23_word<kQ3, 5>(hq, hm, qsh, hsh, yv, a);
+      q23_word<kQ3, 6>(hq, hm, qsh, hsh, yv, a);
+      q23_word<kQ3, 7>(hq, hm, qsh, hsh, yv, a);
+      const int16x8_t s16[2] = {vmovl_s8(vget_low_s8(sc[i])), vmovl_high_s8(sc[i])};
+      for (int k = 0; k < 4; ++k) {
+        const int32x4_t scale = k % 2 ? vmovl_high_s16(s16[k / 2]) : vmovl_s16(vget_low_s16(s16[k / 2]));
+        for (int t = 0; t < T; ++t) isum[t] = vmlaq_s32(isum[t], scale, a[k][t]);
+      }
+    }
+    const float32x4_t d = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk)));
+    for (int t = 0; t < T; ++t) {
+      const float dy = kQ3 ? y[t][sb].d / 32 : y[t][sb].d;
+      acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(isum[t]), vmulq_n_f32(d, dy));
+      if constexpr (!kQ3) {
+        int32x4_t msum = vdupq_n_s32(0);
+        for (int sub = 0; sub < 16; ++sub) {
+          const int16x8_t m16 = vreinterpretq_s16_u16(sub % 4 < 2 ? vmovl_u8(vget_low_u8(mn[sub / 4])) : vmovl_high_u8(mn[sub / 4]));
+          msum = vmlal_n_s16(msum, sub % 2 ? vget_high_s16(m16) : vget_low_s16(m16), y[t][sb].bsums[sub]);
+        }
+        const float32x4_t dmin = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(blk + 2 * kRows)));
+        acc[t] = vfmsq_f32(acc[t], vcvtq_f32_s32(msum), vmulq_n_f32(dmin, y[t][sb].d));
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t) vst1q_f32(s + t * s_stride, acc[t]);
+}
+
 using TileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, float*, int64_t);
 
 // The loop of the three GEMMs: tiles of 1 or 2 tokens (kMaxTile) over pack.h's groups.
@@ -205,6 +362,33 @@ void gemm_q5_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64
 void gemm_q6_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                                    int64_t n_tok, float* y, int64_t y_stride) {
   gemm_k<tile_q6_K<1>, tile_q6_K<2>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void pack_q2_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackQ2_K), kPackQ2_K>(sizeof(BlockQ2_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void pack_q3_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackQ3_KInv), kPackQ3_KInv>(sizeof(BlockQ3_K), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void pack_iq4_xs(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
+  pack_rows<kRows, std::size(kPackIq4Xs), kPackIq4Xs>(sizeof(BlockIq4Xs), kQKK, src, row_bytes, n_rows, n_cols, dst);
+}
+
+void gemm_q2_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<tile_q23_K<false, 1>, tile_q23_K<false, 2>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void gemm_q3_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<tile_q23_K<true, 1>, tile_q23_K<true, 2>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+}
+
+void gemm_iq4_xs_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                     int64_t n_tok, float* y, int64_t y_stride) {
+  gemm_k<tile_iq4_xs<1>, tile_iq4_xs<2>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 }  // namespace capibara::neon

@@ -139,6 +139,17 @@ void gemm_q5_K_q8_K_packed_i8mm(int64_t n, const void* w, size_t w_row, int64_t 
                                 int64_t n_tok, float* y, int64_t y_stride);
 void gemm_q6_K_q8_K_packed_i8mm(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                                 int64_t n_tok, float* y, int64_t y_stride);
+// gemm_packed_k.cpp too: 4-row Q2_K / Q3_K (hmask inverted: kPackQ3_KInv) / IQ4_XS groups and their GEMMs,
+// which need dotprod
+void pack_q2_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_q3_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_iq4_xs(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void gemm_q2_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q3_K_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride);
+void gemm_iq4_xs_q8_K_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                     int64_t n_tok, float* y, int64_t y_stride);
 
 // quantize.cpp (bit-identical to the scalar reference)
 void quantize_row_q8_0(const float* x, void* y, int64_t n);
