@@ -161,8 +161,12 @@ export interface ExpertStats {
   batch_size: number | null;
   /** Bytes reserved for the KV pool (0 when unloaded). */
   kv_cache_bytes: number;
-  /** Share of KV positions held by running sequences, 0..1 like vLLM's kv_cache_usage_perc (null when unloaded). */
+  /** Share of KV pool blocks held by running sequences, 0..1 like vLLM's kv_cache_usage_perc (null when unloaded). */
   kv_cache_usage_perc: number | null;
+  /** KV pool blocks held by running sequences, only by the prompt cache, and in all (0 when unloaded). */
+  kv_blocks_used: number;
+  kv_blocks_cached: number;
+  kv_blocks_total: number;
 }
 
 interface Counters {
@@ -318,7 +322,10 @@ export class CapibaraSystem {
         cached_prompt_tokens: c.cachedPromptTokens,
         batch_size: serving ? serving.lastBatchTokens : null,
         kv_cache_bytes: serving ? serving.kvCacheBytes : 0,
-        kv_cache_usage_perc: serving && serving.kvCapacityTokens > 0 ? serving.kvUsedTokens / serving.kvCapacityTokens : null,
+        kv_cache_usage_perc: serving && serving.kvBlocksTotal > 0 ? serving.kvBlocksUsed / serving.kvBlocksTotal : null,
+        kv_blocks_used: serving?.kvBlocksUsed ?? 0,
+        kv_blocks_cached: serving?.kvBlocksCached ?? 0,
+        kv_blocks_total: serving?.kvBlocksTotal ?? 0,
       };
     }
     const routed = Object.values(this.routedByDomain).reduce((a, b) => a + b, 0);
