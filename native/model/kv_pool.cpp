@@ -97,9 +97,12 @@ void KvPool::unref(int32_t b) {
   if (--refs_[static_cast<size_t>(b)] == 0) free_.push_back(b);
 }
 
-KvCache::KvCache(KvPool& pool, const ModelConfig& c)
+KvCache::KvCache(KvPool& pool, const ModelConfig& c, int64_t chunk)
     : pool_(&pool), table_(static_cast<size_t>(c.n_layer)), first_(static_cast<size_t>(c.n_layer), 0) {
-  for (int64_t il = 0; il < c.n_layer; ++il) window_.push_back(c.is_swa(il) ? c.sliding_window : 0);
+  for (int64_t il = 0; il < c.n_layer; ++il) {
+    window_.push_back(c.is_swa(il) ? c.sliding_window : 0);
+    most_.push_back(c.is_swa(il) ? window_blocks(c.sliding_window, chunk) : 0);
+  }
 }
 
 bool KvCache::prepare(int64_t pos0, int64_t n) {
@@ -107,8 +110,8 @@ bool KvCache::prepare(int64_t pos0, int64_t n) {
   for (size_t il = 0; il < table_.size(); ++il) {
     std::vector<int32_t>& t = table_[il];
     if (window_[il] > 0) {
-      // Blocks wholly before the oldest key a query at pos0 attends to.
-      const int64_t keep = std::max<int64_t>(0, pos0 - window_[il] + 1) / B;
+      // The newest most_ blocks stay; never one holding a key a query from pos0 on attends to.
+      const int64_t keep = std::min(std::max<int64_t>(0, end - most_[il]), std::max<int64_t>(0, pos0 - window_[il] + 1) / B);
       for (int64_t b = first_[il]; b < std::min<int64_t>(keep, static_cast<int64_t>(t.size())); ++b)
         if (t[b] >= 0) {
           pool_->unref(t[b]);

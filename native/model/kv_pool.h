@@ -10,9 +10,10 @@
 // A sequence's KvCache holds one block table per layer (block of positions [i B, (i + 1) B) at index
 // i) and takes blocks as it grows. Blocks are reference-counted: sequences that share a token prefix
 // share its blocks, and a shared block is copied before it is written (copy-on-write), so only the
-// partly filled last block of a shared prefix is ever copied. Sliding-window layers release the
-// blocks that fall wholly out of the window of every later query, so they hold at most their window
-// plus one chunk (plus one block, on the block grid). Sizing is a pure function of the shape
+// partly filled last block of a shared prefix is ever copied. Sliding-window layers release blocks
+// that fall wholly out of the window of every later query once they would hold more than their
+// window plus one chunk (plus one block, on the block grid): keeping what fits that bound lets a
+// later prompt reuse a prefix that ends a little before the cached sequence's end. Sizing is a pure function of the shape
 // (kv_pool_bytes), so it can be checked without weights.
 #pragma once
 #include <cstdint>
@@ -83,14 +84,16 @@ class KvPool {
 // One sequence's KV: a block table per layer over the pool. Releases its blocks when destroyed.
 class KvCache {
  public:
-  KvCache(KvPool& pool, const ModelConfig& c);
+  // chunk: most positions one prepare() call receives (sizes what window layers keep).
+  KvCache(KvPool& pool, const ModelConfig& c, int64_t chunk);
   ~KvCache() { reset(); }
   KvCache(const KvCache&) = delete;
   KvCache& operator=(const KvCache&) = delete;
 
-  // Makes every layer ready to receive positions [pos0, pos0 + n): window layers release the blocks
-  // no query from pos0 on sees, then the blocks the positions fall in are taken from the pool, and a
-  // shared one is copied before it is written. False when the pool has no block left (nothing is
+  // Makes every layer ready to receive positions [pos0, pos0 + n) (n <= chunk): window layers
+  // release the oldest blocks beyond their bound (never one a query from pos0 on sees), then the
+  // blocks the positions fall in are taken from the pool, and a shared one is copied before it is
+  // written. False when the pool has no block left (nothing is
   // written; the blocks taken so far stay held).
   bool prepare(int64_t pos0, int64_t n);
   // Row of position pos in layer il (its block must be held: prepared, or shared and still visible).
@@ -116,6 +119,7 @@ class KvCache {
   KvPool* pool_;
   std::vector<std::vector<int32_t>> table_;
   std::vector<int64_t> window_;  // per layer, 0: global
+  std::vector<int64_t> most_;    // window layers: most blocks held
   std::vector<int64_t> first_;   // window layers: blocks below this index are released
 };
 

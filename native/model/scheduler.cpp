@@ -202,7 +202,7 @@ bool Scheduler::admit(std::unique_ptr<Seq>& s) {
       n = m;
     }
   }
-  Cache& mine = caches_.emplace_back(*pool_, c);
+  Cache& mine = caches_.emplace_back(*pool_, c, chunk_);
   if (src) mine.kv.share_prefix(src->kv, n);
   // Blocks the pool can still give: those neither running sequences nor this one hold, less what the
   // prompts being evaluated still need. With nothing running the sequence is admitted regardless.

@@ -120,7 +120,7 @@ class Scheduler {
   struct Seq;
   // The KV of a token prefix: a running sequence's, or a finished one's kept for the prompt cache.
   struct Cache {
-    Cache(KvPool& pool, const ModelConfig& c) : kv(pool, c) {}
+    Cache(KvPool& pool, const ModelConfig& c, int64_t chunk) : kv(pool, c, chunk) {}
     KvCache kv;
     std::vector<int32_t> tokens;  // the positions whose K/V it holds
     Seq* seq = nullptr;           // running sequence, or null when finished

@@ -29,7 +29,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   auto kv = KvPool::create(c, kv_pool_blocks(c, n_ctx, 1, opts.n_batch));
   if (!kv) return kv.status();
   s->pool_kv_ = kv.take();
-  s->kv_ = std::make_unique<KvCache>(*s->pool_kv_, c);
+  s->kv_ = std::make_unique<KvCache>(*s->pool_kv_, c, opts.n_batch);
   auto fwd = Forward::create(model, opts.n_batch, 1, n_ctx);
   if (!fwd) return fwd.status();
   s->fwd_ = fwd.take();

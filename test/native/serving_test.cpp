@@ -153,7 +153,7 @@ CAPI_TEST(kv_blocks_are_shared_by_reference_and_a_partial_block_is_copied_on_wri
   CHECK(pool.is_ok());
   KvPool& p = *pool.value();
   {
-    KvCache a(p, c), b(p, c);
+    KvCache a(p, c, 128), b(p, c, 128);
     write(a, 0, 70, 0);  // blocks 0, 1 full, block 2 holds 64..69
     CHECK(p.n_free() == 16 - 6);
     b.share_prefix(a, 70);
@@ -180,12 +180,14 @@ CAPI_TEST(kv_window_layer_releases_blocks_out_of_the_window) {
   const ModelConfig c = tiny_swa();
   auto pool = KvPool::create(c, 64);
   CHECK(pool.is_ok());
-  KvCache kv(*pool.value(), c);
   const int64_t chunk = 10;
+  KvCache kv(*pool.value(), c, chunk);
   const int64_t most = kv_layer_blocks(c, 1000, chunk)[0];
   for (int64_t pos0 = 0; pos0 < 300; pos0 += chunk) {
     write(kv, pos0, chunk, 0);
     CHECK(held(kv, 0) <= most);
+    // Until the bound is reached nothing is released, so a shorter prefix stays reusable.
+    if (pos0 + chunk <= most * kKvBlockRows) CHECK(held(kv, 0) == held(kv, 1) && kv.usable_prefix(1) == 1);
     // Every key a query of this chunk attends to (window 40) is still held with its own tag.
     for (int64_t p = std::max<int64_t>(0, pos0 - 39); p < pos0 + chunk; ++p) CHECK(tag(kv, 0, p) == p);
   }
@@ -194,7 +196,7 @@ CAPI_TEST(kv_window_layer_releases_blocks_out_of_the_window) {
   // Position 300 needs keys from 261 on: a prefix of 300 is usable, one of 100 no longer is.
   CHECK(kv.usable_prefix(300) == 300);
   CHECK(kv.usable_prefix(100) == 0);
-  KvCache other(*pool.value(), c);
+  KvCache other(*pool.value(), c, chunk);
   other.share_prefix(kv, 300);
   for (int64_t p = 261; p < 300; ++p) CHECK(tag(other, 0, p) == p);
   CHECK(held(other, 0) == 300 / kKvBlockRows - 261 / kKvBlockRows + 1);
@@ -205,7 +207,7 @@ CAPI_TEST(kv_pool_exhaustion_fails_prepare_after_reclaim_and_leaves_others_intac
   auto pool = KvPool::create(c, 5);
   CHECK(pool.is_ok());
   KvPool& p = *pool.value();
-  auto spare = std::make_unique<KvCache>(p, c);
+  auto spare = std::make_unique<KvCache>(p, c, 40);
   write(*spare, 0, 10, 500);  // two blocks a reclaim may take back
   int reclaims = 0;
   p.set_reclaim([&] {
@@ -214,7 +216,7 @@ CAPI_TEST(kv_pool_exhaustion_fails_prepare_after_reclaim_and_leaves_others_intac
     spare.reset();
     return true;
   });
-  KvCache a(p, c), b(p, c);
+  KvCache a(p, c, 64), b(p, c, 64);
   write(a, 0, 40, 0);  // 2 blocks per layer: the 5th block comes from the reclaimed cache
   CHECK(reclaims == 1 && !spare);
   CHECK(!b.prepare(0, 40));  // one block left, two needed
