@@ -213,8 +213,10 @@ export interface NativeSchedulerOptions {
   prefillWhileDecoding?: number;
   promptCache?: boolean;
   kvCacheType?: "f16" | "q8_0";
-  /** Sequence caches kept only for the prompt cache. */
+  /** Sequences' worth of KV pool kept for the prompt cache (when kvTokens is 0). */
   cacheSequences?: number;
+  /** Positions of the KV pool in all (0: (parallel + cacheSequences) × contextSize). */
+  kvTokens?: number;
   /** Most positions of one image in a prompt (each image is evaluated whole in one step); 0: no images. */
   maxImage?: number;
 }
@@ -226,10 +228,14 @@ export interface NativeSchedulerStats {
   lastBatchTokens: number;
   lastBatchSequences: number;
   steps: number;
-  /** Positions held by running sequences / by idle caches / in all caches. */
+  /** Positions held by running sequences / by finished ones' caches / of the pool. */
   kvUsed: number;
   kvCached: number;
   kvCapacity: number;
+  /** Pool blocks held by running sequences / only by finished ones' caches / in all. */
+  kvBlocksUsed: number;
+  kvBlocksCached: number;
+  kvBlocksTotal: number;
   /** Prompt tokens served from the prompt cache so far. */
   cachedPromptTokens: number;
   kvBytes: number;

@@ -188,6 +188,10 @@ export interface ExpertStats {
   batch_size: number | null;
   /** Bytes reserved for the KV pool (0 when unloaded). */
   kv_cache_bytes: number;
-  /** Share of KV positions held by running sequences, 0..1 like vLLM's kv_cache_usage_perc (null when unloaded). */
+  /** Share of KV pool blocks held by running sequences, 0..1 like vLLM's kv_cache_usage_perc (null when unloaded). */
   kv_cache_usage_perc: number | null;
+  /** KV pool blocks held by running sequences, only by the prompt cache, and in all (0 when unloaded). */
+  kv_blocks_used: number;
+  kv_blocks_cached: number;
+  kv_blocks_total: number;
 }

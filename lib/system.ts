@@ -203,7 +203,10 @@ export class CapibaraSystem {
         cached_prompt_tokens: c.cachedPromptTokens,
         batch_size: serving ? serving.lastBatchTokens : null,
         kv_cache_bytes: serving ? serving.kvCacheBytes : 0,
-        kv_cache_usage_perc: serving && serving.kvCapacityTokens > 0 ? serving.kvUsedTokens / serving.kvCapacityTokens : null,
+        kv_cache_usage_perc: serving && serving.kvBlocksTotal > 0 ? serving.kvBlocksUsed / serving.kvBlocksTotal : null,
+        kv_blocks_used: serving?.kvBlocksUsed ?? 0,
+        kv_blocks_cached: serving?.kvBlocksCached ?? 0,
+        kv_blocks_total: serving?.kvBlocksTotal ?? 0,
       };
     }
     const routed = Object.values(this.routedByDomain).reduce((a, b) => a + b, 0);

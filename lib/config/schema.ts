@@ -74,6 +74,8 @@ const ExpertFieldsSchema = z
     parallel: positiveInt.max(64).default(1),
     /** Element type of the KV cache: `f16`, or `q8_0` for about half the memory. */
     kv_cache_type: z.enum(["f16", "q8_0"]).default("f16"),
+    /** Positions of the KV pool its sequences share (`parallel` × `n_ctx` when omitted; see LoadOptions.kvCacheTokens). */
+    kv_cache_tokens: positiveInt.optional(),
     /** Loaded at start and never unloaded (neither evicted nor idle-unloaded). */
     pinned: z.boolean().default(false),
     /** An embedding model: `/v1/embeddings` without `model` (or with `auto`) uses the first such expert. */

@@ -94,6 +94,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   if (typeof cache !== "boolean" && (typeof cache !== "object" || cache === null))
     throw new InvalidArgumentError("INVALID_ARGUMENT", "promptCache must be a boolean or { maxTokens }");
   if (typeof cache === "object" && cache.maxTokens !== undefined) checkInt("promptCache.maxTokens", cache.maxTokens, 0, 1 << 30);
+  if (options.kvCacheTokens !== undefined) checkInt("kvCacheTokens", options.kvCacheTokens, 1, 1 << 30);
   const aborted = () => new AbortError("ABORTED", `loading ${path} was aborted`);
   if (options.signal?.aborted) throw aborted();
   const e = native().engine;
@@ -143,6 +144,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
       ...(options.tokenBudget !== undefined ? { tokenBudget: options.tokenBudget } : {}),
       promptCache: cache !== false,
       cacheSequences: cache === false ? 0 : Math.ceil(extraTokens / contextSize),
+      ...(options.kvCacheTokens !== undefined ? { kvTokens: options.kvCacheTokens } : {}),
       // One image's tokens attend to each other both ways, so each is evaluated whole in one step.
       maxImage: vision?.info.tokensPerImage ?? 0,
     });
@@ -480,6 +482,9 @@ class NativeModel implements Model {
       kvUsedTokens: s.kvUsed,
       kvCachedTokens: s.kvCached,
       kvCapacityTokens: s.kvCapacity,
+      kvBlocksUsed: s.kvBlocksUsed,
+      kvBlocksCached: s.kvBlocksCached,
+      kvBlocksTotal: s.kvBlocksTotal,
       cachedPromptTokens: s.cachedPromptTokens,
     };
   }

@@ -200,7 +200,7 @@ export interface ModelInfo {
   parallel: number;
   /** Element type of the KV cache. */
   kvCacheType: "f16" | "q8_0";
-  /** Bytes reserved for the KV pool of all sequences (and the prompt cache). */
+  /** Bytes reserved for the KV pool that all sequences (and the prompt cache) share. */
   kvCacheBytes: number;
   /** Chat template in use, if any. */
   chatTemplate: string | null;
@@ -232,10 +232,20 @@ export interface LoadOptions {
   kvCacheType?: "f16" | "q8_0";
   /**
    * Reuse the KV of the longest prefix a prompt shares with earlier sequences (default true).
-   * Finished sequences' caches serve as the prompt cache, least recently used reused first;
-   * `maxTokens` reserves extra positions kept only for it.
+   * A shared prefix shares the KV pool's blocks; finished sequences' blocks stay as the prompt
+   * cache until the pool needs them (least recently used evicted first); `maxTokens` adds that many
+   * positions to the pool for it.
    */
   promptCache?: boolean | { maxTokens?: number };
+  /**
+   * Positions of the KV pool that every sequence of the model shares, in blocks of 32 taken as a
+   * sequence grows (default `parallel` × `contextSize` + `promptCache.maxTokens`, which never runs
+   * out). A smaller pool serves more users per byte when most requests are short: a request waits in
+   * the queue until the pool has blocks for its prompt, and one that grows past the free blocks ends
+   * with ContextFullError (the server's 400) without disturbing the others. Sliding-window layers
+   * hold only their window whatever the size.
+   */
+  kvCacheTokens?: number;
   /** Most tokens evaluated in one step: decode rows plus prompt chunks (default 256). */
   tokenBudget?: number;
   /** Chat template overriding the file's. */
@@ -276,10 +286,14 @@ export interface ServingStats {
   lastBatchSequences: number;
   steps: number;
   kvCacheBytes: number;
-  /** Positions held by running sequences, by idle caches (the prompt cache), and in all. */
+  /** Positions held by running sequences, by finished ones' caches (the prompt cache), and in all. */
   kvUsedTokens: number;
   kvCachedTokens: number;
   kvCapacityTokens: number;
+  /** KV pool blocks held by running sequences, held only by the prompt cache, and in all. */
+  kvBlocksUsed: number;
+  kvBlocksCached: number;
+  kvBlocksTotal: number;
   /** Prompt tokens served from the prompt cache since load. */
   cachedPromptTokens: number;
 }

@@ -317,6 +317,7 @@ export class LazyLoader extends EventEmitter {
         contextSize: def.n_ctx,
         parallel: def.parallel,
         kvCacheType: def.kv_cache_type,
+        ...(def.kv_cache_tokens !== undefined ? { kvCacheTokens: def.kv_cache_tokens } : {}),
         chatTemplate: def.chat_template ?? undefined,
         ...(def.mmproj_path ? { mmproj: def.mmproj_path } : {}),
         signal: ac.signal,

@@ -105,7 +105,10 @@ export function createMetrics(system: CapibaraSystem): ServerMetrics {
       },
     });
   perExpert("capibara_batch_size", "Rows (decode tokens plus prompt chunk tokens) of the expert's last batched step", (e) => e.batch_size);
-  perExpert("capibara_kv_cache_usage_perc", "Share of the expert's KV positions held by running sequences (0..1)", (e) => e.kv_cache_usage_perc);
+  perExpert("capibara_kv_cache_usage_perc", "Share of the expert's KV pool blocks held by running sequences (0..1)", (e) => e.kv_cache_usage_perc);
+  perExpert("capibara_kv_blocks_used", "KV pool blocks held by the expert's running sequences", (e) => (e.loaded ? e.kv_blocks_used : null));
+  perExpert("capibara_kv_blocks_cached", "KV pool blocks held only by the expert's prompt cache", (e) => (e.loaded ? e.kv_blocks_cached : null));
+  perExpert("capibara_kv_blocks_total", "Blocks of the expert's KV pool", (e) => (e.loaded ? e.kv_blocks_total : null));
   perExpert("capibara_kv_cache_bytes", "Bytes reserved for the expert's KV pool", (e) => (e.loaded ? e.kv_cache_bytes : null));
   return {
     registry,

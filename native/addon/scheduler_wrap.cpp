@@ -17,7 +17,7 @@ SchedulerBox& arg_scheduler(const Napi::CallbackInfo& info, size_t i) {
 namespace {
 
 // createScheduler(model, { parallel?, contextSize?, threads?, tokenBudget?, prefillWhileDecoding?,
-//                          promptCache?, cacheSequences?, kvCacheType?, maxImage? }) -> handle
+//                          promptCache?, cacheSequences?, kvTokens?, kvCacheType?, maxImage? }) -> handle
 Napi::Value create(const Napi::CallbackInfo& info) {
   auto m = open_model(info, 0);
   if (info.Length() < 2 || !info[1].IsObject()) throw_invalid(info.Env(), "createScheduler expects an options object");
@@ -29,6 +29,7 @@ Napi::Value create(const Napi::CallbackInfo& info) {
   opts.token_budget = opt_int(o, "tokenBudget", opts.token_budget);
   opts.prefill_while_decoding = opt_int(o, "prefillWhileDecoding", opts.prefill_while_decoding);
   opts.cache_seqs = opt_int(o, "cacheSequences", 0);
+  opts.kv_tokens = opt_int(o, "kvTokens", 0);
   opts.max_image = opt_int(o, "maxImage", 0);
   const Napi::Value kt = o.Get("kvCacheType");
   if (!kt.IsUndefined()) {
@@ -61,6 +62,9 @@ Napi::Value stats(const Napi::CallbackInfo& info) {
   o.Set("kvUsed", static_cast<double>(st.kv_used));
   o.Set("kvCached", static_cast<double>(st.kv_cached));
   o.Set("kvCapacity", static_cast<double>(st.kv_capacity));
+  o.Set("kvBlocksUsed", static_cast<double>(st.kv_blocks_used));
+  o.Set("kvBlocksCached", static_cast<double>(st.kv_blocks_cached));
+  o.Set("kvBlocksTotal", static_cast<double>(st.kv_blocks_total));
   o.Set("cachedPromptTokens", static_cast<double>(st.cached_prompt_tokens));
   o.Set("kvBytes", static_cast<double>(st.kv_bytes));
   o.Set("bufferBytes", static_cast<double>(st.buffer_bytes));

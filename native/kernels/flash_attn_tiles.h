@@ -6,6 +6,7 @@
 // output row is the accumulator, rescaled by e^(m_old - m_new) when the max grows); a row's keys
 // outside [first, last] (causal limit, sliding window) are masked to -inf. Because the grid is fixed,
 // a row's result is bit-identical whatever the block it is computed in (any head split over threads).
+// A tile's keys are contiguous rows (kv_row): in a paged cache a tile lies inside one KV block.
 //
 // The ISA supplies the vector parts as static members of a struct Ops:
 //   template <int NR> tile_dots(rows, k, kv_stride, hd, nt, s):   s[r * kFlashTile + t] = q_r . k_t, t < nt
@@ -30,6 +31,8 @@ namespace {
 
 constexpr int64_t kFlashTile = 32;
 constexpr int kFlashRows = 8;
+// A tile's keys then never straddle two blocks of a paged cache.
+static_assert(kKvBlockRows % kFlashTile == 0, "KV blocks hold whole key tiles");
 
 struct FlashRow {
   const float* q;
@@ -67,9 +70,9 @@ void flash_attend_block(const FlashAttnArgs& a, FlashRow* rows, int64_t kv_off) 
   }
   for (int64_t j0 = lo / kFlashTile * kFlashTile; j0 <= hi; j0 += kFlashTile) {
     const int64_t nt = std::min(kFlashTile, hi + 1 - j0);
-    Ops::template tile_dots<NR>(rows, a.k + j0 * a.kv_stride + kv_off, a.kv_stride, hd, nt, s);
+    Ops::template tile_dots<NR>(rows, kv_row(a, a.k, j0) + kv_off, a.kv_stride, hd, nt, s);
     for (int r = 0; r < NR; ++r) corr[r] = flash_row_softmax<Ops>(a, rows[r], s + r * kFlashTile, j0, nt);
-    Ops::template tile_accumulate<NR>(rows, corr, s, a.v + j0 * a.kv_stride + kv_off, a.kv_stride, hd, nt);
+    Ops::template tile_accumulate<NR>(rows, corr, s, kv_row(a, a.v, j0) + kv_off, a.kv_stride, hd, nt);
   }
   for (int r = 0; r < NR; ++r) Ops::normalize(rows[r].out, hd, rows[r].l);
 }

@@ -50,12 +50,17 @@ using RopeFn = void (*)(float* x, int64_t n_heads, int64_t head_dim, int64_t pos
 // j in [max(0, pos - window + 1), max(pos, kv_end - 1)] (window == 0: no sliding window; kv_end == 0:
 // causal). Cache row j holds position j. kv_end > 0 makes a block of queries see each other both
 // ways: a vision encoder's patches, one image's tokens in a text model.
+// A paged cache (blocks set) keeps rows in blocks of kKvBlockRows: row j lives in block
+// blocks[j / kKvBlockRows], at row j % kKvBlockRows of it; blocks of keys no query sees may be -1.
+constexpr int64_t kKvBlockRows = 32;
 struct FlashAttnArgs {
   const float* q = nullptr;     // q[i * q_stride + h * head_dim + d]
   int64_t q_stride = 0;
   const uint16_t* k = nullptr;  // F16: k[j * kv_stride + hk * head_dim + d]
   const uint16_t* v = nullptr;  // F16: v[j * kv_stride + hk * head_dim + d]
   int64_t kv_stride = 0;
+  const int32_t* blocks = nullptr;  // paged: row j at k + blocks[j / kKvBlockRows] * block_stride +
+  int64_t block_stride = 0;         //        (j % kKvBlockRows) * kv_stride (v alike); null: dense
   float* out = nullptr;         // out[i * out_stride + h * head_dim + d]
   int64_t out_stride = 0;
   int64_t n_q = 1;
@@ -71,6 +76,11 @@ struct FlashAttnArgs {
   int64_t head_end = 0;
 };
 using FlashAttnFn = void (*)(const FlashAttnArgs& a);
+// Row j of base (a.k or a.v), dense or paged; rows up to the end of j's block follow at kv_stride.
+inline const uint16_t* kv_row(const FlashAttnArgs& a, const uint16_t* base, int64_t j) {
+  if (!a.blocks) return base + j * a.kv_stride;
+  return base + a.blocks[j / kKvBlockRows] * a.block_stride + (j % kKvBlockRows) * a.kv_stride;
+}
 
 // Quantised dot product of one weight row x (type T) with one activation row y (T's vec_dot_type):
 //   *s = sum_i x[i] * y[i], n a multiple of the block size.

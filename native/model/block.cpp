@@ -3,8 +3,8 @@
 //   q, k, v = h Wqkv (+ b)  (one fused matmul or three)
 //   q, k = per-head norm (gemma3), RoPE at pos0 + t      "Qcur", "Kcur", "Vcur"
 //          (cohere2: only on sliding-window layers)
-//   K/V rows -> each sequence's cache (F16, or Q8_0 dequantised per head for the kernel);
-//   a = flash_attn(q, its cache)                         "kqv_out"
+//   K/V rows -> each sequence's cache blocks (F16, or Q8_0 dequantised per head for the kernel);
+//   a = flash_attn(q, its cache through the block table)  "kqv_out"
 //   o = a Wo (+ bo)                                      "attn_out"
 //   sequential: o = post_norm(o)?; x += o ("ffn_inp"); h = norm(x) ("ffn_norm");
 //               f = ffn(h); f = post_norm(f)?; x += f
@@ -61,38 +61,38 @@ Status ffn(const BlockArgs& a, const float* h, float* out, const BlockBuffers& b
   return Status::ok();
 }
 
-// Writes one token's K or V values (kv_dim floats) to cache row r in the cache's type.
-void store_row(const KvCache& kv, uint8_t* base, int64_t r, const float* x) {
-  uint8_t* row = base + static_cast<size_t>(r) * kv.row_bytes();
-  if (kv.type() == KvType::Q8_0) {
-    kernels().type(GgmlType::Q8_0).from_float(x, row, kv.kv_dim());
+// Writes one token's K or V values (kv_dim floats) to a cache row in the pool's type.
+void store_row(const KvPool& pool, uint8_t* row, const float* x) {
+  if (pool.type() == KvType::Q8_0) {
+    kernels().type(GgmlType::Q8_0).from_float(x, row, pool.kv_dim());
     return;
   }
   uint16_t* h = reinterpret_cast<uint16_t*>(row);
-  for (int64_t j = 0; j < kv.kv_dim(); ++j) h[j] = fp32_to_fp16(x[j]);
+  for (int64_t j = 0; j < pool.kv_dim(); ++j) h[j] = fp32_to_fp16(x[j]);
 }
 
 // Attention over a Q8_0 cache for heads [a.head_begin, ...) that share one KV head: that head's
 // columns of the visible rows are dequantised to F16 in `tmp` ([2][rows][head_dim] + head_dim
-// floats), then the F16 kernel runs on them as a one-KV-head problem. Returns the end of the heads
-// done (at most a.head_end).
-int64_t attend_q8(const FlashAttnArgs& a, const KvCache& kv, int64_t il, uint16_t* tmp) {
+// floats, dense), then the F16 kernel runs on them as a one-KV-head problem. Returns the end of the
+// heads done (at most a.head_end).
+int64_t attend_q8(const FlashAttnArgs& a, KvCache& kv, int64_t il, uint16_t* tmp) {
   const Kernels& k = kernels();
   const int64_t hd = a.head_dim, group = a.n_head / a.n_kv_head, hk = a.head_begin / group;
   const int64_t h_end = std::min(a.head_end, (hk + 1) * group);
   const int64_t last = a.q_pos0 + a.n_q - 1;
   // SIMD kernels read whole key tiles on a grid of 32 and mask the keys outside the window, so the
   // rows from the tile start on must hold finite values too (a masked NaN would still poison the sum).
-  const int64_t lo = a.window > 0 ? std::max<int64_t>(0, a.q_pos0 - a.window + 1) / 64 * 64 : 0;
+  // The tile start lies in the first block a window layer still holds.
+  const int64_t lo = a.window > 0 ? std::max<int64_t>(0, a.q_pos0 - a.window + 1) / kKvBlockRows * kKvBlockRows : 0;
   uint16_t* tk = tmp;
   uint16_t* tv = tmp + (last + 1) * hd;
   float* f = reinterpret_cast<float*>(tv + (last + 1) * hd);
   const size_t col = static_cast<size_t>(hk * hd / kQK0) * sizeof(BlockQ8_0);
   const TypeKernels& q8 = k.type(GgmlType::Q8_0);
   for (int64_t r = lo; r <= last; ++r) {
-    q8.to_float(kv.k(il) + static_cast<size_t>(r) * kv.row_bytes() + col, f, hd);
+    q8.to_float(kv.k_row(il, r) + col, f, hd);
     for (int64_t d = 0; d < hd; ++d) tk[r * hd + d] = fp32_to_fp16(f[d]);
-    q8.to_float(kv.v(il) + static_cast<size_t>(r) * kv.row_bytes() + col, f, hd);
+    q8.to_float(kv.v_row(il, r) + col, f, hd);
     for (int64_t d = 0; d < hd; ++d) tv[r * hd + d] = fp32_to_fp16(f[d]);
   }
   FlashAttnArgs one = a;
@@ -100,6 +100,7 @@ int64_t attend_q8(const FlashAttnArgs& a, const KvCache& kv, int64_t il, uint16_
   one.out = a.out + a.head_begin * hd;
   one.k = tk;
   one.v = tv;
+  one.blocks = nullptr;
   one.kv_stride = hd;
   one.n_head = h_end - a.head_begin;
   one.n_kv_head = 1;
@@ -145,7 +146,6 @@ Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
   rp.attn_factor = c.rope_attn_factor;
   for (size_t si = 0; si < a.n_spans; ++si) {
     const SeqSpan& sp = a.spans[si];
-    const int64_t r0 = sp.kv->prepare(a.il, sp.pos0, sp.n);
     for (int64_t i = 0; i < sp.n; ++i) {
       const int64_t t = sp.row0 + i;
       float* qt = q.row(t);
@@ -160,8 +160,8 @@ Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
         k.rope(qt, c.n_head, hd, pos, rp);
         k.rope(kt, c.n_head_kv, hd, pos, rp);
       }
-      store_row(*sp.kv, sp.kv->k(a.il), r0 + i, kt);
-      store_row(*sp.kv, sp.kv->v(a.il), r0 + i, vt);
+      store_row(sp.kv->pool(), sp.kv->k_row(a.il, pos), kt);
+      store_row(sp.kv->pool(), sp.kv->v_row(a.il, pos), vt);
     }
   }
   if (a.tap && *a.tap) {
@@ -189,13 +189,17 @@ Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
       part.q = q.row(sp.row0);
       part.out = b.att + sp.row0 * Q;
       part.n_q = sp.n;
-      part.q_pos0 = sp.pos0 - sp.kv->first(a.il);  // positions relative to the cache's first row
-      part.kv_end = sp.kv_end > 0 ? sp.kv_end - sp.kv->first(a.il) : 0;
+      part.q_pos0 = sp.pos0;
+      part.kv_end = sp.kv_end;
       part.head_begin = i % H;
       part.head_end = std::min<int64_t>(H, part.head_begin + (i1 - i));
-      if (sp.kv->type() == KvType::F16) {
-        part.k = reinterpret_cast<const uint16_t*>(sp.kv->k(a.il));
-        part.v = reinterpret_cast<const uint16_t*>(sp.kv->v(a.il));
+      KvPool& pool = sp.kv->pool();
+      if (pool.type() == KvType::F16) {
+        // Block ids index the pool from its first block's K (or V) rows.
+        part.k = reinterpret_cast<const uint16_t*>(pool.k(0));
+        part.v = reinterpret_cast<const uint16_t*>(pool.v(0));
+        part.blocks = sp.kv->blocks(a.il);
+        part.block_stride = static_cast<int64_t>(pool.block_bytes() / sizeof(uint16_t));
         k.flash_attn(part);
       } else {
         part.head_end = attend_q8(part, *sp.kv, a.il, b.kv_tmp + tid * b.kv_tmp_stride);

@@ -45,8 +45,9 @@ Status linear(const Exec& ex, const Tensor& w, const float* x, int64_t n_tok, fl
 // Row-wise attn_norm-style normalisation (RMSNorm or LayerNorm per cfg), weight may be empty.
 void norm_rows(const ModelConfig& cfg, const Tensor& w, const float* x, float* y, int64_t n_tok, int64_t n);
 
-// One sequence's rows of a batch: n tokens at absolute positions pos0.. appended to its cache. A
-// batch's spans sit one after another (span s starts at row `row0`). A span of input embeddings
+// One sequence's rows of a batch: n tokens at absolute positions pos0.. appended to its cache, which
+// the caller has prepared for them (KvCache::prepare). A batch's spans sit one after another (span s
+// starts at row `row0`). A span of input embeddings
 // (an image's projected tokens, used as given) sets embd [n][n_embd] instead of tokens.
 struct SeqSpan {
   KvCache* kv = nullptr;

@@ -17,7 +17,7 @@ struct Scheduler::Seq {
   std::vector<PromptImage> images;  // ascending
   Generator gen;
   std::shared_ptr<SeqSink> sink;
-  Slot* slot = nullptr;
+  Cache* cache = nullptr;
   int64_t n_done = 0;         // prompt positions in the cache
   // What was left to evaluate at admission fits one step: taken whole even beside decode rows. A
   // long prompt's tail is not, or its last chunk would be a step several times a decode step.
@@ -70,21 +70,24 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(std::shared_ptr<const Model
     return Status(ErrorCode::INVALID_ARGUMENT, "the token budget per step must be at least 1");
   if (opts.n_threads < 1 || opts.n_threads > 256) return Status(ErrorCode::INVALID_ARGUMENT, "threads must be in [1, 256]");
   if (opts.cache_seqs < 0 || opts.cache_seqs > 256) return Status(ErrorCode::INVALID_ARGUMENT, "promptCache sequences must be in [0, 256]");
+  if (opts.kv_tokens < 0 || opts.kv_tokens > (int64_t{1} << 40)) return Status(ErrorCode::INVALID_ARGUMENT, "kvCacheTokens must be in [0, 2^40]");
   if (opts.max_image < 0) return Status(ErrorCode::INVALID_ARGUMENT, "the image size must not be negative");
   // An image span is never split and must fit a step beside every decode row.
   const int64_t rows = std::max({opts.token_budget, opts.n_seq, opts.max_image + opts.n_seq});
   std::unique_ptr<Scheduler> s(new Scheduler(std::move(model), opts));
-  auto pool = KvPool::create(c, opts.n_ctx, opts.n_seq + opts.cache_seqs, rows, opts.kv_type);
+  s->chunk_ = rows;
+  auto pool = KvPool::create(c, kv_pool_blocks(c, opts.n_ctx, opts.n_seq + opts.cache_seqs, rows, opts.kv_tokens), opts.kv_type);
   if (!pool) return pool.status();
   s->pool_ = pool.take();
+  s->pool_->set_reclaim([p = s.get()] { return p->evict_one(); });
+  s->marks_.assign(static_cast<size_t>(s->pool_->n_blocks()), 0);
   auto fwd = Forward::create(*s->model_, rows, opts.n_seq, opts.n_ctx, opts.kv_type, opts.n_threads);
   if (!fwd) return fwd.status();
   s->fwd_ = fwd.take();
   CAPIBARA_RETURN_IF_ERROR(reserve_scratch(c, rows, s->scratch_));
   s->logits_.resize(static_cast<size_t>(opts.n_seq * c.n_vocab));
-  s->slots_.resize(static_cast<size_t>(s->pool_->n_seq()));
-  for (size_t i = 0; i < s->slots_.size(); ++i) s->slots_[i].kv = &s->pool_->seq(static_cast<int64_t>(i));
-  s->stats_.kv_capacity = s->pool_->n_seq() * opts.n_ctx;
+  s->stats_.kv_capacity = opts.kv_tokens > 0 ? opts.kv_tokens : (opts.n_seq + opts.cache_seqs) * opts.n_ctx;
+  s->stats_.kv_blocks_total = s->pool_->n_blocks();
   s->stats_.kv_bytes = s->pool_->bytes();
   s->stats_.buffer_bytes = s->fwd_->bytes() + s->scratch_.capacity() + s->logits_.size() * sizeof(float);
   s->thread_ = std::thread([p = s.get()] { p->loop(); });
@@ -128,9 +131,14 @@ Result<uint64_t> Scheduler::submit(std::vector<int32_t> prompt, GenerateParams p
       return Status(ErrorCode::INVALID_ARGUMENT,
                     "token id " + std::to_string(t) + " is outside the vocabulary (size " + std::to_string(n_vocab) + ")");
   }
-  if (static_cast<int64_t>(prompt.size()) > opts_.n_ctx)
-    return Status(ErrorCode::CONTEXT_FULL, std::to_string(prompt.size()) + " prompt tokens exceed the context size " +
-                                               std::to_string(opts_.n_ctx));
+  const int64_t P = static_cast<int64_t>(prompt.size());
+  if (P > opts_.n_ctx)
+    return Status(ErrorCode::CONTEXT_FULL, std::to_string(P) + " prompt tokens exceed the context size " + std::to_string(opts_.n_ctx));
+  const int64_t need = kv_blocks_to_grow(model_->config(), 0, std::min(P + 1, opts_.n_ctx), chunk_);
+  if (need > pool_->n_blocks())
+    return Status(ErrorCode::CONTEXT_FULL, std::to_string(P) + " prompt tokens need " + std::to_string(need) +
+                                               " KV blocks, more than the pool's " + std::to_string(pool_->n_blocks()) +
+                                               " (kvCacheTokens)");
   std::lock_guard<std::mutex> lk(mu_);
   const uint64_t id = next_id_++;
   queue_.push_back(std::make_unique<Seq>(id, std::move(prompt), std::move(images), std::move(params), n_vocab, std::move(sink)));
@@ -162,7 +170,8 @@ void Scheduler::loop() {
     std::unique_lock<std::mutex> lk(mu_);
     if (stop_) break;
     cv_.wait_for(lk, std::chrono::milliseconds(50), [&] {
-      return stop_ || woken_ || !aborts_.empty() || (!queue_.empty() && static_cast<int64_t>(running_.size()) < opts_.n_seq);
+      return stop_ || woken_ || !aborts_.empty() ||
+             (!queue_.empty() && !admit_blocked_ && static_cast<int64_t>(running_.size()) < opts_.n_seq);
     });
     woken_ = false;
     if (stop_) break;
@@ -177,73 +186,102 @@ void Scheduler::loop() {
   running_.clear();
 }
 
-// Called with mu_ held. Picks the free cache sharing the longest prefix with the prompt, when that
-// prefix covers at least half of the prompt or of what the cache holds (a shared BOS alone must not
-// cost another conversation its cache); otherwise an empty cache, else the least recently used one.
-// A longer prefix held by any other cache is copied in.
-void Scheduler::admit(std::unique_ptr<Seq> s) {
-  const int64_t cap = static_cast<int64_t>(s->prompt.size()) - 1;  // the last prompt token yields the logits
-  Slot* best = nullptr;
-  int64_t best_n = 0;
-  const Slot* src = nullptr;
-  int64_t src_n = 0;
-  std::vector<int64_t> shared(slots_.size(), 0);
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    Slot& sl = slots_[i];
-    int64_t n = opts_.prompt_cache ? common_prefix(sl.tokens, s->prompt, cap) : 0;
-    if (const PromptImage* im = s->image_at(n); im && n > im->pos) n = im->pos;  // an image is evaluated whole
-    n = sl.kv->usable_prefix(n);
-    shared[i] = n;
-    if (n > src_n) {
-      src = &sl;
-      src_n = n;
-    }
-    const int64_t held = static_cast<int64_t>(sl.tokens.size());
-    if (!sl.seq && n > best_n && 2 * n >= std::min(cap + 1, held)) {
-      best = &sl;
-      best_n = n;
+// Shares the longest usable prefix any cache holds (running or finished; an image is reused whole
+// or not at all). A finished cache the new one covers entirely is dropped: the new one holds it all.
+bool Scheduler::admit(std::unique_ptr<Seq>& s) {
+  const ModelConfig& c = model_->config();
+  const int64_t P = static_cast<int64_t>(s->prompt.size());
+  const int64_t cap = P - 1;  // the last prompt token yields the logits
+  Cache* src = nullptr;
+  int64_t n = 0;
+  for (Cache& cc : caches_) {
+    int64_t m = opts_.prompt_cache ? common_prefix(cc.tokens, s->prompt, cap) : 0;
+    if (const PromptImage* im = s->image_at(m); im && m > im->pos) m = im->pos;
+    m = cc.kv.usable_prefix(m);
+    if (m > n) {
+      src = &cc;
+      n = m;
     }
   }
-  if (!best) {
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      Slot& sl = slots_[i];
-      if (sl.seq) continue;
-      const auto key = [](const Slot& x) { return std::make_pair(!x.tokens.empty(), x.last_used); };
-      if (!best || key(sl) < key(*best)) {
-        best = &sl;
-        best_n = shared[i];
-      }
-    }
+  Cache& mine = caches_.emplace_back(*pool_, c, chunk_);
+  if (src) mine.kv.share_prefix(src->kv, n);
+  // Blocks the pool can still give: those neither running sequences nor this one hold, less what the
+  // prompts being evaluated still need. With nothing running the sequence is admitted regardless.
+  int64_t owed = kv_blocks_to_grow(c, n, std::min(P + 1, opts_.n_ctx), chunk_);
+  for (const auto& r : running_)
+    owed += kv_blocks_to_grow(c, static_cast<int64_t>(r->cache->tokens.size()),
+                              std::min(static_cast<int64_t>(r->prompt.size()) + 1, opts_.n_ctx), chunk_);
+  if (!running_.empty() && running_blocks(&mine.kv) + owed > pool_->n_blocks()) {
+    caches_.pop_back();
+    return false;
   }
-  if (src && src != best && src_n > best_n) {
-    best->kv->copy_prefix(*src->kv, src_n);
-    best->tokens.assign(s->prompt.begin(), s->prompt.begin() + src_n);
-    best_n = src_n;
-  } else {
-    best->tokens.resize(static_cast<size_t>(best_n));
-    if (best_n == 0) best->kv->reset();
+  mine.tokens.assign(s->prompt.begin(), s->prompt.begin() + n);
+  mine.seq = s.get();
+  if (src && !src->seq) {
+    if (n == static_cast<int64_t>(src->tokens.size())) caches_.remove_if([src](const Cache& x) { return &x == src; });
+    else src->last_used = ++clock_;
   }
-  best->seq = s.get();
-  s->slot = best;
-  s->n_done = best_n;
-  s->short_prompt = static_cast<int64_t>(s->prompt.size()) - best_n <= opts_.short_prompt;
-  s->gen.started(best_n);
-  stats_.cached_prompt_tokens += best_n;
+  s->cache = &mine;
+  s->n_done = n;
+  s->short_prompt = P - n <= opts_.short_prompt;
+  s->gen.started(n);
+  stats_.cached_prompt_tokens += n;
   ++stats_.active;
   running_.push_back(std::move(s));
+  return true;
+}
+
+int64_t Scheduler::running_blocks(const KvCache* extra) {
+  if (++epoch_ == 0) {  // wrapped: old marks could alias the new epoch
+    std::fill(marks_.begin(), marks_.end(), 0);
+    epoch_ = 1;
+  }
+  int64_t n = 0;
+  const auto count = [&](const KvCache& kv) {
+    for (int64_t il = 0; il < kv.n_layer(); ++il)
+      for (int32_t b : kv.table(il))
+        if (b >= 0 && marks_[static_cast<size_t>(b)] != epoch_) {
+          marks_[static_cast<size_t>(b)] = epoch_;
+          ++n;
+        }
+  };
+  for (const auto& r : running_)
+    if (r->cache) count(r->cache->kv);
+  if (extra) count(*extra);
+  return n;
+}
+
+bool Scheduler::evict_one() {
+  auto lru = caches_.end();
+  for (auto it = caches_.begin(); it != caches_.end(); ++it)
+    if (!it->seq && (lru == caches_.end() || it->last_used < lru->last_used)) lru = it;
+  if (lru == caches_.end()) return false;
+  caches_.erase(lru);
+  return true;
+}
+
+bool Scheduler::prepare(Seq& s, int64_t pos0, int64_t n) {
+  if (s.cache->kv.prepare(pos0, n)) return true;
+  finish(s, StopReason::Error,
+         Status(ErrorCode::CONTEXT_FULL, "the KV pool is exhausted: every block is held by running sequences (" +
+                                             std::to_string(pool_->n_blocks()) + " blocks; see kvCacheTokens)"));
+  return false;
 }
 
 void Scheduler::finish(Seq& s, StopReason r, const Status& err) {
   s.gen.finish(r);
-  if (s.slot) {
+  if (s.cache) {
     std::lock_guard<std::mutex> lk(mu_);
     --stats_.active;  // before the consumer hears "done"
   }
   s.sink->done(s.gen.reason(), s.gen.stats(), err);
-  if (s.slot) {
-    s.slot->seq = nullptr;
-    s.slot->last_used = ++clock_;
-    s.slot = nullptr;
+  if (Cache* c = s.cache) {
+    admit_blocked_ = false;  // its blocks may let the queue's head in
+    s.cache = nullptr;
+    c->seq = nullptr;
+    c->last_used = ++clock_;
+    // A failed sequence's cache may hold rows it never finished writing.
+    if (!opts_.prompt_cache || r == StopReason::Error) caches_.remove_if([c](const Cache& x) { return &x == c; });
   }
 }
 
@@ -259,8 +297,12 @@ bool Scheduler::step() {
       dropped.push_back(std::move(*it));
       queue_.erase(it);
     }
+    admit_blocked_ = false;
     while (!queue_.empty() && static_cast<int64_t>(running_.size()) < opts_.n_seq) {
-      admit(std::move(queue_.front()));
+      if (!admit(queue_.front())) {
+        admit_blocked_ = true;
+        break;
+      }
       queue_.pop_front();
     }
     stats_.queued = static_cast<int64_t>(queue_.size());
@@ -279,7 +321,9 @@ bool Scheduler::step() {
   for (auto& s : running_) {
     if (s->gen.done() || s->next.empty() || !s->sink->ready()) continue;
     const int64_t m = static_cast<int64_t>(s->next.size());  // a sampled token and any the grammar forced
-    spans.push_back({s->slot->kv, static_cast<int64_t>(s->slot->tokens.size()), m, 0});
+    const int64_t pos0 = static_cast<int64_t>(s->cache->tokens.size());
+    if (!prepare(*s, pos0, m)) continue;
+    spans.push_back({&s->cache->kv, pos0, m, 0});
     owners.push_back(s.get());
     tokens.insert(tokens.end(), s->next.begin(), s->next.end());
     rows += m;
@@ -305,8 +349,8 @@ bool Scheduler::step() {
       const PromptImage* im = s->image_at(s->n_done);
       int64_t m = std::min(s->run_left(), room);
       if (im) m = (room > 0 && rows + im->n <= fwd_->n_batch()) ? im->n : 0;
-      if (m <= 0) continue;
-      SeqSpan span{s->slot->kv, s->n_done, m, 0};
+      if (m <= 0 || !prepare(*s, s->n_done, m)) continue;
+      SeqSpan span{&s->cache->kv, s->n_done, m, 0};
       if (im) {
         span.embd = im->rows.data();
         span.kv_end = im->pos + im->n;
@@ -333,20 +377,21 @@ bool Scheduler::step() {
         continue;
       }
       const int32_t* t = tokens.data() + spans[i].row0;
-      s.slot->tokens.insert(s.slot->tokens.end(), t, t + spans[i].n);
+      s.cache->tokens.insert(s.cache->tokens.end(), t, t + spans[i].n);
       if (!s.next.empty()) s.next.clear();
       else s.n_done += spans[i].n;
     }
     const int64_t V = model_->config().n_vocab;
     for (size_t i = 0; st && i < out_seqs.size(); ++i) {
       Seq& s = *out_seqs[i];
-      const std::vector<int32_t>& step = s.gen.next(logits_.data() + i * V, static_cast<int64_t>(s.slot->tokens.size()), opts_.n_ctx);
+      const std::vector<int32_t>& step = s.gen.next(logits_.data() + i * V, static_cast<int64_t>(s.cache->tokens.size()), opts_.n_ctx);
       for (int32_t tok : step) s.sink->token(tok);
       if (s.gen.done()) finish(s, s.gen.reason(), s.gen.error());
       else s.next = step;
     }
   }
   running_.erase(std::remove_if(running_.begin(), running_.end(), [](const auto& s) { return s->gen.done(); }), running_.end());
+  const int64_t used = running_blocks(nullptr);
 
   std::lock_guard<std::mutex> lk(mu_);
   if (!spans.empty()) {
@@ -355,7 +400,9 @@ bool Scheduler::step() {
     stats_.last_batch_seqs = static_cast<int64_t>(spans.size());
   }
   stats_.kv_used = stats_.kv_cached = 0;
-  for (const Slot& sl : slots_) (sl.seq ? stats_.kv_used : stats_.kv_cached) += static_cast<int64_t>(sl.tokens.size());
+  for (const Cache& cc : caches_) (cc.seq ? stats_.kv_used : stats_.kv_cached) += static_cast<int64_t>(cc.tokens.size());
+  stats_.kv_blocks_used = used;
+  stats_.kv_blocks_cached = pool_->n_blocks() - pool_->n_free() - used;
   return !spans.empty();
 }
 

@@ -12,15 +12,22 @@
 // itself and never split across steps. At most n_seq sequences are admitted; later ones wait in one
 // FIFO queue.
 //
-// KV: one pool of n_seq + cache_seqs sequence caches. A cache keeps the tokens it holds after its
-// sequence ends, so a new prompt reuses the KV of the longest prefix it shares with any cache: its
-// own slot's (an earlier turn of the same chat) or another's copied over (a shared system prompt).
-// Free caches are reused least recently used first.
+// KV: one pool of blocks (kv_pool.h) shared by every sequence. A new prompt reuses the KV of the
+// longest prefix it shares with any cache, running or finished (an earlier turn of the same chat, a
+// system prompt shared by many requests) by sharing its blocks; only a partly filled last block is
+// ever copied. A finished sequence's cache stays for the prompt cache until the pool needs its
+// blocks: finished caches are evicted least recently used first.
+// Exhaustion: a queued sequence is admitted only while the pool has blocks for its whole prompt
+// beside what running sequences hold and still need for theirs; otherwise it waits in the queue
+// (FIFO) until blocks free up. A running sequence that then grows past the free blocks (nothing
+// left to evict) ends alone with CONTEXT_FULL; the others are not disturbed. A prompt that needs more
+// blocks than the whole pool holds is CONTEXT_FULL at submit.
 #pragma once
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -68,7 +75,8 @@ struct SchedulerOptions {
   int64_t max_image = 0;      // most positions of one image (its span must fit a step beside the decode rows)
   int n_threads = 1;          // most threads of the process's CPU budget a step uses
   bool prompt_cache = true;
-  int64_t cache_seqs = 0;     // extra caches kept only for the prompt cache
+  int64_t cache_seqs = 0;     // extra sequences' worth of pool kept for the prompt cache
+  int64_t kv_tokens = 0;      // positions of the pool in all (0: (n_seq + cache_seqs) * n_ctx)
   KvType kv_type = KvType::F16;
 };
 
@@ -79,8 +87,11 @@ struct SchedulerStats {
   int64_t last_batch_seqs = 0;    // sequences in the last step
   int64_t steps = 0;
   int64_t kv_used = 0;            // positions held by active sequences
-  int64_t kv_cached = 0;          // positions held by idle caches (prompt cache)
-  int64_t kv_capacity = 0;        // positions of all caches
+  int64_t kv_cached = 0;          // positions held by finished sequences' caches (prompt cache)
+  int64_t kv_capacity = 0;        // positions of the pool (kv_tokens or its default)
+  int64_t kv_blocks_used = 0;     // pool blocks held by active sequences
+  int64_t kv_blocks_cached = 0;   // pool blocks held only by finished sequences' caches
+  int64_t kv_blocks_total = 0;
   int64_t cached_prompt_tokens = 0;  // total prompt tokens served from the cache
   size_t kv_bytes = 0;
   size_t buffer_bytes = 0;        // activations, matmul scratch and logits of a step
@@ -95,7 +106,8 @@ class Scheduler {
 
   // Queues a sequence and returns its id. prompt holds every position; those of images (ascending,
   // not overlapping) are placeholders. INVALID_ARGUMENT for an empty prompt, a token outside the
-  // vocabulary or a malformed image; CONTEXT_FULL when the prompt does not fit the context.
+  // vocabulary or a malformed image; CONTEXT_FULL when the prompt does not fit the context or the
+  // whole KV pool.
   Result<uint64_t> submit(std::vector<int32_t> prompt, GenerateParams params, std::shared_ptr<SeqSink> sink,
                           std::vector<PromptImage> images = {});
   // Ends a sequence (queued or running) with StopReason::Aborted; others are not disturbed.
@@ -107,27 +119,40 @@ class Scheduler {
 
  private:
   struct Seq;
-  struct Slot {
-    KvCache* kv = nullptr;
-    std::vector<int32_t> tokens;  // the positions whose K/V the cache holds
-    Seq* seq = nullptr;           // running sequence, or null when free
+  // The KV of a token prefix: a running sequence's, or a finished one's kept for the prompt cache.
+  struct Cache {
+    Cache(KvPool& pool, const ModelConfig& c, int64_t chunk) : kv(pool, c, chunk) {}
+    KvCache kv;
+    std::vector<int32_t> tokens;  // the positions whose K/V it holds
+    Seq* seq = nullptr;           // running sequence, or null when finished
     uint64_t last_used = 0;
   };
 
   Scheduler(std::shared_ptr<const Model> model, const SchedulerOptions& opts);
   void loop();
-  void admit(std::unique_ptr<Seq> s);
+  // Called with mu_ held. Moves s to running_, or leaves it when the pool lacks blocks for its prompt.
+  bool admit(std::unique_ptr<Seq>& s);
   void finish(Seq& s, StopReason r, const Status& err = Status::ok());
+  // Pool blocks held by running sequences (and `extra`), counted once each.
+  int64_t running_blocks(const KvCache* extra);
+  // Frees the least recently used finished cache; false when there is none (the pool's reclaim).
+  bool evict_one();
+  // Gets s's cache ready for n positions from pos0; on exhaustion ends s with CONTEXT_FULL.
+  bool prepare(Seq& s, int64_t pos0, int64_t n);
   bool step();  // false when there was nothing to run
 
   std::shared_ptr<const Model> model_;
   SchedulerOptions opts_;
+  int64_t chunk_ = 0;  // most rows of a step
   std::unique_ptr<KvPool> pool_;
+  std::list<Cache> caches_;        // stable addresses; after pool_, so they release first
+  std::vector<uint32_t> marks_;    // per block, for running_blocks
+  uint32_t epoch_ = 0;
+  bool admit_blocked_ = false;     // the queue's head waits for blocks (until a sequence ends)
   std::unique_ptr<Forward> fwd_;
   ThreadPool threads_;
   QuantScratch scratch_;
   Exec ex_;
-  std::vector<Slot> slots_;
   std::vector<std::unique_ptr<Seq>> running_;  // admission order
   std::vector<float> logits_;                  // [n_seq][n_vocab]
   uint64_t clock_ = 0;

@@ -26,9 +26,10 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   int64_t n_ctx = opts.n_ctx > 0 ? opts.n_ctx : std::min<int64_t>(c.n_ctx_train, 4096);
   if (opts.n_batch < 1) return Status(ErrorCode::INVALID_ARGUMENT, "n_batch must be at least 1");
   std::unique_ptr<Session> s(new Session(model, n_ctx, opts.n_threads));
-  auto kv = KvPool::create(c, n_ctx, 1, opts.n_batch);
+  auto kv = KvPool::create(c, kv_pool_blocks(c, n_ctx, 1, opts.n_batch));
   if (!kv) return kv.status();
-  s->kv_ = kv.take();
+  s->pool_kv_ = kv.take();
+  s->kv_ = std::make_unique<KvCache>(*s->pool_kv_, c, opts.n_batch);
   auto fwd = Forward::create(model, opts.n_batch, 1, n_ctx);
   if (!fwd) return fwd.status();
   s->fwd_ = fwd.take();
@@ -38,7 +39,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
 
 void Session::clear() {
   n_past_ = 0;
-  kv_->seq(0).reset();
+  kv_->reset();
 }
 
 Status Session::eval(const int32_t* tokens, int64_t n, float* logits) {
@@ -71,8 +72,10 @@ Status Session::run(const int32_t* tokens, const float* embd, int64_t n, bool bi
   for (int64_t i = 0; i < n; i += fwd_->n_batch()) {
     const int64_t m = std::min(fwd_->n_batch(), n - i);
     const bool last = i + m == n && logits;
+    // Sized for one sequence of n_ctx, so the pool never runs out.
+    if (!kv_->prepare(n_past_, m)) return {ErrorCode::INTERNAL, "the session's KV pool is exhausted"};
     SeqSpan span;
-    span.kv = &kv_->seq(0);
+    span.kv = kv_.get();
     span.pos0 = n_past_;
     span.n = m;
     if (embd) span.embd = embd + i * E;
@@ -82,6 +85,7 @@ Status Session::run(const int32_t* tokens, const float* embd, int64_t n, bool bi
                           &tap_, abort_);
     if (!st) {
       n_past_ = start;
+      if (kv_->usable_prefix(start) != start) clear();
       return st;
     }
     n_past_ += m;

@@ -31,7 +31,8 @@ class Session {
   // Appends `n` tokens at positions n_past()..; when logits is non-null writes the n_vocab logits
   // after the last one. CONTEXT_FULL when n_past() + n > n_ctx() (nothing is evaluated);
   // INVALID_ARGUMENT for a token id outside the vocabulary; ABORTED when the abort flag is set
-  // (checked between layers; the tokens evaluated so far are dropped from the cache).
+  // (checked between layers; the tokens evaluated so far are dropped from the cache, and every
+  // token when a sliding-window layer had already released keys the earlier ones need).
   Status eval(const int32_t* tokens, int64_t n, float* logits);
   // Appends n rows of input embeddings [n][n_embd] (an image's projected tokens: used as given, not
   // scaled like token embeddings). bidirectional: the rows attend to each other both ways (causal
@@ -58,7 +59,8 @@ class Session {
 
   const Model& model_;
   int64_t n_ctx_;
-  std::unique_ptr<KvPool> kv_;
+  std::unique_ptr<KvPool> pool_kv_;
+  std::unique_ptr<KvCache> kv_;
   std::unique_ptr<Forward> fwd_;
   ThreadPool pool_;
   QuantScratch scratch_;

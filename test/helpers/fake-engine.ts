@@ -265,6 +265,9 @@ class FakeModel implements Model {
       kvUsedTokens: this.active,
       kvCachedTokens: 0,
       kvCapacityTokens: parallel * this.info.contextSize,
+      kvBlocksUsed: this.active,
+      kvBlocksCached: 0,
+      kvBlocksTotal: parallel * this.info.contextSize,
       cachedPromptTokens: 0,
     };
   }

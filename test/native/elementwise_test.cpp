@@ -225,8 +225,9 @@ struct AttnCase {
   int64_t kv_end = 0;  // > 0: non-causal up to this key
 };
 
-// Runs flash attention for one case with padded strides; heads split in two calls when split.
-std::vector<float> run_attention(const Kernels& k, const AttnCase& c, bool split) {
+// Runs flash attention for one case with padded strides; heads split in two calls when split; paged:
+// the same K/V rows laid out in blocks of kKvBlockRows, in reverse order with padding between them.
+std::vector<float> run_attention(const Kernels& k, const AttnCase& c, bool split, bool paged = false) {
   const int64_t q_stride = c.n_head * c.head_dim + 5, kv_stride = c.n_kv_head * c.head_dim + 3;
   const int64_t n_kv = std::max(c.q_pos0 + c.n_q, c.kv_end);
   const uint32_t seed = static_cast<uint32_t>(c.head_dim * 131 + c.n_q * 7 + c.q_pos0);
@@ -240,6 +241,22 @@ std::vector<float> run_attention(const Kernels& k, const AttnCase& c, bool split
   a.k = kc.data();
   a.v = vc.data();
   a.kv_stride = kv_stride;
+  const int64_t n_blocks = (n_kv + kKvBlockRows - 1) / kKvBlockRows, block_stride = kKvBlockRows * kv_stride + 7;
+  std::vector<uint16_t> pk(static_cast<size_t>(n_blocks * block_stride)), pv(pk.size());
+  std::vector<int32_t> table(static_cast<size_t>(n_blocks));
+  if (paged) {
+    for (int64_t b = 0; b < n_blocks; ++b) table[b] = static_cast<int32_t>(n_blocks - 1 - b);
+    for (int64_t j = 0; j < n_kv; ++j)
+      for (int64_t e = 0; e < kv_stride; ++e) {
+        const size_t at = static_cast<size_t>(table[j / kKvBlockRows] * block_stride + (j % kKvBlockRows) * kv_stride + e);
+        pk[at] = kc[j * kv_stride + e];
+        pv[at] = vc[j * kv_stride + e];
+      }
+    a.k = pk.data();
+    a.v = pv.data();
+    a.blocks = table.data();
+    a.block_stride = block_stride;
+  }
   a.out = out.data();
   a.out_stride = q_stride;
   a.n_q = c.n_q;
@@ -266,7 +283,7 @@ std::vector<float> run_attention(const Kernels& k, const AttnCase& c, bool split
 
 }  // namespace
 
-// Flash attention: NMSE <= 1e-10 vs the two-pass double reference.
+// Flash attention: NMSE <= 1e-10 vs the two-pass double reference, dense or paged.
 CAPI_TEST(flash_attention_matches_scalar) {
   const AttnCase cases[] = {
       {4, 4, 64, 1, 0, 0, 0.0f},     {8, 2, 128, 1, 100, 0, 0.0f},   {8, 2, 80, 1, 250, 0, 0.0f},
@@ -292,7 +309,9 @@ CAPI_TEST(flash_attention_matches_scalar) {
       worst.add(nmse(a.data(), b.data(), static_cast<int64_t>(a.size())), ctx);
       const auto s = run_attention(k, c, true);
       CHECK(b == s);
+      CHECK(run_attention(k, c, false, true) == b);  // a paged cache gives the same bits
     }
     worst.check(k);
   });
+  for (const AttnCase& c : cases) CHECK(run_attention(ref(), c, false, true) == run_attention(ref(), c, false));
 }

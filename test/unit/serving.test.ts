@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { loadModel, type GenerateOptions, type Model, type TokenChunk } from "../../lib/index.js";
 import { buildModel } from "../fixtures/recipes.js";
 
@@ -109,9 +109,11 @@ describe("queue, prompt cache, options", () => {
     }
   });
 
-  test("a later turn reuses the KV of the earlier turn's prefix, with the same output", async () => {
-    const cached = await loadModel(path, { threads: 2, contextSize: 128, parallel: 2 });
-    const plain = await loadModel(path, { threads: 2, contextSize: 128, parallel: 2, promptCache: false });
+  // gemma3: its sliding-window layers (window 8) keep only the blocks a later query still sees.
+  test.each(["llama", "gemma3"] as const)("a later turn reuses the KV of the earlier turn's prefix, with the same output (%s)", async (arch) => {
+    const file = arch === "llama" ? path : await buildModel(arch, "f32");
+    const cached = await loadModel(file, { threads: 2, contextSize: 128, parallel: 2 });
+    const plain = await loadModel(file, { threads: 2, contextSize: 128, parallel: 2, promptCache: false });
     try {
       const turn1 = "the people of the state said that the";
       const first = cached.generate(turn1, greedy);
@@ -156,7 +158,7 @@ describe("queue, prompt cache, options", () => {
     expect(two.cached).toBeGreaterThan(5);  // A's cache was the least recently used one kept
   });
 
-  test("a shared prefix is copied from another sequence's cache", async () => {
+  test("a shared prefix is shared with another running sequence's cache", async () => {
     const model = await loadModel(path, { threads: 2, contextSize: 128, parallel: 2 });
     try {
       const system = "the people of the state said that the people of the state";
@@ -172,6 +174,28 @@ describe("queue, prompt cache, options", () => {
     } finally {
       await model.close();
     }
+  });
+
+  test("kvCacheTokens sizes the shared pool; a sequence outgrowing it ends with ContextFullError, others unharmed", async () => {
+    const full = await loadModel(path, { threads: 2, contextSize: 128, parallel: 2 });
+    const small = await loadModel(path, { threads: 2, contextSize: 128, parallel: 2, kvCacheTokens: 64 });
+    try {
+      expect(small.info.kvCacheBytes).toBe(full.info.kvCacheBytes / 4);
+      expect(small.servingStats!()).toMatchObject({ kvCapacityTokens: 64, kvBlocksUsed: 0 });
+      const short = "the people of the state";
+      const want = await tokensOf(full.generate(short, { ...greedy, maxTokens: 8 }));
+      // The long one needs more than 64 positions; the short one beside it runs to its end.
+      const long = tokensOf(small.generate("one two three four five", { ...greedy, maxTokens: 100 }));
+      const beside = tokensOf(small.generate(short, { ...greedy, maxTokens: 8 }));
+      await expect(long).rejects.toMatchObject({ code: "CONTEXT_FULL" });
+      expect(await beside).toEqual(want);
+      await vi.waitFor(() => expect(small.servingStats!()).toMatchObject({ active: 0, kvBlocksUsed: 0 }));
+      expect(small.servingStats!().kvBlocksTotal).toBeGreaterThan(0);
+    } finally {
+      await full.close();
+      await small.close();
+    }
+    await expect(loadModel(path, { kvCacheTokens: 0 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("kvCacheTokens") });
   });
 
   test("KV bytes are reported; bad parallel / kvCacheType / tokenBudget name the option", async () => {

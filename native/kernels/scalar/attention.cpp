@@ -25,7 +25,7 @@ void flash_attn(const FlashAttnArgs& a) {
       float* out = a.out + i * a.out_stride + h * a.head_dim;
       double max = -INFINITY;
       for (int64_t j = first; j <= last; ++j) {
-        const uint16_t* k = a.k + j * a.kv_stride + kv_off;
+        const uint16_t* k = kv_row(a, a.k, j) + kv_off;
         double dot = 0.0;
         for (int64_t d = 0; d < a.head_dim; ++d) dot += static_cast<double>(q[d]) * fp16_to_fp32(k[d]);
         double s = a.scale * dot;
@@ -40,7 +40,7 @@ void flash_attn(const FlashAttnArgs& a) {
       }
       for (int64_t d = 0; d < a.head_dim; ++d) {
         double acc = 0.0;
-        for (int64_t j = first; j <= last; ++j) acc += logits[j - first] * fp16_to_fp32(a.v[j * a.kv_stride + kv_off + d]);
+        for (int64_t j = first; j <= last; ++j) acc += logits[j - first] * fp16_to_fp32(kv_row(a, a.v, j)[kv_off + d]);
         out[d] = static_cast<float>(acc / sum);
       }
     }
