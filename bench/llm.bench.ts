@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { InvalidArgumentError } from "../lib/errors.js";
 import { ensureModel } from "./llm/build.js";
+import { prepareLlamaCppCpu } from "./llm/ggml_cpu.js";
 import { measureBandwidth, runInfo } from "./llm/machine.js";
 import { OURS_UNAVAILABLE, loadEngine } from "./llm/ours.js";
 import { DECODE_PROMPT_TOKENS, ENGINES, type ChildJob, type EngineName } from "./llm/protocol.js";
@@ -33,6 +34,7 @@ interface Options {
   json?: boolean;
   chart: string | false;
   buildOnly?: boolean;
+  llamacppCpu?: string;
 }
 
 function positiveInts(list: string, what: string): number[] {
@@ -60,7 +62,8 @@ async function main(argv: string[]): Promise<void> {
     .option("--json", "print one JSON object per result line instead of markdown")
     .option("--chart <path>", "SVG chart output", join(root, "bench/results/llm.svg"))
     .option("--no-chart", "do not write the chart")
-    .option("--build-only", "only build the model files");
+    .option("--build-only", "only build the model files")
+    .option("--llamacpp-cpu <variant>", "run llama.cpp on one ggml CPU backend variant, e.g. haswell (AVX2 + FMA + F16C) to emulate an AVX2-only machine (default: the best for this CPU)");
   const o = program.parse(argv).opts<Options>();
   if (o.quick) Object.assign(o, { models: "small", quants: o.quants ?? "q8_0,q4_0", threads: "1", reps: "1", prefill: "128", decode: "32" });
 
@@ -73,6 +76,7 @@ async function main(argv: string[]): Promise<void> {
   const unknown = engines.filter((e) => !ENGINES.includes(e));
   if (unknown.length) throw new InvalidArgumentError("INVALID_ARGUMENT", `--engines: unknown '${unknown.join(", ")}' (known: ${ENGINES.join(", ")})`);
   const log = (msg: string) => process.stderr.write(`${msg}\n`);
+  const llamaCppUrl = o.llamacppCpu && engines.includes("llamacpp") ? prepareLlamaCppCpu(root, o.llamacppCpu) : undefined;
 
   const configs: { shape: ReturnType<typeof shapeById>; quant: BenchQuant; path: string }[] = [];
   for (const shape of shapes) {
@@ -98,7 +102,7 @@ async function main(argv: string[]): Promise<void> {
             continue;
           }
           log(`${shape.id} ${quant} ${t}T run ${rep + 1}/${reps}: ${engine} ...`);
-          const job: ChildJob = { engine, modelPath: path, threads: t, prefill, decode, contextSize, engineUrl };
+          const job: ChildJob = { engine, modelPath: path, threads: t, prefill, decode, contextSize, engineUrl, llamaCppUrl };
           try {
             const result = await runChild(job);
             if (engine === "llamacpp") llamaCppVersion = result.version;

@@ -7,12 +7,15 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
+import { fileURLToPath } from "node:url";
+import type { Token } from "node-llama-cpp";
+import { loadedCpuVariant } from "./ggml_cpu.js";
 import { DECODE_PROMPT_TOKENS, WARMUP_TOKENS, peakRssBytes, promptTokens, type ChildJob, type ChildResult } from "./protocol.js";
 
+type NodeLlamaCpp = typeof import("node-llama-cpp");
+
 /** node-llama-cpp's own version (its package.json is not in its exports map, so read by path). */
-function nodeLlamaCppVersion(): string {
-  const entry = createRequire(import.meta.url).resolve("node-llama-cpp");
+function nodeLlamaCppVersion(entry: string): string {
   return (JSON.parse(readFileSync(join(dirname(entry), "../package.json"), "utf8")) as { version: string }).version;
 }
 
@@ -20,9 +23,13 @@ const tokens = (n: number, seed: number) => promptTokens(n, seed) as Token[];
 
 /** Runs a job on llama.cpp (CPU only, prebuilt binaries, memory-mapped weights). */
 export async function runLlamaCpp(job: ChildJob): Promise<ChildResult> {
+  // The installed package, or a copy of it holding one CPU variant (ggml_cpu.ts).
+  const entry = job.llamaCppUrl ? fileURLToPath(job.llamaCppUrl) : createRequire(import.meta.url).resolve("node-llama-cpp");
+  const { getLlama, LlamaLogLevel } = (await import(job.llamaCppUrl ?? "node-llama-cpp")) as NodeLlamaCpp;
   // maxThreads 0: the context's thread count is used as given, not capped by a process-wide pool.
   const llama = await getLlama({ gpu: false, build: "never", maxThreads: 0, logLevel: LlamaLogLevel.error });
-  const version = `node-llama-cpp ${nodeLlamaCppVersion()} (llama.cpp release ${llama.llamaCppRelease.release}, CPU)`;
+  const cpuVariant = loadedCpuVariant() ?? "unknown";
+  const version = `node-llama-cpp ${nodeLlamaCppVersion(entry)} (llama.cpp release ${llama.llamaCppRelease.release}, CPU backend ggml-cpu-${cpuVariant})`;
   const t0 = performance.now();
   const model = await llama.loadModel({ modelPath: job.modelPath, useMmap: true, gpuLayers: 0 });
   const context = await model.createContext({
@@ -54,5 +61,5 @@ export async function runLlamaCpp(job: ChildJob): Promise<ChildResult> {
 
   await context.dispose();
   await model.dispose();
-  return { engine: "llamacpp", prefillTps, decodeTps, peakRssBytes: await peakRssBytes(), loadSeconds, version };
+  return { engine: "llamacpp", prefillTps, decodeTps, peakRssBytes: await peakRssBytes(), loadSeconds, version, cpuVariant };
 }

@@ -20,6 +20,8 @@ export interface ChildJob {
   contextSize: number;
   /** File URL of the compiled engine module our side imports. */
   engineUrl: string;
+  /** llama.cpp only: file URL of the node-llama-cpp entry module to import instead of the installed one (a copy holding one CPU variant, ggml_cpu.ts). */
+  llamaCppUrl?: string;
 }
 
 /** A child's measurements. */
@@ -35,6 +37,8 @@ export interface ChildResult {
   version: string;
   /** Ours only: weight type → matmul kernel variant that ran (bench/llm/variants.ts). */
   kernels?: Record<string, string>;
+  /** llama.cpp only: the ggml CPU backend variant that ran (`haswell`, `zen4`, ...). */
+  cpuVariant?: string;
 }
 
 /** The line a child prints on stdout, prefixed so stray library output cannot be mistaken for it. */

@@ -52,6 +52,8 @@ export interface BenchRow {
   llamacpp_runs: number;
   /** Our matmul kernel variant per weight type, e.g. `q4_K: avx2-packed8, q6_K: avx2-packed8`. */
   ours_kernels: string | null;
+  /** The ggml CPU backend variant llama.cpp ran, e.g. `haswell`, `zen4`. */
+  llamacpp_cpu: string | null;
 }
 
 /** Machine and build the figures were taken on. */
@@ -134,6 +136,7 @@ export function buildRows(samples: readonly Sample[], decode: number, roofline: 
         ours_runs: ok("ours").length,
         llamacpp_runs: ok("llamacpp").length,
         ours_kernels: variantsCell(ok("ours")[0]?.kernels),
+        llamacpp_cpu: ok("llamacpp")[0]?.cpuVariant ?? null,
       });
     }
   }
@@ -159,12 +162,12 @@ export function machineLines(info: RunInfo): string[] {
 /** The side-by-side table (markdown). */
 export function markdownTable(rows: readonly BenchRow[]): string {
   const head =
-    "| model | quant | phase | threads | ours t/s | llama.cpp t/s | ratio | % of roofline (ours / llama.cpp) | peak RSS MiB (ours / llama.cpp) | RSS budget MiB | our kernels |";
-  const sep = "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|";
+    "| model | quant | phase | threads | ours t/s | llama.cpp t/s | ratio | % of roofline (ours / llama.cpp) | peak RSS MiB (ours / llama.cpp) | RSS budget MiB | our kernels | llama.cpp CPU backend |";
+  const sep = "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|";
   const lines = rows.map((r) => {
     const pct = r.roofline_tps === null ? "" : pair(fmt(r.ours_pct_roofline, 0), fmt(r.llamacpp_pct_roofline, 0));
     const within = r.rss_budget_mb === null || r.ours_rss_mb === null ? "" : r.ours_rss_mb <= r.rss_budget_mb ? " (ours within)" : " (ours over)";
-    return `| ${r.model} | ${r.quant} | ${r.phase} | ${r.threads} | ${tpsCell(r.ours_tps, r.ours_note)} | ${tpsCell(r.llamacpp_tps, r.llamacpp_note)} | ${fmt(r.ratio, 2)} | ${pct} | ${pair(fmt(r.ours_rss_mb, 0), fmt(r.llamacpp_rss_mb, 0))} | ${fmt(r.rss_budget_mb, 0)}${within} | ${r.ours_kernels ?? ""} |`;
+    return `| ${r.model} | ${r.quant} | ${r.phase} | ${r.threads} | ${tpsCell(r.ours_tps, r.ours_note)} | ${tpsCell(r.llamacpp_tps, r.llamacpp_note)} | ${fmt(r.ratio, 2)} | ${pct} | ${pair(fmt(r.ours_rss_mb, 0), fmt(r.llamacpp_rss_mb, 0))} | ${fmt(r.rss_budget_mb, 0)}${within} | ${r.ours_kernels ?? ""} | ${r.llamacpp_cpu ? `ggml-cpu-${r.llamacpp_cpu}` : ""} |`;
   });
   return [head, sep, ...lines].join("\n");
 }

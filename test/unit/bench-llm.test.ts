@@ -9,6 +9,7 @@ import type { ChildResult } from "../../bench/llm/protocol.js";
 import { buildRows, jsonLines, markdownTable, scalingTable, svgChart, type Sample } from "../../bench/llm/report.js";
 import { decodeBytesPerToken, parameterCount, planTensors, shapeById, useMoreBits, type ModelShape } from "../../bench/llm/shapes.js";
 import { kernelVariants, variantsCell } from "../../bench/llm/variants.js";
+import { ggmlCpuVariants, prepareLlamaCppCpu } from "../../bench/llm/ggml_cpu.js";
 import { distinctRows } from "../../bench/distinct.js";
 import { dequantize, quantize } from "../../lib/kernels.js";
 import { tempDir } from "./gguf-fixture.js";
@@ -106,6 +107,7 @@ describe("report", () => {
     peakRssBytes: rss * 2 ** 20,
     loadSeconds: 1,
     version: "test",
+    cpuVariant: "haswell",
   });
   const samples: Sample[] = [1, 2].flatMap((threads) => [
     { model: "tiny", quant: "q4_0", threads, engine: "ours" as const, result: { error: "n/a (engine not built: npm run build:ts)" } },
@@ -135,7 +137,7 @@ describe("report", () => {
     const md = markdownTable(rows).split("\n");
     expect(md[0]).toContain("| ours t/s | llama.cpp t/s | ratio |");
     expect(md).toHaveLength(rows.length + 2);
-    expect(md[4]).toBe("| tiny | q4_0 | decode-128 | 1 | n/a (engine not built: npm run build:ts) | 12.0 | n/a | n/a / 60 | n/a / 320 | 310 |  |");
+    expect(md[4]).toBe("| tiny | q4_0 | decode-128 | 1 | n/a (engine not built: npm run build:ts) | 12.0 | n/a | n/a / 60 | n/a / 320 | 310 |  | ggml-cpu-haswell |");
     expect(scalingTable(rows).split("\n")[0]).toBe("| model | quant | phase | engine | 1T | 2T |");
     const svg = svgChart(rows, "a <title>");
     expect(svg.startsWith("<svg")).toBe(true);
@@ -169,5 +171,15 @@ describe("kernel variants", () => {
     expect(v).toEqual({ q4_K: "neon-row-major", q6_K: "neon-row-major" });
     expect(variantsCell(v)).toBe("q4_K: neon-row-major, q6_K: neon-row-major");
     expect(variantsCell(undefined)).toBeNull();
+  });
+});
+
+describe("llama.cpp CPU variant", () => {
+  const root = join(import.meta.dirname, "../..");
+  const variants = ggmlCpuVariants(root);
+
+  it.skipIf(variants.length === 0)("lists the prebuilt CPU backends and refuses a variant that is not shipped", () => {
+    if (process.arch === "x64") expect(variants).toContain("haswell");
+    expect(() => prepareLlamaCppCpu(root, "no-such-cpu")).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringContaining(variants[0]!) }));
   });
 });

@@ -9,8 +9,8 @@
 //     |y| <= 128, a pair is at most 2 * 15 * 128 = 3840 for Q4_K, 7936 for Q5_K and 16128 for Q6_K, so
 //     8, 4 and 2 words respectively add up in s16 (<= 32256, never wrapping) before one vpmaddwd against
 //     the (scale, scale) pair of each lane multiplies them by the sub-block's scale into s32;
-//   - Q6_K's -32 offset starts the sum at -32 * sum_s scale_s * bsum_s; Q4_K / Q5_K mins multiply the
-//     bsums of 32 in one vpmaddwd per two sub-blocks;
+//   - Q6_K's -32 offset starts the sum at -32 * sum_s scale_s * bsum_s; Q4_K / Q5_K mins multiply each
+//     sub-block's two bsums of 16 (adjacent s16: one broadcast word) in one vpmaddwd;
 //   - one FMA per super-block and token (two for Q4_K / Q5_K) adds d * d_y * sum into 8 row accumulators.
 // Integer sums are exact, so only the float scaling order differs from scalar.
 #include <immintrin.h>
@@ -37,14 +37,13 @@ inline __m256i bcast32(const int8_t* p) {
   std::memcpy(&v, p, 4);
   return _mm256_set1_epi32(v);
 }
+// An empty asm that "changes" v: GCC may no longer rebalance the chain of integer adds through v into a
+// tree, which left every product of a super-block live at once (spilled: in the 4-token tiles a third
+// of the instructions were stack moves; the Q4_K GEMM ran 1.4x faster without them).
+inline void chain(__m256i& v) { asm("" : "+x"(v)); }
 // Lane r = (a_r, b_r) as s16, from the 8 bytes of a and b (unsigned or signed bytes).
 inline __m256i pair_u8(__m128i a, __m128i b) { return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a, b)); }
 inline __m256i pair_s8(__m128i a, __m128i b) { return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(a, b)); }
-// Two s16 sums as one s32 word, the broadcast operand of vpmaddwd.
-inline __m256i bcast_pair(int lo, int hi) {
-  return _mm256_set1_epi32(static_cast<int>((static_cast<uint32_t>(hi) << 16) | static_cast<uint16_t>(lo)));
-}
-
 // Q4_K sub-block j's 6-bit scale (kMin: its min) of the 8 rows, from the 12 scale-byte planes P (the
 // ggml packing, see k_scale_min), in the low 8 bytes.
 template <bool kMin>
@@ -69,15 +68,27 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
     prefetch_ahead<kSuper>(blk);
     const uint8_t* qh = blk + 4 * kRows + 12 * kRows;  // after d, dmin and the scale planes (Q5_K only)
     const uint8_t* qs = qh + (kQ5 ? 32 * kRows : 0);
-    __m128i P[12];
-    for (int i = 0; i < 12; ++i) P[i] = load64(blk + 4 * kRows + kRows * i);
+    // Every sub-block's scale and min of the 8 rows as an (s, s) pair per lane, decoded before the
+    // products: keeping the 12 planes live across them spilled the token sums out of registers.
+    __m256i sc[8], mn[8];
+    {
+      __m128i P[12];
+      for (int i = 0; i < 12; ++i) P[i] = load64(blk + 4 * kRows + kRows * i);
+      for (int j = 0; j < 8; ++j) {
+        const __m128i a = k4_scale<false>(P, j), b = k4_scale<true>(P, j);
+        sc[j] = pair_u8(a, a);
+        mn[j] = pair_u8(b, b);
+      }
+    }
     __m256i isum[T];
     for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
     // Sub-block j is chunk j / 2's low (even j) or high (odd j) nibbles: elements 32j.., words 8j...
+    // Fully unrolled: every branch on j and m folds away and the activation offsets become constants
+    // (as runtime loops they cost more scalar work than the vector work they steer).
+#pragma GCC unroll 8
     for (int j = 0; j < 8; ++j) {
-      const __m128i scj = k4_scale<false>(P, j);
-      const __m256i sc = pair_u8(scj, scj);
       __m256i s16[T];
+#pragma GCC unroll 8
       for (int m = 0; m < 8; ++m) {
         const __m256i w = load256(qs + (8 * (j / 2) + m) * 32);
         __m256i q = _mm256_and_si256((j & 1) ? _mm256_srli_epi16(w, 4) : w, m4);
@@ -85,22 +96,24 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
           const __m256i h = load256(qh + m * 32);
           q = _mm256_or_si256(q, _mm256_and_si256(j <= 4 ? _mm256_slli_epi16(h, 4 - j) : _mm256_srli_epi16(h, j - 4), bit4));
         }
+#pragma GCC unroll 4
         for (int t = 0; t < T; ++t) {
           const __m256i p = _mm256_maddubs_epi16(q, bcast32(y[t][sb].qs + 32 * j + 4 * m));
           s16[t] = m % kWordsPerSum == 0 ? p : _mm256_add_epi16(s16[t], p);
-          if (m % kWordsPerSum == kWordsPerSum - 1) isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16[t], sc));
+          chain(s16[t]);
+          if (m % kWordsPerSum == kWordsPerSum - 1) {
+            isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16[t], sc[j]));
+            chain(isum[t]);
+          }
         }
       }
     }
-    // Mins: lane r of mins[i] holds (m_2i, m_2i+1) of row r, against the two bsums of 32.
-    __m256i mins[4];
-    for (int i = 0; i < 4; ++i) mins[i] = pair_u8(k4_scale<true>(P, 2 * i), k4_scale<true>(P, 2 * i + 1));
+    // Mins: sub-block j's (m_j, m_j) pair against its two bsums of 16 (adjacent s16, one broadcast word).
     const __m256 d = load_f16x8(blk), dmin = load_f16x8(blk + 2 * kRows);
     for (int t = 0; t < T; ++t) {
-      const int16_t* bs = y[t][sb].bsums;
-      __m256i msum = _mm256_setzero_si256();
-      for (int i = 0; i < 4; ++i)  // |sum of 32| <= 4096
-        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[i], bcast_pair(bs[4 * i] + bs[4 * i + 1], bs[4 * i + 2] + bs[4 * i + 3])));
+      const auto* bs = reinterpret_cast<const int8_t*>(y[t][sb].bsums);
+      __m256i msum = _mm256_madd_epi16(mn[0], bcast32(bs));
+      for (int j = 1; j < 8; ++j) msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mn[j], bcast32(bs + 4 * j)));
       const __m256 dy = _mm256_set1_ps(y[t][sb].d);
       acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(d, dy), _mm256_cvtepi32_ps(isum[t]), acc[t]);
       acc[t] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, dy), _mm256_cvtepi32_ps(msum), acc[t]);
@@ -125,32 +138,41 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
       __m256i sc_pairs[8];
       for (int i = 0; i < 8; ++i) sc_pairs[i] = pair_s8(load64(planes + 2 * kRows * i), load64(planes + 2 * kRows * i + kRows));
       for (int t = 0; t < T; ++t) {
-        const int16_t* bs = y[t][sb].bsums;
-        __m256i off = _mm256_setzero_si256();
-        for (int i = 0; i < 8; ++i) off = _mm256_add_epi32(off, _mm256_madd_epi16(sc_pairs[i], bcast_pair(bs[2 * i], bs[2 * i + 1])));
+        const auto* bs = reinterpret_cast<const int8_t*>(y[t][sb].bsums);  // (bs_2i, bs_2i+1): one word
+        __m256i off = _mm256_madd_epi16(sc_pairs[0], bcast32(bs));
+        for (int i = 1; i < 8; ++i) off = _mm256_add_epi32(off, _mm256_madd_epi16(sc_pairs[i], bcast32(bs + 4 * i)));
         isum[t] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(off, 5));  // -32 * sum
       }
     }
     // Section (h, mq) holds the four 16-element sub-blocks s = 8h + 2k + mq, k = quarter: word m of its
     // ql fields holds quarters 0/2 (low/high nibble) and 1/3, with bits 2k..2k+1 of the qh word on top
     // (moved to bits 4-5 by a 16-bit shift: the mask drops what crosses bytes).
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 2
       for (int mq = 0; mq < 2; ++mq) {
         const uint8_t* sec = planes + 16 * kRows + (2 * h + mq) * kSection;
+#pragma GCC unroll 4
         for (int k = 0; k < 4; ++k) {
           const __m128i scb = load64(planes + kRows * (8 * h + 2 * k + mq));
           const __m256i sc = pair_s8(scb, scb);
           __m256i s16[T];
+#pragma GCC unroll 4
           for (int m = 0; m < 4; ++m) {
             const __m256i l = load256(sec + (k & 1 ? 16 * kRows : 0) + 32 * m);
             const __m256i hb = load256(sec + 32 * kRows + 32 * m);
             const __m256i lo = _mm256_and_si256(k < 2 ? l : _mm256_srli_epi16(l, 4), m4);
             const __m256i hs = k == 0 ? _mm256_slli_epi16(hb, 4) : k == 1 ? _mm256_slli_epi16(hb, 2) : k == 2 ? hb : _mm256_srli_epi16(hb, 2);
             const __m256i q = _mm256_or_si256(lo, _mm256_and_si256(hs, m30));
+#pragma GCC unroll 4
             for (int t = 0; t < T; ++t) {
               const __m256i p = _mm256_maddubs_epi16(q, bcast32(y[t][sb].qs + 4 * (32 * h + 8 * k + 4 * mq + m)));
               s16[t] = m % 2 == 0 ? p : _mm256_add_epi16(s16[t], p);
-              if (m % 2 == 1) isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16[t], sc));
+              chain(s16[t]);
+              if (m % 2 == 1) {
+                isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s16[t], sc));
+                chain(isum[t]);
+              }
             }
           }
         }
