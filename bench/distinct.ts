@@ -16,6 +16,13 @@ const FREE_BYTES: Readonly<Record<string, { block: number; ranges: readonly (rea
   bf16: { block: 2, ranges: [[0, 1]], mask: 0x7f }, // the 7 mantissa bits, not the exponent's lowest
   q8_0: { block: 34, ranges: [[2, 34]], mask: 0xff },
   q4_0: { block: 18, ranges: [[2, 18]], mask: 0xff },
+  q4_1: { block: 20, ranges: [[4, 20]], mask: 0xff }, // after d and m
+  q5_0: { block: 22, ranges: [[2, 22]], mask: 0xff }, // qh and qs
+  q5_1: { block: 24, ranges: [[4, 24]], mask: 0xff },
+  iq4_nl: { block: 18, ranges: [[2, 18]], mask: 0xff },
+  iq4_xs: { block: 136, ranges: [[8, 136]], mask: 0xff }, // after d and the sub-block scales
+  q2_K: { block: 84, ranges: [[16, 80]], mask: 0xff }, // qs, between the scales and d/dmin
+  q3_K: { block: 110, ranges: [[0, 96]], mask: 0xff }, // hmask and qs, before the scales and d
   q4_K: { block: 144, ranges: [[4, 144]], mask: 0xff },
   q5_K: { block: 176, ranges: [[4, 176]], mask: 0xff },
   q6_K: { block: 210, ranges: [[0, 208]], mask: 0xff },

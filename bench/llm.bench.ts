@@ -17,7 +17,7 @@ import { OURS_UNAVAILABLE, loadEngine } from "./llm/ours.js";
 import { DECODE_PROMPT_TOKENS, ENGINES, type ChildJob, type EngineName } from "./llm/protocol.js";
 import { buildRows, jsonLines, machineLines, markdownTable, rooflineLines, scalingTable, svgChart, type Sample } from "./llm/report.js";
 import { runChild } from "./llm/run.js";
-import { DEFAULT_QUANTS, decodeBytesPerToken, kvCacheBytes, parseQuant, shapeById, type BenchQuant } from "./llm/shapes.js";
+import { BENCH_QUANTS, DEFAULT_QUANTS, decodeBytesPerToken, kvCacheBytes, parseQuant, shapeById, type BenchQuant } from "./llm/shapes.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<void> {
   const program = new Command("bench:llm")
     .description("Prefill/decode tokens/s and peak RSS of our runner vs llama.cpp on random-weight GGUF files of real shapes")
     .option("--models <list>", "tinyllama, qwen2.5-1.5b, small", "tinyllama,qwen2.5-1.5b,small")
-    .option("--quants <list>", "q8_0, q4_0, q4_K_M, f16 (default: each model's set)")
+    .option("--quants <list>", `${BENCH_QUANTS.join(", ")} (default: each model's set)`)
     .option("--threads <list>", "thread counts, or 'all' for 1..nproc", "1,2")
     .option("--reps <n>", "runs per engine and configuration (median reported)", "2")
     .option("--prefill <list>", "prompt lengths whose prefill is timed", "128,512")
