@@ -95,6 +95,10 @@ void fill_avx2(Kernels& k) {
   type_of(k, G::Q8_K).from_float = avx2::quantize_row_q8_K;
   set_packed(k, G::Q8_0, 8, avx2::pack_q8_0, avx2::gemm_q8_0_q8_0_packed);
   set_packed(k, G::Q4_0, 8, avx2::pack_q4_0, avx2::gemm_q4_0_q8_0_packed);
+  set_packed(k, G::Q4_1, 8, avx2::pack_q4_1, avx2::gemm_q4_1_q8_1_packed);
+  set_packed(k, G::Q5_0, 8, avx2::pack_q5_0, avx2::gemm_q5_0_q8_0_packed);
+  set_packed(k, G::Q5_1, 8, avx2::pack_q5_1, avx2::gemm_q5_1_q8_1_packed);
+  set_packed(k, G::IQ4_NL, 8, avx2::pack_iq4_nl, avx2::gemm_iq4_nl_q8_0_packed);
   set_packed(k, G::Q4_K, 8, avx2::pack_q4_K, avx2::gemm_q4_K_q8_K_packed);
   set_packed(k, G::Q5_K, 8, avx2::pack_q5_K, avx2::gemm_q5_K_q8_K_packed);
   set_packed(k, G::Q6_K, 8, avx2::pack_q6_K, avx2::gemm_q6_K_q8_K_packed);
@@ -121,6 +125,10 @@ void fill_avx512(Kernels& k) {
   type_of(k, G::Q4_0).gemm = avx512::gemm_q4_0_q8_0;
   set_packed(k, G::Q8_0, 16, avx512::pack_q8_0, avx512::gemm_q8_0_q8_0_packed);
   set_packed(k, G::Q4_0, 16, avx512::pack_q4_0, avx512::gemm_q4_0_q8_0_packed);
+  set_packed(k, G::Q4_1, 16, avx512::pack_q4_1, avx512::gemm_q4_1_q8_1_packed);
+  set_packed(k, G::Q5_0, 16, avx512::pack_q5_0, avx512::gemm_q5_0_q8_0_packed);
+  set_packed(k, G::Q5_1, 16, avx512::pack_q5_1, avx512::gemm_q5_1_q8_1_packed);
+  set_packed(k, G::IQ4_NL, 16, avx512::pack_iq4_nl, avx512::gemm_iq4_nl_q8_0_packed);
   set_packed(k, G::Q4_K, 16, avx512::pack_q4_K, avx512::gemm_q4_K_q8_K_packed);
   set_packed(k, G::Q5_K, 16, avx512::pack_q5_K, avx512::gemm_q5_K_q8_K_packed);
   set_packed(k, G::Q6_K, 16, avx512::pack_q6_K, avx512::gemm_q6_K_q8_K_packed);
@@ -200,7 +208,11 @@ void fill_neon(Kernels& k) {
     set_packed(k, G::Q4_K, 4, neon::pack_q4_K, neon::gemm_q4_K_q8_K_packed_dotprod);
     set_packed(k, G::Q5_K, 4, neon::pack_q5_K, neon::gemm_q5_K_q8_K_packed_dotprod);
     set_packed(k, G::Q6_K, 4, neon::pack_q6_K, neon::gemm_q6_K_q8_K_packed_dotprod);
-    for (G t : {G::Q4_K, G::Q5_K, G::Q6_K}) type_of(k, t).packed_variant = "neon-dotprod";
+    set_packed(k, G::Q4_1, 4, neon::pack_q4_1, neon::gemm_q4_1_q8_1_packed_dotprod);
+    set_packed(k, G::Q5_0, 4, neon::pack_q5_0, neon::gemm_q5_0_q8_0_packed_dotprod);
+    set_packed(k, G::Q5_1, 4, neon::pack_q5_1, neon::gemm_q5_1_q8_1_packed_dotprod);
+    set_packed(k, G::IQ4_NL, 4, neon::pack_iq4_nl, neon::gemm_iq4_nl_q8_0_packed_dotprod);
+    for (G t : {G::Q4_K, G::Q5_K, G::Q6_K, G::Q4_1, G::Q5_0, G::Q5_1, G::IQ4_NL}) type_of(k, t).packed_variant = "neon-dotprod";
   }
   if (mm) {  // SMMLA's operands want their own interleave: pack and gemm change together
     set_packed(k, G::Q8_0, 4, neon::pack_q8_0_i8mm, neon::gemm_q8_0_q8_0_packed_i8mm);
@@ -208,7 +220,7 @@ void fill_neon(Kernels& k) {
   }
   // Variant names (kernels.h) of the choices above: one extension level per entry.
   const char* level = dot ? "neon-dotprod" : "neon";
-  for (G t : {G::Q8_0, G::Q4_0, G::Q4_K, G::Q5_K, G::Q6_K}) type_of(k, t).gemm_variant = level;
+  for (G t : {G::Q8_0, G::Q4_0, G::Q4_K, G::Q5_K, G::Q6_K, G::Q4_1, G::Q5_0, G::Q5_1, G::IQ4_NL}) type_of(k, t).gemm_variant = level;
   for (G t : {G::Q8_0, G::Q4_0}) {
     if (mm) type_of(k, t).gemm_variant = "neon-i8mm";
     if (dot) type_of(k, t).packed_variant = mm ? "neon-i8mm" : "neon-dotprod";

@@ -31,6 +31,11 @@ constexpr PackField kPackQ4_0[] = {{0, 2, 2, 0}, {2, 16, 4, 0}};                
 constexpr PackField kPackQ4_0Signed[] = {{0, 2, 2, 0}, {2, 16, 4, 0x88}};                     // d | qs ^ 0x88
 constexpr PackField kPackQ8_0[] = {{0, 2, 2, 0}, {2, 32, 4, 0}};                              // d | qs
 constexpr PackField kPackQ8_0Unsigned[] = {{0, 2, 2, 0}, {2, 32, 4, 0x80}};                   // d | qs + 128
+// The legacy 32-element family (IQ4_NL packs like Q4_0): the fp16 fields side by side, Q5's 32-bit qh
+// words one lane per row like the quants, so one load gives every row's fifth bits.
+constexpr PackField kPackQ4_1[] = {{0, 2, 2, 0}, {2, 2, 2, 0}, {4, 16, 4, 0}};                  // d | m | qs
+constexpr PackField kPackQ5_0[] = {{0, 2, 2, 0}, {2, 4, 4, 0}, {6, 16, 4, 0}};                  // d | qh | qs
+constexpr PackField kPackQ5_1[] = {{0, 2, 2, 0}, {2, 2, 2, 0}, {4, 4, 4, 0}, {8, 16, 4, 0}};    // d | m | qh | qs
 constexpr PackField kPackQ4_K[] = {{0, 2, 2, 0}, {2, 2, 2, 0}, {4, 12, 1, 0}, {16, 128, 4, 0}};  // d | dmin | scales | qs
 constexpr PackField kPackQ5_K[] = {{0, 2, 2, 0}, {2, 2, 2, 0}, {4, 12, 1, 0}, {16, 32, 4, 0}, {48, 128, 4, 0}};  // ... | qh | qs
 // F16 / BF16: a "block" is one element, so a group's column is its R values side by side.

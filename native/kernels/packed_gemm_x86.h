@@ -1,4 +1,5 @@
-// The ISA-independent half of the x86 packed Q4_0 / Q8_0 GEMMs (avx2/ and avx512/ gemm_packed.cpp):
+// The ISA-independent half of the x86 packed 32-element GEMMs (Q4_0 / Q8_0 in avx2/ and avx512/
+// gemm_packed.cpp, Q4_1 / Q5_0 / Q5_1 / IQ4_NL in gemm_packed_legacy.cpp):
 // per-token activation preparation and the loop over row groups and token tiles; and the weight-stream
 // prefetch of every x86 packed kernel (the K-quant ones too). A tile kernel does
 // the arithmetic of one group of kRows packed rows (pack.h) times up to kMaxTile tokens.
@@ -12,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/pack.h"
@@ -33,11 +35,13 @@ inline void prefetch_ahead(const uint8_t* p) {
 struct PackedPrep {
   float dy;       // activation scale
   int32_t start;  // s32 start of a block's sum: -offset * sum(y) removes an unsigned weight offset
+  float sy;       // Q8_1 activations: s = d * sum(y), the factor of a weight's min (Q4_1 / Q5_1)
 };
 
-// sum(y) per block of every token, computed once per call instead of once per row group.
-template <int kOffset>
-void prepare_packed(const BlockQ8_0* y, int64_t nb, PackedPrep* out) {
+// sum(y) per block of every token (activation blocks X: Q8_0 or Q8_1), computed once per call instead
+// of once per row group.
+template <int kOffset, typename X>
+void prepare_packed(const X* y, int64_t nb, PackedPrep* out) {
   const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
   for (int64_t b = 0; b < nb; ++b) {
     // sum(y) = sum(y + 128) - 32 * 128, with the unsigned sum from vpsadbw.
@@ -47,17 +51,21 @@ void prepare_packed(const BlockQ8_0* y, int64_t nb, PackedPrep* out) {
     const int sum = static_cast<int>(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128;
     out[b].dy = _cvtsh_ss(y[b].d);
     out[b].start = -kOffset * sum;
+    if constexpr (std::is_same_v<X, BlockQ8_1>) out[b].sy = _cvtsh_ss(y[b].s);
   }
 }
 
 // One group of kRows rows x T tokens: token t's activation blocks y[t] and preparation p[t], results to
 // s[t * s_stride + 0 .. kRows - 1].
-using PackedTileFn = void (*)(int64_t nb, const uint8_t* group, const BlockQ8_0* const* y, const PackedPrep* const* p,
-                              float* s, int64_t s_stride);
+template <typename X>
+using PackedTileFnOf = void (*)(int64_t nb, const uint8_t* group, const X* const* y, const PackedPrep* const* p,
+                                float* s, int64_t s_stride);
+using PackedTileFn = PackedTileFnOf<BlockQ8_0>;
 
-// gemm_packed over tiles[1..kMaxTile] (tiles[T] takes T tokens) with unsigned weight offset kOffset.
-template <int kRows, int kMaxTile, int kOffset>
-void packed_gemm(const PackedTileFn* tiles, int64_t n, const void* w, size_t w_row, int64_t n_rows,
+// gemm_packed over tiles[1..kMaxTile] (tiles[T] takes T tokens) with unsigned weight offset kOffset,
+// on activation blocks X.
+template <int kRows, int kMaxTile, int kOffset, typename X = BlockQ8_0>
+void packed_gemm(const PackedTileFnOf<X>* tiles, int64_t n, const void* w, size_t w_row, int64_t n_rows,
                  const void* x, size_t x_row, int64_t n_tok, float* y, int64_t y_stride) {
   const int64_t nb = n / kQK0;
   const auto* xb = static_cast<const uint8_t*>(x);
@@ -66,12 +74,12 @@ void packed_gemm(const PackedTileFn* tiles, int64_t n, const void* w, size_t w_r
   if (buf.size() < static_cast<size_t>(nb * n_tok)) buf.resize(static_cast<size_t>(nb * n_tok));
   PackedPrep* prep = buf.data();
   for (int64_t t = 0; t < n_tok; ++t)
-    prepare_packed<kOffset>(reinterpret_cast<const BlockQ8_0*>(xb + t * x_row), nb, prep + t * nb);
+    prepare_packed<kOffset>(reinterpret_cast<const X*>(xb + t * x_row), nb, prep + t * nb);
   for_each_packed_tile<kRows, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
-    const BlockQ8_0* ys[kMaxTile];
+    const X* ys[kMaxTile];
     const PackedPrep* ps[kMaxTile];
     for (int t = 0; t < nt; ++t) {
-      ys[t] = reinterpret_cast<const BlockQ8_0*>(xb + (t0 + t) * x_row);
+      ys[t] = reinterpret_cast<const X*>(xb + (t0 + t) * x_row);
       ps[t] = prep + (t0 + t) * nb;
     }
     tiles[nt](nb, group, ys, ps, out, y_stride);

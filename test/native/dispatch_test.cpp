@@ -38,7 +38,8 @@ CAPI_TEST(dispatch_names_every_variant) {
   CHECK(std::strcmp(s->type(GgmlType::Q4_0).gemm_variant, "scalar") == 0 && !s->type(GgmlType::Q4_0).packed_variant);
 }
 
-// variant names per feature level: gemm of Q8_0/Q4_0, gemm of the K-quants, packed Q8_0/Q4_0, packed K-quants.
+// variant names per feature level: gemm of Q8_0/Q4_0, gemm of the K-quants (and Q4_1/Q5_0/Q5_1/IQ4_NL),
+// packed Q8_0/Q4_0, packed K-quants (and Q4_1/Q5_0/Q5_1/IQ4_NL).
 CAPI_TEST(dispatch_matches_expected_neon_level) {
   const char* want = std::getenv("CAPIBARA_EXPECT_NEON");
   const Kernels* k = kernels_for(Isa::Neon);
@@ -70,7 +71,8 @@ CAPI_TEST(dispatch_matches_expected_neon_level) {
                             "/" + or_dash(tk.packed_variant);
     CHECK_LE(same(tk.gemm_variant, lv->gemm_32) && same(tk.packed_variant, lv->packed) ? 0 : 1, 0, ctx);
   }
-  for (G t : {G::Q4_K, G::Q5_K, G::Q6_K}) {
+  // The legacy 32-element types (no i8mm kernel) follow the K-quants' levels.
+  for (G t : {G::Q4_K, G::Q5_K, G::Q6_K, G::Q4_1, G::Q5_0, G::Q5_1, G::IQ4_NL}) {
     const TypeKernels& tk = k->type(t);
     CHECK_LE(same(tk.gemm_variant, lv->gemm_k) && same(tk.packed_variant, lv->packed_k) ? 0 : 1, 0,
              std::string(want) + " " + ggml_type_traits(t).name + " got " + or_dash(tk.gemm_variant) + "/" +
