@@ -17,6 +17,7 @@ import { OURS_UNAVAILABLE, loadEngine } from "./llm/ours.js";
 import { DECODE_PROMPT_TOKENS, ENGINES, type ChildJob, type EngineName } from "./llm/protocol.js";
 import { buildRows, jsonLines, machineLines, markdownTable, rooflineLines, scalingTable, svgChart, type Sample } from "./llm/report.js";
 import { runChild } from "./llm/run.js";
+import { variantsCell } from "./llm/variants.js";
 import { BENCH_QUANTS, DEFAULT_QUANTS, decodeBytesPerToken, kvCacheBytes, parseQuant, shapeById, type BenchQuant } from "./llm/shapes.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -103,6 +104,9 @@ async function main(argv: string[]): Promise<void> {
             const result = await runChild(job);
             if (engine === "llamacpp") llamaCppVersion = result.version;
             samples.push({ ...base, result });
+            // Each run's figures as they come, so an interrupted long run keeps what it measured.
+            const prefills = Object.entries(result.prefillTps).map(([n, tps]) => `prefill-${n} ${tps.toFixed(1)}`);
+            log(`  ${[...prefills, `decode ${result.decodeTps.toFixed(1)} t/s`].join(", ")}${result.kernels ? ` (${variantsCell(result.kernels)})` : ""}`);
           } catch (err) {
             log(String(err));
             samples.push({ ...base, result: { error: `failed: ${(err as Error).message.slice(0, 200)}` } });
