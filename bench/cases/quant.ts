@@ -72,8 +72,12 @@ export function quantCases(): BenchCase[] {
     ["q5_K", "gemv q5_K"],
     ["q6_K", "gemv q6_K"],
     ["f16", "gemv f16"],
+    ["q4_1", "gemv q4_1"],
+    ["q5_0", "gemv q5_0"],
+    ["q5_1", "gemv q5_1"],
+    ["iq4_nl", "gemv iq4_nl"],
   ];
-  const packable: WeightType[] = ["q4_0", "q8_0", "q4_K", "q5_K", "q6_K", "f16"];
+  const packable: WeightType[] = ["q4_0", "q8_0", "q4_K", "q5_K", "q6_K", "f16", "q4_1", "q5_0", "q5_1", "iq4_nl"];
   return [
     ...big.map(([type, name]) => matmulCase(name, type, 4096, 11008, 1, [1, 2], MIN_WORKING_SET)),
     ...packable.map((type) => matmulCase(`gemv ${type} packed`, type, 4096, 11008, 1, [1, 2], MIN_WORKING_SET, true)),
