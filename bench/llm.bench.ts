@@ -18,7 +18,8 @@ import { OURS_UNAVAILABLE, loadEngine } from "./llm/ours.js";
 import { DECODE_PROMPT_TOKENS, ENGINES, type ChildJob, type EngineName } from "./llm/protocol.js";
 import { buildRows, jsonLines, machineLines, markdownTable, rooflineLines, scalingTable, svgChart, type Sample } from "./llm/report.js";
 import { runChild } from "./llm/run.js";
-import { DEFAULT_QUANTS, decodeBytesPerToken, kvCacheBytes, parseQuant, shapeById, type BenchQuant } from "./llm/shapes.js";
+import { variantsCell } from "./llm/variants.js";
+import { BENCH_QUANTS, DEFAULT_QUANTS, decodeBytesPerToken, kvCacheBytes, parseQuant, shapeById, type BenchQuant } from "./llm/shapes.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -52,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
   const program = new Command("bench:llm")
     .description("Prefill/decode tokens/s and peak RSS of our runner vs llama.cpp on random-weight GGUF files of real shapes")
     .option("--models <list>", "tinyllama, qwen2.5-1.5b, small", "tinyllama,qwen2.5-1.5b,small")
-    .option("--quants <list>", "q8_0, q4_0, q4_K_M, f16 (default: each model's set)")
+    .option("--quants <list>", `${BENCH_QUANTS.join(", ")} (default: each model's set)`)
     .option("--threads <list>", "thread counts, or 'all' for 1..nproc", "1,2")
     .option("--reps <n>", "runs per engine and configuration (median reported)", "2")
     .option("--prefill <list>", "prompt lengths whose prefill is timed", "128,512")
@@ -107,6 +108,9 @@ async function main(argv: string[]): Promise<void> {
             const result = await runChild(job);
             if (engine === "llamacpp") llamaCppVersion = result.version;
             samples.push({ ...base, result });
+            // Each run's figures as they come, so an interrupted long run keeps what it measured.
+            const prefills = Object.entries(result.prefillTps).map(([n, tps]) => `prefill-${n} ${tps.toFixed(1)}`);
+            log(`  ${[...prefills, `decode ${result.decodeTps.toFixed(1)} t/s`].join(", ")}${result.kernels ? ` (${variantsCell(result.kernels)})` : ""}`);
           } catch (err) {
             log(String(err));
             samples.push({ ...base, result: { error: `failed: ${(err as Error).message.slice(0, 200)}` } });

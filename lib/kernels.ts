@@ -3,9 +3,9 @@
  * compare SIMD paths (AVX2, AVX-512, NEON) with the scalar reference.
  * @module
  */
-import { native, type CpuInfo, type KernelBackend } from "./native.js";
+import { native, type CpuInfo, type KernelBackend, type KernelVariant } from "./native.js";
 
-export type { CpuInfo, KernelBackend };
+export type { CpuInfo, KernelBackend, KernelVariant };
 
 /** The CPU's features, the backends available here and the one in use. */
 export function cpuInfo(): CpuInfo {
@@ -144,6 +144,15 @@ export function matmul(
  */
 export function packRows(type: WeightType, options?: KernelOptions): number {
   return native().quant.packRows(backendOf(options), type);
+}
+
+/**
+ * The kernel families the backend's table runs for `type`: the file-layout product and, where the
+ * backend has one, the packed product a loaded model uses (e.g. `{ gemm: "avx512", packed: "avx512",
+ * packRows: 16 }`; a kernel inherited from a lower level is named after it, e.g. `avx2` in the AVX-512 table).
+ */
+export function kernelVariant(type: WeightType, options?: KernelOptions): KernelVariant {
+  return native().quant.kernelVariant(backendOf(options), type);
 }
 
 /** LayerNorm without bias (command-r): `(x - mean(x)) / sqrt(var(x) + eps) * w` (w optional). */

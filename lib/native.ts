@@ -103,6 +103,16 @@ export interface NativeTypeInfo {
   vecDotType: string;
 }
 
+/** The kernel families a backend's table chose for one weight type (see `kernelVariant` in lib/kernels.ts). */
+export interface KernelVariant {
+  /** Family of the file-layout (row-major) product, e.g. `avx2`, `avx512`, `neon-dotprod`, `scalar`. */
+  gemm: string;
+  /** Family of the packed product, or null when the backend has no packed layout for the type. */
+  packed: string | null;
+  /** Rows per interleaved group of the packed layout (0: none). */
+  packRows: number;
+}
+
 /** Quantised formats and matrix products exported by `native/addon/quant_wrap.cpp`. */
 export interface NativeQuant {
   typeInfo(type: string): NativeTypeInfo;
@@ -121,6 +131,7 @@ export interface NativeQuant {
     packed?: boolean,
   ): Float32Array;
   packRows(backend: KernelBackend, type: string): number;
+  kernelVariant(backend: KernelBackend, type: string): KernelVariant;
   benchMatmul(
     backend: KernelBackend,
     type: string,

@@ -75,8 +75,12 @@ export function quantCases(): BenchCase[] {
     ["q2_K", "gemv q2_K"],
     ["q3_K", "gemv q3_K"],
     ["iq4_xs", "gemv iq4_xs"],
+    ["q4_1", "gemv q4_1"],
+    ["q5_0", "gemv q5_0"],
+    ["q5_1", "gemv q5_1"],
+    ["iq4_nl", "gemv iq4_nl"],
   ];
-  const packable: WeightType[] = ["q4_0", "q8_0", "q4_K", "q5_K", "q6_K", "f16", "q2_K", "q3_K", "iq4_xs"];
+  const packable: WeightType[] = ["q4_0", "q8_0", "q4_K", "q5_K", "q6_K", "f16", "q2_K", "q3_K", "iq4_xs", "q4_1", "q5_0", "q5_1", "iq4_nl"];
   return [
     ...big.map(([type, name]) => matmulCase(name, type, 4096, 11008, 1, [1, 2], MIN_WORKING_SET)),
     ...packable.map((type) => matmulCase(`gemv ${type} packed`, type, 4096, 11008, 1, [1, 2], MIN_WORKING_SET, true)),

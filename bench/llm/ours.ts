@@ -6,7 +6,7 @@
  */
 import type { LoadOptions, Model } from "../../lib/engine/types.js";
 import { DECODE_PROMPT_TOKENS, WARMUP_TOKENS, peakRssBytes, promptTokens, type ChildJob, type ChildResult } from "./protocol.js";
-import { kernelVariants, type TensorLike } from "./variants.js";
+import { kernelVariants, type TensorLike, type TypeVariant } from "./variants.js";
 
 /** What the benchmark needs of `lib/engine/index.ts`. */
 interface EngineModule {
@@ -15,8 +15,7 @@ interface EngineModule {
 
 /** What the variants need of the compiled `lib/kernels.ts` and `lib/gguf/index.ts` beside the engine. */
 interface KernelsModule {
-  cpuInfo(): { active: string };
-  packRows(type: string): number;
+  kernelVariant(type: string): TypeVariant;
 }
 interface GgufModule {
   inspectGguf(path: string): Promise<{ tensors: TensorLike[] }>;
@@ -27,14 +26,14 @@ async function ourVariants(job: ChildJob, model: Model): Promise<Record<string, 
   const kernels = (await import(new URL("../kernels.js", job.engineUrl).href)) as KernelsModule;
   const gguf = (await import(new URL("../gguf/index.js", job.engineUrl).href)) as GgufModule;
   const { tensors } = await gguf.inspectGguf(job.modelPath);
-  const rows = (type: string): number => {
+  const variant = (type: string): TypeVariant => {
     try {
-      return kernels.packRows(type);
+      return kernels.kernelVariant(type);
     } catch {
-      return 0;  // a type the kernels API does not name (no packed layout either)
+      return { gemm: "unknown", packed: null, packRows: 0 };  // a type the kernels API does not name
     }
   };
-  return kernelVariants(tensors, kernels.cpuInfo().active, rows, model.info.packedBytes > 0);
+  return kernelVariants(tensors, variant, model.info.packedBytes > 0);
 }
 
 /** Why our column is empty when the engine cannot be loaded. */

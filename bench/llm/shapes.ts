@@ -1,6 +1,7 @@
 /**
  * Model shapes of the LLM benchmark and the tensor types each quantisation gives them, following
- * llama.cpp's `llama_tensor_get_type` for the file types benchmarked (Q8_0, Q4_0, Q4_K_M, F16).
+ * llama.cpp's `llama_tensor_get_type` for the file types benchmarked (dense llama-family models, no
+ * importance matrix, row lengths multiples of 256 so no tensor takes the fallback types).
  * @module
  */
 import { InvalidArgumentError } from "../../lib/errors.js";
@@ -31,11 +32,38 @@ export interface ModelShape {
 }
 
 /** File types benchmarked (llama.cpp `general.file_type` names). */
-export type BenchQuant = "q8_0" | "q4_0" | "q4_K_M" | "f16";
-export const BENCH_QUANTS: readonly BenchQuant[] = ["q8_0", "q4_0", "q4_K_M", "f16"];
+export type BenchQuant = "q8_0" | "q4_0" | "q4_K_M" | "f16" | "q4_1" | "q5_0" | "q5_1" | "iq4_nl" | "iq4_xs" | "q2_K" | "q3_K_M";
+export const BENCH_QUANTS: readonly BenchQuant[] = ["q8_0", "q4_0", "q4_K_M", "f16", "q4_1", "q5_0", "q5_1", "iq4_nl", "iq4_xs", "q2_K", "q3_K_M"];
 
 /** llama.cpp `llama_ftype` ids written as `general.file_type`. */
-export const FILE_TYPE_IDS: Readonly<Record<BenchQuant, number>> = { f16: 1, q4_0: 2, q8_0: 7, q4_K_M: 15 };
+export const FILE_TYPE_IDS: Readonly<Record<BenchQuant, number>> = {
+  f16: 1,
+  q4_0: 2,
+  q4_1: 3,
+  q8_0: 7,
+  q5_0: 8,
+  q5_1: 9,
+  q2_K: 10,
+  q3_K_M: 12,
+  q4_K_M: 15,
+  iq4_nl: 25,
+  iq4_xs: 30,
+};
+
+/** The type a file type gives a tensor that no rule below singles out (llama.cpp's `default_type`). */
+const DEFAULT_TYPE: Readonly<Record<BenchQuant, GgmlTypeName>> = {
+  f16: "f16",
+  q8_0: "q8_0",
+  q4_0: "q4_0",
+  q4_1: "q4_1",
+  q5_0: "q5_0",
+  q5_1: "q5_1",
+  iq4_nl: "iq4_nl",
+  iq4_xs: "iq4_xs",
+  q2_K: "q2_K",
+  q3_K_M: "q3_K",
+  q4_K_M: "q4_K",
+};
 
 export const SHAPES: readonly ModelShape[] = [
   {
@@ -136,20 +164,53 @@ export function useMoreBits(layer: number, nLayer: number): boolean {
   return layer < eighth || layer >= Math.floor((7 * nLayer) / 8) || (layer - eighth) % 3 === 2;
 }
 
+/** Where a 2-D weight sits, which is all llama.cpp's type rules look at. */
+export interface WeightSlot {
+  /** Tensor kind: `attn_v`, `ffn_down`, ... (`token_embd`, `output`). */
+  kind: string;
+  /** Layer index (-1 outside the blocks). */
+  layer: number;
+  nLayer: number;
+  /** Query heads per KV head (llama.cpp's `n_gqa`). */
+  nGqa: number;
+  /** The output matrix, or the token embedding when it doubles as the output. */
+  isOutput: boolean;
+}
+
 /**
- * Type of a 2-D weight under a file type, as llama.cpp's quantiser picks it:
+ * Type of a 2-D weight under a file type, as llama.cpp's quantiser picks it (`llama_tensor_get_type`):
  * - the output matrix (or the token embedding when it doubles as output) is Q6_K for every
- *   quantised type below Q8_0;
- * - Q4_K_M: Q4_K by default, Q6_K for `attn_v` and `ffn_down` in the layers {@link useMoreBits}
- *   selects.
+ *   quantised type below Q8_0; an untied token embedding keeps the default type;
+ * - Q4_K_M: Q6_K for `attn_v` and `ffn_down` in the layers {@link useMoreBits} selects;
+ * - Q3_K_M: `attn_v` Q5_K in the first two layers and Q4_K after, `ffn_down` Q5_K in the first
+ *   sixteenth of the layers and Q4_K after, `attn_output` Q4_K;
+ * - Q2_K: `attn_v` Q4_K (Q3_K below 4 query heads per KV head), `ffn_down` and `attn_output` Q3_K;
+ * - IQ4_NL / IQ4_XS: `attn_v` Q5_K from 4 query heads per KV head, `ffn_down` Q5_K in the first
+ *   eighth of the layers (no importance matrix);
+ * - Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, F16: the default type everywhere else.
  */
-export function weightType(quant: BenchQuant, kind: string, layer: number, nLayer: number, isOutput: boolean): GgmlTypeName {
-  if (quant === "f16") return "f16";
-  if (quant === "q8_0") return "q8_0";
-  if (isOutput) return "q6_K";
-  if (quant === "q4_0") return "q4_0";
-  if ((kind === "attn_v" || kind === "ffn_down") && useMoreBits(layer, nLayer)) return "q6_K";
-  return "q4_K";
+export function weightType(quant: BenchQuant, w: WeightSlot): GgmlTypeName {
+  if (quant === "f16" || quant === "q8_0") return DEFAULT_TYPE[quant];
+  if (w.isOutput) return "q6_K";
+  // Integer divisions, as in the C++ original.
+  const sixteenth = Math.floor(w.nLayer / 16);
+  const eighth = Math.floor(w.nLayer / 8);
+  const iq4 = quant === "iq4_nl" || quant === "iq4_xs";
+  if (w.kind === "attn_v") {
+    if (quant === "q2_K") return w.nGqa >= 4 ? "q4_K" : "q3_K";
+    if (quant === "q3_K_M") return w.layer < 2 ? "q5_K" : "q4_K";
+    if (iq4 && w.nGqa >= 4) return "q5_K";
+    if (quant === "q4_K_M" && useMoreBits(w.layer, w.nLayer)) return "q6_K";
+  } else if (w.kind === "ffn_down") {
+    if (quant === "q2_K") return "q3_K";
+    if (quant === "q3_K_M") return w.layer < sixteenth ? "q5_K" : "q4_K";
+    if (quant === "q4_K_M" && useMoreBits(w.layer, w.nLayer)) return "q6_K";
+    if (iq4 && w.layer < eighth) return "q5_K";
+  } else if (w.kind === "attn_output") {
+    if (quant === "q2_K") return "q3_K";
+    if (quant === "q3_K_M") return "q4_K";
+  }
+  return DEFAULT_TYPE[quant];
 }
 
 /** Every tensor of a shape under a file type, in llama.cpp's naming. */
@@ -157,7 +218,7 @@ export function planTensors(s: ModelShape, quant: BenchQuant): TensorPlan[] {
   const kv = (s.nEmbd / s.nHead) * s.nHeadKv;
   const mat = (name: string, kind: string, layer: number, rowLen: number, rows: number, isOutput = false): TensorPlan => ({
     name,
-    type: weightType(quant, kind, layer, s.nLayer, isOutput),
+    type: weightType(quant, { kind, layer, nLayer: s.nLayer, nGqa: s.nHead / s.nHeadKv, isOutput }),
     shape: [rowLen, rows],
     role: "weight",
   });

@@ -1,8 +1,10 @@
 /**
  * Which matmul kernel variant our engine ran for each weight type of a model file, so a table says
- * what it measured: `<backend>-packed<R>` (the active backend's interleaved layout of R-row groups,
- * e.g. `avx2-packed8`, `avx512-packed16`, `neon-packed4`) where the engine repacked that type's
- * matrices, else `<backend>-row-major` (the file layout). It applies the rule of
+ * what it measured: `<family>-packed<R>` (the packed kernel family of the active table and its R-row
+ * groups, e.g. `avx2-packed8`, `avx512-packed16`, `neon-i8mm-packed4`) where the engine repacked that
+ * type's matrices, else `<family>-row-major` (the file-layout kernel, e.g. `avx2-row-major` for a type
+ * the AVX-512 table inherits from AVX2). Families are the dispatch table's names (lib/kernels.ts
+ * `kernelVariant`). It applies the rule of
  * native/model/packed_weights.cpp to the file's tensor table: the projection and FFN matrices and an
  * untied output are packed when the table has a layout for their type and their row count is a
  * multiple of the group; a tied output multiplies the token embedding in the file layout.
@@ -19,15 +21,21 @@ export interface TensorLike {
 /** The matrices the engine multiplies by activations (packed_weights.cpp's `consider` list). */
 const MATMUL_WEIGHT = /^(blk\.\d+\.(attn_(q|k|v|qkv|output)|ffn_(gate|up|down))|output)\.weight$/;
 
+/** The active table's kernels for a type (lib/kernels.ts `KernelVariant`). */
+export interface TypeVariant {
+  gemm: string;
+  packed: string | null;
+  packRows: number;
+}
+
 /**
- * Type name → variant, for the matmul weights of `tensors`. `packRows(type)` is the active table's
- * group size (0: no packed layout), `packed` whether the engine repacked at all (ModelInfo.packedBytes
- * > 0). A type whose matrices ran two ways lists both with their counts.
+ * Type name → variant, for the matmul weights of `tensors`. `variant(type)` is the active table's
+ * entry, `packed` whether the engine repacked at all (ModelInfo.packedBytes > 0). A type whose
+ * matrices ran two ways lists both with their counts.
  */
 export function kernelVariants(
   tensors: readonly TensorLike[],
-  backend: string,
-  packRows: (type: string) => number,
+  variant: (type: string) => TypeVariant,
   packed: boolean,
 ): Record<string, string> {
   const tied = !tensors.some((t) => t.name === "output.weight");
@@ -35,10 +43,11 @@ export function kernelVariants(
   for (const t of tensors) {
     const embeddingOutput = tied && t.name === "token_embd.weight";
     if (!MATMUL_WEIGHT.test(t.name) && !embeddingOutput) continue;
-    const rows = packed && !embeddingOutput ? packRows(t.type) : 0;
-    const variant = rows > 0 && (t.shape[1] ?? 0) % rows === 0 ? `${backend}-packed${rows}` : `${backend}-row-major`;
+    const v = variant(t.type);
+    const rows = packed && !embeddingOutput && v.packed ? v.packRows : 0;
+    const name = rows > 0 && (t.shape[1] ?? 0) % rows === 0 ? `${v.packed}-packed${rows}` : `${v.gemm}-row-major`;
     const byVariant = counts.get(t.type) ?? new Map<string, number>();
-    byVariant.set(variant, (byVariant.get(variant) ?? 0) + 1);
+    byVariant.set(name, (byVariant.get(name) ?? 0) + 1);
     counts.set(t.type, byVariant);
   }
   const out: Record<string, string> = {};

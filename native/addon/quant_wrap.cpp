@@ -182,6 +182,17 @@ Napi::Value pack_rows(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), k.type(arg_weight_type(info, 1)).pack_rows);
 }
 
+// kernelVariant(backend, type) -> { gemm, packed, packRows }: the kernel families dispatch chose for the
+// type (TypeKernels' gemm_variant / packed_variant; packed null without a packed layout).
+Napi::Value kernel_variant(const Napi::CallbackInfo& info) {
+  const TypeKernels& tk = arg_kernels(info, 0).type(arg_weight_type(info, 1));
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("gemm", Napi::String::New(info.Env(), tk.gemm_variant ? tk.gemm_variant : "scalar"));
+  o.Set("packed", tk.packed_variant ? Napi::Value(Napi::String::New(info.Env(), tk.packed_variant)) : info.Env().Null());
+  o.Set("packRows", Napi::Number::New(info.Env(), tk.pack_rows));
+  return o;
+}
+
 // Process CPU time (every thread), seconds.
 double process_cpu_seconds() {
   rusage u{};
@@ -254,6 +265,7 @@ void init_quant(Napi::Env env, Napi::Object exports) {
   q.Set("vecDot", Napi::Function::New(env, vec_dot, "vecDot"));
   q.Set("matmul", Napi::Function::New(env, matmul_js, "matmul"));
   q.Set("packRows", Napi::Function::New(env, pack_rows, "packRows"));
+  q.Set("kernelVariant", Napi::Function::New(env, kernel_variant, "kernelVariant"));
   q.Set("benchMatmul", Napi::Function::New(env, bench_matmul, "benchMatmul"));
   q.Set("readBandwidth", Napi::Function::New(env, read_bandwidth, "readBandwidth"));
   exports.Set("quant", q);

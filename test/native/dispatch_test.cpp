@@ -38,8 +38,9 @@ CAPI_TEST(dispatch_names_every_variant) {
   CHECK(std::strcmp(s->type(GgmlType::Q4_0).gemm_variant, "scalar") == 0 && !s->type(GgmlType::Q4_0).packed_variant);
 }
 
-// variant names per feature level: gemm of Q8_0/Q4_0, gemm of the K-quants (Q2_K..Q6_K, IQ4_XS), packed
-// Q8_0/Q4_0, packed K-quants.
+// variant names per feature level: gemm of Q8_0/Q4_0, gemm of the other quant types, packed Q8_0/Q4_0,
+// packed Q4_K/Q5_K/Q6_K (which have SMMLA kernels), packed others (Q2_K, Q3_K, IQ4_XS and the legacy
+// 32-element Q4_1/Q5_0/Q5_1/IQ4_NL: SDOT on every level that has it).
 CAPI_TEST(dispatch_matches_expected_neon_level) {
   const char* want = std::getenv("CAPIBARA_EXPECT_NEON");
   const Kernels* k = kernels_for(Isa::Neon);
@@ -54,10 +55,11 @@ CAPI_TEST(dispatch_matches_expected_neon_level) {
     const char* gemm_k;
     const char* packed;
     const char* packed_k;
+    const char* packed_other;
   };
-  static const Level kLevels[] = {{"i8mm", "neon-i8mm", "neon-dotprod", "neon-i8mm", "neon-i8mm"},
-                                  {"dotprod", "neon-dotprod", "neon-dotprod", "neon-dotprod", "neon-dotprod"},
-                                  {"base", "neon", "neon", nullptr, nullptr}};
+  static const Level kLevels[] = {{"i8mm", "neon-i8mm", "neon-dotprod", "neon-i8mm", "neon-i8mm", "neon-dotprod"},
+                                  {"dotprod", "neon-dotprod", "neon-dotprod", "neon-dotprod", "neon-dotprod", "neon-dotprod"},
+                                  {"base", "neon", "neon", nullptr, nullptr, nullptr}};
   const Level* lv = nullptr;
   for (const Level& l : kLevels)
     if (std::strcmp(l.name, want) == 0) lv = &l;
@@ -71,9 +73,10 @@ CAPI_TEST(dispatch_matches_expected_neon_level) {
                             "/" + or_dash(tk.packed_variant);
     CHECK_LE(same(tk.gemm_variant, lv->gemm_32) && same(tk.packed_variant, lv->packed) ? 0 : 1, 0, ctx);
   }
-  for (G t : {G::Q4_K, G::Q5_K, G::Q6_K, G::Q2_K, G::Q3_K, G::IQ4_XS}) {
+  for (G t : {G::Q4_K, G::Q5_K, G::Q6_K, G::Q2_K, G::Q3_K, G::IQ4_XS, G::Q4_1, G::Q5_0, G::Q5_1, G::IQ4_NL}) {
+    const bool smmla = t == G::Q4_K || t == G::Q5_K || t == G::Q6_K;
     const TypeKernels& tk = k->type(t);
-    CHECK_LE(same(tk.gemm_variant, lv->gemm_k) && same(tk.packed_variant, lv->packed_k) ? 0 : 1, 0,
+    CHECK_LE(same(tk.gemm_variant, lv->gemm_k) && same(tk.packed_variant, smmla ? lv->packed_k : lv->packed_other) ? 0 : 1, 0,
              std::string(want) + " " + ggml_type_traits(t).name + " got " + or_dash(tk.gemm_variant) + "/" +
                  or_dash(tk.packed_variant));
   }

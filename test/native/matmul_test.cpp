@@ -277,6 +277,82 @@ CAPI_TEST(packed_k_quants_exact_at_quant_extremes) {
   }
 }
 
+// The packed legacy types (Q4_1, Q5_0, Q5_1, IQ4_NL) at every token count of a tile and past it
+// (1..17, odd counts, 64 and 65: full tiles, every remainder, several tiles), against the scalar
+// reference and the same table's unpacked product, which sums the same exact integers.
+CAPI_TEST(packed_legacy_matches_scalar_at_every_token_count) {
+  const int64_t rows = 48, cols = 1024;  // 3 groups of 16 (6 of 8, 12 of 4), 32 blocks per row
+  std::vector<int64_t> toks_list;
+  for (int64_t t = 1; t <= 17; ++t) toks_list.push_back(t);
+  for (int64_t t : {31, 64, 65}) toks_list.push_back(t);
+  int checked = 0;
+  for (GgmlType type : {GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL}) {
+    for (int i = 0; i < kIsaCount; ++i) {
+      const Kernels* k = kernels_for(static_cast<Isa>(i));
+      if (!k || !k->type(type).pack) continue;
+      ++checked;
+      const TypeKernels& tk = k->type(type);
+      for (int64_t toks : toks_list) {
+        Problem p = make_problem(type, rows, cols, toks);
+        const std::vector<float> want = reference(type, p, rows, cols, toks);
+        std::vector<uint8_t> packed(p.w.size());
+        tk.pack(p.w.data(), ggml_row_size(type, cols), rows, cols, packed.data());
+        ThreadPool pool(1);
+        QuantScratch scratch;
+        std::vector<float> unpacked(toks * rows), y(toks * rows, NAN);
+        CHECK(matmul(pool, type, p.w.data(), rows, cols, p.x.data(), toks, unpacked.data(), scratch, *k).is_ok());
+        CHECK(matmul(pool, type, packed.data(), rows, cols, p.x.data(), toks, y.data(), scratch, *k, true).is_ok());
+        const std::string ctx = std::string(isa_name(k->isa)) + " packed " + ggml_type_traits(type).name + " toks=" + std::to_string(toks);
+        CHECK_LE(capitest::max_err(want.data(), y.data(), toks * rows), 0.05, ctx);
+        CHECK_LE(capitest::max_err(unpacked.data(), y.data(), toks * rows), 1e-3, ctx + " vs unpacked");
+      }
+    }
+  }
+  std::printf("  (%d packed legacy type kernels checked)\n", checked);
+}
+
+// The packed legacy kernels at the levels' extremes: quant and qh bytes 0xFF, 0x00, 0x0F (Q4_1 15, Q5 31
+// and 0, IQ4_NL levels 113 and -127), scales and mins 1, against activations of +-127. AVX2 adds 8 (Q4_1)
+// or 4 (Q5) words of vpmaddubsw pairs in s16 before widening; a wrapped or saturated s16 would be off by
+// thousands.
+CAPI_TEST(packed_legacy_exact_at_quant_extremes) {
+  const int64_t rows = 16, cols = 1024, toks = 5;
+  std::vector<float> x(toks * cols);
+  for (int64_t t = 0; t < toks; ++t)
+    for (int64_t i = 0; i < cols; ++i) x[t * cols + i] = t == 4 ? (i % 3 == 0 ? -1.0f : 1.0f) : (t % 2 ? -1.0f : 1.0f);
+  for (GgmlType type : {GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL}) {
+    const bool has_min = type == GgmlType::Q4_1 || type == GgmlType::Q5_1;
+    const size_t bsz = ggml_type_traits(type).type_size, wrb = ggml_row_size(type, cols);
+    Problem p;
+    p.x = x;
+    p.w.resize(rows * wrb);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t b = 0; b < cols / 32; ++b) {
+        uint8_t* blk = &p.w[r * wrb + b * bsz];
+        static const uint8_t kBytes[3] = {0xFF, 0x00, 0x0F};
+        for (size_t i = 0; i < bsz; ++i) blk[i] = kBytes[(r + (r % 4 == 3 ? i : 0)) % 3];
+        const uint16_t one = 0x3C00;  // fp16 1.0: d, and the min after it
+        std::memcpy(blk, &one, 2);
+        if (has_min) std::memcpy(blk + 2, &one, 2);
+      }
+    const std::vector<float> want = reference(type, p, rows, cols, toks);
+    double top = 0;
+    for (float v : want) top = std::max(top, std::fabs(static_cast<double>(v)));
+    for (int i = 0; i < kIsaCount; ++i) {
+      const Kernels* k = kernels_for(static_cast<Isa>(i));
+      if (!k || !k->type(type).pack) continue;
+      std::vector<uint8_t> packed(p.w.size());
+      k->type(type).pack(p.w.data(), wrb, rows, cols, packed.data());
+      ThreadPool pool(1);
+      QuantScratch scratch;
+      std::vector<float> y(toks * rows, NAN);
+      CHECK(matmul(pool, type, packed.data(), rows, cols, p.x.data(), toks, y.data(), scratch, *k, true).is_ok());
+      CHECK_LE(capitest::max_err(want.data(), y.data(), toks * rows), 1e-5 * top,
+               std::string(isa_name(k->isa)) + " packed " + ggml_type_traits(type).name);
+    }
+  }
+}
+
 CAPI_TEST(matmul_rejects_bad_input) {
   ThreadPool pool(2);
   QuantScratch scratch;

@@ -107,6 +107,10 @@ describe.each(backends)("quantised kernels [%s]", (backend) => {
   });
   it.each(TYPES)("$type packed layout: the packed product equals the file-layout one", ({ type }) => {
     const rows = kernels.packRows(type, { backend });
+    const variant = kernels.kernelVariant(type, { backend });
+    expect(variant.packRows).toBe(rows);
+    expect(variant.packed === null).toBe(rows === 0);
+    expect(variant.gemm).toMatch(backend === "scalar" ? /^scalar$/ : /^(scalar|avx2|avx512|neon|neon-dotprod|neon-i8mm)$/);
     if (rows === 0) {
       expect(() => kernels.matmul(type, new Uint8Array(kernels.rowSize(type, 256) * 16), 16, 256, new Float32Array(256), 1, { backend, packed: true })).toThrow(
         expect.objectContaining({ code: "INVALID_ARGUMENT" }),

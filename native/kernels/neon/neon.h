@@ -102,14 +102,26 @@ void gemm_q5_K_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_ro
 void gemm_q6_K_q8_K_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                             int64_t n_tok, float* y, int64_t y_stride);
 
-// gemm_packed.cpp: 4-row interleaved Q4_0/Q8_0 (pack.h; Q4_0 bytes XORed with 0x88) and their GEMMs, which
-// need dotprod (dispatch installs all four only then)
+// gemm_packed.cpp: 4-row interleaved Q4_0/Q8_0/Q4_1/Q5_0/Q5_1/IQ4_NL (pack.h; Q4_0 bytes XORed with 0x88)
+// and their GEMMs, which need dotprod (dispatch installs them only then)
 void pack_q4_0(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
 void pack_q8_0(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
 void gemm_q4_0_q8_0_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                                    int64_t n_tok, float* y, int64_t y_stride);
 void gemm_q8_0_q8_0_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                                    int64_t n_tok, float* y, int64_t y_stride);
+void pack_q4_1(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_q5_0(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_q5_1(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void pack_iq4_nl(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst);
+void gemm_q4_1_q8_1_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q5_0_q8_0_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride);
+void gemm_q5_1_q8_1_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                   int64_t n_tok, float* y, int64_t y_stride);
+void gemm_iq4_nl_q8_0_packed_dotprod(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
+                                     int64_t n_tok, float* y, int64_t y_stride);
 
 // gemm_packed_i8mm.cpp: 4-row Q4_0/Q8_0 groups in 8-byte units (SMMLA's operand shape) and their GEMMs,
 // which need i8mm (dispatch installs all four only then)
