@@ -24,9 +24,9 @@
 // so only float rounding differs.
 #include <immintrin.h>
 
-#include <cstring>
 
 #include "kernels/avx2/avx2.h"
+#include "kernels/avx2/vmath.h"
 #include "kernels/pack.h"
 #include "kernels/packed_gemm_x86.h"
 
@@ -41,12 +41,6 @@ constexpr int kRows = 8;
 constexpr int kMaxTile = 4;
 
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-inline __m256i bcast32(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
-
 // The 4 quant words of a 4-bit block: wq[k] low nibbles (elements 4k..), wq[k + 4] high ones.
 inline void nibbles(const uint8_t* qs, __m256i* wq) {
   const __m256i m4 = _mm256_set1_epi8(0x0F);

@@ -15,9 +15,9 @@
 // Integer sums are exact, so only the float scaling order differs from scalar.
 #include <immintrin.h>
 
-#include <cstring>
 
 #include "kernels/avx2/avx2.h"
+#include "kernels/avx2/vmath.h"
 #include "kernels/pack.h"
 #include "kernels/packed_gemm_x86.h"
 
@@ -32,11 +32,7 @@ constexpr int kMaxTile = 4;
 inline __m128i load64(const uint8_t* p) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)); }
 inline __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline __m256 load_f16x8(const uint8_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
-inline __m256i bcast32(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
+
 // An empty asm that "changes" v: GCC may no longer rebalance the chain of integer adds through v into a
 // tree, which left every product of a super-block live at once (spilled: in the 4-token tiles a third
 // of the instructions were stack moves; the Q4_K GEMM ran 1.4x faster without them).
@@ -258,7 +254,7 @@ void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
       for (int t = 0; t < T; ++t) {
         const int16_t* bs = y[t][sb].bsums;
         __m256i v = _mm256_setzero_si256();
-        for (int i = 0; i < 8; ++i) v = _mm256_add_epi32(v, _mm256_madd_epi16(pairs[i], bcast_pair(bs[2 * i], bs[2 * i + 1])));
+        for (int i = 0; i < 8; ++i) v = _mm256_add_epi32(v, _mm256_madd_epi16(pairs[i], bcast32(reinterpret_cast<const int8_t*>(bs + 2 * i))));
         isum[t] = kQ3 ? _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(v, 2)) : _mm256_setzero_si256();
         msum[t] = v;
       }

@@ -10,8 +10,16 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace capibara::avx2 {
+
+// The 4 bytes at p (an activation word, or two adjacent s16 bsums) broadcast to every 32-bit lane.
+inline __m256i bcast32(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
 
 // Lane mask selecting the first rem (< 8) lanes, for masked tail loads/stores.
 inline __m256i tail_mask(int64_t rem) {
