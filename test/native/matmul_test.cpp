@@ -90,6 +90,28 @@ std::vector<float> reference(GgmlType type, const Problem& p, int64_t rows, int6
   return want;
 }
 
+// Every table's packed product of p equals the scalar reference up to float rounding (~1e-7 relative
+// per operation): the check of the extreme-value tests, where a wrapped or saturated integer sum would
+// be off by thousands.
+void expect_packed_exact(GgmlType type, const Problem& p, int64_t rows, int64_t cols, int64_t toks) {
+  const size_t wrb = ggml_row_size(type, cols);
+  const std::vector<float> want = reference(type, p, rows, cols, toks);
+  double top = 0;
+  for (float v : want) top = std::max(top, std::fabs(static_cast<double>(v)));
+  for (int i = 0; i < kIsaCount; ++i) {
+    const Kernels* k = kernels_for(static_cast<Isa>(i));
+    if (!k || !k->type(type).pack) continue;
+    std::vector<uint8_t> packed(p.w.size());
+    k->type(type).pack(p.w.data(), wrb, rows, cols, packed.data());
+    ThreadPool pool(1);
+    QuantScratch scratch;
+    std::vector<float> y(toks * rows, NAN);
+    CHECK(matmul(pool, type, packed.data(), rows, cols, p.x.data(), toks, y.data(), scratch, *k, true).is_ok());
+    CHECK_LE(capitest::max_err(want.data(), y.data(), toks * rows), 1e-5 * top,
+             std::string(isa_name(k->isa)) + " packed " + ggml_type_traits(type).name);
+  }
+}
+
 }  // namespace
 
 CAPI_TEST(matmul_matches_reference_and_thread_counts) {
@@ -210,22 +232,7 @@ CAPI_TEST(packed_matmul_exact_at_quant_extremes) {
           blk[i] = (type == GgmlType::Q4_0 ? q4 : q8)[(r + (r % 4 == 3 ? i : 0)) % 3];
         }
       }
-    const std::vector<float> want = reference(type, p, rows, cols, toks);
-    double top = 0;
-    for (float v : want) top = std::max(top, std::fabs(static_cast<double>(v)));
-    for (int i = 0; i < kIsaCount; ++i) {
-      const Kernels* k = kernels_for(static_cast<Isa>(i));
-      if (!k || !k->type(type).pack) continue;
-      std::vector<uint8_t> packed(p.w.size());
-      k->type(type).pack(p.w.data(), wrb, rows, cols, packed.data());
-      ThreadPool pool(1);
-      QuantScratch scratch;
-      std::vector<float> y(toks * rows, NAN);
-      CHECK(matmul(pool, type, packed.data(), rows, cols, p.x.data(), toks, y.data(), scratch, *k, true).is_ok());
-      // Only float rounding may differ (~1e-7 relative per operation).
-      CHECK_LE(capitest::max_err(want.data(), y.data(), toks * rows), 1e-5 * top,
-               std::string(isa_name(k->isa)) + " packed " + ggml_type_traits(type).name);
-    }
+    expect_packed_exact(type, p, rows, cols, toks);
   }
 }
 
@@ -259,21 +266,7 @@ CAPI_TEST(packed_k_quants_exact_at_quant_extremes) {
         const uint16_t one = 0x3C00;  // fp16 1.0
         for (size_t at : c.halves) std::memcpy(blk + at, &one, 2);
       }
-    const std::vector<float> want = reference(type, p, rows, cols, toks);
-    double top = 0;
-    for (float v : want) top = std::max(top, std::fabs(static_cast<double>(v)));
-    for (int i = 0; i < kIsaCount; ++i) {
-      const Kernels* k = kernels_for(static_cast<Isa>(i));
-      if (!k || !k->type(type).pack) continue;
-      std::vector<uint8_t> packed(p.w.size());
-      k->type(type).pack(p.w.data(), wrb, rows, cols, packed.data());
-      ThreadPool pool(1);
-      QuantScratch scratch;
-      std::vector<float> y(toks * rows, NAN);
-      CHECK(matmul(pool, type, packed.data(), rows, cols, p.x.data(), toks, y.data(), scratch, *k, true).is_ok());
-      CHECK_LE(capitest::max_err(want.data(), y.data(), toks * rows), 1e-5 * top,
-               std::string(isa_name(k->isa)) + " packed " + ggml_type_traits(type).name);
-    }
+    expect_packed_exact(type, p, rows, cols, toks);
   }
 }
 
@@ -335,21 +328,7 @@ CAPI_TEST(packed_legacy_exact_at_quant_extremes) {
         std::memcpy(blk, &one, 2);
         if (has_min) std::memcpy(blk + 2, &one, 2);
       }
-    const std::vector<float> want = reference(type, p, rows, cols, toks);
-    double top = 0;
-    for (float v : want) top = std::max(top, std::fabs(static_cast<double>(v)));
-    for (int i = 0; i < kIsaCount; ++i) {
-      const Kernels* k = kernels_for(static_cast<Isa>(i));
-      if (!k || !k->type(type).pack) continue;
-      std::vector<uint8_t> packed(p.w.size());
-      k->type(type).pack(p.w.data(), wrb, rows, cols, packed.data());
-      ThreadPool pool(1);
-      QuantScratch scratch;
-      std::vector<float> y(toks * rows, NAN);
-      CHECK(matmul(pool, type, packed.data(), rows, cols, p.x.data(), toks, y.data(), scratch, *k, true).is_ok());
-      CHECK_LE(capitest::max_err(want.data(), y.data(), toks * rows), 1e-5 * top,
-               std::string(isa_name(k->isa)) + " packed " + ggml_type_traits(type).name);
-    }
+    expect_packed_exact(type, p, rows, cols, toks);
   }
 }
 
