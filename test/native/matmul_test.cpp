@@ -147,7 +147,7 @@ CAPI_TEST(matmul_matches_reference_and_thread_counts) {
 }
 
 // Every table's packed layouts: pack, then matmul(packed) equals the reference for GEMV and GEMM token
-// counts of powers of two and odd ones around the kernels' tiles (AVX-512 6, AVX2 4, NEON 2 tokens;
+// counts of powers of two and odd ones around the kernels' tiles (AVX-512 6 or 8, AVX2 4, NEON 2 tokens;
 // an odd count leaves the SMMLA kernels a lone token or one paired with itself), independently of
 // the thread count.
 CAPI_TEST(packed_matmul_matches_reference) {

@@ -22,6 +22,7 @@ namespace {
 
 constexpr int kRows = 16;
 constexpr int kMaxTile = 6;  // tokens per tile: accumulators, sums and 8 weight vectors within 32 zmm
+constexpr int kMaxTileQ6 = 8;  // Q6_K's tile keeps one sub-block's sums live (see tile_q6_K)
 
 inline __m128i load128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
 inline __m512i load512(const uint8_t* p) { return _mm512_loadu_si512(p); }
@@ -117,30 +118,28 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
     for (int t = 0; t < T; ++t) isum[t] = _mm512_setzero_si512();
     // Section (h, mq) completes the four 16-element sub-blocks s = 8h + 2k + mq, k = quarter: word m
     // of its ql fields holds quarters 0/2 (low/high nibble) and 1/3, with bits 2k..2k+1 of the qh
-    // word on top (moved to bits 4-5 by a 16-bit shift: the mask drops what crosses bytes).
+    // word on top (moved to bits 4-5 by a 16-bit shift: the mask drops what crosses bytes). One
+    // sub-block at a time keeps T partial sums live, not 4T, so 8 tokens fit the 32 zmm; the section's
+    // words are re-read from L1 for each quarter.
     for (int h = 0; h < 2; ++h)
       for (int mq = 0; mq < 2; ++mq) {
         const uint8_t* sec = planes + 16 * kRows + (2 * h + mq) * kSection;
-        __m512i part[4][T];
-        for (int k = 0; k < 4; ++k)
-          for (int t = 0; t < T; ++t) part[k][t] = _mm512_set1_epi32(-32 * y[t][sb].bsums[8 * h + 2 * k + mq]);
-        for (int m = 0; m < 4; ++m) {
-          const __m512i l0 = load512(sec + 64 * m), l1 = load512(sec + 16 * kRows + 64 * m);
-          const __m512i hb = load512(sec + 32 * kRows + 64 * m);
-          const __m512i q[4] = {
-              _mm512_or_si512(_mm512_and_si512(l0, m4), _mm512_and_si512(_mm512_slli_epi16(hb, 4), m30)),
-              _mm512_or_si512(_mm512_and_si512(l1, m4), _mm512_and_si512(_mm512_slli_epi16(hb, 2), m30)),
-              _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l0, 4), m4), _mm512_and_si512(hb, m30)),
-              _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1, 4), m4), _mm512_and_si512(_mm512_srli_epi16(hb, 2), m30)),
-          };
-          for (int t = 0; t < T; ++t) {
-            const auto* y32 = reinterpret_cast<const int32_t*>(y[t][sb].qs) + 32 * h + 4 * mq + m;
-            for (int k = 0; k < 4; ++k) part[k][t] = _mm512_dpbusd_epi32(part[k][t], q[k], _mm512_set1_epi32(y32[8 * k]));
-          }
-        }
         for (int k = 0; k < 4; ++k) {
-          const __m512i sc = _mm512_cvtepi8_epi32(load128(planes + 16 * (8 * h + 2 * k + mq)));
-          for (int t = 0; t < T; ++t) isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(sc, part[k][t]));
+          const int sub = 8 * h + 2 * k + mq;
+          __m512i part[T];
+          for (int t = 0; t < T; ++t) part[t] = _mm512_set1_epi32(-32 * y[t][sb].bsums[sub]);
+          for (int m = 0; m < 4; ++m) {
+            const __m512i l = load512(sec + (k & 1) * 16 * kRows + 64 * m), hb = load512(sec + 32 * kRows + 64 * m);
+            const __m512i lo = _mm512_and_si512(k < 2 ? l : _mm512_srli_epi16(l, 4), m4);
+            const __m512i top = k == 0 ? _mm512_slli_epi16(hb, 4) : k == 1 ? _mm512_slli_epi16(hb, 2) : k == 2 ? hb : _mm512_srli_epi16(hb, 2);
+            const __m512i q = _mm512_or_si512(lo, _mm512_and_si512(top, m30));
+            for (int t = 0; t < T; ++t) {
+              const auto* y32 = reinterpret_cast<const int32_t*>(y[t][sb].qs) + 32 * h + 4 * mq + m;
+              part[t] = _mm512_dpbusd_epi32(part[t], q, _mm512_set1_epi32(y32[8 * k]));
+            }
+          }
+          const __m512i sc = _mm512_cvtepi8_epi32(load128(planes + 16 * sub));
+          for (int t = 0; t < T; ++t) isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(sc, part[t]));
         }
       }
     const __m512 d = load_f16x16(blk);
@@ -267,13 +266,13 @@ void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
 
 using TileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, float*, int64_t);
 
-template <TileFn (*Pick)(int)>
+template <TileFn (*Pick)(int), int kMax = kMaxTile>
 void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
             int64_t y_stride) {
   const int64_t nsb = n / kQKK;
   const auto* xb = static_cast<const uint8_t*>(x);
-  for_each_packed_tile<kRows, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
-    const BlockQ8_K* ys[kMaxTile];
+  for_each_packed_tile<kRows, kMax>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
+    const BlockQ8_K* ys[kMax];
     for (int t = 0; t < nt; ++t) ys[t] = reinterpret_cast<const BlockQ8_K*>(xb + (t0 + t) * x_row);
     Pick(nt)(nsb, group, ys, out, y_stride);
   });
@@ -287,7 +286,8 @@ TileFn pick_q45_K(int nt) {
 }
 
 TileFn pick_q6_K(int nt) {
-  static constexpr TileFn kTiles[kMaxTile + 1] = {nullptr, tile_q6_K<1>, tile_q6_K<2>, tile_q6_K<3>, tile_q6_K<4>, tile_q6_K<5>, tile_q6_K<6>};
+  static constexpr TileFn kTiles[kMaxTileQ6 + 1] = {nullptr,      tile_q6_K<1>, tile_q6_K<2>, tile_q6_K<3>, tile_q6_K<4>,
+                                                    tile_q6_K<5>, tile_q6_K<6>, tile_q6_K<7>, tile_q6_K<8>};
   return kTiles[nt];
 }
 
@@ -330,7 +330,7 @@ void gemm_q5_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_row
 
 void gemm_q6_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride) {
-  gemm_k<pick_q6_K>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_k<pick_q6_K, kMaxTileQ6>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 void pack_q2_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
