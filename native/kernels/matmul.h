@@ -34,11 +34,28 @@ class QuantScratch {
   size_t capacity_ = 0;
 };
 
+// One weight matrix of a matmul_many call (the arguments matmul takes for it): y = W x.
+struct MatmulPart {
+  GgmlType wtype;
+  const void* W;
+  int64_t n_rows;
+  float* y;
+  const Kernels* k;
+  bool packed;
+};
+
 // Errors: UNSUPPORTED_QUANT for a type without a dot product, INVALID_ARGUMENT for n_cols not a
 // multiple of the type's block size or non-positive sizes. `k` defaults to the active kernel table.
 // packed: W is in k's packed layout for wtype (TypeKernels::pack) and is multiplied by its
 // gemm_packed; INVALID_ARGUMENT when k has none or n_rows is not a multiple of its pack_rows.
 Status matmul(ThreadPool& pool, GgmlType wtype, const void* W, int64_t n_rows, int64_t n_cols, const float* x,
               int64_t n_tok, float* y, QuantScratch& scratch, const Kernels& k = kernels(), bool packed = false);
+
+// matmul of several matrices with the same x (q, k and v of a layer; gate and up): x is converted
+// once per activation type and every matrix's row groups share one parallel region, so a decode
+// step pays one hand-off for them instead of one per matrix (and per conversion). Same errors,
+// checked for every part before any work.
+Status matmul_many(ThreadPool& pool, const MatmulPart* parts, size_t n_parts, int64_t n_cols, const float* x,
+                   int64_t n_tok, QuantScratch& scratch);
 
 }  // namespace capibara

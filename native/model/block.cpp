@@ -13,6 +13,7 @@
 #include "model/block.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "kernels/fp16.h"
 #include "kernels/kernels.h"
@@ -49,8 +50,7 @@ Status ffn(const BlockArgs& a, const float* h, float* out, const BlockBuffers& b
   if (w.ffn_gate) {
     float* gate = b.ff;
     float* up = b.ff + T * F;
-    CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.ffn_gate, h, T, gate));
-    CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.ffn_up, h, T, up));
+    CAPIBARA_RETURN_IF_ERROR(linear_many(a.ex, {{&w.ffn_gate, gate}, {&w.ffn_up, up}}, h, T));
     act(b.act, gate, up, T * F);  // elementwise, so all tokens at once
   } else {
     CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.ffn_up, h, T, b.ff));  // fused rows: gate then up
@@ -128,9 +128,7 @@ Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
     q = {b.qkv, Q};
     kk = {b.qkv + T * Q, KV};
     v = {b.qkv + T * (Q + KV), KV};
-    CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.wq, h, T, q.p));
-    CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.wk, h, T, kk.p));
-    CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.wv, h, T, v.p));
+    CAPIBARA_RETURN_IF_ERROR(linear_many(a.ex, {{&w.wq, q.p}, {&w.wk, kk.p}, {&w.wv, v.p}}, h, T));
   }
   add_bias(q, T, w.bq);
   add_bias(kk, T, w.bk);
@@ -220,9 +218,27 @@ void add_rows(float* x, const float* y, int64_t n) {
 
 }  // namespace
 
+namespace {
+MatmulPart part_of(const Tensor& w, float* y) {
+  return {w.type, w.data, w.ne[1], y, w.packed_by ? w.packed_by : &kernels(), w.packed_by != nullptr};
+}
+}  // namespace
+
 Status linear(const Exec& ex, const Tensor& w, const float* x, int64_t n_tok, float* y) {
-  return matmul(*ex.pool, w.type, w.data, w.ne[1], w.ne[0], x, n_tok, y, *ex.scratch,
-                w.packed_by ? *w.packed_by : kernels(), w.packed_by != nullptr);
+  const MatmulPart p = part_of(w, y);
+  return matmul_many(*ex.pool, &p, 1, w.ne[0], x, n_tok, *ex.scratch);
+}
+
+Status linear_many(const Exec& ex, std::initializer_list<LinearOut> outs, const float* x, int64_t n_tok) {
+  MatmulPart parts[4];
+  size_t n = 0;
+  const int64_t n_cols = outs.begin()->w->ne[0];
+  for (const LinearOut& o : outs) {
+    if (n == std::size(parts) || o.w->ne[0] != n_cols)
+      return {ErrorCode::INVALID_ARGUMENT, "linear_many: at most 4 weights, all of one input width"};
+    parts[n++] = part_of(*o.w, o.y);
+  }
+  return matmul_many(*ex.pool, parts, n, n_cols, x, n_tok, *ex.scratch);
 }
 
 void norm_rows(const ModelConfig& c, const Tensor& w, const float* x, float* y, int64_t n_tok, int64_t n) {

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 
 #include "common/status.h"
 #include "kernels/matmul.h"
@@ -41,6 +42,14 @@ struct Exec {
 
 // y[t][r] = sum_i w[r][i] * x[t][i] for r < w.ne[1], t < n_tok (rows contiguous).
 Status linear(const Exec& ex, const Tensor& w, const float* x, int64_t n_tok, float* y);
+
+// linear of up to four weights with the same input width on the same x, as one matmul_many:
+// outs[i] = x ws[i].
+struct LinearOut {
+  const Tensor* w;
+  float* y;
+};
+Status linear_many(const Exec& ex, std::initializer_list<LinearOut> outs, const float* x, int64_t n_tok);
 
 // Row-wise attn_norm-style normalisation (RMSNorm or LayerNorm per cfg), weight may be empty.
 void norm_rows(const ModelConfig& cfg, const Tensor& w, const float* x, float* y, int64_t n_tok, int64_t n);

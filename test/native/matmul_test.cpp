@@ -209,6 +209,60 @@ CAPI_TEST(packed_matmul_matches_reference) {
   std::printf("  (%d packed type kernels checked)\n", packed_types);
 }
 
+// matmul_many (q, k, v in one region) gives each part exactly what its own matmul gives: parts of
+// different weight and activation types (Q4_0 packed and Q8_0 activations, Q6_K on Q8_K, F32 as is)
+// share x, and a bad part is refused before any part is computed.
+CAPI_TEST(matmul_many_equals_one_matmul_per_part) {
+  const int64_t cols = 512;
+  const Kernels& k = kernels();
+  struct Spec {
+    GgmlType type;
+    int64_t rows;
+    bool packed;
+  };
+  const Spec specs[] = {{GgmlType::Q4_0, 48, k.type(GgmlType::Q4_0).pack != nullptr}, {GgmlType::Q6_K, 32, false}, {GgmlType::F32, 16, false}};
+  for (int64_t toks : {1, 3, 8}) {
+    const std::vector<float> x = capitest::random_floats(toks * cols, 11);
+    std::vector<std::vector<uint8_t>> ws;
+    std::vector<std::vector<float>> want, got;
+    std::vector<MatmulPart> parts;
+    for (const Spec& sp : specs) {
+      Problem p = make_problem(sp.type, sp.rows, cols, 1);
+      if (sp.packed) {
+        std::vector<uint8_t> packed(p.w.size());
+        k.type(sp.type).pack(p.w.data(), ggml_row_size(sp.type, cols), sp.rows, cols, packed.data());
+        p.w = packed;
+      }
+      ws.push_back(p.w);
+      want.emplace_back(toks * sp.rows);
+      got.emplace_back(toks * sp.rows, NAN);
+    }
+    for (size_t i = 0; i < std::size(specs); ++i) parts.push_back({specs[i].type, ws[i].data(), specs[i].rows, got[i].data(), &k, specs[i].packed});
+    for (int threads : {1, 2, 3}) {
+      ThreadPool pool(threads);
+      QuantScratch scratch;
+      for (size_t i = 0; i < std::size(specs); ++i)
+        CHECK(matmul(pool, specs[i].type, ws[i].data(), specs[i].rows, cols, x.data(), toks, want[i].data(), scratch, k, specs[i].packed).is_ok());
+      CHECK(matmul_many(pool, parts.data(), parts.size(), cols, x.data(), toks, scratch).is_ok());
+      for (size_t i = 0; i < std::size(specs); ++i)
+        CHECK_LE(capitest::max_err(want[i].data(), got[i].data(), toks * specs[i].rows), 0.0,
+                 std::string(ggml_type_traits(specs[i].type).name) + " toks=" + std::to_string(toks) + " threads=" + std::to_string(threads));
+    }
+  }
+  // A part whose rows split a packed group fails the call, and the good part before it is not computed.
+  ThreadPool pool(2);
+  QuantScratch scratch;
+  Problem p = make_problem(GgmlType::Q8_0, 16, cols, 1);
+  std::vector<float> y0(16, NAN), y1(17, NAN);
+  const MatmulPart bad[] = {{GgmlType::Q8_0, p.w.data(), 16, y0.data(), &k, false}, {GgmlType::Q8_0, p.w.data(), 17, y1.data(), &k, true}};
+  const std::vector<float> x1 = capitest::random_floats(cols, 3);
+  if (k.type(GgmlType::Q8_0).pack) {
+    CHECK(matmul_many(pool, bad, 2, cols, x1.data(), 1, scratch).code() == ErrorCode::INVALID_ARGUMENT);
+    CHECK(std::isnan(y0[0]));
+  }
+  CHECK(matmul_many(pool, bad, 0, cols, x1.data(), 1, scratch).code() == ErrorCode::INVALID_ARGUMENT);
+}
+
 // The packed kernels' integer sums at the quants' extremes: Q4_0 nibbles 15 and 0 (AVX2 adds 8 words'
 // s16 pairs, at most 30480 here) and Q8_0 bytes +-127 and -128 (AVX2's sign trick pairs reach 32512),
 // against activations of +-127. Saturation or a wrapped s16 would be off by thousands.
