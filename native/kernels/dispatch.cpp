@@ -121,6 +121,7 @@ void fill_avx512(Kernels& k) {
   k.softmax = avx512::softmax;
   k.apply_token_mask = avx512::apply_token_mask;
   k.rope = avx512::rope;
+  k.flash_attn = avx512::flash_attn;
   using G = GgmlType;
   type_of(k, G::Q8_0).vec_dot = avx512::vec_dot_q8_0_q8_0;
   type_of(k, G::Q8_0).gemm = avx512::gemm_q8_0_q8_0;

@@ -291,7 +291,7 @@ CAPI_TEST(flash_attention_matches_scalar) {
       {4, 2, 64, 17, 3, 8, 30.0f},   {2, 1, 40, 4, 33, 0, 0.0f},     {2, 2, 20, 2, 65, 0, 0.0f},
       {16, 8, 128, 1, 1000, 0, 0.0f}, {4, 4, 96, 33, 0, 0, 0.0f},    {8, 1, 64, 2, 300, 100, 0.0f},
       {2, 2, 64, 40, 100, 5, 0.0f},   {16, 1, 64, 3, 50, 0, 0.0f},   {3, 1, 72, 7, 29, 0, 20.0f},
-      {2, 1, 13, 3, 40, 0, 0.0f},
+      {2, 1, 13, 3, 40, 0, 0.0f},     {2, 1, 288, 3, 40, 0, 0.0f},  // wider than AVX-512's float K tile
       // Non-causal: a vision encoder's patches (all see all), an image span after a text prefix,
       // and a span under a sliding window.
       {4, 4, 64, 70, 0, 0, 0.0f, 70},  {3, 3, 72, 16, 0, 0, 0.0f, 16}, {4, 2, 64, 9, 30, 0, 0.0f, 39},

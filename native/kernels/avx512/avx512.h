@@ -17,8 +17,11 @@ void softmax(float* x, int64_t n);
 // mask.cpp
 void apply_token_mask(float* logits, const uint32_t* mask, int64_t n);
 
-// rope.cpp (flash attention uses the AVX2 version)
+// rope.cpp
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, const RopeParams& p);
+
+// attention.cpp
+void flash_attn(const FlashAttnArgs& a);
 
 // dot.cpp: VNNI Q8_0/Q4_0 (float types use the avx2 kernels)
 void vec_dot_q8_0_q8_0(int64_t n, float* s, const void* x, const void* y);

@@ -1,5 +1,5 @@
-// AVX-512 vector maths for this folder's kernels: the 16-lane exp of avx2/vmath.h (same algorithm
-// and error bounds) and a tail mask.
+// AVX-512 vector maths for this folder's kernels: the 16-lane exp and tanh of avx2/vmath.h (same
+// algorithms and error bounds) and a tail mask.
 #pragma once
 #include <immintrin.h>
 
@@ -32,6 +32,20 @@ inline __m512 exp_ps(__m512 in) {
   const __m512 big = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(in, _mm512_set1_ps(88.72283935546875f), _CMP_GT_OQ), y,
                                         _mm512_set1_ps(INFINITY));
   return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(in, _mm512_set1_ps(-87.33654f), _CMP_GE_OQ), big);
+}
+
+// tanh: 1 - 2 / (e^(2|x|) + 1) with the sign of x, and an odd Taylor polynomial below |x| = 0.125
+// where that form cancels.
+inline __m512 tanh_ps(__m512 x) {
+  const __m512 ax = _mm512_abs_ps(x);
+  const __m512 e = exp_ps(_mm512_add_ps(ax, ax));
+  const __m512 big = _mm512_sub_ps(_mm512_set1_ps(1.0f), _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
+  const __m512 x2 = _mm512_mul_ps(x, x);
+  __m512 p = _mm512_fmadd_ps(x2, _mm512_set1_ps(-17.0f / 315.0f), _mm512_set1_ps(2.0f / 15.0f));
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-1.0f / 3.0f));
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(1.0f));
+  const __m512 r = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.125f), _CMP_LT_OQ), big, _mm512_mul_ps(ax, p));
+  return _mm512_or_ps(r, _mm512_and_ps(x, _mm512_set1_ps(-0.0f)));
 }
 
 }  // namespace capibara::avx512
