@@ -38,18 +38,41 @@ struct Ops {
   static void tile_dots(const FlashRow* rows, const uint16_t* k, int64_t kv_stride, int64_t hd, int64_t nt, float* s) {
     const int64_t nv = (hd + 15) / 16;  // vectors per row, the last one masked
     const __mmask16 tail = lanes(hd - 16 * (nv - 1));
+    const auto qmask = [&](int64_t c) { return c + 1 < nv ? static_cast<__mmask16>(0xFFFF) : tail; };
     alignas(64) float kf[kFlashTile * kMaxHeadDim];
     for (int64_t t = 0; t < kFlashTile; ++t)
       for (int64_t c = 0; c < nv; ++c)
         _mm512_store_ps(kf + t * 16 * nv + 16 * c,
-                        t < nt ? load_f16(k + t * kv_stride + 16 * c, c + 1 < nv ? static_cast<__mmask16>(0xFFFF) : tail) : _mm512_setzero_ps());
-    for (int r = 0; r < NR; ++r) {
+                        t < nt ? load_f16(k + t * kv_stride + 16 * c, qmask(c)) : _mm512_setzero_ps());
+    // Two rows x 8 keys per pass, so each K vector loaded feeds two FMAs; the 16 sums come out of one
+    // transpose-add, row r's in lanes 0-7 and row r + 1's in lanes 8-15. An odd last row takes 16 keys.
+    int r = 0;
+    for (; r + 1 < NR; r += 2) {
+      const float* q0 = rows[r].q;
+      const float* q1 = rows[r + 1].q;
+      for (int64_t t0 = 0; t0 < kFlashTile; t0 += 8) {
+        __m512 acc[16];
+        for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
+        for (int64_t c = 0; c < nv; ++c) {
+          const __m512 qa = _mm512_maskz_loadu_ps(qmask(c), q0 + 16 * c), qb = _mm512_maskz_loadu_ps(qmask(c), q1 + 16 * c);
+          for (int t = 0; t < 8; ++t) {
+            const __m512 kv = _mm512_load_ps(kf + (t0 + t) * 16 * nv + 16 * c);
+            acc[t] = _mm512_fmadd_ps(qa, kv, acc[t]);
+            acc[8 + t] = _mm512_fmadd_ps(qb, kv, acc[8 + t]);
+          }
+        }
+        const __m512 sums = transpose_sum16(acc);
+        _mm256_store_ps(s + r * kFlashTile + t0, _mm512_castps512_ps256(sums));
+        _mm256_store_ps(s + (r + 1) * kFlashTile + t0, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sums), 1)));
+      }
+    }
+    if (r < NR) {
       const float* q = rows[r].q;
       for (int64_t t0 = 0; t0 < kFlashTile; t0 += 16) {
         __m512 acc[16];
         for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
         for (int64_t c = 0; c < nv; ++c) {
-          const __m512 qv = _mm512_maskz_loadu_ps(c + 1 < nv ? static_cast<__mmask16>(0xFFFF) : tail, q + 16 * c);
+          const __m512 qv = _mm512_maskz_loadu_ps(qmask(c), q + 16 * c);
           for (int t = 0; t < 16; ++t) acc[t] = _mm512_fmadd_ps(qv, _mm512_load_ps(kf + (t0 + t) * 16 * nv + 16 * c), acc[t]);
         }
         _mm512_store_ps(s + r * kFlashTile + t0, transpose_sum16(acc));
