@@ -232,10 +232,10 @@ Status linear(const Exec& ex, const Tensor& w, const float* x, int64_t n_tok, fl
 Status linear_many(const Exec& ex, std::initializer_list<LinearOut> outs, const float* x, int64_t n_tok) {
   MatmulPart parts[4];
   size_t n = 0;
+  if (outs.size() == 0 || outs.size() > std::size(parts)) return {ErrorCode::INVALID_ARGUMENT, "linear_many: 1 to 4 weights"};
   const int64_t n_cols = outs.begin()->w->ne[0];
   for (const LinearOut& o : outs) {
-    if (n == std::size(parts) || o.w->ne[0] != n_cols)
-      return {ErrorCode::INVALID_ARGUMENT, "linear_many: at most 4 weights, all of one input width"};
+    if (o.w->ne[0] != n_cols) return {ErrorCode::INVALID_ARGUMENT, "linear_many: weights of different input widths"};
     parts[n++] = part_of(*o.w, o.y);
   }
   return matmul_many(*ex.pool, parts, n, n_cols, x, n_tok, *ex.scratch);
