@@ -130,6 +130,15 @@ function upstreamBody(def: RemoteExpertConfig, req: UpstreamRequest): string {
   });
 }
 
+/** Whether the response is an event stream, read from the raw headers (the `headers` object is built on first use; a stream never needs it). */
+function isEventStream(res: IncomingMessage): boolean {
+  const raw = res.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 12 && raw[i]!.toLowerCase() === "content-type") return raw[i + 1]!.includes("text/event-stream");
+  }
+  return false;
+}
+
 async function readText(res: IncomingMessage, limit = 4096): Promise<string> {
   let text = "";
   for await (const b of res as AsyncIterable<Buffer>) {
@@ -189,12 +198,20 @@ class UpstreamCall {
    */
   private arm(): void {
     this.waiting = true;
-    // After the first token one timer serves every chunk: refreshed, not recreated.
-    if (this.tFirst !== null && this.chunkTimer) return void this.timer!.refresh();
+    const chunk = this.tFirst !== null;
+    // One timer a phase, not one a wait: up to the first token it keeps its deadline; after it, it is refreshed for each chunk.
+    if (this.timer && this.chunkTimer === chunk) {
+      if (chunk) this.timer.refresh();
+      return;
+    }
     clearTimeout(this.timer);
-    this.chunkTimer = this.tFirst !== null;
-    const ms = this.chunkTimer ? this.timeoutMs : Math.max(0, this.t0 + this.timeoutMs - performance.now());
-    this.timer = setTimeout(() => this.waiting && this.stop(new Error(`no answer from the remote within ${this.r.def.timeout_s} s`)), ms);
+    this.chunkTimer = chunk;
+    const ms = chunk ? this.timeoutMs : Math.max(0, this.t0 + this.timeoutMs - performance.now());
+    this.timer = setTimeout(() => {
+      if (this.waiting) this.stop(new Error(`no answer from the remote within ${this.r.def.timeout_s} s`));
+      // Expired while the consumer held the stream: the next wait starts a new one.
+      else this.timer = undefined;
+    }, ms);
   }
 
   private stop(reason: Error): void {
@@ -274,7 +291,7 @@ class UpstreamCall {
       });
       req.on("response", (res) => {
         // Listening at once, the body's first events are parsed in the same turn as the headers.
-        if (res.statusCode === 200 && String(res.headers["content-type"] ?? "").includes("text/event-stream")) this.events = new SseEvents(res);
+        if (res.statusCode === 200 && isEventStream(res)) this.events = new SseEvents(res);
         resolve(res);
       });
       req.on("error", reject);
