@@ -2,9 +2,9 @@
  * Server load test: `npm run bench:server [-- --duration 60 --clients 32 --engine fake|demo]`.
  * `--setup remote` measures a gateway's overhead (direct to a models host vs through a gateway of
  * remote experts, two processes); `--setup paired` its added time to first token, one client
- * alternating between the two paths request by request; `--setup failover` kills (`--signal SIGKILL`, default) or stops
- * (`--signal SIGTERM`: it drains) and restarts the models host during the run (see
- * bench/remote-setups.ts). Both use the fake engine.
+ * alternating between the two paths request by request; `--setup failover` kills
+ * (`--signal SIGKILL`, default) or stops (`--signal SIGTERM`: it drains) and restarts the models
+ * host during the run (see bench/remote-setups.ts). All three use the fake engine.
  * Streaming clients with automatic routing against the real HTTP server on 127.0.0.1, in this
  * process, backed by either the fake engine (deterministic text, `--token-delay-ms` per token,
  * `--parallel` slots per expert) or the demo system: the real engine with five random-weight models,
