@@ -4,6 +4,8 @@
  * process only runs the clients.
  * - remote: the same load direct to the models host, then through a gateway whose five experts are
  *   remote (url) to it; the gateway's added time to first token and its throughput ratio.
+ * - paired: one client alternating requests direct and through the gateway; the gateway's added
+ *   time to first token as the median of the per-pair differences.
  * - failover: the load through a gateway whose five remote experts have local fallbacks, while the
  *   models host is killed (SIGKILL, or `--signal SIGTERM`: it drains) a third of the way in and
  *   restarted at two thirds.
@@ -11,7 +13,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runServerBench, type ServerBenchResult } from "../lib/cli/bench.js";
+import { BENCH_PROMPTS, percentiles, runServerBench, streamOnce, type Percentiles, type ServerBenchResult } from "../lib/cli/bench.js";
 import { FIVE_EXPERTS, fiveExpertConfig } from "../test/helpers/fake-engine.js";
 import { freePort, startHost, stopHost, type HostProcess } from "../test/e2e/remote-procs.js";
 
@@ -106,6 +108,58 @@ export async function remoteOverheadBench(o: RemoteBenchOptions): Promise<Overhe
     const direct = await measured(host.url, load, host, gw);
     const gateway = await measured(gw.url, load, host, gw);
     return { direct: direct.result, gateway: gateway.result, directCpu: direct.cpu, gatewayCpu: gateway.cpu };
+  } finally {
+    await Promise.all([stopHost(gw), stopHost(host)]);
+  }
+}
+
+/** What the paired run measured: time to first token of each path, and what the gateway added to each pair. */
+export interface PairedResult {
+  pairs: number;
+  failed: number;
+  direct: Percentiles;
+  gateway: Percentiles;
+  added: Percentiles;
+}
+
+/**
+ * One client sending each prompt direct, then through the gateway (the order swapping every pair),
+ * for `durationS`. Run one after the other, as {@link remoteOverheadBench} runs them, the two paths
+ * meet different loads on a shared machine, which moves the difference of their medians by a
+ * millisecond or more; alternating request by request, both meet the same.
+ */
+export async function pairedOverheadBench(o: RemoteBenchOptions): Promise<PairedResult> {
+  const host = await modelsHost(o, await freePort());
+  const gw = await gatewayFor(o, host.url, false);
+  const one = async (url: string, prompt: (typeof BENCH_PROMPTS)[number]): Promise<number> => (await streamOnce({ url, clients: 1, durationS: 0, maxTokens: o.maxTokens }, prompt)).ttftMs;
+  try {
+    await runServerBench({ url: host.url, clients: 1, durationS: 2, maxTokens: o.maxTokens });
+    await runServerBench({ url: gw.url, clients: 1, durationS: 2, maxTokens: o.maxTokens });
+    const direct: number[] = [];
+    const gateway: number[] = [];
+    const added: number[] = [];
+    let failed = 0;
+    const deadline = performance.now() + o.durationS * 1000;
+    for (let i = 0; performance.now() < deadline; i++) {
+      const prompt = BENCH_PROMPTS[i % BENCH_PROMPTS.length]!;
+      try {
+        let d: number;
+        let g: number;
+        if (i % 2 === 0) {
+          d = await one(host.url, prompt);
+          g = await one(gw.url, prompt);
+        } else {
+          g = await one(gw.url, prompt);
+          d = await one(host.url, prompt);
+        }
+        direct.push(d);
+        gateway.push(g);
+        added.push(g - d);
+      } catch {
+        failed++;
+      }
+    }
+    return { pairs: added.length, failed, direct: percentiles(direct), gateway: percentiles(gateway), added: percentiles(added) };
   } finally {
     await Promise.all([stopHost(gw), stopHost(host)]);
   }

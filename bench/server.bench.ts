@@ -1,9 +1,10 @@
 /**
  * Server load test: `npm run bench:server [-- --duration 60 --clients 32 --engine fake|demo]`.
  * `--setup remote` measures a gateway's overhead (direct to a models host vs through a gateway of
- * remote experts, two processes); `--setup failover` kills (`--signal SIGKILL`, default) or stops
- * (`--signal SIGTERM`: it drains) and restarts the models host during the run (see
- * bench/remote-setups.ts). Both use the fake engine.
+ * remote experts, two processes); `--setup paired` its added time to first token, one client
+ * alternating between the two paths request by request; `--setup failover` kills
+ * (`--signal SIGKILL`, default) or stops (`--signal SIGTERM`: it drains) and restarts the models
+ * host during the run (see bench/remote-setups.ts). All three use the fake engine.
  * Streaming clients with automatic routing against the real HTTP server on 127.0.0.1, in this
  * process, backed by either the fake engine (deterministic text, `--token-delay-ms` per token,
  * `--parallel` slots per expert) or the demo system: the real engine with five random-weight models,
@@ -22,7 +23,7 @@ import { startServer } from "../lib/server/index.js";
 import { DEMO_EXPERTS } from "../lib/config/index.js";
 import { createSystem, type CapibaraSystem } from "../lib/system.js";
 import { buildModel } from "../test/fixtures/recipes.js";
-import { failoverBench, remoteOverheadBench, type RemoteBenchOptions } from "./remote-setups.js";
+import { failoverBench, pairedOverheadBench, remoteOverheadBench, type RemoteBenchOptions } from "./remote-setups.js";
 import { FakeEngine, fiveExpertConfig } from "../test/helpers/fake-engine.js";
 
 const { values } = parseArgs({
@@ -58,12 +59,12 @@ function fakeSystem(): Promise<CapibaraSystem> {
   const engine = new FakeEngine({ replyTokens: num("max-tokens"), tokenDelayMs: num("token-delay-ms"), contextSize: 4096 });
   return createSystem(fiveExpertConfig(dir, { parallel: num("parallel") }), { loadModel: engine.loadModel });
 }
-if (values.setup === "remote" || values.setup === "failover") {
+if (values.setup === "remote" || values.setup === "paired" || values.setup === "failover") {
   const signal = values.signal;
   if (signal !== "SIGKILL" && signal !== "SIGTERM") throw new Error(`--signal must be SIGKILL or SIGTERM, got ${signal}`);
   const o: RemoteBenchOptions = { signal, dir, clients: num("clients"), durationS: num("duration"), maxTokens: num("max-tokens"), tokenDelayMs: num("token-delay-ms"), parallel: num("parallel") };
   const load = (): string => loadavg().map((l) => l.toFixed(1)).join(" ");
-  process.stdout.write(`server bench, setup ${values.setup}: fake engine, ${o.tokenDelayMs} ms/token, ${o.parallel} slots per expert, ${o.clients} clients, node ${process.version}, ${cpus().length} cores, load average ${load()}\n`);
+  process.stdout.write(`server bench, setup ${values.setup}: fake engine, ${o.tokenDelayMs} ms/token, ${o.parallel} slots per expert, ${values.setup === "paired" ? 1 : o.clients} clients, node ${process.version}, ${cpus().length} cores, load average ${load()}\n`);
   try {
     if (values.setup === "remote") {
       const { direct, gateway, directCpu, gatewayCpu } = await remoteOverheadBench(o);
@@ -73,6 +74,12 @@ if (values.setup === "remote" || values.setup === "failover") {
       process.stdout.write(`gateway overhead: TTFT p50 +${added} ms, throughput ${ratio}x of direct (chunks/s)\n`);
       process.stdout.write(`CPU ms per 1000 chunks: direct run: client ${directCpu.client}, host ${directCpu.host}; gateway run: client ${gatewayCpu.client}, gateway ${gatewayCpu.gateway}, host ${gatewayCpu.host}\n`);
       if (direct.failed + gateway.failed > 0) process.exitCode = 1;
+    } else if (values.setup === "paired") {
+      const p = await pairedOverheadBench(o);
+      const line = (q: { p50: number; p90: number; p99: number }): string => `${q.p50} / ${q.p90} / ${q.p99} ms`;
+      process.stdout.write(`${p.pairs} pairs (${p.failed} failed), TTFT p50 / p90 / p99: direct ${line(p.direct)}; gateway ${line(p.gateway)}\n`);
+      process.stdout.write(`gateway overhead: TTFT +${p.added.p50} ms (median of the per-pair differences; p90 ${p.added.p90} ms)\n`);
+      if (p.failed > 0) process.exitCode = 1;
     } else {
       const f = await failoverBench(o);
       process.stdout.write(formatBenchTable(f.result));

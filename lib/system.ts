@@ -69,6 +69,21 @@ function routerFromConfig(config: Config): RouterLike {
   return createRouter(routerConfigFromSection(config.router));
 }
 
+/**
+ * Aborts `ac` when `from` aborts; returns what undoes the link. A listener rather than
+ * `AbortSignal.any`, which costs tens of microseconds a request on Node 20.
+ */
+function linkAbort(from: AbortSignal | undefined, ac: AbortController): () => void {
+  if (!from) return () => undefined;
+  if (from.aborted) {
+    ac.abort(from.reason);
+    return () => undefined;
+  }
+  const onAbort = (): void => ac.abort(from.reason);
+  from.addEventListener("abort", onAbort, { once: true });
+  return () => from.removeEventListener("abort", onAbort);
+}
+
 function generateOptions(expert: ExpertConfig, req: SamplingOptions, signal: AbortSignal): GenerateOptions {
   const d = expert.sampling;
   return {
@@ -268,7 +283,8 @@ export class CapibaraSystem {
     this.requestsTotal++;
     if (route.decision) this.routedByDomain[route.domain] = (this.routedByDomain[route.domain] ?? 0) + 1;
     const ac = new AbortController();
-    const signal = req.signal ? AbortSignal.any([req.signal, ac.signal]) : ac.signal;
+    const signal = ac.signal;
+    const unlink = linkAbort(req.signal, ac);
     const optionsFor = (expert: ExpertConfig): GenerateOptions => generateOptions(expert, req, signal);
     this.starting++;
     let seg: Segment;
@@ -276,6 +292,9 @@ export class CapibaraSystem {
       const lease = await this.acquireWithFallback(route, messages, signal, (expert) => ({ prompt, options: optionsFor(expert) }));
       seg = this.begin(lease, prompt, messages, optionsFor(lease.expert));
       this.running.add(ac);
+    } catch (err) {
+      unlink();
+      throw err;
     } finally {
       this.starting--;
       this.settleDrain();
@@ -308,6 +327,7 @@ export class CapibaraSystem {
       (err: unknown) => !iterated && rejectStats(err),
     );
     const finish = (): void => {
+      unlink();
       this.running.delete(ac);
       seg.release();
       this.settleDrain();

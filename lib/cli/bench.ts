@@ -59,7 +59,8 @@ export interface ServerBenchResult {
   rssMiB: { start: number; max: number; end: number };
 }
 
-function percentiles(values: number[]): Percentiles {
+/** p50, p90, p99 and max of `values`, rounded to 0.1. */
+export function percentiles(values: number[]): Percentiles {
   const v = [...values].sort((a, b) => a - b);
   const at = (q: number): number => (v.length === 0 ? NaN : v[Math.min(v.length - 1, Math.floor(q * v.length))]!);
   const round = (x: number): number => Math.round(x * 10) / 10;
@@ -67,7 +68,7 @@ function percentiles(values: number[]): Percentiles {
 }
 
 /** One streaming request; resolves with its time to first token, or throws why it failed. */
-async function streamOnce(opts: ServerBenchOptions, prompt: ChatMessage["content"]): Promise<{ ttftMs: number; chunks: number }> {
+export async function streamOnce(opts: ServerBenchOptions, prompt: ChatMessage["content"]): Promise<{ ttftMs: number; chunks: number }> {
   const t0 = performance.now();
   const res = await fetch(`${opts.url}/v1/chat/completions`, {
     method: "POST",

@@ -9,6 +9,7 @@
 import { EventEmitter } from "node:events";
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
+import { urlToHttpOptions } from "node:url";
 import { AbortError } from "../errors.js";
 import type { ExpertConfig, RemoteExpertConfig } from "../config/schema.js";
 import type { ChatMessage, GenerateOptions, Generation, GenerationStats, StopReason, TokenChunk } from "../engine/types.js";
@@ -75,6 +76,12 @@ interface Remote {
    * loads or drains); null once it answered 404, and `<url>/models` is probed instead.
    */
   health: URL | null;
+  /**
+   * What each generation request starts from: the target of both endpoints and the constant
+   * headers, worked out once, as they are on the path to the first token.
+   */
+  target: Record<UpstreamPath, http.RequestOptions>;
+  headers: Record<string, string>;
   agent: http.Agent;
   /** Probes get their own connection, so they are never queued behind busy streams. */
   probeAgent: http.Agent;
@@ -86,6 +93,9 @@ interface Remote {
   timer?: NodeJS.Timeout;
   probing?: Promise<void>;
 }
+
+/** The endpoints a generation goes to, relative to the remote's `url`. */
+type UpstreamPath = "chat/completions" | "completions";
 
 /** Client-side statuses that are the request's fault: the client gets them as they are, with no fallback. */
 const CLIENT_FAULTS = new Set([400, 413, 422]);
@@ -118,6 +128,15 @@ function upstreamBody(def: RemoteExpertConfig, req: UpstreamRequest): string {
     // vLLM's names; llama-server and capibara continue a final assistant message as well.
     ...(o.continueFinalMessage ? { continue_final_message: true, add_generation_prompt: false } : {}),
   });
+}
+
+/** Whether the response is an event stream, read from the raw headers (the `headers` object is built on first use; a stream never needs it). */
+function isEventStream(res: IncomingMessage): boolean {
+  const raw = res.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 12 && raw[i]!.toLowerCase() === "content-type") return raw[i + 1]!.includes("text/event-stream");
+  }
+  return false;
 }
 
 async function readText(res: IncomingMessage, limit = 4096): Promise<string> {
@@ -163,7 +182,7 @@ class UpstreamCall {
 
   constructor(
     private readonly r: Remote,
-    private readonly path: string,
+    private readonly path: UpstreamPath,
     private readonly body: string,
     private readonly signal: AbortSignal | undefined,
     private readonly connectMs: number,
@@ -179,12 +198,20 @@ class UpstreamCall {
    */
   private arm(): void {
     this.waiting = true;
-    // After the first token one timer serves every chunk: refreshed, not recreated.
-    if (this.tFirst !== null && this.chunkTimer) return void this.timer!.refresh();
+    const chunk = this.tFirst !== null;
+    // One timer a phase, not one a wait: up to the first token it keeps its deadline; after it, it is refreshed for each chunk.
+    if (this.timer && this.chunkTimer === chunk) {
+      if (chunk) this.timer.refresh();
+      return;
+    }
     clearTimeout(this.timer);
-    this.chunkTimer = this.tFirst !== null;
-    const ms = this.chunkTimer ? this.timeoutMs : Math.max(0, this.t0 + this.timeoutMs - performance.now());
-    this.timer = setTimeout(() => this.waiting && this.stop(new Error(`no answer from the remote within ${this.r.def.timeout_s} s`)), ms);
+    this.chunkTimer = chunk;
+    const ms = chunk ? this.timeoutMs : Math.max(0, this.t0 + this.timeoutMs - performance.now());
+    this.timer = setTimeout(() => {
+      if (this.waiting) this.stop(new Error(`no answer from the remote within ${this.r.def.timeout_s} s`));
+      // Expired while the consumer held the stream: the next wait starts a new one.
+      else this.timer = undefined;
+    }, ms);
   }
 
   private stop(reason: Error): void {
@@ -233,12 +260,11 @@ class UpstreamCall {
       if (CLIENT_FAULTS.has(status)) throw new UpstreamError(status, message);
       throw new RemoteUnavailableError(name, message, status >= 500);
     }
-    if (!String(res.headers["content-type"] ?? "").includes("text/event-stream")) {
+    if (!this.events) {
       const text = await readText(res, 200).catch(() => "");
       this.close();
       throw new RemoteUnavailableError(name, `remote expert "${name}" did not answer with an event stream (content-type ${res.headers["content-type"] ?? "none"}): ${text.slice(0, 80)}`, true);
     }
-    this.events = new SseEvents(res);
     try {
       return await this.next();
     } catch (err) {
@@ -250,15 +276,12 @@ class UpstreamCall {
     }
   }
 
+  /** Sends the request; resolves with the response, whose event stream is read from its first byte on when it is one. */
   private send(): Promise<IncomingMessage> {
-    const url = new URL(this.path, this.r.base);
-    const lib = url.protocol === "https:" ? https : http;
+    const target = this.r.target[this.path];
+    const lib = target.protocol === "https:" ? https : http;
     return new Promise((resolve, reject) => {
-      const req = lib.request(url, {
-        method: "POST",
-        agent: this.r.agent,
-        headers: { "content-type": "application/json", accept: "text/event-stream", "content-length": Buffer.byteLength(this.body), ...authHeader(this.r.def) },
-      });
+      const req = lib.request({ ...target, headers: { ...this.r.headers, "content-length": Buffer.byteLength(this.body) } });
       this.req = req;
       req.on("socket", (socket) => {
         if (!socket.connecting) return;
@@ -266,7 +289,11 @@ class UpstreamCall {
         socket.once("connect", () => clearTimeout(t));
         socket.once("close", () => clearTimeout(t));
       });
-      req.on("response", resolve);
+      req.on("response", (res) => {
+        // Listening at once, the body's first events are parsed in the same turn as the headers.
+        if (res.statusCode === 200 && isEventStream(res)) this.events = new SseEvents(res);
+        resolve(res);
+      });
       req.on("error", reject);
       req.end(this.body);
     });
@@ -389,7 +416,9 @@ export class RemoteExperts extends EventEmitter {
           const Agent = base.protocol === "https:" ? https.Agent : http.Agent;
           const agent = new Agent({ keepAlive: true, ...(def.max_concurrent ? { maxSockets: def.max_concurrent + 1 } : {}) });
           const health = new URL(base.pathname.endsWith("/v1/") ? "../health" : "health", base);
-          return [def.name, { def, base, health, agent, probeAgent: new Agent({ keepAlive: true, maxSockets: 1 }), state: "remote-down", active: 0, waiters: [], lastUsed: null, lastError: null } satisfies Remote];
+          const target = (path: UpstreamPath): http.RequestOptions => ({ ...urlToHttpOptions(new URL(path, base)), method: "POST", agent });
+          const headers = { "content-type": "application/json", accept: "text/event-stream", ...authHeader(def) };
+          return [def.name, { def, base, health, target: { "chat/completions": target("chat/completions"), completions: target("completions") }, headers, agent, probeAgent: new Agent({ keepAlive: true, maxSockets: 1 }), state: "remote-down", active: 0, waiters: [], lastUsed: null, lastError: null } satisfies Remote];
         }),
     );
     this.ready = Promise.all([...this.remotes.values()].map((r) => this.probe(r))).then(() => undefined);

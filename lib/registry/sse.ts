@@ -3,6 +3,7 @@
  * @module
  */
 import type { IncomingMessage } from "node:http";
+import { StringDecoder } from "node:string_decoder";
 import { UpstreamError } from "./remote-errors.js";
 
 /** Upstream stream chunk fields we read (OpenAI chat or text completion chunks). */
@@ -15,6 +16,9 @@ export interface UpstreamChunk {
 /** Parsed events that may wait for the consumer before the response is paused. */
 const SSE_QUEUE_MAX = 8;
 
+/** Where the first event of `buf` ends (its blank line), or -1; the search for CRLF line ends only runs when there is a CR. */
+const eventEnd = (buf: string): number => (buf.includes("\r") ? buf.search(/\r?\n\r?\n/) : buf.indexOf("\n\n"));
+
 /**
  * The JSON of an SSE byte stream's `data:` fields, parsed as the bytes arrive. A push parser on
  * the response's own events rather than an async iterator over it: a proxied chunk then costs one
@@ -24,7 +28,7 @@ const SSE_QUEUE_MAX = 8;
  */
 export class SseEvents {
   private buf = "";
-  private readonly decoder = new TextDecoder();
+  private readonly decoder = new StringDecoder("utf8");
   private readonly queue: UpstreamChunk[] = [];
   private finished = false;
   private failed: Error | null = null;
@@ -45,8 +49,10 @@ export class SseEvents {
 
   private readonly onData = (bytes: Buffer): void => {
     if (this.finished || this.failed) return;
-    this.buf += this.decoder.decode(bytes, { stream: true });
-    for (let end = this.buf.search(/\r?\n\r?\n/); end >= 0 && !this.finished; end = this.buf.search(/\r?\n\r?\n/)) {
+    const text = this.decoder.write(bytes);
+    // A byte order mark may open the stream (SSE ignores it); none can start a later event.
+    this.buf += this.buf === "" && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    for (let end = eventEnd(this.buf); end >= 0 && !this.finished; end = eventEnd(this.buf)) {
       const event = this.buf.slice(0, end);
       this.buf = this.buf.slice(end + (this.buf[end] === "\r" ? 4 : 2));
       try {

@@ -105,11 +105,12 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
   let status = 200;
   let stats: ChatStats | undefined;
   let res: ChatResponse | undefined;
+  // Made before the expert answers: a remote's start ends at its first token, so after it everything is on the path to the client.
+  const meta = responseMeta(call.kind, expert);
   try {
     res = await call.start(ac.signal);
-    expert = res.route.expert;
+    expert = meta.model = res.route.expert;
     routes.record(call.endpoint, res.route);
-    const meta = responseMeta(call.kind, expert);
     const headers = routeHeaders(res.route);
     const it = res[Symbol.asyncIterator]();
     let next = await it.next();

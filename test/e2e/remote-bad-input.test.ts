@@ -13,7 +13,7 @@ import { FakeEngine, fakeReply } from "../helpers/fake-engine.js";
 import { fakeModel } from "./remote-procs.js";
 
 const dir = mkdtempSync(join(tmpdir(), "capibara-remote-bad-"));
-const BEHAVIOURS = ["not-json", "sse-garbage", "http-500", "hang", "truncated", "error-event", "endless"] as const;
+const BEHAVIOURS = ["not-json", "sse-garbage", "http-500", "hang", "truncated", "stalls", "error-event", "endless"] as const;
 /** `rejects` (a 400 to every request) is not an expert of the main system: only the fallback test's own system has it. */
 type Behaviour = (typeof BEHAVIOURS)[number] | "rejects";
 
@@ -42,6 +42,7 @@ beforeAll(async () => {
       if (behaviour === "sse-garbage") return void res.end("data: {not json at all\n\n");
       sse(res, "first");
       if (behaviour === "truncated") return void setTimeout(() => res.destroy(), 50);
+      if (behaviour === "stalls") return; // the first token, then silence with the connection open
       if (behaviour === "error-event") return void res.end(`data: ${JSON.stringify({ error: { message: "model crashed" } })}\n\n`);
       const timer = setInterval(() => sse(res, " more"), 20);
       res.on("close", () => {
@@ -116,6 +117,15 @@ describe("remote experts: bad upstreams", () => {
       x_capibara: { continuations: [{ continued_from: "error-event", continued_on: "local", error: expect.stringMatching(/model crashed/) }] },
     });
     expect(system.stats().experts["error-event"]!.state).toBe("remote-up");
+  });
+
+  it("a stream that falls silent after the first token is cut after timeout_s and continues on the next expert", async () => {
+    const t0 = Date.now();
+    const chunks = (await events(await chat("stalls", true))).slice(0, -1).map((d) => JSON.parse(d) as Chunk);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(chunks.map((c) => c.choices?.[0]?.delta?.content ?? "").join("")).toBe(`first ${fakeReply("local.gguf", HI, 4).slice(1).join(" ")}`);
+    expect(chunks.filter((c) => c.x_capibara).map((c) => c.x_capibara)).toEqual([{ continued_from: "stalls", continued_on: "local", error: expect.stringMatching(/no answer from the remote within 1 s/) }]);
   });
 
   it("an answer that cannot be continued (a grammar's state is not in its text) ends with a clean error event, or a 502", async () => {
