@@ -15,6 +15,7 @@
 // Integer sums are exact, so only the float scaling order differs from scalar.
 #include <immintrin.h>
 
+#include <vector>
 
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx2/vmath.h"
@@ -31,6 +32,10 @@ constexpr int kMaxTile = 4;
 
 inline __m128i load64(const uint8_t* p) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)); }
 inline __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+// A vector as a std::vector element (a vector of __m256i itself would drop its alignment attribute).
+struct Vec256 {
+  __m256i v;
+};
 inline __m256 load_f16x8(const uint8_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 
 // An empty asm that "changes" v: GCC may no longer rebalance the chain of integer adds through v into a
@@ -52,8 +57,12 @@ inline __m128i k4_scale(const __m128i* P, int j) {
 }
 
 // Q4_K, and Q5_K (kQ5) whose fifth bit of sub-block j's element l is bit j of qh byte l.
-template <bool kQ5, int T>
-void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+// Every sub-block's scale and min of the 8 rows as an (s, s) pair per lane: the first token tile of a
+// group (kReuse false) decodes them into `scales` (kQ45Scales vectors per super-block), the group's
+// other tiles read them back, so a 64-token call decodes each super-block once instead of 16 times.
+constexpr int kQ45Scales = 16;
+template <bool kQ5, bool kReuse, int T>
+void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __m256i* scales, float* s, int64_t s_stride) {
   constexpr size_t kSuper = kRows * (kQ5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
   constexpr int kWordsPerSum = kQ5 ? 4 : 8;  // words whose vpmaddubsw pairs add up in s16 (see above)
   const __m256i m4 = _mm256_set1_epi8(0x0F), bit4 = _mm256_set1_epi8(0x10);
@@ -64,16 +73,16 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
     prefetch_ahead<kSuper>(blk);
     const uint8_t* qh = blk + 4 * kRows + 12 * kRows;  // after d, dmin and the scale planes (Q5_K only)
     const uint8_t* qs = qh + (kQ5 ? 32 * kRows : 0);
-    // Every sub-block's scale and min of the 8 rows as an (s, s) pair per lane, decoded before the
-    // products: keeping the 12 planes live across them spilled the token sums out of registers.
-    __m256i sc[8], mn[8];
-    {
+    // Decoded before the products: keeping the 12 planes live across them spilled the token sums.
+    const __m256i* sc = scales + sb * kQ45Scales;
+    const __m256i* mn = sc + 8;
+    if constexpr (!kReuse) {
       __m128i P[12];
       for (int i = 0; i < 12; ++i) P[i] = load64(blk + 4 * kRows + kRows * i);
       for (int j = 0; j < 8; ++j) {
         const __m128i a = k4_scale<false>(P, j), b = k4_scale<true>(P, j);
-        sc[j] = pair_u8(a, a);
-        mn[j] = pair_u8(b, b);
+        scales[sb * kQ45Scales + j] = pair_u8(a, a);
+        scales[sb * kQ45Scales + 8 + j] = pair_u8(b, b);
       }
     }
     __m256i isum[T];
@@ -301,8 +310,29 @@ void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* 
       [&](const uint8_t* group, const BlockQ8_K* const* ys, int nt, float* out) { kTiles[nt](n / kQKK, group, ys, out, y_stride); });
 }
 
+// Tiles that keep a group's decoded scales in a per-thread buffer of kScales vectors per super-block:
+// kTiles[0] decode them (the group's first tile), kTiles[1] reuse them.
+using CachedTileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, __m256i*, float*, int64_t);
+
+template <int kScales, const CachedTileFn (&kTiles)[2][kMaxTile + 1]>
+void gemm_cached(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
+                 int64_t y_stride) {
+  const int64_t nsb = n / kQKK;
+  thread_local std::vector<Vec256> buf;
+  if (buf.size() < static_cast<size_t>(nsb * kScales)) buf.resize(static_cast<size_t>(nsb * kScales));
+  __m256i* scales = &buf[0].v;
+  const auto* xb = static_cast<const uint8_t*>(x);
+  for_each_packed_tile<kRows, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
+    const BlockQ8_K* ys[kMaxTile];
+    for (int t = 0; t < nt; ++t) ys[t] = reinterpret_cast<const BlockQ8_K*>(xb + (t0 + t) * x_row);
+    kTiles[t0 > 0][nt](nsb, group, ys, scales, out, y_stride);
+  });
+}
+
 template <bool kQ5>
-constexpr TileFn kTilesQ45[kMaxTile + 1] = {nullptr, tile_q45_K<kQ5, 1>, tile_q45_K<kQ5, 2>, tile_q45_K<kQ5, 3>, tile_q45_K<kQ5, 4>};
+constexpr CachedTileFn kTilesQ45[2][kMaxTile + 1] = {
+    {nullptr, tile_q45_K<kQ5, false, 1>, tile_q45_K<kQ5, false, 2>, tile_q45_K<kQ5, false, 3>, tile_q45_K<kQ5, false, 4>},
+    {nullptr, tile_q45_K<kQ5, true, 1>, tile_q45_K<kQ5, true, 2>, tile_q45_K<kQ5, true, 3>, tile_q45_K<kQ5, true, 4>}};
 constexpr TileFn kTilesQ6[kMaxTile + 1] = {nullptr, tile_q6_K<1>, tile_q6_K<2>, tile_q6_K<3>, tile_q6_K<4>};
 template <bool kQ3>
 constexpr TileFn kTilesQ23[kMaxTile + 1] = {nullptr, tile_q23_K<kQ3, 1>, tile_q23_K<kQ3, 2>, tile_q23_K<kQ3, 3>, tile_q23_K<kQ3, 4>};
@@ -324,12 +354,12 @@ void pack_q6_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols
 
 void gemm_q4_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride) {
-  gemm_k<kTilesQ45<false>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_cached<kQ45Scales, kTilesQ45<false>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 void gemm_q5_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride) {
-  gemm_k<kTilesQ45<true>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_cached<kQ45Scales, kTilesQ45<true>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 void gemm_q6_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
