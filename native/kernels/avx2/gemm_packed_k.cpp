@@ -62,7 +62,8 @@ inline __m128i k4_scale(const __m128i* P, int j) {
 // other tiles read them back, so a 64-token call decodes each super-block once instead of 16 times.
 constexpr int kQ45Scales = 16;
 template <bool kQ5, bool kReuse, int T>
-void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __m256i* scales, float* s, int64_t s_stride) {
+void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __m256i* scales, NextGroup next, float* s,
+                int64_t s_stride) {
   constexpr size_t kSuper = kRows * (kQ5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
   constexpr int kWordsPerSum = kQ5 ? 4 : 8;  // words whose vpmaddubsw pairs add up in s16 (see above)
   const __m256i m4 = _mm256_set1_epi8(0x0F), bit4 = _mm256_set1_epi8(0x10);
@@ -71,6 +72,7 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
     prefetch_ahead<kSuper>(blk);
+    next.prefetch(sb);
     const uint8_t* qh = blk + 4 * kRows + 12 * kRows;  // after d, dmin and the scale planes (Q5_K only)
     const uint8_t* qs = qh + (kQ5 ? 32 * kRows : 0);
     // Decoded before the products: keeping the 12 planes live across them spilled the token sums.
@@ -127,8 +129,12 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(s + t * s_stride, acc[t]);
 }
 
-template <int T>
-void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+// Q6_K: the (sc_2i, sc_2i+1) pairs of the -32 offset and the (sc_s, sc_s) pair of every sub-block s
+// of the 8 rows, kQ6Scales vectors per super-block decoded by a group's first tile (see tile_q45_K).
+constexpr int kQ6Scales = 24;
+template <bool kReuse, int T>
+void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __m256i* scales, NextGroup next, float* s,
+               int64_t s_stride) {
   constexpr size_t kSuper = kRows * sizeof(BlockQ6_K);
   constexpr size_t kSection = 3 * 16 * kRows;  // kPackQ6_K: three 16-byte fields per (h, mq)
   const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
@@ -137,17 +143,24 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
     prefetch_ahead<kSuper>(blk);
+    next.prefetch(sb);
     const uint8_t* planes = blk + 2 * kRows;  // 16 int8 scale planes
-    __m256i isum[T];
-    {
-      __m256i sc_pairs[8];
-      for (int i = 0; i < 8; ++i) sc_pairs[i] = pair_s8(load64(planes + 2 * kRows * i), load64(planes + 2 * kRows * i + kRows));
-      for (int t = 0; t < T; ++t) {
-        const auto* bs = reinterpret_cast<const int8_t*>(y[t][sb].bsums);  // (bs_2i, bs_2i+1): one word
-        __m256i off = _mm256_madd_epi16(sc_pairs[0], bcast32(bs));
-        for (int i = 1; i < 8; ++i) off = _mm256_add_epi32(off, _mm256_madd_epi16(sc_pairs[i], bcast32(bs + 4 * i)));
-        isum[t] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(off, 5));  // -32 * sum
+    const __m256i* sc_pairs = scales + sb * kQ6Scales;
+    const __m256i* sc_sub = sc_pairs + 8;
+    if constexpr (!kReuse) {
+      for (int i = 0; i < 8; ++i)
+        scales[sb * kQ6Scales + i] = pair_s8(load64(planes + 2 * kRows * i), load64(planes + 2 * kRows * i + kRows));
+      for (int i = 0; i < 16; ++i) {
+        const __m128i scb = load64(planes + kRows * i);
+        scales[sb * kQ6Scales + 8 + i] = pair_s8(scb, scb);
       }
+    }
+    __m256i isum[T];
+    for (int t = 0; t < T; ++t) {
+      const auto* bs = reinterpret_cast<const int8_t*>(y[t][sb].bsums);  // (bs_2i, bs_2i+1): one word
+      __m256i off = _mm256_madd_epi16(sc_pairs[0], bcast32(bs));
+      for (int i = 1; i < 8; ++i) off = _mm256_add_epi32(off, _mm256_madd_epi16(sc_pairs[i], bcast32(bs + 4 * i)));
+      isum[t] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(off, 5));  // -32 * sum
     }
     // Section (h, mq) holds the four 16-element sub-blocks s = 8h + 2k + mq, k = quarter: word m of its
     // ql fields holds quarters 0/2 (low/high nibble) and 1/3, with bits 2k..2k+1 of the qh word on top
@@ -159,8 +172,7 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
         const uint8_t* sec = planes + 16 * kRows + (2 * h + mq) * kSection;
 #pragma GCC unroll 4
         for (int k = 0; k < 4; ++k) {
-          const __m128i scb = load64(planes + kRows * (8 * h + 2 * k + mq));
-          const __m256i sc = pair_s8(scb, scb);
+          const __m256i sc = sc_sub[8 * h + 2 * k + mq];
           __m256i s16[T];
 #pragma GCC unroll 4
           for (int m = 0; m < 4; ++m) {
@@ -193,7 +205,7 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
 // the activation bytes given the level's sign (|pair| <= 2 * 127 * 128 = 32512, so each pair sum widens
 // at once), and the vpmaddwd that widens it multiplies by the (ls_j - 32, ls_j - 32) pair of each lane.
 template <int T>
-void tile_iq4_xs(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+void tile_iq4_xs(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, NextGroup next, float* s, int64_t s_stride) {
   constexpr size_t kSuper = kRows * sizeof(BlockIq4Xs);
   const __m256i m4 = _mm256_set1_epi8(0x0F), table = _mm256_broadcastsi128_si256(iq4_table(0));
   __m256 acc[T];
@@ -201,6 +213,7 @@ void tile_iq4_xs(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, f
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
     prefetch_ahead<kSuper>(blk);
+    next.prefetch(sb);
     const __m256i sh = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2 * kRows)));
     const __m256i sl = load256(blk + 4 * kRows);
     const uint8_t* qs = blk + 8 * kRows;
@@ -238,7 +251,7 @@ void tile_iq4_xs(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, f
 // 2 * 7 * 128 = 1792, so a sub-block's 4 words add up in s16 before the vpmaddwd by its scale pair; Q2_K's
 // mins multiply the bsums in one vpmaddwd per two sub-blocks.
 template <bool kQ3, int T>
-void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, NextGroup next, float* s, int64_t s_stride) {
   constexpr size_t kSuper = kRows * (kQ3 ? sizeof(BlockQ3_K) : sizeof(BlockQ2_K));
   constexpr int kPlanes = kQ3 ? 12 : 16;
   constexpr int kPlane0 = kQ3 ? 2 * kRows : 4 * kRows;  // after d (and Q2_K's dmin)
@@ -249,6 +262,7 @@ void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
     prefetch_ahead<kSuper>(blk);
+    next.prefetch(sb);
     __m128i P[kPlanes];
     for (int i = 0; i < kPlanes; ++i) P[i] = load64(blk + kPlane0 + kRows * i);
     const uint8_t* hm = blk + kPlane0 + kPlanes * kRows;  // Q3_K only
@@ -300,19 +314,38 @@ void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(s + t * s_stride, acc[t]);
 }
 
-using TileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, float*, int64_t);
+// Calls tile(group, ys, nt, reuse, next, out) for every token tile of every row group (ys: the tile's
+// activation rows; reuse: not the group's first tile; next: its share of the next group's prefetch).
+template <typename Tile>
+void for_each_k_tile(int64_t nsb, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                     float* y, int64_t y_stride, Tile&& tile) {
+  const auto* xb = static_cast<const uint8_t*>(x);
+  const size_t group_bytes = kRows * w_row;
+  const auto* end = static_cast<const uint8_t*>(w) + n_rows * w_row;
+  const int64_t n_tiles = (n_tok + kMaxTile - 1) / kMaxTile;
+  for_each_packed_tile<kRows, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
+    const BlockQ8_K* ys[kMaxTile];
+    for (int t = 0; t < nt; ++t) ys[t] = reinterpret_cast<const BlockQ8_K*>(xb + (t0 + t) * x_row);
+    const uint8_t* next = group + group_bytes < end ? group + group_bytes : nullptr;
+    tile(group, ys, nt, t0 > 0, next_group_share(next, group_bytes, t0 / kMaxTile, n_tiles, nsb), out);
+  });
+}
+
+using TileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, NextGroup, float*, int64_t);
 
 template <const TileFn (&kTiles)[kMaxTile + 1]>
 void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
             int64_t y_stride) {
-  for_each_packed_row_tile<kRows, kMaxTile, BlockQ8_K>(
-      w, w_row, n_rows, x, x_row, n_tok, y, y_stride,
-      [&](const uint8_t* group, const BlockQ8_K* const* ys, int nt, float* out) { kTiles[nt](n / kQKK, group, ys, out, y_stride); });
+  const int64_t nsb = n / kQKK;
+  for_each_k_tile(nsb, w, w_row, n_rows, x, x_row, n_tok, y, y_stride,
+                  [&](const uint8_t* group, const BlockQ8_K* const* ys, int nt, bool, NextGroup next, float* out) {
+                    kTiles[nt](nsb, group, ys, next, out, y_stride);
+                  });
 }
 
 // Tiles that keep a group's decoded scales in a per-thread buffer of kScales vectors per super-block:
 // kTiles[0] decode them (the group's first tile), kTiles[1] reuse them.
-using CachedTileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, __m256i*, float*, int64_t);
+using CachedTileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, __m256i*, NextGroup, float*, int64_t);
 
 template <int kScales, const CachedTileFn (&kTiles)[2][kMaxTile + 1]>
 void gemm_cached(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
@@ -321,19 +354,19 @@ void gemm_cached(int64_t n, const void* w, size_t w_row, int64_t n_rows, const v
   thread_local std::vector<Vec256> buf;
   if (buf.size() < static_cast<size_t>(nsb * kScales)) buf.resize(static_cast<size_t>(nsb * kScales));
   __m256i* scales = &buf[0].v;
-  const auto* xb = static_cast<const uint8_t*>(x);
-  for_each_packed_tile<kRows, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
-    const BlockQ8_K* ys[kMaxTile];
-    for (int t = 0; t < nt; ++t) ys[t] = reinterpret_cast<const BlockQ8_K*>(xb + (t0 + t) * x_row);
-    kTiles[t0 > 0][nt](nsb, group, ys, scales, out, y_stride);
-  });
+  for_each_k_tile(nsb, w, w_row, n_rows, x, x_row, n_tok, y, y_stride,
+                  [&](const uint8_t* group, const BlockQ8_K* const* ys, int nt, bool reuse, NextGroup next, float* out) {
+                    kTiles[reuse][nt](nsb, group, ys, scales, next, out, y_stride);
+                  });
 }
 
 template <bool kQ5>
 constexpr CachedTileFn kTilesQ45[2][kMaxTile + 1] = {
     {nullptr, tile_q45_K<kQ5, false, 1>, tile_q45_K<kQ5, false, 2>, tile_q45_K<kQ5, false, 3>, tile_q45_K<kQ5, false, 4>},
     {nullptr, tile_q45_K<kQ5, true, 1>, tile_q45_K<kQ5, true, 2>, tile_q45_K<kQ5, true, 3>, tile_q45_K<kQ5, true, 4>}};
-constexpr TileFn kTilesQ6[kMaxTile + 1] = {nullptr, tile_q6_K<1>, tile_q6_K<2>, tile_q6_K<3>, tile_q6_K<4>};
+constexpr CachedTileFn kTilesQ6[2][kMaxTile + 1] = {
+    {nullptr, tile_q6_K<false, 1>, tile_q6_K<false, 2>, tile_q6_K<false, 3>, tile_q6_K<false, 4>},
+    {nullptr, tile_q6_K<true, 1>, tile_q6_K<true, 2>, tile_q6_K<true, 3>, tile_q6_K<true, 4>}};
 template <bool kQ3>
 constexpr TileFn kTilesQ23[kMaxTile + 1] = {nullptr, tile_q23_K<kQ3, 1>, tile_q23_K<kQ3, 2>, tile_q23_K<kQ3, 3>, tile_q23_K<kQ3, 4>};
 constexpr TileFn kTilesIq4Xs[kMaxTile + 1] = {nullptr, tile_iq4_xs<1>, tile_iq4_xs<2>, tile_iq4_xs<3>, tile_iq4_xs<4>};
@@ -364,7 +397,7 @@ void gemm_q5_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_row
 
 void gemm_q6_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride) {
-  gemm_k<kTilesQ6>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_cached<kQ6Scales, kTilesQ6>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 void pack_q2_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
