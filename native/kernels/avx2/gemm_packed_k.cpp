@@ -57,10 +57,11 @@ inline __m128i k4_scale(const __m128i* P, int j) {
 }
 
 // Q4_K, and Q5_K (kQ5) whose fifth bit of sub-block j's element l is bit j of qh byte l.
-// Every sub-block's scale and min of the 8 rows as an (s, s) pair per lane: the first token tile of a
-// group (kReuse false) decodes them into `scales` (kQ45Scales vectors per super-block), the group's
-// other tiles read them back, so a 64-token call decodes each super-block once instead of 16 times.
-constexpr int kQ45Scales = 16;
+// Every sub-block's scale of the 8 rows as an (s, s) pair per lane and the mins of sub-blocks 2i, 2i + 1
+// as one (m_2i, m_2i+1) pair: the first token tile of a group (kReuse false) decodes them into
+// `scales` (kQ45Scales vectors per super-block), the group's other tiles read them back, so a 64-token
+// call decodes each super-block once instead of 16 times.
+constexpr int kQ45Scales = 12;
 template <bool kQ5, bool kReuse, int T>
 void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __m256i* scales, NextGroup next, float* s,
                 int64_t s_stride) {
@@ -82,10 +83,10 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __
       __m128i P[12];
       for (int i = 0; i < 12; ++i) P[i] = load64(blk + 4 * kRows + kRows * i);
       for (int j = 0; j < 8; ++j) {
-        const __m128i a = k4_scale<false>(P, j), b = k4_scale<true>(P, j);
+        const __m128i a = k4_scale<false>(P, j);
         scales[sb * kQ45Scales + j] = pair_u8(a, a);
-        scales[sb * kQ45Scales + 8 + j] = pair_u8(b, b);
       }
+      for (int i = 0; i < 4; ++i) scales[sb * kQ45Scales + 8 + i] = pair_u8(k4_scale<true>(P, 2 * i), k4_scale<true>(P, 2 * i + 1));
     }
     __m256i isum[T];
     for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
@@ -115,12 +116,15 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __
         }
       }
     }
-    // Mins: sub-block j's (m_j, m_j) pair against its two bsums of 16 (adjacent s16, one broadcast word).
+    // Mins: the token's 16 bsums summed in pairs (sub-block j's sum, |sum| <= 32 * 128, an s16) as
+    // (sum_2i, sum_2i+1) words, each broadcast against the (m_2i, m_2i+1) pairs.
     const __m256 d = load_f16x8(blk), dmin = load_f16x8(blk + 2 * kRows);
     for (int t = 0; t < T; ++t) {
-      const auto* bs = reinterpret_cast<const int8_t*>(y[t][sb].bsums);
-      __m256i msum = _mm256_madd_epi16(mn[0], bcast32(bs));
-      for (int j = 1; j < 8; ++j) msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mn[j], bcast32(bs + 4 * j)));
+      const __m256i s32 = _mm256_madd_epi16(load256(reinterpret_cast<const uint8_t*>(y[t][sb].bsums)), _mm256_set1_epi16(1));
+      const __m256i sums = _mm256_packs_epi32(s32, s32);  // lane 0: sums 0-3 twice, lane 1: sums 4-7 twice
+      __m256i msum = _mm256_madd_epi16(mn[0], _mm256_permutevar8x32_epi32(sums, _mm256_setzero_si256()));
+      for (int i = 1; i < 4; ++i)
+        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mn[i], _mm256_permutevar8x32_epi32(sums, _mm256_set1_epi32(i < 2 ? i : i + 2))));
       const __m256 dy = _mm256_set1_ps(y[t][sb].d);
       acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(d, dy), _mm256_cvtepi32_ps(isum[t]), acc[t]);
       acc[t] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, dy), _mm256_cvtepi32_ps(msum), acc[t]);
