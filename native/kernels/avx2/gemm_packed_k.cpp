@@ -36,6 +36,12 @@ inline __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret
 struct Vec256 {
   __m256i v;
 };
+
+// Where a tile gets the decoded scales of a group's super-blocks: a call of several token tiles has the
+// group's first tile decode them into a per-thread buffer (kStore) that its other tiles read (kReuse),
+// so a 64-token call decodes each super-block once instead of 16 times; a call of one tile (decode)
+// keeps them to itself (kNone): storing and reloading them slowed the memory-bound GEMV by ~20 %.
+enum class Keep { kNone, kStore, kReuse };
 inline __m256 load_f16x8(const uint8_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 
 // An empty asm that "changes" v: GCC may no longer rebalance the chain of integer adds through v into a
@@ -58,11 +64,10 @@ inline __m128i k4_scale(const __m128i* P, int j) {
 
 // Q4_K, and Q5_K (kQ5) whose fifth bit of sub-block j's element l is bit j of qh byte l.
 // Every sub-block's scale of the 8 rows as an (s, s) pair per lane and the mins of sub-blocks 2i, 2i + 1
-// as one (m_2i, m_2i+1) pair: the first token tile of a group (kReuse false) decodes them into
-// `scales` (kQ45Scales vectors per super-block), the group's other tiles read them back, so a 64-token
-// call decodes each super-block once instead of 16 times.
+// as one (m_2i, m_2i+1) pair, kQ45Scales vectors per super-block, decoded by the tile or read back from
+// `scales` (see Keep).
 constexpr int kQ45Scales = 12;
-template <bool kQ5, bool kReuse, int T>
+template <bool kQ5, Keep kKeep, int T>
 void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __m256i* scales, NextGroup next, float* s,
                 int64_t s_stride) {
   constexpr size_t kSuper = kRows * (kQ5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
@@ -77,16 +82,18 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __
     const uint8_t* qh = blk + 4 * kRows + 12 * kRows;  // after d, dmin and the scale planes (Q5_K only)
     const uint8_t* qs = qh + (kQ5 ? 32 * kRows : 0);
     // Decoded before the products: keeping the 12 planes live across them spilled the token sums.
-    const __m256i* sc = scales + sb * kQ45Scales;
-    const __m256i* mn = sc + 8;
-    if constexpr (!kReuse) {
+    __m256i here[kKeep == Keep::kNone ? kQ45Scales : 1];
+    __m256i* dec = kKeep == Keep::kNone ? here : scales + sb * kQ45Scales;
+    const __m256i* sc = dec;
+    const __m256i* mn = dec + 8;
+    if constexpr (kKeep != Keep::kReuse) {
       __m128i P[12];
       for (int i = 0; i < 12; ++i) P[i] = load64(blk + 4 * kRows + kRows * i);
       for (int j = 0; j < 8; ++j) {
         const __m128i a = k4_scale<false>(P, j);
-        scales[sb * kQ45Scales + j] = pair_u8(a, a);
+        dec[j] = pair_u8(a, a);
       }
-      for (int i = 0; i < 4; ++i) scales[sb * kQ45Scales + 8 + i] = pair_u8(k4_scale<true>(P, 2 * i), k4_scale<true>(P, 2 * i + 1));
+      for (int i = 0; i < 4; ++i) dec[8 + i] = pair_u8(k4_scale<true>(P, 2 * i), k4_scale<true>(P, 2 * i + 1));
     }
     __m256i isum[T];
     for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
@@ -134,9 +141,9 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __
 }
 
 // Q6_K: the (sc_2i, sc_2i+1) pairs of the -32 offset and the (sc_s, sc_s) pair of every sub-block s
-// of the 8 rows, kQ6Scales vectors per super-block decoded by a group's first tile (see tile_q45_K).
+// of the 8 rows, kQ6Scales vectors per super-block (see Keep).
 constexpr int kQ6Scales = 24;
-template <bool kReuse, int T>
+template <Keep kKeep, int T>
 void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __m256i* scales, NextGroup next, float* s,
                int64_t s_stride) {
   constexpr size_t kSuper = kRows * sizeof(BlockQ6_K);
@@ -149,14 +156,15 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __m
     prefetch_ahead<kSuper>(blk);
     next.prefetch(sb);
     const uint8_t* planes = blk + 2 * kRows;  // 16 int8 scale planes
-    const __m256i* sc_pairs = scales + sb * kQ6Scales;
-    const __m256i* sc_sub = sc_pairs + 8;
-    if constexpr (!kReuse) {
-      for (int i = 0; i < 8; ++i)
-        scales[sb * kQ6Scales + i] = pair_s8(load64(planes + 2 * kRows * i), load64(planes + 2 * kRows * i + kRows));
+    __m256i here[kKeep == Keep::kNone ? kQ6Scales : 1];
+    __m256i* dec = kKeep == Keep::kNone ? here : scales + sb * kQ6Scales;
+    const __m256i* sc_pairs = dec;
+    const __m256i* sc_sub = dec + 8;
+    if constexpr (kKeep != Keep::kReuse) {
+      for (int i = 0; i < 8; ++i) dec[i] = pair_s8(load64(planes + 2 * kRows * i), load64(planes + 2 * kRows * i + kRows));
       for (int i = 0; i < 16; ++i) {
         const __m128i scb = load64(planes + kRows * i);
-        scales[sb * kQ6Scales + 8 + i] = pair_s8(scb, scb);
+        dec[8 + i] = pair_s8(scb, scb);
       }
     }
     __m256i isum[T];
@@ -347,30 +355,33 @@ void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* 
                   });
 }
 
-// Tiles that keep a group's decoded scales in a per-thread buffer of kScales vectors per super-block:
-// kTiles[0] decode them (the group's first tile), kTiles[1] reuse them.
+// Tiles that take a group's decoded scales as Keep says, kScales vectors per super-block: kTiles[keep][nt].
 using CachedTileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, __m256i*, NextGroup, float*, int64_t);
 
-template <int kScales, const CachedTileFn (&kTiles)[2][kMaxTile + 1]>
+template <int kScales, const CachedTileFn (&kTiles)[3][kMaxTile + 1]>
 void gemm_cached(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
                  int64_t y_stride) {
   const int64_t nsb = n / kQKK;
+  const bool keep = n_tok > kMaxTile;
   thread_local std::vector<Vec256> buf;
-  if (buf.size() < static_cast<size_t>(nsb * kScales)) buf.resize(static_cast<size_t>(nsb * kScales));
-  __m256i* scales = &buf[0].v;
+  if (keep && buf.size() < static_cast<size_t>(nsb * kScales)) buf.resize(static_cast<size_t>(nsb * kScales));
+  __m256i* scales = keep ? &buf[0].v : nullptr;
+  const auto first = static_cast<int>(keep ? Keep::kStore : Keep::kNone);
   for_each_k_tile(nsb, w, w_row, n_rows, x, x_row, n_tok, y, y_stride,
                   [&](const uint8_t* group, const BlockQ8_K* const* ys, int nt, bool reuse, NextGroup next, float* out) {
-                    kTiles[reuse][nt](nsb, group, ys, scales, next, out, y_stride);
+                    kTiles[reuse ? static_cast<int>(Keep::kReuse) : first][nt](nsb, group, ys, scales, next, out, y_stride);
                   });
 }
 
 template <bool kQ5>
-constexpr CachedTileFn kTilesQ45[2][kMaxTile + 1] = {
-    {nullptr, tile_q45_K<kQ5, false, 1>, tile_q45_K<kQ5, false, 2>, tile_q45_K<kQ5, false, 3>, tile_q45_K<kQ5, false, 4>},
-    {nullptr, tile_q45_K<kQ5, true, 1>, tile_q45_K<kQ5, true, 2>, tile_q45_K<kQ5, true, 3>, tile_q45_K<kQ5, true, 4>}};
-constexpr CachedTileFn kTilesQ6[2][kMaxTile + 1] = {
-    {nullptr, tile_q6_K<false, 1>, tile_q6_K<false, 2>, tile_q6_K<false, 3>, tile_q6_K<false, 4>},
-    {nullptr, tile_q6_K<true, 1>, tile_q6_K<true, 2>, tile_q6_K<true, 3>, tile_q6_K<true, 4>}};
+constexpr CachedTileFn kTilesQ45[3][kMaxTile + 1] = {
+    {nullptr, tile_q45_K<kQ5, Keep::kNone, 1>, tile_q45_K<kQ5, Keep::kNone, 2>, tile_q45_K<kQ5, Keep::kNone, 3>, tile_q45_K<kQ5, Keep::kNone, 4>},
+    {nullptr, tile_q45_K<kQ5, Keep::kStore, 1>, tile_q45_K<kQ5, Keep::kStore, 2>, tile_q45_K<kQ5, Keep::kStore, 3>, tile_q45_K<kQ5, Keep::kStore, 4>},
+    {nullptr, tile_q45_K<kQ5, Keep::kReuse, 1>, tile_q45_K<kQ5, Keep::kReuse, 2>, tile_q45_K<kQ5, Keep::kReuse, 3>, tile_q45_K<kQ5, Keep::kReuse, 4>}};
+constexpr CachedTileFn kTilesQ6[3][kMaxTile + 1] = {
+    {nullptr, tile_q6_K<Keep::kNone, 1>, tile_q6_K<Keep::kNone, 2>, tile_q6_K<Keep::kNone, 3>, tile_q6_K<Keep::kNone, 4>},
+    {nullptr, tile_q6_K<Keep::kStore, 1>, tile_q6_K<Keep::kStore, 2>, tile_q6_K<Keep::kStore, 3>, tile_q6_K<Keep::kStore, 4>},
+    {nullptr, tile_q6_K<Keep::kReuse, 1>, tile_q6_K<Keep::kReuse, 2>, tile_q6_K<Keep::kReuse, 3>, tile_q6_K<Keep::kReuse, 4>}};
 template <bool kQ3>
 constexpr TileFn kTilesQ23[kMaxTile + 1] = {nullptr, tile_q23_K<kQ3, 1>, tile_q23_K<kQ3, 2>, tile_q23_K<kQ3, 3>, tile_q23_K<kQ3, 4>};
 constexpr TileFn kTilesIq4Xs[kMaxTile + 1] = {nullptr, tile_iq4_xs<1>, tile_iq4_xs<2>, tile_iq4_xs<3>, tile_iq4_xs<4>};
