@@ -300,7 +300,9 @@ class NativeModel implements Model {
   #onSession<T>(job: (session: NativeSessionHandle) => Promise<T>): Promise<T> {
     const run = this.#sessionQueue.then(() => {
       this.#check();
-      this.#session ??= nativeEngine().createSession(this.handle, { contextSize: this.shape.contextSize, threads: this.shape.threads, batchSize: 64 });
+      // Prompts go through in chunks of the scheduler's default step (256 tokens), as generation's
+      // prefill does: chunks of 64 streamed every weight from memory once per 64 tokens.
+      this.#session ??= nativeEngine().createSession(this.handle, { contextSize: this.shape.contextSize, threads: this.shape.threads, batchSize: 256 });
       const s = this.#session;
       nativeEngine().sessionClear(s);
       return job(s);

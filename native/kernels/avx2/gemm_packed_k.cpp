@@ -15,6 +15,7 @@
 // Integer sums are exact, so only the float scaling order differs from scalar.
 #include <immintrin.h>
 
+#include <vector>
 
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx2/vmath.h"
@@ -31,6 +32,16 @@ constexpr int kMaxTile = 4;
 
 inline __m128i load64(const uint8_t* p) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)); }
 inline __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+// A vector as a std::vector element (a vector of __m256i itself would drop its alignment attribute).
+struct Vec256 {
+  __m256i v;
+};
+
+// Where a tile gets the decoded scales of a group's super-blocks: a call of several token tiles has the
+// group's first tile decode them into a per-thread buffer (kStore) that its other tiles read (kReuse),
+// so a 64-token call decodes each super-block once instead of 16 times; a call of one tile (decode)
+// keeps them to itself (kNone): storing and reloading them slowed the memory-bound GEMV by ~20 %.
+enum class Keep { kNone, kStore, kReuse };
 inline __m256 load_f16x8(const uint8_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 
 // An empty asm that "changes" v: GCC may no longer rebalance the chain of integer adds through v into a
@@ -52,8 +63,13 @@ inline __m128i k4_scale(const __m128i* P, int j) {
 }
 
 // Q4_K, and Q5_K (kQ5) whose fifth bit of sub-block j's element l is bit j of qh byte l.
-template <bool kQ5, int T>
-void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+// Every sub-block's scale of the 8 rows as an (s, s) pair per lane and the mins of sub-blocks 2i, 2i + 1
+// as one (m_2i, m_2i+1) pair, kQ45Scales vectors per super-block, decoded by the tile or read back from
+// `scales` (see Keep).
+constexpr int kQ45Scales = 12;
+template <bool kQ5, Keep kKeep, int T>
+void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __m256i* scales, NextGroup next, float* s,
+                int64_t s_stride) {
   constexpr size_t kSuper = kRows * (kQ5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
   constexpr int kWordsPerSum = kQ5 ? 4 : 8;  // words whose vpmaddubsw pairs add up in s16 (see above)
   const __m256i m4 = _mm256_set1_epi8(0x0F), bit4 = _mm256_set1_epi8(0x10);
@@ -62,19 +78,22 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
     prefetch_ahead<kSuper>(blk);
+    next.prefetch(sb);
     const uint8_t* qh = blk + 4 * kRows + 12 * kRows;  // after d, dmin and the scale planes (Q5_K only)
     const uint8_t* qs = qh + (kQ5 ? 32 * kRows : 0);
-    // Every sub-block's scale and min of the 8 rows as an (s, s) pair per lane, decoded before the
-    // products: keeping the 12 planes live across them spilled the token sums out of registers.
-    __m256i sc[8], mn[8];
-    {
+    // Decoded before the products: keeping the 12 planes live across them spilled the token sums.
+    __m256i here[kKeep == Keep::kNone ? kQ45Scales : 1];
+    __m256i* dec = kKeep == Keep::kNone ? here : scales + sb * kQ45Scales;
+    const __m256i* sc = dec;
+    const __m256i* mn = dec + 8;
+    if constexpr (kKeep != Keep::kReuse) {
       __m128i P[12];
       for (int i = 0; i < 12; ++i) P[i] = load64(blk + 4 * kRows + kRows * i);
       for (int j = 0; j < 8; ++j) {
-        const __m128i a = k4_scale<false>(P, j), b = k4_scale<true>(P, j);
-        sc[j] = pair_u8(a, a);
-        mn[j] = pair_u8(b, b);
+        const __m128i a = k4_scale<false>(P, j);
+        dec[j] = pair_u8(a, a);
       }
+      for (int i = 0; i < 4; ++i) dec[8 + i] = pair_u8(k4_scale<true>(P, 2 * i), k4_scale<true>(P, 2 * i + 1));
     }
     __m256i isum[T];
     for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
@@ -104,12 +123,15 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
         }
       }
     }
-    // Mins: sub-block j's (m_j, m_j) pair against its two bsums of 16 (adjacent s16, one broadcast word).
+    // Mins: the token's 16 bsums summed in pairs (sub-block j's sum, |sum| <= 32 * 128, an s16) as
+    // (sum_2i, sum_2i+1) words, each broadcast against the (m_2i, m_2i+1) pairs.
     const __m256 d = load_f16x8(blk), dmin = load_f16x8(blk + 2 * kRows);
     for (int t = 0; t < T; ++t) {
-      const auto* bs = reinterpret_cast<const int8_t*>(y[t][sb].bsums);
-      __m256i msum = _mm256_madd_epi16(mn[0], bcast32(bs));
-      for (int j = 1; j < 8; ++j) msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mn[j], bcast32(bs + 4 * j)));
+      const __m256i s32 = _mm256_madd_epi16(load256(reinterpret_cast<const uint8_t*>(y[t][sb].bsums)), _mm256_set1_epi16(1));
+      const __m256i sums = _mm256_packs_epi32(s32, s32);  // lane 0: sums 0-3 twice, lane 1: sums 4-7 twice
+      __m256i msum = _mm256_madd_epi16(mn[0], _mm256_permutevar8x32_epi32(sums, _mm256_setzero_si256()));
+      for (int i = 1; i < 4; ++i)
+        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mn[i], _mm256_permutevar8x32_epi32(sums, _mm256_set1_epi32(i < 2 ? i : i + 2))));
       const __m256 dy = _mm256_set1_ps(y[t][sb].d);
       acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(d, dy), _mm256_cvtepi32_ps(isum[t]), acc[t]);
       acc[t] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, dy), _mm256_cvtepi32_ps(msum), acc[t]);
@@ -118,8 +140,12 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(s + t * s_stride, acc[t]);
 }
 
-template <int T>
-void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+// Q6_K: the (sc_2i, sc_2i+1) pairs of the -32 offset and the (sc_s, sc_s) pair of every sub-block s
+// of the 8 rows, kQ6Scales vectors per super-block (see Keep).
+constexpr int kQ6Scales = 24;
+template <Keep kKeep, int T>
+void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, __m256i* scales, NextGroup next, float* s,
+               int64_t s_stride) {
   constexpr size_t kSuper = kRows * sizeof(BlockQ6_K);
   constexpr size_t kSection = 3 * 16 * kRows;  // kPackQ6_K: three 16-byte fields per (h, mq)
   const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
@@ -128,17 +154,25 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
     prefetch_ahead<kSuper>(blk);
+    next.prefetch(sb);
     const uint8_t* planes = blk + 2 * kRows;  // 16 int8 scale planes
-    __m256i isum[T];
-    {
-      __m256i sc_pairs[8];
-      for (int i = 0; i < 8; ++i) sc_pairs[i] = pair_s8(load64(planes + 2 * kRows * i), load64(planes + 2 * kRows * i + kRows));
-      for (int t = 0; t < T; ++t) {
-        const auto* bs = reinterpret_cast<const int8_t*>(y[t][sb].bsums);  // (bs_2i, bs_2i+1): one word
-        __m256i off = _mm256_madd_epi16(sc_pairs[0], bcast32(bs));
-        for (int i = 1; i < 8; ++i) off = _mm256_add_epi32(off, _mm256_madd_epi16(sc_pairs[i], bcast32(bs + 4 * i)));
-        isum[t] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(off, 5));  // -32 * sum
+    __m256i here[kKeep == Keep::kNone ? kQ6Scales : 1];
+    __m256i* dec = kKeep == Keep::kNone ? here : scales + sb * kQ6Scales;
+    const __m256i* sc_pairs = dec;
+    const __m256i* sc_sub = dec + 8;
+    if constexpr (kKeep != Keep::kReuse) {
+      for (int i = 0; i < 8; ++i) dec[i] = pair_s8(load64(planes + 2 * kRows * i), load64(planes + 2 * kRows * i + kRows));
+      for (int i = 0; i < 16; ++i) {
+        const __m128i scb = load64(planes + kRows * i);
+        dec[8 + i] = pair_s8(scb, scb);
       }
+    }
+    __m256i isum[T];
+    for (int t = 0; t < T; ++t) {
+      const auto* bs = reinterpret_cast<const int8_t*>(y[t][sb].bsums);  // (bs_2i, bs_2i+1): one word
+      __m256i off = _mm256_madd_epi16(sc_pairs[0], bcast32(bs));
+      for (int i = 1; i < 8; ++i) off = _mm256_add_epi32(off, _mm256_madd_epi16(sc_pairs[i], bcast32(bs + 4 * i)));
+      isum[t] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(off, 5));  // -32 * sum
     }
     // Section (h, mq) holds the four 16-element sub-blocks s = 8h + 2k + mq, k = quarter: word m of its
     // ql fields holds quarters 0/2 (low/high nibble) and 1/3, with bits 2k..2k+1 of the qh word on top
@@ -150,8 +184,7 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
         const uint8_t* sec = planes + 16 * kRows + (2 * h + mq) * kSection;
 #pragma GCC unroll 4
         for (int k = 0; k < 4; ++k) {
-          const __m128i scb = load64(planes + kRows * (8 * h + 2 * k + mq));
-          const __m256i sc = pair_s8(scb, scb);
+          const __m256i sc = sc_sub[8 * h + 2 * k + mq];
           __m256i s16[T];
 #pragma GCC unroll 4
           for (int m = 0; m < 4; ++m) {
@@ -184,7 +217,7 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
 // the activation bytes given the level's sign (|pair| <= 2 * 127 * 128 = 32512, so each pair sum widens
 // at once), and the vpmaddwd that widens it multiplies by the (ls_j - 32, ls_j - 32) pair of each lane.
 template <int T>
-void tile_iq4_xs(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+void tile_iq4_xs(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, NextGroup next, float* s, int64_t s_stride) {
   constexpr size_t kSuper = kRows * sizeof(BlockIq4Xs);
   const __m256i m4 = _mm256_set1_epi8(0x0F), table = _mm256_broadcastsi128_si256(iq4_table(0));
   __m256 acc[T];
@@ -192,6 +225,7 @@ void tile_iq4_xs(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, f
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
     prefetch_ahead<kSuper>(blk);
+    next.prefetch(sb);
     const __m256i sh = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2 * kRows)));
     const __m256i sl = load256(blk + 4 * kRows);
     const uint8_t* qs = blk + 8 * kRows;
@@ -229,7 +263,7 @@ void tile_iq4_xs(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, f
 // 2 * 7 * 128 = 1792, so a sub-block's 4 words add up in s16 before the vpmaddwd by its scale pair; Q2_K's
 // mins multiply the bsums in one vpmaddwd per two sub-blocks.
 template <bool kQ3, int T>
-void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, float* s, int64_t s_stride) {
+void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, NextGroup next, float* s, int64_t s_stride) {
   constexpr size_t kSuper = kRows * (kQ3 ? sizeof(BlockQ3_K) : sizeof(BlockQ2_K));
   constexpr int kPlanes = kQ3 ? 12 : 16;
   constexpr int kPlane0 = kQ3 ? 2 * kRows : 4 * kRows;  // after d (and Q2_K's dmin)
@@ -240,6 +274,7 @@ void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
     prefetch_ahead<kSuper>(blk);
+    next.prefetch(sb);
     __m128i P[kPlanes];
     for (int i = 0; i < kPlanes; ++i) P[i] = load64(blk + kPlane0 + kRows * i);
     const uint8_t* hm = blk + kPlane0 + kPlanes * kRows;  // Q3_K only
@@ -291,19 +326,62 @@ void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(s + t * s_stride, acc[t]);
 }
 
-using TileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, float*, int64_t);
+// Calls tile(group, ys, nt, reuse, next, out) for every token tile of every row group (ys: the tile's
+// activation rows; reuse: not the group's first tile; next: its share of the next group's prefetch).
+template <typename Tile>
+void for_each_k_tile(int64_t nsb, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok,
+                     float* y, int64_t y_stride, Tile&& tile) {
+  const auto* xb = static_cast<const uint8_t*>(x);
+  const size_t group_bytes = kRows * w_row;
+  const auto* end = static_cast<const uint8_t*>(w) + n_rows * w_row;
+  const int64_t n_tiles = (n_tok + kMaxTile - 1) / kMaxTile;
+  for_each_packed_tile<kRows, kMaxTile>(w, w_row, n_rows, n_tok, y, y_stride, [&](const uint8_t* group, int64_t t0, int nt, float* out) {
+    const BlockQ8_K* ys[kMaxTile];
+    for (int t = 0; t < nt; ++t) ys[t] = reinterpret_cast<const BlockQ8_K*>(xb + (t0 + t) * x_row);
+    const uint8_t* next = group + group_bytes < end ? group + group_bytes : nullptr;
+    tile(group, ys, nt, t0 > 0, next_group_share(next, group_bytes, t0 / kMaxTile, n_tiles, nsb), out);
+  });
+}
+
+using TileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, NextGroup, float*, int64_t);
 
 template <const TileFn (&kTiles)[kMaxTile + 1]>
 void gemm_k(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
             int64_t y_stride) {
-  for_each_packed_row_tile<kRows, kMaxTile, BlockQ8_K>(
-      w, w_row, n_rows, x, x_row, n_tok, y, y_stride,
-      [&](const uint8_t* group, const BlockQ8_K* const* ys, int nt, float* out) { kTiles[nt](n / kQKK, group, ys, out, y_stride); });
+  const int64_t nsb = n / kQKK;
+  for_each_k_tile(nsb, w, w_row, n_rows, x, x_row, n_tok, y, y_stride,
+                  [&](const uint8_t* group, const BlockQ8_K* const* ys, int nt, bool, NextGroup next, float* out) {
+                    kTiles[nt](nsb, group, ys, next, out, y_stride);
+                  });
+}
+
+// Tiles that take a group's decoded scales as Keep says, kScales vectors per super-block: kTiles[keep][nt].
+using CachedTileFn = void (*)(int64_t, const uint8_t*, const BlockQ8_K* const*, __m256i*, NextGroup, float*, int64_t);
+
+template <int kScales, const CachedTileFn (&kTiles)[3][kMaxTile + 1]>
+void gemm_cached(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row, int64_t n_tok, float* y,
+                 int64_t y_stride) {
+  const int64_t nsb = n / kQKK;
+  const bool keep = n_tok > kMaxTile;
+  thread_local std::vector<Vec256> buf;
+  if (keep && buf.size() < static_cast<size_t>(nsb * kScales)) buf.resize(static_cast<size_t>(nsb * kScales));
+  __m256i* scales = keep ? &buf[0].v : nullptr;
+  const auto first = static_cast<int>(keep ? Keep::kStore : Keep::kNone);
+  for_each_k_tile(nsb, w, w_row, n_rows, x, x_row, n_tok, y, y_stride,
+                  [&](const uint8_t* group, const BlockQ8_K* const* ys, int nt, bool reuse, NextGroup next, float* out) {
+                    kTiles[reuse ? static_cast<int>(Keep::kReuse) : first][nt](nsb, group, ys, scales, next, out, y_stride);
+                  });
 }
 
 template <bool kQ5>
-constexpr TileFn kTilesQ45[kMaxTile + 1] = {nullptr, tile_q45_K<kQ5, 1>, tile_q45_K<kQ5, 2>, tile_q45_K<kQ5, 3>, tile_q45_K<kQ5, 4>};
-constexpr TileFn kTilesQ6[kMaxTile + 1] = {nullptr, tile_q6_K<1>, tile_q6_K<2>, tile_q6_K<3>, tile_q6_K<4>};
+constexpr CachedTileFn kTilesQ45[3][kMaxTile + 1] = {
+    {nullptr, tile_q45_K<kQ5, Keep::kNone, 1>, tile_q45_K<kQ5, Keep::kNone, 2>, tile_q45_K<kQ5, Keep::kNone, 3>, tile_q45_K<kQ5, Keep::kNone, 4>},
+    {nullptr, tile_q45_K<kQ5, Keep::kStore, 1>, tile_q45_K<kQ5, Keep::kStore, 2>, tile_q45_K<kQ5, Keep::kStore, 3>, tile_q45_K<kQ5, Keep::kStore, 4>},
+    {nullptr, tile_q45_K<kQ5, Keep::kReuse, 1>, tile_q45_K<kQ5, Keep::kReuse, 2>, tile_q45_K<kQ5, Keep::kReuse, 3>, tile_q45_K<kQ5, Keep::kReuse, 4>}};
+constexpr CachedTileFn kTilesQ6[3][kMaxTile + 1] = {
+    {nullptr, tile_q6_K<Keep::kNone, 1>, tile_q6_K<Keep::kNone, 2>, tile_q6_K<Keep::kNone, 3>, tile_q6_K<Keep::kNone, 4>},
+    {nullptr, tile_q6_K<Keep::kStore, 1>, tile_q6_K<Keep::kStore, 2>, tile_q6_K<Keep::kStore, 3>, tile_q6_K<Keep::kStore, 4>},
+    {nullptr, tile_q6_K<Keep::kReuse, 1>, tile_q6_K<Keep::kReuse, 2>, tile_q6_K<Keep::kReuse, 3>, tile_q6_K<Keep::kReuse, 4>}};
 template <bool kQ3>
 constexpr TileFn kTilesQ23[kMaxTile + 1] = {nullptr, tile_q23_K<kQ3, 1>, tile_q23_K<kQ3, 2>, tile_q23_K<kQ3, 3>, tile_q23_K<kQ3, 4>};
 constexpr TileFn kTilesIq4Xs[kMaxTile + 1] = {nullptr, tile_iq4_xs<1>, tile_iq4_xs<2>, tile_iq4_xs<3>, tile_iq4_xs<4>};
@@ -324,17 +402,17 @@ void pack_q6_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols
 
 void gemm_q4_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride) {
-  gemm_k<kTilesQ45<false>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_cached<kQ45Scales, kTilesQ45<false>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 void gemm_q5_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride) {
-  gemm_k<kTilesQ45<true>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_cached<kQ45Scales, kTilesQ45<true>>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 void gemm_q6_K_q8_K_packed(int64_t n, const void* w, size_t w_row, int64_t n_rows, const void* x, size_t x_row,
                            int64_t n_tok, float* y, int64_t y_stride) {
-  gemm_k<kTilesQ6>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
+  gemm_cached<kQ6Scales, kTilesQ6>(n, w, w_row, n_rows, x, x_row, n_tok, y, y_stride);
 }
 
 void pack_q2_K(const void* src, size_t row_bytes, int64_t n_rows, int64_t n_cols, void* dst) {
