@@ -34,6 +34,17 @@ inline void prefetch_ahead(const uint8_t* p) {
   for (size_t o = 0; o < kBytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchAhead + o), _MM_HINT_T0);
 }
 
+// The next super-block's prefetch for a tile of several tokens, spread over the kSteps steps of its
+// arithmetic: prefetch_ahead's burst of a whole K-quant super-block (36-53 lines) fills the load queue
+// and stalls a super-block whose arithmetic is long, so Q6_K at 8 tokens streamed at about half the
+// speed it ran in cache (Zen 4). One-token tiles keep prefetch_ahead: their short super-blocks need the
+// longer lead more than the even spread.
+template <size_t kBytes, int kSteps>
+inline void prefetch_spread(const uint8_t* blk, int step) {
+  constexpr size_t kLines = (kBytes + 63) / 64, kPer = (kLines + kSteps - 1) / kSteps;
+  for (size_t i = 0; i < kPer; ++i) _mm_prefetch(reinterpret_cast<const char*>(blk + kBytes + (step * kPer + i) * 64), _MM_HINT_T0);
+}
+
 // A share of the next row group's weights that a token tile after a group's first prefetches into L2,
 // spread over its blocks: otherwise each group's first tile streams the whole group from memory while
 // the group's other tiles (at 64 tokens, 15 in 16) touch none, so the first tiles were bandwidth-bound

@@ -54,7 +54,7 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
-    prefetch_ahead<kSuper>(blk);
+    if constexpr (T == 1) prefetch_ahead<kSuper>(blk);
     const uint8_t* qh = blk + 4 * kRows + 12 * kRows;  // after d, dmin and the scale planes (Q5_K only)
     const uint8_t* qs = qh + (kQ5 ? 32 * kRows : 0);
     __m128i P[12];
@@ -63,6 +63,7 @@ void tile_q45_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
     for (int t = 0; t < T; ++t) isum[t] = _mm512_setzero_si512();
     // Sub-block j is chunk j / 2's low (even j) or high (odd j) nibbles: elements 32j.., words 8j...
     for (int j = 0; j < 8; ++j) {
+      if constexpr (T > 1) prefetch_spread<kSuper, 8>(blk, j);
       __m512i q[8];
       for (int m = 0; m < 8; ++m) {
         const __m512i w = load512(qs + (8 * (j / 2) + m) * 64);
@@ -112,7 +113,7 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
-    prefetch_ahead<kSuper>(blk);
+    if constexpr (T == 1) prefetch_ahead<kSuper>(blk);
     const uint8_t* planes = blk + 2 * kRows;
     __m512i isum[T];
     for (int t = 0; t < T; ++t) isum[t] = _mm512_setzero_si512();
@@ -126,6 +127,7 @@ void tile_q6_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, flo
         const uint8_t* sec = planes + 16 * kRows + (2 * h + mq) * kSection;
         for (int k = 0; k < 4; ++k) {
           const int sub = 8 * h + 2 * k + mq;
+          if constexpr (T > 1) prefetch_spread<kSuper, 16>(blk, sub);
           __m512i part[T];
           for (int t = 0; t < T; ++t) part[t] = _mm512_set1_epi32(-32 * y[t][sb].bsums[sub]);
           for (int m = 0; m < 4; ++m) {
@@ -159,13 +161,14 @@ void tile_iq4_xs(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, f
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
-    prefetch_ahead<kSuper>(blk);
+    if constexpr (T == 1) prefetch_ahead<kSuper>(blk);
     const __m512i sh = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2 * kRows)));
     const __m512i sl = load512(blk + 4 * kRows);
     const uint8_t* qs = blk + 8 * kRows;
     __m512i isum[T];
     for (int t = 0; t < T; ++t) isum[t] = _mm512_setzero_si512();
     for (int j = 0; j < 8; ++j) {
+      if constexpr (T > 1) prefetch_spread<kSuper, 8>(blk, j);
       const __m512i ls = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(sl, 4 * j), _mm512_set1_epi32(0xF)),
                                          _mm512_and_si512(_mm512_slli_epi32(_mm512_srli_epi32(sh, 2 * j), 4), _mm512_set1_epi32(0x30)));
       const __m512i sc = _mm512_sub_epi32(ls, _mm512_set1_epi32(32));
@@ -208,7 +211,7 @@ void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t sb = 0; sb < nsb; ++sb) {
     const uint8_t* blk = group + sb * kSuper;
-    prefetch_ahead<kSuper>(blk);
+    if constexpr (T == 1) prefetch_ahead<kSuper>(blk);
     __m128i P[kPlanes];
     for (int i = 0; i < kPlanes; ++i) P[i] = load128(blk + plane0 + 16 * i);
     const uint8_t* hm = blk + plane0 + kPlanes * kRows;  // Q3_K only
@@ -217,6 +220,7 @@ void tile_q23_K(int64_t nsb, const uint8_t* group, const BlockQ8_K* const* y, fl
     for (int t = 0; t < T; ++t) isum[t] = _mm512_setzero_si512();
     for (int h = 0; h < 2; ++h)
       for (int j = 0; j < 4; ++j) {
+        if constexpr (T > 1) prefetch_spread<kSuper, 8>(blk, 4 * h + j);
         __m512i q[8];
         for (int m = 0; m < 8; ++m) {
           const __m512i w = load512(qs + (8 * h + m) * 64);
