@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <iterator>
 
-#include "kernels/fp16.h"
 #include "kernels/kernels.h"
 #include "kernels/quant_blocks.h"
 
@@ -41,6 +40,9 @@ void tap(const BlockArgs& a, const char* name, const float* data, int64_t width)
   if (a.tap && *a.tap) (*a.tap)(name, a.il, data, a.n_tok, width);
 }
 
+// Gated activations of fewer elements run on the calling thread: a hand-off would cost more than it saves.
+constexpr int64_t kParallelActMin = 16384;
+
 // FFN of h [n_tok][n_embd] into out [n_tok][n_embd].
 Status ffn(const BlockArgs& a, const float* h, float* out, const BlockBuffers& b) {
   const ModelConfig& c = *a.cfg;
@@ -51,7 +53,16 @@ Status ffn(const BlockArgs& a, const float* h, float* out, const BlockBuffers& b
     float* gate = b.ff;
     float* up = b.ff + T * F;
     CAPIBARA_RETURN_IF_ERROR(linear_many(a.ex, {{&w.ffn_gate, gate}, {&w.ffn_up, up}}, h, T));
-    act(b.act, gate, up, T * F);  // elementwise, so all tokens at once
+    // Elementwise, so all tokens at once; split over the threads once a batch makes it long (at 8
+    // tokens it was about 1 % of a decode step, run on one thread while the others waited).
+    if (T * F < kParallelActMin) {
+      act(b.act, gate, up, T * F);
+    } else {
+      a.ex.pool->parallel_for(T * F / 64, [&](int64_t i0, int64_t i1, int) {
+        const int64_t end = i1 == T * F / 64 ? T * F : i1 * 64;
+        act(b.act + i0 * 64, gate + i0 * 64, up + i0 * 64, end - i0 * 64);
+      });
+    }
   } else {
     CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.ffn_up, h, T, b.ff));  // fused rows: gate then up
     for (int64_t t = 0; t < T; ++t) act(b.act + t * F, b.ff + t * 2 * F, b.ff + t * 2 * F + F, F);
@@ -62,13 +73,9 @@ Status ffn(const BlockArgs& a, const float* h, float* out, const BlockBuffers& b
 }
 
 // Writes one token's K or V values (kv_dim floats) to a cache row in the pool's type.
+// (The SIMD F16 conversion: a scalar loop here was about 1 % of an 8-stream decode step, run serially.)
 void store_row(const KvPool& pool, uint8_t* row, const float* x) {
-  if (pool.type() == KvType::Q8_0) {
-    kernels().type(GgmlType::Q8_0).from_float(x, row, pool.kv_dim());
-    return;
-  }
-  uint16_t* h = reinterpret_cast<uint16_t*>(row);
-  for (int64_t j = 0; j < pool.kv_dim(); ++j) h[j] = fp32_to_fp16(x[j]);
+  kernels().type(pool.type() == KvType::Q8_0 ? GgmlType::Q8_0 : GgmlType::F16).from_float(x, row, pool.kv_dim());
 }
 
 // Attention over a Q8_0 cache for heads [a.head_begin, ...) that share one KV head: that head's
@@ -89,11 +96,12 @@ int64_t attend_q8(const FlashAttnArgs& a, KvCache& kv, int64_t il, uint16_t* tmp
   float* f = reinterpret_cast<float*>(tv + (last + 1) * hd);
   const size_t col = static_cast<size_t>(hk * hd / kQK0) * sizeof(BlockQ8_0);
   const TypeKernels& q8 = k.type(GgmlType::Q8_0);
+  const TypeKernels& f16 = k.type(GgmlType::F16);
   for (int64_t r = lo; r <= last; ++r) {
     q8.to_float(kv.k_row(il, r) + col, f, hd);
-    for (int64_t d = 0; d < hd; ++d) tk[r * hd + d] = fp32_to_fp16(f[d]);
+    f16.from_float(f, tk + r * hd, hd);
     q8.to_float(kv.v_row(il, r) + col, f, hd);
-    for (int64_t d = 0; d < hd; ++d) tv[r * hd + d] = fp32_to_fp16(f[d]);
+    f16.from_float(f, tv + r * hd, hd);
   }
   FlashAttnArgs one = a;
   one.q = a.q + a.head_begin * hd;
