@@ -150,26 +150,29 @@ Status attention(const BlockArgs& a, const float* h, const BlockBuffers& b) {
   rp.freq_scale = swa ? c.rope_scale_swa : c.rope_scale;
   rp.freq_factors = a.rope_factors;
   rp.attn_factor = c.rope_attn_factor;
-  for (size_t si = 0; si < a.n_spans; ++si) {
-    const SeqSpan& sp = a.spans[si];
-    for (int64_t i = 0; i < sp.n; ++i) {
-      const int64_t t = sp.row0 + i;
-      float* qt = q.row(t);
-      float* kt = kk.row(t);
-      const float* vt = v.row(t);
-      if (w.q_norm) {
-        for (int64_t h = 0; h < c.n_head; ++h) k.rmsnorm(qt + h * hd, qt + h * hd, w.q_norm.f32(), hd, c.norm_eps);
-        for (int64_t h = 0; h < c.n_head_kv; ++h) k.rmsnorm(kt + h * hd, kt + h * hd, w.k_norm.f32(), hd, c.norm_eps);
+  // Per span, so a decode step of many one-token sequences shares it out (a prompt chunk is one span).
+  a.ex.pool->parallel_for(static_cast<int64_t>(a.n_spans), [&](int64_t s0, int64_t s1, int) {
+    for (int64_t si = s0; si < s1; ++si) {
+      const SeqSpan& sp = a.spans[static_cast<size_t>(si)];
+      for (int64_t i = 0; i < sp.n; ++i) {
+        const int64_t t = sp.row0 + i;
+        float* qt = q.row(t);
+        float* kt = kk.row(t);
+        const float* vt = v.row(t);
+        if (w.q_norm) {
+          for (int64_t h = 0; h < c.n_head; ++h) k.rmsnorm(qt + h * hd, qt + h * hd, w.q_norm.f32(), hd, c.norm_eps);
+          for (int64_t h = 0; h < c.n_head_kv; ++h) k.rmsnorm(kt + h * hd, kt + h * hd, w.k_norm.f32(), hd, c.norm_eps);
+        }
+        const int64_t pos = sp.pos0 + i;
+        if (swa || c.rope_global) {
+          k.rope(qt, c.n_head, hd, pos, rp);
+          k.rope(kt, c.n_head_kv, hd, pos, rp);
+        }
+        store_row(sp.kv->pool(), sp.kv->k_row(a.il, pos), kt);
+        store_row(sp.kv->pool(), sp.kv->v_row(a.il, pos), vt);
       }
-      const int64_t pos = sp.pos0 + i;
-      if (swa || c.rope_global) {
-        k.rope(qt, c.n_head, hd, pos, rp);
-        k.rope(kt, c.n_head_kv, hd, pos, rp);
-      }
-      store_row(sp.kv->pool(), sp.kv->k_row(a.il, pos), kt);
-      store_row(sp.kv->pool(), sp.kv->v_row(a.il, pos), vt);
     }
-  }
+  });
   if (a.tap && *a.tap) {
     (*a.tap)("Qcur", a.il, q.p, T, q.stride);
     (*a.tap)("Kcur", a.il, kk.p, T, kk.stride);
@@ -255,11 +258,18 @@ void norm_rows(const ModelConfig& c, const Tensor& w, const float* x, float* y, 
   for (int64_t t = 0; t < n_tok; ++t) fn(y + t * n, x + t * n, w ? w.f32() : nullptr, n, c.norm_eps);
 }
 
+namespace {
+// norm_rows split over the threads by token (a decode step of 8 sequences ran them on one thread).
+void norm_rows(const Exec& ex, const ModelConfig& c, const Tensor& w, const float* x, float* y, int64_t n_tok, int64_t n) {
+  ex.pool->parallel_for(n_tok, [&](int64_t t0, int64_t t1, int) { norm_rows(c, w, x + t0 * n, y + t0 * n, t1 - t0, n); });
+}
+}  // namespace
+
 Status run_block(const BlockArgs& a, float* x, const BlockBuffers& b) {
   const ModelConfig& c = *a.cfg;
   const LayerWeights& w = *a.w;
   const int64_t E = c.n_embd, n = a.n_tok * E;
-  norm_rows(c, w.attn_norm, x, b.h, a.n_tok, E);
+  norm_rows(a.ex, c, w.attn_norm, x, b.h, a.n_tok, E);
   tap(a, "attn_norm", b.h, E);
   CAPIBARA_RETURN_IF_ERROR(attention(a, b.h, b));
   if (c.residual == Residual::Parallel) {
@@ -268,16 +278,16 @@ Status run_block(const BlockArgs& a, float* x, const BlockBuffers& b) {
     add_rows(x, b.out2, n);
   } else {
     if (w.attn_post_norm) {
-      norm_rows(c, w.attn_post_norm, b.out, b.out, a.n_tok, E);
+      norm_rows(a.ex, c, w.attn_post_norm, b.out, b.out, a.n_tok, E);
       tap(a, "attn_post_norm", b.out, E);
     }
     add_rows(x, b.out, n);
     tap(a, "ffn_inp", x, E);
-    norm_rows(c, w.ffn_norm, x, b.h, a.n_tok, E);
+    norm_rows(a.ex, c, w.ffn_norm, x, b.h, a.n_tok, E);
     tap(a, "ffn_norm", b.h, E);
     CAPIBARA_RETURN_IF_ERROR(ffn(a, b.h, b.out2, b));
     if (w.ffn_post_norm) {
-      norm_rows(c, w.ffn_post_norm, b.out2, b.out2, a.n_tok, E);
+      norm_rows(a.ex, c, w.ffn_post_norm, b.out2, b.out2, a.n_tok, E);
       tap(a, "ffn_post_norm", b.out2, E);
     }
     add_rows(x, b.out2, n);
