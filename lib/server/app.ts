@@ -138,7 +138,6 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
     try {
       if (call.kind === "chat") await send(chatChunk(meta, { role: "assistant", content: "" }, null));
       let calls = 0;
-      let flushed = false;
       for (; !next.done; next = await it.next()) {
         const { text, toolCalls, toolCallDeltas, continuation } = next.value;
         // The first chunk another expert generated says so (the text before it was the failed expert's).
@@ -148,12 +147,6 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
         // One delta a chunk: the SDK's stream helpers emit one arguments event per chunk and call.
         for (const d of toolCallDeltas ?? []) await send(chatChunk(meta, { tool_calls: [d] }, null));
         calls += toolCalls?.length ?? 0;
-        // Node corks a response's socket until the next tick, which comes only once this turn's promise
-        // jobs are done, the wait for the next chunk set up included: the first token goes out now.
-        if (!flushed) {
-          flushed = true;
-          if (raw.writableCorked) raw.uncork();
-        }
       }
       stats = await res.stats;
       const finish = finishReason(stats.stopReason, calls);
