@@ -83,7 +83,7 @@ interface Remote {
   target: Record<UpstreamPath, http.RequestOptions>;
   /**
    * The constant request headers as a raw list (`host` included): given an array, Node's client
-   * writes them as they are, without validating and storing each in a headers object.
+   * writes them in one pass instead of storing each in a headers object and looking up `host`.
    */
   headers: readonly string[];
   agent: http.Agent;
