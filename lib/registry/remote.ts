@@ -81,7 +81,11 @@ interface Remote {
    * headers, worked out once, as they are on the path to the first token.
    */
   target: Record<UpstreamPath, http.RequestOptions>;
-  headers: Record<string, string>;
+  /**
+   * The constant request headers as a raw list (`host` included): given an array, Node's client
+   * writes them in one pass instead of storing each in a headers object and looking up `host`.
+   */
+  headers: readonly string[];
   agent: http.Agent;
   /** Probes get their own connection, so they are never queued behind busy streams. */
   probeAgent: http.Agent;
@@ -281,7 +285,7 @@ class UpstreamCall {
     const target = this.r.target[this.path];
     const lib = target.protocol === "https:" ? https : http;
     return new Promise((resolve, reject) => {
-      const req = lib.request({ ...target, headers: { ...this.r.headers, "content-length": Buffer.byteLength(this.body) } });
+      const req = lib.request({ ...target, headers: [...this.r.headers, "content-length", String(Buffer.byteLength(this.body))] });
       this.req = req;
       req.on("socket", (socket) => {
         if (!socket.connecting) return;
@@ -367,8 +371,10 @@ function generationOf(call: UpstreamCall, first: TokenChunk | null, onEnd: (err:
   let started = false;
   async function* run(): AsyncGenerator<TokenChunk> {
     let failed: unknown = null;
+    let done = false;
     try {
       for (let chunk = first; chunk !== null; chunk = await call.next()) yield chunk;
+      done = true;
       resolveStats(call.stats());
     } catch (err) {
       failed = call.failure(err);
@@ -376,8 +382,8 @@ function generationOf(call: UpstreamCall, first: TokenChunk | null, onEnd: (err:
       throw failed;
     } finally {
       call.close();
-      // A consumer that stops early (return()) ends the upstream request too.
-      if (failed === null) rejectStats(abortError("request"));
+      // A consumer that stops early (return()) ends the upstream request too; an error (its stack) is only made then.
+      if (failed === null && !done) rejectStats(abortError("request"));
       onEnd(failed);
     }
   }
@@ -417,7 +423,7 @@ export class RemoteExperts extends EventEmitter {
           const agent = new Agent({ keepAlive: true, ...(def.max_concurrent ? { maxSockets: def.max_concurrent + 1 } : {}) });
           const health = new URL(base.pathname.endsWith("/v1/") ? "../health" : "health", base);
           const target = (path: UpstreamPath): http.RequestOptions => ({ ...urlToHttpOptions(new URL(path, base)), method: "POST", agent });
-          const headers = { "content-type": "application/json", accept: "text/event-stream", ...authHeader(def) };
+          const headers = ["host", base.host, "content-type", "application/json", "accept", "text/event-stream", ...Object.entries(authHeader(def)).flat()];
           return [def.name, { def, base, health, target: { "chat/completions": target("chat/completions"), completions: target("completions") }, headers, agent, probeAgent: new Agent({ keepAlive: true, maxSockets: 1 }), state: "remote-down", active: 0, waiters: [], lastUsed: null, lastError: null } satisfies Remote];
         }),
     );
