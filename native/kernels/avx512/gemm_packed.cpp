@@ -105,7 +105,7 @@ void tile(int64_t nb, const uint8_t* group, const typename F::X* const* y, const
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   const uint8_t* blk = group;
   for (int64_t b = 0; b < nb; ++b, blk += F::kBlockBytes) {
-    prefetch_ahead<F::kBlockBytes>(blk);
+    prefetch_ahead<F::kBlockBytes, (T > 1)>(blk);
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk)));
     __m512i wq[8];
     F::unpack(blk, wq);
