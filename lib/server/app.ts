@@ -7,7 +7,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
-import { hasImageParts } from "../chat/content.js";
 import type { ToolCall } from "../engine/types.js";
 import type { CapibaraSystem, ChatResponse, ChatStats, Continuation, RouteInfo } from "../system.js";
 import { registerAdminRoutes } from "./admin.js";
@@ -229,16 +228,12 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
   app.post("/v1/chat/completions", async (request, reply) => {
     const body = parseBody(ChatCompletionRequestSchema, request.body);
     const tools = toolOptionsOf(body);
-    const parsed = messagesOf(body);
-    // Most requests carry no image: they skip the inlining's promises, as they are on the path to the first token.
-    const messages = hasImageParts(parsed)
-      ? await inlineImageUrls(parsed, {
-          allowRemote: cfg.allow_remote_images,
-          allowLocal: cfg.allow_local_images,
-          maxBytes: cfg.max_image_bytes,
-          timeoutMs: cfg.image_fetch_timeout_ms,
-        })
-      : parsed;
+    const messages = await inlineImageUrls(messagesOf(body), {
+      allowRemote: cfg.allow_remote_images,
+      allowLocal: cfg.allow_local_images,
+      maxBytes: cfg.max_image_bytes,
+      timeoutMs: cfg.image_fetch_timeout_ms,
+    });
     return serveGeneration(reply, metrics, routes, {
       endpoint: "chat",
       kind: "chat",

@@ -6,6 +6,7 @@
  */
 import { open } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { hasImageParts } from "../chat/content.js";
 import type { ChatMessage, ContentPart } from "../engine/types.js";
 import { ImageError } from "../errors.js";
 import { BadRequestError } from "./errors.js";
@@ -86,6 +87,8 @@ async function inlineOne(url: string, policy: ImagePolicy, param: string): Promi
 
 /** The messages with every image URL turned into a `data:` URL, or a 400 naming the part. */
 export async function inlineImageUrls(messages: ChatMessage[], policy: ImagePolicy): Promise<ChatMessage[]> {
+  // Most requests carry no image: they skip a promise per message and part, as they are on the path to the first token.
+  if (!hasImageParts(messages)) return messages;
   return Promise.all(
     messages.map(async (m, i) => {
       if (!Array.isArray(m.content)) return m;

@@ -55,17 +55,20 @@ Status ffn(const BlockArgs& a, const float* h, float* out, const BlockBuffers& b
     CAPIBARA_RETURN_IF_ERROR(linear_many(a.ex, {{&w.ffn_gate, gate}, {&w.ffn_up, up}}, h, T));
     // Elementwise, so all tokens at once; split over the threads once a batch makes it long (at 8
     // tokens it was about 1 % of a decode step, run on one thread while the others waited).
-    if (T * F < kParallelActMin) {
-      act(b.act, gate, up, T * F);
+    const int64_t n = T * F;
+    if (n < kParallelActMin) {
+      act(b.act, gate, up, n);
     } else {
-      a.ex.pool->parallel_for(T * F / 64, [&](int64_t i0, int64_t i1, int) {
-        const int64_t end = i1 == T * F / 64 ? T * F : i1 * 64;
-        act(b.act + i0 * 64, gate + i0 * 64, up + i0 * 64, end - i0 * 64);
+      a.ex.pool->parallel_for((n + 63) / 64, [&](int64_t i0, int64_t i1, int) {
+        act(b.act + i0 * 64, gate + i0 * 64, up + i0 * 64, std::min(i1 * 64, n) - i0 * 64);
       });
     }
   } else {
     CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.ffn_up, h, T, b.ff));  // fused rows: gate then up
-    for (int64_t t = 0; t < T; ++t) act(b.act + t * F, b.ff + t * 2 * F, b.ff + t * 2 * F + F, F);
+    // By token, split over the threads as above (one token: no hand-off).
+    a.ex.pool->parallel_for(T, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t) act(b.act + t * F, b.ff + t * 2 * F, b.ff + t * 2 * F + F, F);
+    });
   }
   CAPIBARA_RETURN_IF_ERROR(linear(a.ex, w.ffn_down, b.act, T, out));
   tap(a, "ffn_out", out, c.n_embd);
