@@ -48,7 +48,12 @@ const ExpertFieldsSchema = z
     /** Base URL of a remote OpenAI-compatible API, e.g. `http://gpu-host:8000/v1`. Exclusive with `model_path`. */
     url: httpBaseUrl.optional(),
     /** Remote only: sent as `Authorization: Bearer <api_key>`, on health probes too. */
-    api_key: z.string().min(1).nullable().default(null),
+    api_key: z
+      .string()
+      .min(1)
+      .regex(/^[\x21-\x7e]+$/, "must be visible ASCII with no spaces (it is sent in an HTTP header)")
+      .nullable()
+      .default(null),
     /** Remote only: the `model` sent upstream (default: the expert's name). */
     upstream_model: z.string().min(1).optional(),
     /** Remote only: seconds to the first token (and between tokens) before the remote counts as unavailable. */

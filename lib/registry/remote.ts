@@ -7,9 +7,8 @@
  * @module
  */
 import { EventEmitter } from "node:events";
-import http, { type IncomingMessage } from "node:http";
+import http from "node:http";
 import https from "node:https";
-import { urlToHttpOptions } from "node:url";
 import { AbortError } from "../errors.js";
 import type { ExpertConfig, RemoteExpertConfig } from "../config/schema.js";
 import type { ChatMessage, GenerateOptions, Generation, GenerationStats, StopReason, TokenChunk } from "../engine/types.js";
@@ -17,6 +16,7 @@ import { abortError } from "../loader/errors.js";
 import { takeSlot, type SlotWaiter } from "../loader/slots.js";
 import { RemoteUnavailableError, UpstreamError } from "./remote-errors.js";
 import { SseEvents } from "./sse.js";
+import { UpstreamPool, type ResponseHead, type UpstreamExchange } from "./upstream-http.js";
 
 export { RemoteUnavailableError, UpstreamError } from "./remote-errors.js";
 
@@ -76,17 +76,10 @@ interface Remote {
    * loads or drains); null once it answered 404, and `<url>/models` is probed instead.
    */
   health: URL | null;
-  /**
-   * What each generation request starts from: the target of both endpoints and the constant
-   * headers, worked out once, as they are on the path to the first token.
-   */
-  target: Record<UpstreamPath, http.RequestOptions>;
-  /**
-   * The constant request headers as a raw list (`host` included): given an array, Node's client
-   * writes them in one pass instead of storing each in a headers object and looking up `host`.
-   */
-  headers: readonly string[];
-  agent: http.Agent;
+  /** The request line and constant headers of each endpoint, up to `content-length`: written once, as they are on the path to the first token. */
+  heads: Record<UpstreamPath, string>;
+  /** Kept-alive connections of the generation requests. */
+  pool: UpstreamPool;
   /** Probes get their own connection, so they are never queued behind busy streams. */
   probeAgent: http.Agent;
   state: RemoteState;
@@ -134,21 +127,23 @@ function upstreamBody(def: RemoteExpertConfig, req: UpstreamRequest): string {
   });
 }
 
-/** Whether the response is an event stream, read from the raw headers (the `headers` object is built on first use; a stream never needs it). */
-function isEventStream(res: IncomingMessage): boolean {
-  const raw = res.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 12 && raw[i]!.toLowerCase() === "content-type") return raw[i + 1]!.includes("text/event-stream");
-  }
-  return false;
-}
+const isEventStream = (head: ResponseHead): boolean => (head.headers["content-type"] ?? "").includes("text/event-stream");
 
-async function readText(res: IncomingMessage, limit = 4096): Promise<string> {
-  let text = "";
-  for await (const b of res as AsyncIterable<Buffer>) {
-    if (text.length < limit) text += b.toString("utf8");
+/** The start of a response body that is not an event stream (an error's JSON, say), settled when it ends or fails. */
+class BodyText {
+  private text = "";
+  private settle!: (text: string) => void;
+  readonly done = new Promise<string>((resolve) => (this.settle = resolve));
+
+  constructor(private readonly limit: number) {}
+
+  add(bytes: Buffer): void {
+    if (this.text.length < this.limit) this.text += bytes.toString("utf8");
   }
-  return text.slice(0, limit);
+
+  end(): void {
+    this.settle(this.text.slice(0, this.limit));
+  }
 }
 
 function upstreamMessage(text: string): string {
@@ -164,14 +159,15 @@ function upstreamMessage(text: string): string {
 
 /** One upstream generation: sends the request, then reads the stream as chunks. */
 class UpstreamCall {
-  private res?: IncomingMessage;
-  private req?: http.ClientRequest;
+  private exchange?: UpstreamExchange;
   private timer?: NodeJS.Timeout;
   /** Whether we wait on the remote now (the timer counts only then). */
   private waiting = false;
   /** Whether `timer` is the per-chunk one (`timeout_s`), rather than the one to the first token. */
   private chunkTimer = false;
   private events?: SseEvents;
+  /** The body of a response that is not a 200 event stream. */
+  private text?: BodyText;
   private finish: string | null = null;
   private usage: { prompt: number; completion: number } | null = null;
   private chunksSeen = 0;
@@ -189,7 +185,6 @@ class UpstreamCall {
     private readonly path: UpstreamPath,
     private readonly body: string,
     private readonly signal: AbortSignal | undefined,
-    private readonly connectMs: number,
   ) {}
 
   private get timeoutMs(): number {
@@ -220,8 +215,7 @@ class UpstreamCall {
 
   private stop(reason: Error): void {
     this.ended ??= reason;
-    this.req?.destroy(reason);
-    this.res?.destroy(reason);
+    this.exchange?.destroy(reason);
   }
 
   private readonly onAbort = (): void => this.stop(abortError("request"));
@@ -232,14 +226,11 @@ class UpstreamCall {
     this.closed = true;
     clearTimeout(this.timer);
     this.signal?.removeEventListener("abort", this.onAbort);
-    const res = this.res;
-    if (!res || res.complete || res.destroyed) return;
-    if (!normal) return void res.destroy();
+    const x = this.exchange;
+    if (!x || x.done) return;
     // What follows [DONE] is the chunked terminator; a remote that keeps sending is cut off.
-    res.resume();
-    const t = setTimeout(() => res.destroy(), 1000);
-    t.unref();
-    res.once("end", () => clearTimeout(t));
+    if (normal) x.discardRest(1000);
+    else x.destroy();
   }
 
   /** Sends the request and reads up to the first content chunk (or the end). Throws {@link RemoteUnavailableError} when the remote cannot serve. */
@@ -248,26 +239,25 @@ class UpstreamCall {
     this.signal?.addEventListener("abort", this.onAbort, { once: true });
     this.arm();
     const name = this.r.def.name;
-    let res: IncomingMessage;
+    let head: ResponseHead;
     try {
-      res = await this.send();
+      head = await this.send();
     } catch (err) {
       this.close();
       throw this.ended instanceof AbortError ? this.ended : new RemoteUnavailableError(name, `remote expert "${name}" is unreachable: ${describe(this.ended ?? err)}`, true, { cause: err });
     }
-    this.res = res;
-    const status = res.statusCode ?? 0;
+    const status = head.status;
     if (status !== 200) {
-      const text = await readText(res).catch(() => "");
+      const text = await this.text!.done;
       this.close();
       const message = `remote expert "${name}" answered HTTP ${status}: ${upstreamMessage(text)}`;
       if (CLIENT_FAULTS.has(status)) throw new UpstreamError(status, message);
       throw new RemoteUnavailableError(name, message, status >= 500);
     }
     if (!this.events) {
-      const text = await readText(res, 200).catch(() => "");
+      const text = await this.text!.done;
       this.close();
-      throw new RemoteUnavailableError(name, `remote expert "${name}" did not answer with an event stream (content-type ${res.headers["content-type"] ?? "none"}): ${text.slice(0, 80)}`, true);
+      throw new RemoteUnavailableError(name, `remote expert "${name}" did not answer with an event stream (content-type ${head.headers["content-type"] ?? "none"}): ${text.slice(0, 80)}`, true);
     }
     try {
       return await this.next();
@@ -280,26 +270,26 @@ class UpstreamCall {
     }
   }
 
-  /** Sends the request; resolves with the response, whose event stream is read from its first byte on when it is one. */
-  private send(): Promise<IncomingMessage> {
-    const target = this.r.target[this.path];
-    const lib = target.protocol === "https:" ? https : http;
+  /** Sends the request; resolves with the response's head, whose event stream is parsed from the head's own read on when it is one. */
+  private send(): Promise<ResponseHead> {
     return new Promise((resolve, reject) => {
-      const req = lib.request({ ...target, headers: [...this.r.headers, "content-length", String(Buffer.byteLength(this.body))] });
-      this.req = req;
-      req.on("socket", (socket) => {
-        if (!socket.connecting) return;
-        const t = setTimeout(() => req.destroy(new Error(`connect timed out after ${this.connectMs} ms`)), this.connectMs);
-        socket.once("connect", () => clearTimeout(t));
-        socket.once("close", () => clearTimeout(t));
+      let headSeen = false;
+      const request = `${this.r.heads[this.path]}content-length: ${Buffer.byteLength(this.body)}\r\n\r\n${this.body}`;
+      this.exchange = this.r.pool.request(request, {
+        onHead: (head) => {
+          headSeen = true;
+          if (head.status === 200 && isEventStream(head)) this.events = new SseEvents(this.exchange!);
+          else this.text = new BodyText(head.status === 200 ? 200 : 4096);
+          resolve(head);
+        },
+        onData: (bytes) => (this.events ? this.events.write(bytes) : this.text!.add(bytes)),
+        onEnd: () => (this.events ? this.events.end() : this.text?.end()),
+        onError: (err) => {
+          if (!headSeen) reject(err);
+          else if (this.events) this.events.fail(err);
+          else this.text!.end();
+        },
       });
-      req.on("response", (res) => {
-        // Listening at once, the body's first events are parsed in the same turn as the headers.
-        if (res.statusCode === 200 && isEventStream(res)) this.events = new SseEvents(res);
-        resolve(res);
-      });
-      req.on("error", reject);
-      req.end(this.body);
     });
   }
 
@@ -420,11 +410,15 @@ export class RemoteExperts extends EventEmitter {
         .map((def) => {
           const base = new URL(def.url + "/");
           const Agent = base.protocol === "https:" ? https.Agent : http.Agent;
-          const agent = new Agent({ keepAlive: true, ...(def.max_concurrent ? { maxSockets: def.max_concurrent + 1 } : {}) });
+          const pool = new UpstreamPool(base, { connectTimeoutMs: Math.min(this.connectMs, def.timeout_s * 1000) });
           const health = new URL(base.pathname.endsWith("/v1/") ? "../health" : "health", base);
-          const target = (path: UpstreamPath): http.RequestOptions => ({ ...urlToHttpOptions(new URL(path, base)), method: "POST", agent });
-          const headers = ["host", base.host, "content-type", "application/json", "accept", "text/event-stream", ...Object.entries(authHeader(def)).flat()];
-          return [def.name, { def, base, health, target: { "chat/completions": target("chat/completions"), completions: target("completions") }, headers, agent, probeAgent: new Agent({ keepAlive: true, maxSockets: 1 }), state: "remote-down", active: 0, waiters: [], lastUsed: null, lastError: null } satisfies Remote];
+          const auth = def.api_key ? `authorization: Bearer ${def.api_key}\r\n` : "";
+          const head = (path: UpstreamPath): string => {
+            const u = new URL(path, base);
+            return `POST ${u.pathname}${u.search} HTTP/1.1\r\nhost: ${base.host}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\n${auth}`;
+          };
+          const heads = { "chat/completions": head("chat/completions"), completions: head("completions") };
+          return [def.name, { def, base, health, heads, pool, probeAgent: new Agent({ keepAlive: true, maxSockets: 1 }), state: "remote-down", active: 0, waiters: [], lastUsed: null, lastError: null } satisfies Remote];
         }),
     );
     this.ready = Promise.all([...this.remotes.values()].map((r) => this.probe(r))).then(() => undefined);
@@ -462,7 +456,7 @@ export class RemoteExperts extends EventEmitter {
       else r.active--;
     };
     const path = typeof request.prompt === "string" ? "completions" : "chat/completions";
-    const call = new UpstreamCall(r, path, upstreamBody(r.def, request), signal, Math.min(this.connectMs, r.def.timeout_s * 1000));
+    const call = new UpstreamCall(r, path, upstreamBody(r.def, request), signal);
     let first: TokenChunk | null;
     try {
       first = await call.open();
@@ -484,7 +478,7 @@ export class RemoteExperts extends EventEmitter {
     for (const r of this.remotes.values()) {
       clearTimeout(r.timer);
       for (const w of r.waiters.splice(0)) w.fail(new RemoteUnavailableError(r.def.name, "the system is closing", false));
-      r.agent.destroy();
+      r.pool.close();
       r.probeAgent.destroy();
     }
   }

@@ -2,7 +2,6 @@
  * Reading a remote's OpenAI event stream (`text/event-stream`) as it arrives.
  * @module
  */
-import type { IncomingMessage } from "node:http";
 import { StringDecoder } from "node:string_decoder";
 import { UpstreamError } from "./remote-errors.js";
 
@@ -13,6 +12,13 @@ export interface UpstreamChunk {
   error?: { message?: string } | string;
 }
 
+/** Where the bytes come from: paused while parsed events wait for the consumer. */
+export interface ByteSource {
+  pause(): void;
+  resume(): void;
+  isPaused(): boolean;
+}
+
 /** Parsed events that may wait for the consumer before the response is paused. */
 const SSE_QUEUE_MAX = 8;
 
@@ -20,11 +26,11 @@ const SSE_QUEUE_MAX = 8;
 const eventEnd = (buf: string): number => (buf.includes("\r") ? buf.search(/\r?\n\r?\n/) : buf.indexOf("\n\n"));
 
 /**
- * The JSON of an SSE byte stream's `data:` fields, parsed as the bytes arrive. A push parser on
- * the response's own events rather than an async iterator over it: a proxied chunk then costs one
- * promise, not three. The response is paused while a few parsed events wait, so a slow consumer
- * still slows the remote (back-pressure). Ends at `[DONE]`; what follows is read and dropped, so
- * the connection can be reused.
+ * The JSON of an SSE byte stream's `data:` fields, parsed as the bytes arrive. A push parser fed
+ * by the connection (`write`, `end`, `fail`) rather than an async iterator over a stream: a
+ * proxied chunk then costs one promise, not three. The source is paused while a few parsed
+ * events wait, so a slow consumer still slows the remote (back-pressure). Ends at `[DONE]`; what
+ * follows is dropped.
  */
 export class SseEvents {
   private buf = "";
@@ -35,19 +41,22 @@ export class SseEvents {
   private ended = false;
   private wake: (() => void) | null = null;
 
-  constructor(private readonly res: IncomingMessage) {
-    res.on("data", this.onData);
-    res.once("end", () => this.settle(() => (this.ended = true)));
-    res.on("error", (err) => this.settle(() => (this.failed ??= err)));
-    res.once("close", () => this.settle(() => (this.ended = true)));
-  }
+  constructor(private readonly source: ByteSource) {}
 
-  private settle(change: () => void): void {
-    change();
+  /** The stream ended (after `[DONE]`, or too early: then `next()` throws). */
+  end(): void {
+    this.ended = true;
     this.wake?.();
   }
 
-  private readonly onData = (bytes: Buffer): void => {
+  /** The connection failed: `next()` throws `err` once the events before it are taken. */
+  fail(err: Error): void {
+    this.failed ??= err;
+    this.wake?.();
+  }
+
+  /** Parses the next bytes of the stream. */
+  write(bytes: Buffer): void {
     if (this.finished || this.failed) return;
     const text = this.decoder.write(bytes);
     // A byte order mark may open the stream (SSE ignores it); none can start a later event.
@@ -62,9 +71,9 @@ export class SseEvents {
         break;
       }
     }
-    if (this.queue.length >= SSE_QUEUE_MAX || this.failed) this.res.pause();
+    if (this.queue.length >= SSE_QUEUE_MAX || this.failed) this.source.pause();
     this.wake?.();
-  };
+  }
 
   private add(event: string): void {
     // The usual event is one `data: {...}` line; others are joined as the SSE format says.
@@ -98,7 +107,7 @@ export class SseEvents {
       if (this.finished) return null;
       if (this.failed) throw this.failed;
       if (this.ended) throw new UpstreamError(502, "upstream stream ended before [DONE]");
-      if (this.res.isPaused()) this.res.resume();
+      if (this.source.isPaused()) this.source.resume();
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = null;
     }

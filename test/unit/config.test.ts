@@ -113,6 +113,7 @@ describe("configuration", () => {
       { name: "r3", domain: "general", url: "http://host:8000/v1", model_path: "m.gguf" },
       { name: "r4", domain: "general" },
       { name: "r5", domain: "general", model_path: "m.gguf", upstream_model: "x" },
+      { name: "r6", domain: "general", url: "http://host:8000/v1", api_key: "key\r\nx-injected: 1" },
     ];
     writeFileSync(file, JSON.stringify({ experts: bad }));
     const err = await configError(loadConfig(file));
@@ -122,6 +123,7 @@ describe("configuration", () => {
     expect(err.message).toMatch(/experts\[2\]\.url: .*either model_path .* or url .*, not both/);
     expect(err.message).toMatch(/experts\[3\]\.model_path: expected model_path .* or url/);
     expect(err.message).toMatch(/experts\[4\]\.upstream_model: only for a remote expert/);
+    expect(err.message).toMatch(/experts\[5\]\.api_key: must be visible ASCII/);
   });
 
   it("unreadable and non-JSON files are ConfigErrors", async () => {

@@ -1,16 +1,14 @@
 // The gateway's reader of an upstream event stream (lib/registry/sse.ts): event boundaries in any
 // line-end style, split across reads, multi-byte characters split between reads, a leading BOM.
-import type { IncomingMessage } from "node:http";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { SseEvents, type UpstreamChunk } from "../../lib/registry/sse.js";
 
 /** Feeds `parts` as separate reads of a response and collects the events up to the end. */
 async function read(parts: Array<string | Buffer>): Promise<UpstreamChunk[]> {
-  const body = new PassThrough();
-  const events = new SseEvents(body as unknown as IncomingMessage);
-  for (const p of parts) body.write(p);
-  body.end();
+  let paused = false;
+  const events = new SseEvents({ pause: () => (paused = true), resume: () => (paused = false), isPaused: () => paused });
+  for (const p of parts) events.write(typeof p === "string" ? Buffer.from(p) : p);
+  events.end();
   const out: UpstreamChunk[] = [];
   for (let e = await events.next(); e !== null; e = await events.next()) out.push(e);
   return out;
@@ -44,5 +42,26 @@ describe("SseEvents", () => {
   it("fails on an event that is not JSON, and on a stream that ends before [DONE]", async () => {
     await expect(read(["data: {not json\n\n"])).rejects.toThrow(/not JSON/);
     await expect(read([event("a")])).rejects.toThrow(/ended before \[DONE\]/);
+  });
+
+  it("pauses its source while events wait for the consumer, and resumes it when they are taken", async () => {
+    let paused = false;
+    const events = new SseEvents({ pause: () => (paused = true), resume: () => (paused = false), isPaused: () => paused });
+    events.write(Buffer.from(Array.from({ length: 10 }, (_, i) => event(String(i))).join("")));
+    expect(paused).toBe(true);
+    for (let i = 0; i < 10; i++) expect(await events.next()).toEqual(chunk(String(i)));
+    const waiting = events.next();
+    expect(paused).toBe(false);
+    events.write(Buffer.from("data: [DONE]\n\n"));
+    expect(await waiting).toBeNull();
+  });
+
+  it("reports a connection failure after the events that came before it", async () => {
+    let paused = false;
+    const events = new SseEvents({ pause: () => (paused = true), resume: () => (paused = false), isPaused: () => paused });
+    events.write(Buffer.from(event("a")));
+    events.fail(new Error("ECONNRESET"));
+    expect(await events.next()).toEqual(chunk("a"));
+    await expect(events.next()).rejects.toThrow("ECONNRESET");
   });
 });
