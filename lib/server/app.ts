@@ -15,6 +15,7 @@ import { registerEmbeddingRoutes } from "./embeddings.js";
 import { errorBody, toHttpError } from "./errors.js";
 import { inlineImageUrls } from "./images.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
+import { plainChatBody, plainCompletionBody } from "./plain-body.js";
 import { RouteLog } from "./routes.js";
 import { toolOptionsOf } from "./tools.js";
 import { isWebPath, registerWebRoutes } from "./web.js";
@@ -134,10 +135,18 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
       if (!raw.write(`data: ${JSON.stringify(data)}\n\n`) && !raw.destroyed) await drained(raw);
     };
     const object = call.kind === "chat" ? "chat.completion.chunk" : "text_completion";
+    // The head, the role chunk and the first token leave in one write as soon as they are made,
+    // not on Node's next tick, after the wait for the second token has been set up.
+    raw.cork();
+    let corked = true;
+    const flush = (): void => {
+      if (corked) raw.uncork();
+      corked = false;
+    };
     try {
       if (call.kind === "chat") await send(chatChunk(meta, { role: "assistant", content: "" }, null));
       let calls = 0;
-      for (; !next.done; next = await it.next()) {
+      for (; !next.done; flush(), next = await it.next()) {
         const { text, toolCalls, toolCallDeltas, continuation } = next.value;
         // The first chunk another expert generated says so (the text before it was the failed expert's).
         const mark = continuation ? { x_capibara: continuationField(continuation) } : {};
@@ -147,12 +156,14 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
         for (const d of toolCallDeltas ?? []) await send(chatChunk(meta, { tool_calls: [d] }, null));
         calls += toolCalls?.length ?? 0;
       }
+      flush();
       stats = await res.stats;
       const finish = finishReason(stats.stopReason, calls);
       await send(call.kind === "chat" ? chatChunk(meta, {}, finish) : textChunk(meta, "", finish));
       if (call.includeUsage) await send(usageChunk(meta, object, stats));
       raw.end("data: [DONE]\n\n");
     } catch (err) {
+      flush();
       const mapped = toHttpError(err);
       status = mapped.status;
       if (ac.signal.aborted) raw.destroy();
@@ -226,7 +237,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
   });
 
   app.post("/v1/chat/completions", async (request, reply) => {
-    const body = parseBody(ChatCompletionRequestSchema, request.body);
+    const body = plainChatBody(request.body) ?? parseBody(ChatCompletionRequestSchema, request.body);
     const tools = toolOptionsOf(body);
     const messages = await inlineImageUrls(messagesOf(body), {
       allowRemote: cfg.allow_remote_images,
@@ -244,7 +255,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
   });
 
   app.post("/v1/completions", async (request, reply) => {
-    const body = parseBody(CompletionRequestSchema, request.body);
+    const body = plainCompletionBody(request.body) ?? parseBody(CompletionRequestSchema, request.body);
     return serveGeneration(reply, metrics, routes, {
       endpoint: "completions",
       kind: "text",
