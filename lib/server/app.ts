@@ -111,11 +111,11 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
   try {
     res = await call.start(ac.signal);
     expert = meta.model = res.route.expert;
-    routes.record(call.endpoint, res.route);
     const headers = routeHeaders(res.route);
     const it = res[Symbol.asyncIterator]();
     let next = await it.next();
     if (!call.stream) {
+      routes.record(call.endpoint, res.route);
       let text = "";
       const toolCalls: ToolCall[] = [];
       for (; !next.done; next = await it.next()) {
@@ -136,12 +136,16 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
     };
     const object = call.kind === "chat" ? "chat.completion.chunk" : "text_completion";
     // The head, the role chunk and the first token leave in one write as soon as they are made,
-    // not on Node's next tick, after the wait for the second token has been set up.
+    // not on Node's next tick, after the wait for the second token has been set up; the route's
+    // entry for the dashboard is made after it.
     raw.cork();
     let corked = true;
+    const route = res.route;
     const flush = (): void => {
-      if (corked) raw.uncork();
+      if (!corked) return;
       corked = false;
+      raw.uncork();
+      routes.record(call.endpoint, route);
     };
     try {
       if (call.kind === "chat") await send(chatChunk(meta, { role: "assistant", content: "" }, null));
