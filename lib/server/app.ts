@@ -130,23 +130,28 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", ...headers });
-    // A slow reader pauses the generation (through the engine's bounded queue) instead of piling chunks up in memory.
-    const send = async (data: unknown): Promise<void> => {
-      if (!raw.write(`data: ${JSON.stringify(data)}\n\n`) && !raw.destroyed) await drained(raw);
-    };
-    const object = call.kind === "chat" ? "chat.completion.chunk" : "text_completion";
-    // The head, the role chunk and the first token leave in one write as soon as they are made,
-    // not on Node's next tick, after the wait for the second token has been set up; the route's
-    // entry for the dashboard is made after it.
-    raw.cork();
-    let corked = true;
+    // The role chunk and the first token are kept, then leave with the head in one write (one
+    // HTTP chunk) as soon as they are made, not on Node's next tick after the wait for the second
+    // token has been set up; the route's entry for the dashboard is made after it.
+    let first: string | null = "";
     const route = res.route;
     const flush = (): void => {
-      if (!corked) return;
-      corked = false;
-      raw.uncork();
+      if (first === null) return;
+      if (first !== "") {
+        raw.cork();
+        raw.write(first);
+        raw.uncork();
+      }
+      first = null;
       routes.record(call.endpoint, route);
     };
+    // A slow reader pauses the generation (through the engine's bounded queue) instead of piling chunks up in memory.
+    const send = async (data: unknown): Promise<void> => {
+      const event = `data: ${JSON.stringify(data)}\n\n`;
+      if (first !== null) first += event;
+      else if (!raw.write(event) && !raw.destroyed) await drained(raw);
+    };
+    const object = call.kind === "chat" ? "chat.completion.chunk" : "text_completion";
     try {
       if (call.kind === "chat") await send(chatChunk(meta, { role: "assistant", content: "" }, null));
       let calls = 0;
