@@ -412,7 +412,7 @@ export class RemoteExperts extends EventEmitter {
           const Agent = base.protocol === "https:" ? https.Agent : http.Agent;
           const pool = new UpstreamPool(base, { connectTimeoutMs: Math.min(this.connectMs, def.timeout_s * 1000) });
           const health = new URL(base.pathname.endsWith("/v1/") ? "../health" : "health", base);
-          const auth = def.api_key ? `authorization: Bearer ${def.api_key}\r\n` : "";
+          const auth = Object.entries(authHeader(def)).map(([k, v]) => `${k}: ${v}\r\n`).join("");
           const head = (path: UpstreamPath): string => {
             const u = new URL(path, base);
             return `POST ${u.pathname}${u.search} HTTP/1.1\r\nhost: ${base.host}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\n${auth}`;

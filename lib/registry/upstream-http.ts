@@ -97,7 +97,6 @@ export class UpstreamExchange {
   private reusable = false;
   private idleMs: number;
   private finished = false;
-  private paused = false;
   private drainTimer?: NodeJS.Timeout;
 
   constructor(
@@ -112,17 +111,15 @@ export class UpstreamExchange {
 
   /** Stops reading (back-pressure reaches the upstream through TCP). */
   pause(): void {
-    this.paused = true;
     this.socket.pause();
   }
 
   resume(): void {
-    this.paused = false;
     this.socket.resume();
   }
 
   isPaused(): boolean {
-    return this.paused;
+    return this.socket.isPaused();
   }
 
   /** Whether the response has ended (or failed, or was destroyed). */
@@ -172,7 +169,7 @@ export class UpstreamExchange {
     this.detach();
     this.h = DISCARD;
     if (keep && this.reusable && this.idleMs > 0) {
-      if (this.paused) this.socket.resume();
+      if (this.socket.isPaused()) this.socket.resume();
       this.pool.release(this.socket, Math.min(this.idleMs, MAX_IDLE_MS));
     } else this.socket.destroy();
   }
@@ -206,12 +203,16 @@ export class UpstreamExchange {
       const h = this.h;
       this.finish(false);
       h.onEnd();
-    } else this.fail(connectionClosed(this.received === 0 ? "before a response" : "before the response ended"));
+    } else this.fail(this.closedEarly());
   };
 
   private readonly onError = (err: Error): void => this.fail(err);
 
-  private readonly onClose = (): void => this.fail(connectionClosed(this.received === 0 ? "before a response" : "before the response ended"));
+  private readonly onClose = (): void => this.fail(this.closedEarly());
+
+  private closedEarly(): Error {
+    return connectionClosed(this.received === 0 ? "before a response" : "before the response ended");
+  }
 
   /** Holds `buf[pos..]` for the next read when a line or head is incomplete, within `limit` bytes. */
   private hold(buf: Buffer, pos: number, limit: number, what: string): void {
