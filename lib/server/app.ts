@@ -6,13 +6,15 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import type { IncomingMessage } from "node:http";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { ToolCall } from "../engine/types.js";
 import type { CapibaraSystem, ChatResponse, ChatStats, Continuation, RouteInfo } from "../system.js";
 import { registerAdminRoutes } from "./admin.js";
 import { drainRequest } from "./drain.js";
 import { registerEmbeddingRoutes } from "./embeddings.js";
-import { errorBody, toHttpError } from "./errors.js";
+import { errorBody, toHttpError, type HttpError } from "./errors.js";
+import { fastLaneServer, type GenerationHandler, type GenerationOutcome, type GenerationReply } from "./fast-lane.js";
 import { inlineImageUrls } from "./images.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
 import { plainChatBody, plainCompletionBody } from "./plain-body.js";
@@ -95,7 +97,7 @@ interface GenerationCall {
  * the load or the prompt (context size) still get their proper status; after that a stream reports
  * errors as an SSE `error` event. A client that disconnects aborts the generation, freeing its slot.
  */
-async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, routes: RouteLog, call: GenerationCall): Promise<unknown> {
+async function serveGeneration(reply: GenerationReply, metrics: ServerMetrics, routes: RouteLog, call: GenerationCall): Promise<GenerationOutcome | undefined> {
   const t0 = performance.now();
   const ac = new AbortController();
   reply.raw.on("close", () => {
@@ -123,9 +125,8 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
         toolCalls.push(...(next.value.toolCalls ?? []));
       }
       stats = await res.stats;
-      void reply.headers(headers);
       const body = call.kind === "chat" ? chatCompletion(meta, text, stats, toolCalls) : textCompletion(meta, text, stats);
-      return res.continuations.length > 0 ? { ...body, x_capibara: { continuations: res.continuations.map(continuationField) } } : body;
+      return { headers, body: res.continuations.length > 0 ? { ...body, x_capibara: { continuations: res.continuations.map(continuationField) } } : body };
     }
     reply.hijack();
     const raw = reply.raw;
@@ -178,7 +179,7 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
       if (ac.signal.aborted) raw.destroy();
       else raw.end(`data: ${JSON.stringify(mapped.body)}\n\n`);
     }
-    return reply;
+    return undefined;
   } catch (err) {
     status = toHttpError(err).status;
     throw err;
@@ -188,21 +189,72 @@ async function serveGeneration(reply: FastifyReply, metrics: ServerMetrics, rout
   }
 }
 
+/** Maps a failure to its response, logging it as a server fault when it is one (not an unavailable expert). */
+function httpErrorOf(err: unknown, log: FastifyBaseLogger | undefined): HttpError {
+  const mapped = toHttpError(err);
+  if (mapped.status >= 500 && mapped.status !== 503) log?.error({ err }, "request failed");
+  return mapped;
+}
+
 /** Builds the fastify app (not listening); see {@link startServer}. */
 export function createServer(system: CapibaraSystem, options: ServerOptions = {}): FastifyInstance {
   const cfg = system.config.server;
   const apiKey = options.apiKey === undefined ? cfg.api_key : options.apiKey;
   const bodyLimit = options.bodyLimit ?? cfg.body_limit_bytes;
+  const metrics = createMetrics(system);
+  const routes = new RouteLog();
+  const authorized = (url: string, header: string | undefined): boolean => {
+    if (!apiKey || url.split("?")[0] === "/health" || isWebPath(url)) return true;
+    const h = header ?? "";
+    return sameSecret(h.startsWith("Bearer ") ? h.slice(7) : "", apiKey);
+  };
+
+  const chat: GenerationHandler = async (raw, reply) => {
+    const body = plainChatBody(raw) ?? parseBody(ChatCompletionRequestSchema, raw);
+    const tools = toolOptionsOf(body);
+    const messages = await inlineImageUrls(messagesOf(body), {
+      allowRemote: cfg.allow_remote_images,
+      allowLocal: cfg.allow_local_images,
+      maxBytes: cfg.max_image_bytes,
+      timeoutMs: cfg.image_fetch_timeout_ms,
+    });
+    return serveGeneration(reply, metrics, routes, {
+      endpoint: "chat",
+      kind: "chat",
+      stream: body.stream === true,
+      includeUsage: body.stream_options?.include_usage === true,
+      start: (signal) => system.chat({ ...samplingOf(body), ...tools, messages, model: body.model, signal, continueFinalMessage: body.continue_final_message === true }),
+    });
+  };
+  const completions: GenerationHandler = async (raw, reply) => {
+    const body = plainCompletionBody(raw) ?? parseBody(CompletionRequestSchema, raw);
+    return serveGeneration(reply, metrics, routes, {
+      endpoint: "completions",
+      kind: "text",
+      stream: body.stream === true,
+      includeUsage: body.stream_options?.include_usage === true,
+      start: (signal) => system.complete({ ...samplingOf(body), prompt: body.prompt, model: body.model, signal }),
+    });
+  };
+  const generation = new Map([
+    ["/v1/chat/completions", chat],
+    ["/v1/completions", completions],
+  ]);
+
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit,
+    serverFactory: fastLaneServer({
+      handlers: generation,
+      bodyLimit,
+      authorized: (req: IncomingMessage) => authorized(req.url ?? "", req.headers.authorization),
+      httpError: httpErrorOf,
+      ...(options.logger ? { log: options.logger } : {}),
+    }),
   });
-  const metrics = createMetrics(system);
-  const routes = new RouteLog();
 
   app.setErrorHandler(async (err, request, reply) => {
-    const { status, body } = toHttpError(err);
-    if (status >= 500 && status !== 503) request.log.error({ err }, "request failed");
+    const { status, body } = httpErrorOf(err, request.log);
     if (status === 413) await drainRequest(request.raw);
     return reply.status(status).send(body);
   });
@@ -211,10 +263,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
   });
   if (apiKey) {
     app.addHook("onRequest", async (request, reply) => {
-      if (request.url.split("?")[0] === "/health" || isWebPath(request.url)) return;
-      const header = request.headers.authorization ?? "";
-      const token = header.startsWith("Bearer ") ? header.slice(7) : "";
-      if (!sameSecret(token, apiKey)) {
+      if (!authorized(request.url, request.headers.authorization)) {
         await reply.status(401).send(errorBody("invalid or missing API key (Authorization: Bearer <key>)", "invalid_request_error", "invalid_api_key"));
       }
     });
@@ -245,34 +294,15 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
     return metrics.registry.metrics();
   });
 
-  app.post("/v1/chat/completions", async (request, reply) => {
-    const body = plainChatBody(request.body) ?? parseBody(ChatCompletionRequestSchema, request.body);
-    const tools = toolOptionsOf(body);
-    const messages = await inlineImageUrls(messagesOf(body), {
-      allowRemote: cfg.allow_remote_images,
-      allowLocal: cfg.allow_local_images,
-      maxBytes: cfg.max_image_bytes,
-      timeoutMs: cfg.image_fetch_timeout_ms,
+  // Requests the fast lane does not take (and app.inject's) come this way.
+  for (const [path, handler] of generation) {
+    app.post(path, async (request, reply) => {
+      const out = await handler(request.body, { raw: reply.raw, hijack: () => reply.hijack() });
+      if (!out) return reply;
+      void reply.headers(out.headers);
+      return out.body;
     });
-    return serveGeneration(reply, metrics, routes, {
-      endpoint: "chat",
-      kind: "chat",
-      stream: body.stream === true,
-      includeUsage: body.stream_options?.include_usage === true,
-      start: (signal) => system.chat({ ...samplingOf(body), ...tools, messages, model: body.model, signal, continueFinalMessage: body.continue_final_message === true }),
-    });
-  });
-
-  app.post("/v1/completions", async (request, reply) => {
-    const body = plainCompletionBody(request.body) ?? parseBody(CompletionRequestSchema, request.body);
-    return serveGeneration(reply, metrics, routes, {
-      endpoint: "completions",
-      kind: "text",
-      stream: body.stream === true,
-      includeUsage: body.stream_options?.include_usage === true,
-      start: (signal) => system.complete({ ...samplingOf(body), prompt: body.prompt, model: body.model, signal }),
-    });
-  });
+  }
 
   registerEmbeddingRoutes(app, system, metrics);
   registerAdminRoutes(app, system, routes);
