@@ -64,8 +64,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.once("end", () => resolve(Buffer.concat(chunks)));
-    // A client gone mid-body gets no answer; the 'close' of its response ends the request.
+    // A client gone mid-body gets no answer (after 'end', these resolve nothing).
     req.once("error", () => resolve(undefined));
+    req.once("close", () => resolve(undefined));
   });
 }
 

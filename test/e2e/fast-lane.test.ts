@@ -2,6 +2,7 @@
 // fastify (app.inject, which never reaches the HTTP server): bodies, statuses, headers, streams,
 // errors and log lines. The log's request ids say which way each request went.
 import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -110,6 +111,33 @@ describe("fast lane", () => {
     expect((await overSocket("/v1/chat/completions?x=1", chat({}), json)).reqId).not.toMatch(/^lane-/);
     const res = await fetch(`${server.url}/v1/chat/completions`, { headers: json });
     expect(res.status).toBe(404);
+  });
+
+  /** Sends `parts` of one raw HTTP request, `gapMs` apart, and returns what came back. */
+  const raw = (parts: string[], gapMs: number, cut = false): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const sock = connect(Number(new URL(server.url).port), "127.0.0.1");
+      let got = "";
+      sock.on("data", (d: Buffer) => (got += d.toString()));
+      sock.on("error", reject);
+      sock.on("close", () => resolve(got));
+      void (async () => {
+        for (const p of parts) {
+          sock.write(p);
+          await new Promise((r) => setTimeout(r, gapMs));
+        }
+        if (cut) sock.destroy();
+      })();
+    });
+  const head = (length: number) => `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${KEY}\r\ncontent-length: ${length}\r\nconnection: close\r\n\r\n`;
+
+  it("a body that arrives in pieces is read whole; a client gone mid-body is dropped, and the next request served", async () => {
+    const body = chat({ model: "phi4_fast" });
+    const answerText = await raw([head(Buffer.byteLength(body)), body.slice(0, 10), body.slice(10)], 30);
+    expect(answerText).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answerText).toContain('"object":"chat.completion"');
+    expect(await raw([head(500), body.slice(0, 20)], 30, true)).toBe("");
+    expect((await overSocket("/v1/chat/completions", chat({}), json)).status).toBe(200);
   });
 
   it("the server keeps fastify's timeouts", () => {
