@@ -6,7 +6,6 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import type { IncomingMessage } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { ToolCall } from "../engine/types.js";
 import type { CapibaraSystem, ChatResponse, ChatStats, Continuation, RouteInfo } from "../system.js";
@@ -247,7 +246,7 @@ export function createServer(system: CapibaraSystem, options: ServerOptions = {}
     serverFactory: fastLaneServer({
       handlers: generation,
       bodyLimit,
-      authorized: (req: IncomingMessage) => authorized(req.url ?? "", req.headers.authorization),
+      authorized: (req) => authorized(req.url ?? "", req.headers.authorization),
       httpError: httpErrorOf,
       ...(options.logger ? { log: options.logger } : {}),
     }),
